@@ -1,0 +1,22 @@
+// The `stylize` command line. Each subcommand lives beside the code it drives.
+import { Command } from "commander";
+import { VERSION } from "./version";
+import { registerServe } from "./server/command";
+import { registerPrimitives } from "./primitives/command";
+import { registerStyle } from "./style/command";
+import { registerWeights } from "./style/weights-command";
+import { registerBench } from "./bench";
+
+const program = new Command()
+  .name("stylize")
+  .description("Stylize companion: neural style transfer and primitive-shape art for the Figma plugin")
+  .version(VERSION)
+  .showHelpAfterError();
+
+registerServe(program);
+registerPrimitives(program);
+registerStyle(program);
+registerWeights(program);
+registerBench(program);
+
+await program.parseAsync(process.argv);

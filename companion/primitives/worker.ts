@@ -1,0 +1,2 @@
+// Primitives worker thread entry. (Filled in by the primitives engine issue.)
+export {};

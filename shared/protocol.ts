@@ -1,0 +1,208 @@
+// The one schema for everything that crosses the UI ⇄ companion WebSocket. Every message is
+// parsed with these schemas on arrival (`parseClientMessage` / `parseServerMessage`); the TS
+// types are inferred from them, so a field exists in exactly one place.
+// Images never travel inside JSON: they follow as binary frames (see ./frames.ts) naming the
+// job id and the part ("content", "style:0", "mask:0", "image", "preview", "result").
+import * as v from "valibot";
+import { ShapeListSchema, SHAPE_MODES, ShapeSchema, ColorSchema } from "./shapes";
+
+export const PROTOCOL_VERSION = 1;
+/** Default companion port; the plugin manifest allows exactly this loopback address. */
+export const DEFAULT_PORT = 47615;
+export const DEFAULT_HOST = "127.0.0.1";
+
+const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const real = (min: number, max: number) => v.pipe(v.number(), v.finite(), v.minValue(min), v.maxValue(max));
+
+export const DEVICES = ["auto", "cpu", "webgpu", "cuda"] as const;
+export type Device = (typeof DEVICES)[number];
+
+// ---- job options (also the CLI's defaults, so the plugin and the CLI behave the same) ----
+
+export const StyleOptionsSchema = v.object({
+  size: v.optional(int(16, 2048), 512),
+  iters: v.optional(int(1, 5000), 300),
+  optimizer: v.optional(v.picklist(["lbfgs", "adam"]), "lbfgs"),
+  contentWeight: v.optional(real(0, 1e12), 1),
+  styleWeight: v.optional(real(0, 1e12), 1e4),
+  tvWeight: v.optional(real(0, 1e12), 1e-3),
+  /** One weight per style image; normalised by the engine. */
+  styleBlend: v.optional(v.array(real(0, 1e6))),
+  styleScale: v.optional(real(0.1, 4), 1),
+  preserveColors: v.optional(v.boolean(), false),
+  init: v.optional(v.picklist(["content", "noise"]), "content"),
+  scales: v.optional(int(1, 5), 1),
+  pooling: v.optional(v.picklist(["max", "avg"]), "max"),
+  seed: v.optional(int(0, 2 ** 31 - 1), 0),
+  device: v.optional(v.picklist(DEVICES), "auto"),
+  /** Send a preview every k iterations (0 = only at scale changes and the end). */
+  previewEvery: v.optional(int(0, 5000), 10),
+});
+export type StyleOptions = v.InferOutput<typeof StyleOptionsSchema>;
+
+export const PrimitivesOptionsSchema = v.object({
+  count: v.optional(int(1, 5000), 100),
+  shape: v.optional(v.picklist(SHAPE_MODES), "triangle"),
+  /** 1..255 fixed alpha; 0 = chosen per shape. */
+  alpha: v.optional(int(0, 255), 128),
+  workSize: v.optional(int(16, 1024), 256),
+  /** "avg" (the target's mean colour) or a hex colour like "#ffffff". */
+  background: v.optional(v.union([v.literal("avg"), v.pipe(v.string(), v.regex(/^#?[0-9a-fA-F]{6}$/))]), "avg"),
+  seed: v.optional(int(0, 2 ** 31 - 1), 0),
+  algorithm: v.optional(v.picklist(["hillclimb", "seed"]), "hillclimb"),
+});
+export type PrimitivesOptions = v.InferOutput<typeof PrimitivesOptionsSchema>;
+
+// ---- client → server ----
+
+export const ClientHelloSchema = v.object({
+  type: v.literal("hello"),
+  protocol: v.literal(PROTOCOL_VERSION),
+  token: v.pipe(v.string(), v.maxLength(256)),
+  client: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+
+export const StyleJobSchema = v.object({
+  type: v.literal("style"),
+  id,
+  options: StyleOptionsSchema,
+  /** How many style images (binary parts "style:0".."style:n-1") follow. */
+  styles: int(1, 8),
+  /** Which styles come with a region mask (binary part "mask:i"). */
+  masks: v.optional(v.array(int(0, 7)), []),
+});
+
+export const PrimitivesJobSchema = v.object({
+  type: v.literal("primitives"),
+  id,
+  options: PrimitivesOptionsSchema,
+});
+
+export const ClientMessageSchema = v.variant("type", [
+  ClientHelloSchema,
+  StyleJobSchema,
+  PrimitivesJobSchema,
+  v.object({ type: v.literal("cancel"), id }),
+  v.object({ type: v.literal("ping"), t: v.optional(v.number()) }),
+]);
+export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+export type StyleJob = v.InferOutput<typeof StyleJobSchema>;
+export type PrimitivesJob = v.InferOutput<typeof PrimitivesJobSchema>;
+
+// ---- server → client ----
+
+export const ERROR_CODES = [
+  "bad-message", // not JSON, unknown type, fails the schema, binary frame for no job
+  "unauthorized", // missing or wrong pairing token
+  "too-large", // message or image over the limits
+  "bad-image", // unreadable / truncated / unsupported image
+  "busy", // queue full or too many jobs for this client
+  "weights-missing", // VGG-19 weights not installed
+  "device-unavailable",
+  "duplicate-job",
+  "internal", // a bug: the job failed, the server goes on
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const DeviceInfoSchema = v.object({
+  name: v.picklist(["cpu", "webgpu", "cuda"]),
+  available: v.boolean(),
+  reason: v.optional(v.string()),
+});
+
+export const ServerMessageSchema = v.variant("type", [
+  v.object({
+    type: v.literal("hello"),
+    protocol: v.literal(PROTOCOL_VERSION),
+    version: v.string(),
+    devices: v.array(DeviceInfoSchema),
+    weights: v.object({ installed: v.boolean(), path: v.optional(v.string()) }),
+    limits: v.object({ maxMessageBytes: v.number(), maxImagePixels: v.number(), maxJobsPerClient: v.number() }),
+  }),
+  v.object({ type: v.literal("accepted"), id, position: int(0, 1e6) }),
+  v.object({
+    type: v.literal("progress"),
+    id,
+    /** Iterations or shapes done, of `total`. */
+    done: v.number(),
+    total: v.number(),
+    /** Style: total loss; primitives: RMSE score 0..1. */
+    value: v.number(),
+    etaMs: v.optional(v.number()),
+    /** Style only: the loss terms. */
+    terms: v.optional(v.record(v.string(), v.number())),
+    /** Style only: current scale (1-based) of `scales`. */
+    scale: v.optional(v.number()),
+  }),
+  /** A PNG preview follows as the binary part "preview". */
+  v.object({ type: v.literal("preview"), id, width: v.number(), height: v.number(), done: v.number() }),
+  /** New shapes found since the last batch. `width/height/background` describe the working canvas. */
+  v.object({
+    type: v.literal("shapes"),
+    id,
+    width: v.number(),
+    height: v.number(),
+    background: ColorSchema,
+    /** Index of the first shape of this batch in the whole list. */
+    from: v.number(),
+    shapes: v.array(ShapeSchema),
+    score: v.number(),
+  }),
+  v.variant("kind", [
+    /** The styled PNG follows as the binary part "result". */
+    v.object({
+      type: v.literal("result"),
+      kind: v.literal("style"),
+      id,
+      width: v.number(),
+      height: v.number(),
+      device: v.string(),
+      ms: v.number(),
+    }),
+    v.object({
+      type: v.literal("result"),
+      kind: v.literal("primitives"),
+      id,
+      result: ShapeListSchema,
+      ms: v.number(),
+    }),
+  ]),
+  v.object({ type: v.literal("error"), id: v.optional(id), code: v.picklist(ERROR_CODES), message: v.string() }),
+  v.object({ type: v.literal("cancelled"), id }),
+  v.object({ type: v.literal("pong"), t: v.optional(v.number()) }),
+]);
+export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
+export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function parseWith<T>(schema: v.GenericSchema<unknown, T>, data: unknown): Parsed<T> {
+  const r = v.safeParse(schema, data);
+  if (r.success) return { ok: true, value: r.output };
+  const issue = r.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+  return { ok: false, error: path ? `${path}: ${issue.message}` : issue.message };
+}
+
+/** Parse a text frame (JSON) from a client. Never throws. */
+export function parseClientMessage(text: string): Parsed<ClientMessage> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "message is not valid JSON" };
+  }
+  return parseWith(ClientMessageSchema, data);
+}
+
+/** Parse a text frame (JSON) from the companion. Never throws. */
+export function parseServerMessage(text: string): Parsed<ServerMessage> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "message is not valid JSON" };
+  }
+  return parseWith(ServerMessageSchema, data);
+}

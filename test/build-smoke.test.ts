@@ -1,0 +1,40 @@
+// The built artefacts are what Figma and users run: check them, not the sources.
+// `npm test` builds before vitest runs.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const read = (p: string) => readFileSync(p, "utf8");
+
+describe("build output", () => {
+  it("dist/code.js uses nothing Figma's sandbox lacks", () => {
+    const code = read("dist/code.js");
+    expect(code.length).toBeGreaterThan(0);
+    for (const name of ["window", "document", "fetch", "WebSocket", "XMLHttpRequest", "require("]) {
+      const re = new RegExp(`(?<![\\w$.])${name.replace("(", "\\(")}(?![\\w$])`);
+      expect(re.test(code), `dist/code.js mentions ${name}`).toBe(false);
+    }
+  });
+
+  it("manifest.json names files that exist and allows only the companion's loopback address", () => {
+    const manifest = JSON.parse(read("manifest.json"));
+    expect(existsSync(manifest.main)).toBe(true);
+    expect(existsSync(manifest.ui)).toBe(true);
+    expect(manifest.editorType).toEqual(["figma"]);
+    expect(manifest.documentAccess).toBe("dynamic-page");
+    expect(manifest.networkAccess.allowedDomains).toEqual(["ws://127.0.0.1:47615"]);
+    expect(manifest.networkAccess.reasoning).toMatch(/\w+/);
+  });
+
+  it("dist/ui.html is one self-contained file", () => {
+    const html = read("dist/ui.html");
+    expect(html).toMatch(/<script>[\s\S]+<\/script>/);
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).not.toMatch(/<link[^>]+stylesheet/);
+  });
+
+  it("the stylize bin lists its subcommands", () => {
+    const out = execFileSync(process.execPath, ["dist/companion/stylize.js", "--help"], { encoding: "utf8" });
+    for (const cmd of ["serve", "primitives", "style", "weights", "bench"]) expect(out).toContain(cmd);
+  });
+});
