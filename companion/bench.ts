@@ -1,10 +1,12 @@
+// `stylize bench <engine>`: each benchmark lives beside the engine it measures.
 import type { Command } from "commander";
+import { registerPrimitivesBench } from "./primitives/bench";
+import { registerLoadBench } from "./server/bench-load";
+import { registerStyleBench } from "./style/bench";
 
 export function registerBench(program: Command): void {
-  program
-    .command("bench")
-    .description("measure the engines on this machine")
-    .action(() => {
-      throw new Error("stylize bench is not built yet");
-    });
+  const bench = program.command("bench").description("measure the engines and the server on this machine");
+  registerPrimitivesBench(bench);
+  registerStyleBench(bench);
+  registerLoadBench(bench);
 }

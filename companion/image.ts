@@ -1,5 +1,5 @@
 // Every image decode/resize/encode goes through here (sharp), so limits and messages are uniform.
-import sharp from "sharp";
+import sharp, { type Metadata } from "sharp";
 import { UserError } from "./errors";
 
 /** RGBA, 8 bits per channel, row-major. */
@@ -25,7 +25,7 @@ export interface LoadOptions {
 export async function loadImage(input: string | Uint8Array, opts: LoadOptions = {}): Promise<RgbaImage> {
   const limit = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
   const what = typeof input === "string" ? `"${input}"` : "the image";
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
