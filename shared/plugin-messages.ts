@@ -1,0 +1,148 @@
+// The one schema for everything that crosses the plugin (Figma sandbox) ⇄ UI (iframe) postMessage
+// channel. Both sides parse every incoming message with `parseUiMessage` / `parsePluginMessage`;
+// the TS types are inferred from the schemas, so a field exists in exactly one place.
+// Images travel as Uint8Array (postMessage clones them; no base64).
+import * as v from "valibot";
+import { PrimitivesOptionsSchema, StyleOptionsSchema } from "./protocol";
+import { ShapeListSchema } from "./shapes";
+
+const bytes = v.instance(Uint8Array);
+const nodeId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
+const requestId = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
+const size = v.pipe(v.number(), v.finite(), v.minValue(0));
+
+export const MODES = ["style", "primitives"] as const;
+export type Mode = (typeof MODES)[number];
+export const PRESETS = ["draft", "standard", "high", "custom"] as const;
+export type Preset = (typeof PRESETS)[number];
+
+/** What the designer chose; persisted in figma.clientStorage and stored on results for "Stylize again". */
+export const SettingsSchema = v.object({
+  mode: v.optional(v.picklist(MODES), "primitives"),
+  preset: v.optional(v.picklist(PRESETS), "standard"),
+  style: v.optional(StyleOptionsSchema, {}),
+  primitives: v.optional(PrimitivesOptionsSchema, {}),
+  /** Pairing token shown by the companion (`npm start` prints it). */
+  token: v.optional(v.pipe(v.string(), v.maxLength(256)), ""),
+  /** The companion's address; the manifest only allows the default, tests point it elsewhere. */
+  companionUrl: v.optional(v.pipe(v.string(), v.regex(/^wss?:\/\/[^\s]+$/)), "ws://127.0.0.1:47615"),
+});
+export type Settings = v.InferOutput<typeof SettingsSchema>;
+export const defaultSettings = (): Settings => v.parse(SettingsSchema, {});
+
+/** A layer as the UI needs to know it. */
+export const LayerInfoSchema = v.object({ id: nodeId, name: v.string(), type: v.string(), width: size, height: size });
+export type LayerInfo = v.InferOutput<typeof LayerInfoSchema>;
+
+export const SelectionSchema = v.variant("ok", [
+  v.object({ ok: v.literal(true), layer: LayerInfoSchema }),
+  v.object({ ok: v.literal(false), reason: v.picklist(["none", "multiple"]), hint: v.string() }),
+]);
+export type Selection = v.InferOutput<typeof SelectionSchema>;
+
+// ---- UI → plugin ----
+
+export const UiMessageSchema = v.variant("type", [
+  /** The UI is listening: the plugin answers with `init` and the selection. */
+  v.object({ type: v.literal("ui-ready") }),
+  v.object({ type: v.literal("save-settings"), settings: SettingsSchema }),
+  /** Remember the currently selected layer as the style image or the region mask. */
+  v.object({ type: v.literal("pick-layer"), role: v.picklist(["style", "mask"]) }),
+  /**
+   * Export what a job needs: the selected layer as content, sized so its longest side is `workSize`,
+   * plus the style/mask layers the designer picked (by id).
+   */
+  v.object({
+    type: v.literal("prepare-job"),
+    requestId,
+    workSize: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(4096)),
+    styleLayerIds: v.optional(v.array(nodeId), []),
+    maskLayerId: v.optional(nodeId),
+  }),
+  v.object({
+    type: v.literal("insert-style"),
+    requestId,
+    sourceId: nodeId,
+    styleName: v.pipe(v.string(), v.maxLength(200)),
+    png: bytes,
+    settings: SettingsSchema,
+  }),
+  v.object({
+    type: v.literal("insert-primitives"),
+    requestId,
+    sourceId: nodeId,
+    result: ShapeListSchema,
+    /** True when these are the shapes found before a cancel. */
+    partial: v.optional(v.boolean(), false),
+    settings: SettingsSchema,
+  }),
+  v.object({
+    type: v.literal("notify"),
+    message: v.pipe(v.string(), v.maxLength(500)),
+    error: v.optional(v.boolean()),
+  }),
+]);
+export type UiMessage = v.InferOutput<typeof UiMessageSchema>;
+export type UiMessageOf<T extends UiMessage["type"]> = Extract<UiMessage, { type: T }>;
+
+// ---- plugin → UI ----
+
+export const PluginMessageSchema = v.variant("type", [
+  v.object({
+    type: v.literal("init"),
+    settings: SettingsSchema,
+    /** Set when launched from a result's "Stylize again" button: the settings that made it. */
+    relaunch: v.optional(SettingsSchema),
+  }),
+  v.object({ type: v.literal("selection"), selection: SelectionSchema }),
+  v.object({ type: v.literal("picked-layer"), role: v.picklist(["style", "mask"]), layer: LayerInfoSchema }),
+  v.object({
+    type: v.literal("job-images"),
+    requestId,
+    source: LayerInfoSchema,
+    content: bytes,
+    styles: v.array(v.object({ layer: LayerInfoSchema, png: bytes })),
+    /** The mask layer exported on its own, with its box relative to the source (source units). */
+    mask: v.optional(
+      v.object({
+        png: bytes,
+        x: v.pipe(v.number(), v.finite()),
+        y: v.pipe(v.number(), v.finite()),
+        width: size,
+        height: size,
+      }),
+    ),
+  }),
+  v.object({ type: v.literal("insert-progress"), requestId, done: v.number(), total: v.number() }),
+  v.object({ type: v.literal("inserted"), requestId, nodeId, name: v.string(), count: v.number() }),
+  /** A request failed; `message` is for the designer. The document is unchanged. */
+  v.object({ type: v.literal("plugin-error"), requestId: v.optional(requestId), message: v.string() }),
+]);
+export type PluginMessage = v.InferOutput<typeof PluginMessageSchema>;
+export type PluginMessageOf<T extends PluginMessage["type"]> = Extract<PluginMessage, { type: T }>;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function parseWith<T>(schema: v.GenericSchema<unknown, T>, data: unknown): Parsed<T> {
+  const r = v.safeParse(schema, data);
+  if (r.success) return { ok: true, value: r.output };
+  const issue = r.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+  return { ok: false, error: path ? `${path}: ${issue.message}` : issue.message };
+}
+
+/** Parse a message the UI sent to the plugin. Never throws. */
+export const parseUiMessage = (data: unknown): Parsed<UiMessage> => parseWith(UiMessageSchema, data);
+/** Parse a message the plugin sent to the UI. Never throws. */
+export const parsePluginMessage = (data: unknown): Parsed<PluginMessage> => parseWith(PluginMessageSchema, data);
+/** Settings from storage or a node may be stale or hand-edited: fall back to defaults field by field. */
+export function parseSettings(data: unknown): Settings {
+  const r = v.safeParse(SettingsSchema, data ?? {});
+  if (r.success) return r.output;
+  if (typeof data !== "object" || data === null) return defaultSettings();
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (v.safeParse(SettingsSchema, { [key]: value }).success) kept[key] = value;
+  }
+  return v.parse(SettingsSchema, kept);
+}

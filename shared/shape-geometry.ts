@@ -1,0 +1,186 @@
+// Pure geometry from the engine's shapes (working-image pixels) to what a Figma node needs
+// (node-local size, affine transform, vector path data, paint). No Figma API here, so it is
+// unit-testable and the UI's live preview can share the colour maths.
+import type { Color, Shape } from "./shapes";
+
+/** Figma rejects sizes below 0.01 (resize throws); degenerate shapes get this instead. */
+export const MIN_SIZE = 0.01;
+
+export type Scale = { sx: number; sy: number };
+/** Affine transform in Figma's layout: [[a, c, tx], [b, d, ty]] maps node-local to parent space. */
+export type Transform = [[number, number, number], [number, number, number]];
+export type Rgb = { r: number; g: number; b: number };
+export type Paint = { color: Rgb; opacity: number };
+
+export type NodeSpec =
+  | { kind: "rectangle" | "ellipse"; width: number; height: number; transform: Transform; paint: Paint }
+  | {
+      kind: "vector";
+      /** Node position; `path` is relative to it and starts at the bounds' top-left. */
+      x: number;
+      y: number;
+      path: string;
+      /** Filled shapes close their path; strokes (béziers) have no fill. */
+      fill: Paint | null;
+      stroke: (Paint & { weight: number }) | null;
+    };
+
+export function scaleBetween(work: { width: number; height: number }, target: { width: number; height: number }) {
+  if (!(work.width > 0 && work.height > 0 && target.width > 0 && target.height > 0)) {
+    throw new Error(`cannot scale ${work.width}×${work.height} to ${target.width}×${target.height}`);
+  }
+  return { sx: target.width / work.width, sy: target.height / work.height };
+}
+
+/** Colour 0..255 with `a` as opacity → Figma's 0..1 paint. */
+export function toPaint(c: Color): Paint {
+  return { color: { r: c.r / 255, g: c.g / 255, b: c.b / 255 }, opacity: c.a / 255 };
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+const fmt = (n: number) => String(round(n) + 0); // +0 turns -0 into 0
+
+export function translate(x: number, y: number): Transform {
+  return [
+    [1, 0, x],
+    [0, 1, y],
+  ];
+}
+
+/**
+ * A `width`×`height` node rotated by `degrees` (clockwise on screen, y down) about its centre,
+ * with that centre at (cx, cy).
+ */
+export function rotatedAbout(cx: number, cy: number, width: number, height: number, degrees: number): Transform {
+  const t = (degrees * Math.PI) / 180;
+  const cos = Math.cos(t);
+  const sin = Math.sin(t);
+  // local centre (w/2, h/2) must land on (cx, cy)
+  const tx = cx - (cos * width) / 2 + (sin * height) / 2;
+  const ty = cy - (sin * width) / 2 - (cos * height) / 2;
+  return [
+    [cos, -sin, tx],
+    [sin, cos, ty],
+  ];
+}
+
+export function applyTransform(m: Transform, x: number, y: number): [number, number] {
+  return [m[0][0] * x + m[0][1] * y + m[0][2], m[1][0] * x + m[1][1] * y + m[1][2]];
+}
+
+type Pt = [number, number];
+
+/** Closed polygon → node position + path relative to its bounds' top-left. */
+function polygonSpec(points: readonly Pt[], s: Scale, paint: Paint): NodeSpec {
+  const pts = points.map(([x, y]) => [x * s.sx, y * s.sy] as Pt);
+  const x = Math.min(...pts.map((p) => p[0]));
+  const y = Math.min(...pts.map((p) => p[1]));
+  const path = pts.map(([px, py], i) => `${i === 0 ? "M" : "L"} ${fmt(px - x)} ${fmt(py - y)}`).join(" ") + " Z";
+  return { kind: "vector", x, y, path, fill: paint, stroke: null };
+}
+
+/** Tight bounds of a quadratic Bézier (its extremes, not the control polygon). */
+export function quadBounds(p0: Pt, c: Pt, p1: Pt) {
+  const ext = (a: number, b: number, e: number) => {
+    const vals = [a, e];
+    const den = a - 2 * b + e;
+    if (den !== 0) {
+      const t = (a - b) / den;
+      if (t > 0 && t < 1) vals.push((1 - t) * (1 - t) * a + 2 * (1 - t) * t * b + t * t * e);
+    }
+    return [Math.min(...vals), Math.max(...vals)];
+  };
+  const [minX, maxX] = ext(p0[0], c[0], p1[0]);
+  const [minY, maxY] = ext(p0[1], c[1], p1[1]);
+  return { minX, minY, maxX, maxY };
+}
+
+/**
+ * One shape → one node description, scaled from working pixels by `s`.
+ * Rotated shapes need a uniform scale to stay rectangles/ellipses; the geometric mean of sx and sy
+ * is used for their size (sx ≈ sy anyway: the source is exported with its aspect ratio).
+ */
+export function shapeToNode(shape: Shape, s: Scale): NodeSpec {
+  const paint = toPaint(shape.color);
+  const su = Math.sqrt(s.sx * s.sy);
+  const size = (n: number) => Math.max(MIN_SIZE, n);
+  switch (shape.type) {
+    case "rectangle": {
+      const x = Math.min(shape.x1, shape.x2) * s.sx;
+      const y = Math.min(shape.y1, shape.y2) * s.sy;
+      const width = size(Math.abs(shape.x2 - shape.x1) * s.sx);
+      const height = size(Math.abs(shape.y2 - shape.y1) * s.sy);
+      return { kind: "rectangle", width, height, transform: translate(x, y), paint };
+    }
+    case "ellipse":
+    case "circle": {
+      const rx = shape.type === "circle" ? shape.r : shape.rx;
+      const ry = shape.type === "circle" ? shape.r : shape.ry;
+      const width = size(2 * rx * s.sx);
+      const height = size(2 * ry * s.sy);
+      return {
+        kind: "ellipse",
+        width,
+        height,
+        transform: translate(shape.cx * s.sx - width / 2, shape.cy * s.sy - height / 2),
+        paint,
+      };
+    }
+    case "rotated-rectangle":
+    case "rotated-ellipse": {
+      const width = size(2 * shape.rx * su);
+      const height = size(2 * shape.ry * su);
+      return {
+        kind: shape.type === "rotated-rectangle" ? "rectangle" : "ellipse",
+        width,
+        height,
+        transform: rotatedAbout(shape.cx * s.sx, shape.cy * s.sy, width, height, shape.angle),
+        paint,
+      };
+    }
+    case "triangle":
+    case "polygon":
+      return polygonSpec(shape.points, s, paint);
+    case "bezier": {
+      const p0: Pt = [shape.p0[0] * s.sx, shape.p0[1] * s.sy];
+      const c: Pt = [shape.c[0] * s.sx, shape.c[1] * s.sy];
+      const p1: Pt = [shape.p1[0] * s.sx, shape.p1[1] * s.sy];
+      const b = quadBounds(p0, c, p1);
+      const rel = (p: Pt) => `${fmt(p[0] - b.minX)} ${fmt(p[1] - b.minY)}`;
+      return {
+        kind: "vector",
+        x: b.minX,
+        y: b.minY,
+        path: `M ${rel(p0)} Q ${rel(c)} ${rel(p1)}`,
+        fill: null,
+        stroke: { ...paint, weight: Math.max(MIN_SIZE, shape.width * su) },
+      };
+    }
+  }
+}
+
+const LABELS: Record<Shape["type"], string> = {
+  triangle: "Triangle",
+  rectangle: "Rectangle",
+  "rotated-rectangle": "Rotated rectangle",
+  ellipse: "Ellipse",
+  "rotated-ellipse": "Rotated ellipse",
+  circle: "Circle",
+  polygon: "Polygon",
+  bezier: "Curve",
+};
+
+/** "Triangle 12" — numbered from 1 in drawing order. */
+export const shapeName = (shape: Shape, index: number) => `${LABELS[shape.type]} ${index + 1}`;
+
+/** "Primitives — Photo (100 triangles)"; mixed results say "shapes". */
+export function primitivesFrameName(sourceName: string, shapes: readonly Shape[]): string {
+  const types = new Set(shapes.map((sh) => sh.type));
+  const n = shapes.length;
+  let noun = "shapes";
+  if (types.size === 1) {
+    const label = LABELS[shapes[0].type].toLowerCase();
+    noun = label === "curve" ? "curves" : `${label}s`;
+  }
+  return `Primitives — ${sourceName} (${n} ${n === 1 ? noun.replace(/s$/, "") : noun})`;
+}
