@@ -1,2 +1,4 @@
-// Figma sandbox entry: shows the UI and relays selection/insertion. (Filled in by the plugin issue.)
-figma.showUI(__html__, { width: 320, height: 480, themeColors: true });
+// Figma sandbox entry (bundled to dist/code.js). No DOM or network here: the UI iframe does that.
+import { startPlugin } from "./controller";
+
+startPlugin();

@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { PrimitivesOptionsSchema, StyleOptionsSchema } from "./protocol";
 import { ShapeListSchema } from "./shapes";
 
-const bytes = v.instance(Uint8Array);
+const bytes = v.custom<Uint8Array>((x) => x instanceof Uint8Array, "expected image bytes (Uint8Array)");
 const nodeId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 const requestId = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const size = v.pipe(v.number(), v.finite(), v.minValue(0));
@@ -115,7 +115,7 @@ export const PluginMessageSchema = v.variant("type", [
   }),
   v.object({ type: v.literal("insert-progress"), requestId, done: v.number(), total: v.number() }),
   v.object({ type: v.literal("inserted"), requestId, nodeId, name: v.string(), count: v.number() }),
-  /** A request failed; `message` is for the designer. The document is unchanged. */
+  /** A request failed; `message` is for the designer. Nothing on the canvas changed. */
   v.object({ type: v.literal("plugin-error"), requestId: v.optional(requestId), message: v.string() }),
 ]);
 export type PluginMessage = v.InferOutput<typeof PluginMessageSchema>;

@@ -1,0 +1,68 @@
+// Wires Figma events and UI messages to the plugin's actions. `main.ts` only starts it, so tests
+// can start it against a stubbed `figma`.
+import { post, onUiMessage, errorMessage } from "./bridge";
+import { prepareJob } from "./export";
+import { insertPrimitives } from "./insert-primitives";
+import { insertStyle } from "./insert-style";
+import { describeSelection, layerInfo, requireSingleSelection } from "./selection";
+import { loadSettings, RELAUNCH_COMMAND, resultSettings, saveSettings } from "./settings";
+import type { Settings } from "../shared/plugin-messages";
+
+export const UI_SIZE = { width: 340, height: 600 };
+
+export function startPlugin(): void {
+  figma.showUI(__html__, { ...UI_SIZE, themeColors: true, title: "Stylize" });
+  const relaunch = figma.command === RELAUNCH_COMMAND ? relaunchFromSelection() : undefined;
+  const sendSelection = () => post({ type: "selection", selection: describeSelection(figma.currentPage.selection) });
+  figma.on("selectionchange", sendSelection);
+
+  onUiMessage(async (msg) => {
+    switch (msg.type) {
+      case "ui-ready":
+        post({ type: "init", settings: await loadSettings(), relaunch });
+        sendSelection();
+        return;
+      case "save-settings":
+        await saveSettings(msg.settings);
+        return;
+      case "pick-layer": {
+        try {
+          post({ type: "picked-layer", role: msg.role, layer: layerInfo(requireSingleSelection()) });
+        } catch (err) {
+          post({ type: "plugin-error", message: `To use a layer as the ${msg.role}: ${errorMessage(err)}` });
+        }
+        return;
+      }
+      case "prepare-job":
+        post(await prepareJob(msg));
+        return;
+      case "insert-style": {
+        const node = await insertStyle(msg);
+        post({ type: "inserted", requestId: msg.requestId, nodeId: node.id, name: node.name, count: 1 });
+        return;
+      }
+      case "insert-primitives": {
+        const report = (done: number, total: number) =>
+          post({ type: "insert-progress", requestId: msg.requestId, done, total });
+        const node = await insertPrimitives(msg, report);
+        const count = msg.result.shapes.length;
+        post({ type: "inserted", requestId: msg.requestId, nodeId: node.id, name: node.name, count });
+        figma.notify(`Inserted “${node.name}”`);
+        return;
+      }
+      case "notify":
+        figma.notify(msg.message, { error: msg.error });
+        return;
+    }
+  });
+}
+
+/** Launched from a result's "Stylize again": select its source again and reuse its settings. */
+function relaunchFromSelection(): Settings | undefined {
+  const [node] = figma.currentPage.selection;
+  const tagged = node && resultSettings(node);
+  if (!tagged) return undefined;
+  const source = figma.currentPage.findOne((n) => n.id === tagged.sourceId);
+  if (source) figma.currentPage.selection = [source];
+  return tagged.settings;
+}

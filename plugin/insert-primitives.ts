@@ -1,0 +1,78 @@
+// A primitives result: a clipping frame with a background rectangle and one native node per shape.
+import type { UiMessageOf } from "../shared/plugin-messages";
+import {
+  type NodeSpec,
+  type Paint,
+  primitivesFrameName,
+  scaleBetween,
+  shapeName,
+  shapeToNode,
+  toPaint,
+} from "../shared/shape-geometry";
+import { commitResult } from "./commit";
+import { requireNode } from "./selection";
+
+/** Nodes created per tick: big enough to be quick, small enough that Figma stays responsive. */
+export const BATCH = 200;
+
+const solid = (p: Paint): SolidPaint => ({ type: "SOLID", color: p.color, opacity: p.opacity });
+
+function createNode(spec: NodeSpec): SceneNode {
+  if (spec.kind === "vector") {
+    const node = figma.createVector();
+    node.vectorPaths = [{ windingRule: spec.fill ? "NONZERO" : "NONE", data: spec.path }];
+    node.x = spec.x;
+    node.y = spec.y;
+    node.fills = spec.fill ? [solid(spec.fill)] : [];
+    if (spec.stroke) {
+      node.strokes = [solid(spec.stroke)];
+      node.strokeWeight = spec.stroke.weight;
+      node.strokeCap = "ROUND";
+      node.strokeJoin = "ROUND";
+    } else {
+      node.strokes = [];
+    }
+    return node;
+  }
+  const node = spec.kind === "ellipse" ? figma.createEllipse() : figma.createRectangle();
+  node.resize(spec.width, spec.height);
+  node.relativeTransform = spec.transform;
+  node.fills = [solid(spec.paint)];
+  node.strokes = [];
+  return node;
+}
+
+const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export async function insertPrimitives(
+  msg: UiMessageOf<"insert-primitives">,
+  onProgress: (done: number, total: number) => void,
+): Promise<FrameNode> {
+  const source = await requireNode(msg.sourceId, "source");
+  const { result } = msg;
+  const scale = scaleBetween(result, source);
+  const total = result.shapes.length;
+  return commitResult(source, msg.settings, async (track) => {
+    const frame = track(figma.createFrame());
+    frame.visible = false;
+    frame.name = primitivesFrameName(source.name, result.shapes) + (msg.partial ? " — partial" : "");
+    frame.resize(source.width, source.height);
+    frame.clipsContent = true;
+    frame.fills = [];
+    const bg = track(figma.createRectangle());
+    bg.name = "Background";
+    bg.resize(source.width, source.height);
+    bg.fills = [solid(toPaint(result.background))];
+    frame.appendChild(bg);
+    for (let from = 0; from < total; from += BATCH) {
+      for (let i = from; i < Math.min(total, from + BATCH); i++) {
+        const node = track(createNode(shapeToNode(result.shapes[i], scale)));
+        node.name = shapeName(result.shapes[i], i);
+        frame.appendChild(node);
+      }
+      onProgress(Math.min(total, from + BATCH), total);
+      await nextTick();
+    }
+    return frame;
+  });
+}

@@ -1,0 +1,309 @@
+/// <reference types="@figma/plugin-typings" />
+// The plugin's main code against figma-api-stub (+ small fakes, see fake-figma.ts).
+import sharp from "sharp";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { defaultSettings } from "../../shared/plugin-messages";
+import type { Shape, ShapeList } from "../../shared/shapes";
+import { addSource, type PluginHarness, solidPng, startHarness } from "./harness";
+
+const c = (r: number, g: number, b: number, a: number) => ({ r, g, b, a });
+
+/** Working size 200×100 for a 400×200 source: everything scales by 2. */
+const mixed: ShapeList = {
+  width: 200,
+  height: 100,
+  background: c(10, 20, 30, 255),
+  shapes: [
+    {
+      type: "triangle",
+      points: [
+        [0, 0],
+        [20, 0],
+        [0, 10],
+      ],
+      color: c(255, 0, 0, 128),
+    },
+    { type: "rectangle", x1: 10, y1: 10, x2: 30, y2: 20, color: c(0, 255, 0, 255) },
+    { type: "rotated-rectangle", cx: 50, cy: 50, rx: 10, ry: 5, angle: 30, color: c(0, 0, 255, 64) },
+    { type: "ellipse", cx: 100, cy: 50, rx: 20, ry: 10, color: c(1, 2, 3, 4) },
+    { type: "rotated-ellipse", cx: 100, cy: 50, rx: 20, ry: 10, angle: -45, color: c(1, 2, 3, 4) },
+    { type: "circle", cx: 150, cy: 50, r: 5, color: c(255, 255, 255, 255) },
+    {
+      type: "polygon",
+      points: [
+        [0, 0],
+        [10, 0],
+        [10, 10],
+        [0, 10],
+      ],
+      color: c(9, 9, 9, 9),
+    },
+    { type: "bezier", p0: [0, 50], c: [50, 0], p1: [100, 50], width: 2, color: c(255, 128, 0, 200) },
+  ],
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: assertions read properties of many node types
+type Node = SceneNode & Record<string, any>;
+
+let h: PluginHarness;
+beforeEach(async () => {
+  vi.resetModules();
+  h = await startHarness();
+});
+
+const settings = { ...defaultSettings(), token: "t" };
+
+describe("plugin main code", () => {
+  it("answers ui-ready with settings and explains a missing or multiple selection", async () => {
+    h.send({ type: "ui-ready" });
+    const init = await h.next("init");
+    expect(init.settings).toEqual(defaultSettings());
+    expect((await h.next("selection")).selection).toMatchObject({ ok: false, reason: "none" });
+
+    const { source, other } = addSource(h.figma);
+    h.figma.currentPage.selection = [source, other];
+    const multi = (await h.next("selection")).selection;
+    expect(multi).toMatchObject({ ok: false, reason: "multiple" });
+    if (!multi.ok) expect(multi.hint).toMatch(/2 layers.*Select just one/);
+
+    h.figma.currentPage.selection = [source];
+    expect((await h.next("selection")).selection).toEqual({
+      ok: true,
+      layer: { id: source.id, name: "Photo", type: "RECTANGLE", width: 400, height: 200 },
+    });
+  });
+
+  it("persists settings (and the pairing token) in clientStorage", async () => {
+    const saved = { ...defaultSettings(), token: "secret-token", mode: "style" as const };
+    h.send({ type: "save-settings", settings: saved });
+    await vi.waitFor(() => expect(h.figma.storage.size).toBe(1));
+    h.send({ type: "ui-ready" });
+    expect((await h.next("init")).settings).toMatchObject({ token: "secret-token", mode: "style" });
+  });
+
+  it("exports the selected layer as PNG with its longest side at the working size", async () => {
+    const { source } = addSource(h.figma, "Tall", 150, 300);
+    h.figma.currentPage.selection = [source];
+    h.send({ type: "prepare-job", requestId: "r1", workSize: 256 });
+    const job = await h.next("job-images");
+    expect(job.source).toMatchObject({ id: source.id, name: "Tall" });
+    const meta = await sharp(job.content).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["png", 128, 256]);
+    expect(job.styles).toEqual([]);
+    expect(h.figma.journal).toEqual([]); // exporting never edits the document
+  });
+
+  it("refuses to run with nothing selected, with the hint and the request id", async () => {
+    h.send({ type: "prepare-job", requestId: "r2", workSize: 256 });
+    const err = await h.next("plugin-error");
+    expect(err).toMatchObject({ requestId: "r2" });
+    expect(err.message).toMatch(/Select one layer/);
+  });
+
+  it("uses other layers as style and region mask, the mask placed relative to the source", async () => {
+    const { source, board } = addSource(h.figma);
+    const style = h.figma.createRectangle();
+    style.name = "Starry";
+    style.resize(300, 300);
+    const mask = h.figma.createEllipse();
+    mask.name = "Subject";
+    mask.resize(100, 50);
+    mask.x = 70; // board-relative; the source is at (20, 30) in the same board
+    mask.y = 40;
+    board.appendChild(mask);
+
+    h.figma.currentPage.selection = [style];
+    h.send({ type: "pick-layer", role: "style" });
+    expect((await h.next("picked-layer")).layer).toMatchObject({ id: style.id, name: "Starry" });
+    h.figma.currentPage.selection = [];
+    h.send({ type: "pick-layer", role: "mask" });
+    expect((await h.next("plugin-error")).message).toMatch(/as the mask: Select one layer/);
+
+    h.figma.currentPage.selection = [source];
+    h.send({ type: "prepare-job", requestId: "r3", workSize: 200, styleLayerIds: [style.id], maskLayerId: mask.id });
+    const job = await h.next("job-images");
+    expect(job.styles[0].layer.name).toBe("Starry");
+    expect((await sharp(job.styles[0].png).metadata()).width).toBe(200);
+    expect(job.mask).toMatchObject({ x: 50, y: 10, width: 100, height: 50 });
+    const m = await sharp(job.mask!.png).metadata();
+    expect([m.width, m.height]).toEqual([50, 25]); // same scale as the content: 200 / 400
+
+    h.send({ type: "prepare-job", requestId: "r4", workSize: 200, styleLayerIds: [source.id] });
+    expect((await h.next("plugin-error")).message).toMatch(/style layer is the layer being stylized/);
+  });
+
+  it("inserts primitives as one native node per shape in a clipping frame beside the source", async () => {
+    const { board, source, other } = addSource(h.figma);
+    const before = JSON.stringify({ x: source.x, y: source.y, w: source.width, h: source.height, f: source.fills });
+    h.send({ type: "insert-primitives", requestId: "p1", sourceId: source.id, result: mixed, settings });
+    const done = await h.next("inserted");
+    const frame = h.figma.getNodeById(done.nodeId) as unknown as FrameNode & Node;
+
+    expect(frame.type).toBe("FRAME");
+    expect(frame.name).toBe("Primitives — Photo (8 shapes)");
+    expect(done).toMatchObject({ requestId: "p1", name: frame.name, count: 8 });
+    expect(frame.parent).toBe(board);
+    expect(board.children.map((n) => n.name)).toEqual(["Photo", frame.name, "Other"]);
+    expect([frame.x, frame.y, frame.width, frame.height]).toEqual([source.x + 400 + 40, source.y, 400, 200]);
+    expect(frame.clipsContent).toBe(true);
+    expect(frame.visible).toBe(true);
+    expect(other.parent).toBe(board);
+    expect(JSON.stringify({ x: source.x, y: source.y, w: source.width, h: source.height, f: source.fills })).toBe(
+      before,
+    );
+
+    const [bg, ...kids] = frame.children as Node[];
+    expect(bg).toMatchObject({ type: "RECTANGLE", name: "Background", width: 400, height: 200 });
+    expect(bg.fills[0]).toMatchObject({ type: "SOLID", color: { r: 10 / 255, g: 20 / 255, b: 30 / 255 }, opacity: 1 });
+    expect(kids.map((n) => n.type)).toEqual([
+      "VECTOR",
+      "RECTANGLE",
+      "RECTANGLE",
+      "ELLIPSE",
+      "ELLIPSE",
+      "ELLIPSE",
+      "VECTOR",
+      "VECTOR",
+    ]);
+    expect(kids.map((n) => n.name)).toEqual([
+      "Triangle 1",
+      "Rectangle 2",
+      "Rotated rectangle 3",
+      "Ellipse 4",
+      "Rotated ellipse 5",
+      "Circle 6",
+      "Polygon 7",
+      "Curve 8",
+    ]);
+    const [tri, rect, rrect, ell, rell, circ, poly, curve] = kids;
+    expect(tri.vectorPaths).toEqual([{ windingRule: "NONZERO", data: "M 0 0 L 40 0 L 0 20 Z" }]);
+    expect(tri.fills[0]).toMatchObject({ color: { r: 1, g: 0, b: 0 } });
+    expect(tri.fills[0].opacity).toBeCloseTo(128 / 255);
+    expect([rect.x, rect.y, rect.width, rect.height, rect.rotation]).toEqual([20, 20, 40, 20, 0]);
+    expect([rrect.width, rrect.height]).toEqual([40, 20]);
+    expect(rrect.rotation).toBeCloseTo(-30); // Figma's rotation is counter-clockwise
+    expect([ell.x, ell.y, ell.width, ell.height]).toEqual([160, 80, 80, 40]);
+    expect(rell.rotation).toBeCloseTo(45);
+    expect([circ.width, circ.height]).toEqual([20, 20]);
+    expect(poly.vectorPaths[0].data).toBe("M 0 0 L 20 0 L 20 20 L 0 20 Z");
+    expect(curve.fills).toEqual([]);
+    expect(curve.strokes[0]).toMatchObject({ type: "SOLID", color: { r: 1, g: 128 / 255, b: 0 } });
+    expect([curve.strokeWeight, curve.strokeCap]).toEqual([4, "ROUND"]);
+
+    // one undo step: every creation, then a single commit
+    const ops = h.figma.journal.map((e) => e.op);
+    expect(ops.filter((o) => o === "commit")).toHaveLength(1);
+    expect(ops.at(-1)).toBe("commit");
+    expect(ops.filter((o) => o === "create")).toHaveLength(10);
+    expect(ops).not.toContain("remove");
+
+    expect(frame.getRelaunchData()).toHaveProperty("stylize-again");
+    expect(JSON.parse(frame.getPluginData("stylize-settings"))).toMatchObject({ token: "t" });
+  });
+
+  it("inserts 1000 shapes in batches with progress, quickly", async () => {
+    const { source } = addSource(h.figma);
+    const shapes: Shape[] = Array.from({ length: 1000 }, (_, i) => ({
+      type: "triangle",
+      points: [
+        [i % 200, 0],
+        [(i * 7) % 200, 50],
+        [0, (i * 3) % 100],
+      ],
+      color: c(i % 256, 0, 0, 128),
+    }));
+    const t0 = performance.now();
+    h.send({
+      type: "insert-primitives",
+      requestId: "big",
+      sourceId: source.id,
+      result: { ...mixed, shapes },
+      settings,
+    });
+    const done = await h.next("inserted");
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(done.count).toBe(1000);
+    const progress = h.outbox.filter((m) => m.type === "insert-progress");
+    expect(progress.map((m) => (m.type === "insert-progress" ? m.done : 0))).toEqual([200, 400, 600, 800, 1000]);
+    const frame = h.figma.getNodeById(done.nodeId) as FrameNode;
+    expect(frame.children).toHaveLength(1001);
+    expect(frame.name).toBe("Primitives — Photo (1000 triangles)");
+  });
+
+  it("leaves the document untouched when insertion fails midway", async () => {
+    const { board, source } = addSource(h.figma);
+    const pageBefore = h.figma.currentPage.children.map((n) => n.id);
+    const boardBefore = board.children.map((n) => n.id);
+    h.figma.failCreationAfter(5);
+    h.send({ type: "insert-primitives", requestId: "bad", sourceId: source.id, result: mixed, settings });
+    const err = await h.next("plugin-error");
+    expect(err).toMatchObject({ requestId: "bad", message: "fake: creation failed" });
+    expect(h.figma.currentPage.children.map((n) => n.id)).toEqual(pageBefore);
+    expect(board.children.map((n) => n.id)).toEqual(boardBefore);
+    const created = h.figma.journal.filter((e) => e.op === "create").map((e) => (e.op === "create" ? e.id : ""));
+    const removed = h.figma.journal.filter((e) => e.op === "remove").map((e) => (e.op === "remove" ? e.id : ""));
+    expect(created.length).toBe(5);
+    expect(removed.sort()).toEqual(created.sort());
+    expect(h.figma.journal.some((e) => e.op === "commit")).toBe(false);
+  });
+
+  it("marks a partial (cancelled) result in its name", async () => {
+    const { source } = addSource(h.figma);
+    const result = { ...mixed, shapes: mixed.shapes.slice(0, 1) };
+    h.send({ type: "insert-primitives", requestId: "part", sourceId: source.id, result, partial: true, settings });
+    expect((await h.next("inserted")).name).toBe("Primitives — Photo (1 triangle) — partial");
+  });
+
+  it("inserts a style result as an image-filled rectangle the size of the source", async () => {
+    const { board, source } = addSource(h.figma);
+    const png = await solidPng(64, 32);
+    h.send({ type: "insert-style", requestId: "s1", sourceId: source.id, styleName: "Starry", png, settings });
+    const done = await h.next("inserted");
+    const rect = h.figma.getNodeById(done.nodeId) as unknown as Node;
+    expect(rect).toMatchObject({ type: "RECTANGLE", name: "Photo — styled as Starry", width: 400, height: 200 });
+    expect(rect.parent).toBe(board);
+    expect([rect.x, rect.y]).toEqual([460, 30]);
+    expect(rect.fills).toHaveLength(1);
+    expect(rect.fills[0]).toMatchObject({ type: "IMAGE", scaleMode: "FILL" });
+    expect(h.figma.images.get(rect.fills[0].imageHash)).toEqual(png);
+    expect(h.figma.journal.map((e) => e.op)).toEqual(["create", "commit"]);
+  });
+
+  it("reports a deleted source without creating anything", async () => {
+    const { source } = addSource(h.figma);
+    source.remove();
+    h.figma.journal.length = 0;
+    const png = await solidPng(8, 8);
+    h.send({ type: "insert-style", requestId: "s2", sourceId: source.id, styleName: "X", png, settings });
+    expect((await h.next("plugin-error")).message).toMatch(/source layer is gone/);
+    expect(h.figma.journal).toEqual([]);
+  });
+
+  it("rejects malformed messages from the UI", async () => {
+    h.send({ type: "insert-primitives", requestId: "x", sourceId: "1:2", result: { width: -1 } });
+    expect((await h.next("plugin-error")).message).toMatch(/malformed message/);
+  });
+});
+
+describe("Stylize again", () => {
+  it("relaunching from a result reselects its source and reuses its settings", async () => {
+    const first = await startHarness();
+    const { source } = addSource(first.figma);
+    const used = { ...settings, mode: "style" as const, preset: "high" as const };
+    const png = await solidPng(8, 8);
+    first.send({ type: "insert-style", requestId: "a", sourceId: source.id, styleName: "X", png, settings: used });
+    const result = first.figma.getNodeById((await first.next("inserted")).nodeId) as SceneNode;
+
+    // relaunch: same document, the plugin starts again with the relaunch command and the result selected
+    vi.resetModules();
+    first.figma.currentPage.selection = [result];
+    (first.figma as unknown as { command: string }).command = "stylize-again";
+    const { startPlugin } = await import("../../plugin/controller");
+    startPlugin();
+    first.outbox.length = 0;
+    first.send({ type: "ui-ready" });
+    const init = await first.next("init");
+    expect(init.relaunch).toMatchObject({ mode: "style", preset: "high" });
+    expect(first.figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
+  });
+});
