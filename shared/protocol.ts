@@ -134,6 +134,8 @@ export const ServerMessageSchema = v.variant("type", [
     terms: v.optional(v.record(v.string(), v.number())),
     /** Style only: current scale (1-based) of `scales`. */
     scale: v.optional(v.number()),
+    /** Style only: how many scales the run has. */
+    scales: v.optional(v.number()),
   }),
   /** A PNG preview follows as the binary part "preview". */
   v.object({ type: v.literal("preview"), id, width: v.number(), height: v.number(), done: v.number() }),

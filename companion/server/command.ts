@@ -1,10 +1,122 @@
+// `stylize serve`: run the companion for the plugin. `stylize pair`: print (or reset) the token.
 import type { Command } from "commander";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
+import { createLogger, type LogLevel } from "../log";
+import { DEFAULT_LIMITS } from "./config";
+import { startServer } from "./server";
+import { defaultTokenPath, loadOrCreateToken, resetToken } from "./token";
 
+interface ServeFlags {
+  port: string;
+  host: string;
+  weights?: string;
+  tokenFile?: string;
+  maxJobsPerClient: string;
+  maxQueue: string;
+  maxMessageMb: string;
+  maxImageMp: string;
+  primitivesJobs?: string;
+  workers?: string;
+  verbose?: boolean;
+  logLevel?: LogLevel;
+}
+
+function int(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min} (got "${text}")`);
+  return n;
+}
+
+/** Registers `serve` and `pair` (cli.ts only knows this one entry point). */
 export function registerServe(program: Command): void {
+  registerPair(program);
   program
     .command("serve")
     .description("run the companion the Figma plugin connects to (loopback WebSocket)")
-    .action(() => {
-      throw new Error("stylize serve is not built yet");
+    .option("-p, --port <port>", "port to listen on (0 = any free port)", String(DEFAULT_PORT))
+    .option("--host <host>", "address to listen on; keep it a loopback address", DEFAULT_HOST)
+    .option("--weights <spec>", 'VGG-19 weights (.h5 path), or "random" for a demo without weights')
+    .option("--token-file <path>", "where the pairing token is kept", defaultTokenPath())
+    .option(
+      "--max-jobs-per-client <n>",
+      "jobs one plugin window may have at once",
+      String(DEFAULT_LIMITS.maxJobsPerClient),
+    )
+    .option("--max-queue <n>", "jobs waiting server-wide before new ones get `busy`", String(DEFAULT_LIMITS.maxQueue))
+    .option(
+      "--max-message-mb <n>",
+      "largest message (image) accepted, in MB",
+      String(DEFAULT_LIMITS.maxMessageBytes / 2 ** 20),
+    )
+    .option("--max-image-mp <n>", "largest image accepted, in megapixels", String(DEFAULT_LIMITS.maxImagePixels / 1e6))
+    .option("--primitives-jobs <n>", "primitives jobs running at once (default: 1, or 2 on 8+ cores)")
+    .option("--workers <n>", "worker threads per primitives job (default: the engine's choice)")
+    .option("-v, --verbose", "log what the server does (info level)")
+    .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
+    .action(async (flags: ServeFlags) => {
+      const logger = createLogger(flags.logLevel ?? (flags.verbose ? "info" : "warn"));
+      if (!["127.0.0.1", "localhost", "::1"].includes(flags.host)) {
+        logger.warn({ host: flags.host }, "listening on a non-loopback address; only loopback Host names are accepted");
+      }
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer({
+          port: int("port", flags.port, 0),
+          host: flags.host,
+          weights: flags.weights,
+          tokenPath: flags.tokenFile,
+          logger,
+          limits: {
+            maxJobsPerClient: int("max-jobs-per-client", flags.maxJobsPerClient, 1),
+            maxQueue: int("max-queue", flags.maxQueue, 0),
+            maxMessageBytes: Math.round(Number(flags.maxMessageMb) * 2 ** 20) || DEFAULT_LIMITS.maxMessageBytes,
+            maxImagePixels: Math.round(Number(flags.maxImageMp) * 1e6) || DEFAULT_LIMITS.maxImagePixels,
+          },
+          concurrency: flags.primitivesJobs ? { primitives: int("primitives-jobs", flags.primitivesJobs, 1) } : {},
+          primitivesWorkers: flags.workers ? int("workers", flags.workers, 1) : undefined,
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const msg =
+          e.code === "EADDRINUSE"
+            ? `Port ${flags.port} is already in use. Is another \`stylize serve\` running? Stop it, or pick another port with --port.`
+            : e.message;
+        console.error(`stylize serve: ${msg}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(
+        [
+          `Stylize companion is running at ${server.url}`,
+          "",
+          `  Pairing token: ${server.token}`,
+          "",
+          "In Figma, open Plugins > Stylize, choose Connect, and paste the token (once per machine).",
+          "Keep this window open while you use the plugin. Press Ctrl+C to stop.",
+        ].join("\n"),
+      );
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) process.exit(1); // a second Ctrl+C: stop now
+        stopping = true;
+        logger.info({ signal }, "shutting down");
+        void server.close().then(() => process.exit(0));
+      };
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+    });
+}
+
+function registerPair(program: Command): void {
+  program
+    .command("pair")
+    .description("print the pairing token to paste into the plugin (created on first use)")
+    .option("--token-file <path>", "where the pairing token is kept", defaultTokenPath())
+    .option("--reset", "make a new token; plugins paired with the old one must paste the new one")
+    .action((flags: { tokenFile: string; reset?: boolean }) => {
+      const token = flags.reset ? resetToken(flags.tokenFile) : loadOrCreateToken(flags.tokenFile).token;
+      console.log(`Pairing token: ${token}`);
+      console.log("In Figma, open Plugins > Stylize, choose Connect, and paste it.");
+      if (flags.reset) console.log("A running `stylize serve` picks the new token up when restarted.");
     });
 }

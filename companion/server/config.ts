@@ -1,0 +1,67 @@
+// Everything `startServer` can be told, with the defaults `stylize serve` uses.
+import { availableParallelism } from "node:os";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
+import { DEFAULT_MAX_INPUT_PIXELS } from "../image";
+import type { Logger } from "../log";
+import type { Engines } from "./engines";
+
+export interface Limits {
+  /** Largest single WebSocket message (text or binary); bigger ones close the socket with 1009. */
+  maxMessageBytes: number;
+  /** Largest image, in pixels, checked from the image header before decoding. */
+  maxImagePixels: number;
+  /** Jobs one client may have at once (collecting, waiting or running). */
+  maxJobsPerClient: number;
+  /** Jobs waiting server-wide (not counting running ones). */
+  maxQueue: number;
+  /** Bytes of images one client may have in flight before its jobs are complete. */
+  maxPendingBytes: number;
+  /** How long the binary parts of a job may take to arrive. */
+  partsTimeoutMs: number;
+  /** How long a new socket has to send a valid `hello`. */
+  helloTimeoutMs: number;
+}
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Where the pairing token lives (created 0600 on first run). */
+  tokenPath?: string;
+  /** VGG-19 weights: a .h5 path, or "random" / "random:<seed>"; undefined = the installed weights. */
+  weights?: string;
+  limits: Limits;
+  /** Jobs running at once, per kind. */
+  concurrency: { style: number; primitives: number };
+  /** Worker threads per primitives job (undefined: the engine decides). */
+  primitivesWorkers?: number;
+  logger?: Logger;
+  /** Replace engine entry points (tests). */
+  engines?: Partial<Engines>;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxMessageBytes: 48 * 1024 * 1024,
+  maxImagePixels: DEFAULT_MAX_INPUT_PIXELS,
+  maxJobsPerClient: 4,
+  maxQueue: 32,
+  maxPendingBytes: 128 * 1024 * 1024,
+  partsTimeoutMs: 30_000,
+  helloTimeoutMs: 10_000,
+};
+
+export type ServerOptions = Partial<Omit<ServerConfig, "limits" | "concurrency">> & {
+  limits?: Partial<Limits>;
+  concurrency?: Partial<ServerConfig["concurrency"]>;
+};
+
+export function resolveConfig(opts: ServerOptions): ServerConfig {
+  // Primitives jobs each get a worker pool; on small machines one at a time keeps them responsive.
+  const primitivesJobs = availableParallelism() >= 8 ? 2 : 1;
+  return {
+    ...opts,
+    port: opts.port ?? DEFAULT_PORT,
+    host: opts.host ?? DEFAULT_HOST,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    concurrency: { style: 1, primitives: primitivesJobs, ...opts.concurrency },
+  };
+}

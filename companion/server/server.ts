@@ -1,0 +1,148 @@
+// `startServer`: an HTTP server on loopback that only upgrades to WebSocket for loopback Host
+// names (DNS rebinding), hands each socket to a Connection, and shuts down cleanly.
+import { createServer, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol";
+import { silentLogger } from "../log";
+import { VERSION } from "../version";
+import { resolveConfig, type ServerOptions } from "./config";
+import { CLOSE, Connection, closeReason } from "./connection";
+import { type DeviceInfo, realEngines } from "./engines";
+import { JobQueue } from "./queue";
+import { loadOrCreateToken } from "./token";
+
+export interface RunningServer {
+  port: number;
+  /** ws://host:port */
+  url: string;
+  token: string;
+  /** Clients connected, jobs admitted / waiting / running (for tests and the load bench). */
+  stats(): { clients: number; jobs: number; waiting: number; running: number };
+  /** Stop listening, cancel every job, close every socket with 1001, and wait for jobs to stop. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1"]);
+
+/** The host name of a Host header ("localhost:47615", "[::1]:1"), lower-cased, without port. */
+export function hostName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const h = header.trim().toLowerCase();
+  const m = h.startsWith("[") ? /^\[([^\]]+)\](?::\d+)?$/.exec(h) : /^([^:]+)(?::\d+)?$/.exec(h);
+  return m?.[1];
+}
+
+export function isLoopbackHost(header: string | undefined): boolean {
+  const name = hostName(header);
+  return name !== undefined && LOOPBACK_NAMES.has(name);
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const config = resolveConfig(options);
+  const log = config.logger ?? silentLogger;
+  const engines = { ...realEngines, ...config.engines };
+  const tokenInfo = loadOrCreateToken(config.tokenPath);
+  if (tokenInfo.warning) log.warn(tokenInfo.warning);
+  const queue = new JobQueue(config.limits, config.concurrency);
+
+  let devices: Promise<DeviceInfo[]> | undefined;
+  const hello = async (): Promise<ServerMessage> => {
+    // Probing devices may load onnxruntime: do it once, on the first hello, never fatally.
+    devices ??= engines.listDevices().catch((err) => {
+      log.warn({ err }, "could not list devices; reporting CPU only");
+      return [{ name: "cpu", available: true }];
+    });
+    const weights = await engines.weights(config.weights).catch(() => ({ spec: config.weights, installed: false }));
+    const { maxMessageBytes, maxImagePixels, maxJobsPerClient } = config.limits;
+    return {
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      version: VERSION,
+      devices: await devices,
+      weights: { installed: weights.installed, ...(weights.spec ? { path: weights.spec } : {}) },
+      limits: { maxMessageBytes, maxImagePixels, maxJobsPerClient },
+    };
+  };
+  const ctx = { config, engines, queue, token: tokenInfo.token, log, hello };
+
+  const http = createServer((req, res) => {
+    // Plain HTTP gets nothing useful: this port only speaks WebSocket.
+    res.writeHead(isLoopbackHost(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
+    res.end("Stylize companion: connect from the Figma plugin.\n");
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxMessageBytes });
+  const connections = new Set<Connection>();
+  let clientSeq = 0;
+
+  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const origin = req.headers.origin ?? "(none)";
+    if (!isLoopbackHost(req.headers.host)) {
+      log.warn({ host: req.headers.host, origin }, "refused a connection with a non-loopback Host (DNS rebinding?)");
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const name = `c${++clientSeq}`;
+      log.info({ client: name, origin, remote: req.socket.remoteAddress }, "client connected");
+      // ws closes an over-limit message with a bare 1009; give the plugin words it can show.
+      const close = ws.close.bind(ws);
+      ws.close = (code?: number, reason?: string | Buffer) =>
+        close(
+          code,
+          code === CLOSE.tooBig && !reason
+            ? closeReason(`message larger than the ${config.limits.maxMessageBytes} byte limit`)
+            : reason,
+        );
+      const conn = new Connection(name, ws, ctx);
+      connections.add(conn);
+      ws.on("error", (err) => log.info({ client: name, err: err.message }, "socket error"));
+      ws.on("close", (code, reason) => {
+        log.info({ client: name, code, reason: reason.toString() }, "client disconnected");
+        connections.delete(conn);
+        conn.closed();
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  http.on("error", (err) => log.error({ err }, "server error"));
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+  log.info({ port, host: config.host }, "listening");
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      http.close();
+      for (const conn of connections) conn.closed(); // aborts every job; sockets still open for `cancelled`
+      await waitFor(() => queue.stats().jobs === 0, 5000);
+      for (const ws of wss.clients) ws.close(CLOSE.goingAway, "the companion is shutting down");
+      await waitFor(() => wss.clients.size === 0, 1000);
+      for (const ws of wss.clients) ws.terminate();
+      http.closeAllConnections();
+      log.info("stopped");
+    })();
+    return closing;
+  };
+
+  return {
+    port,
+    url: `ws://${urlHost}:${port}`,
+    token: tokenInfo.token,
+    stats: () => ({ clients: connections.size, ...queue.stats() }),
+    close,
+  };
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+}
