@@ -1,0 +1,197 @@
+// Which ONNX Runtime execution providers work on this machine, and which one a job should use.
+// GPU providers are probed in a child process with a timeout: a broken driver can crash or hang
+// the native code, and that must never take the companion down.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+// onnx-proto is CommonJS: Node ESM sees only its default export.
+import onnxProto from "onnx-proto";
+
+export type DeviceName = "cpu" | "webgpu" | "cuda";
+export type DeviceRequest = "auto" | DeviceName;
+
+export interface DeviceInfo {
+  name: DeviceName;
+  available: boolean;
+  /** Why it is unavailable, in words a user can act on. */
+  reason?: string;
+}
+
+export interface DeviceChoice {
+  device: DeviceName;
+  /** For `InferenceSession.create`: the chosen provider, then CPU for any node it cannot run. */
+  executionProviders: string[];
+  /** Why other devices were skipped, or what fell back. */
+  notes: string[];
+}
+
+/** `auto` prefers the first available of these. */
+export const AUTO_ORDER: readonly DeviceName[] = ["cuda", "webgpu", "cpu"];
+const LABEL: Record<DeviceName, string> = { cpu: "CPU", webgpu: "WebGPU", cuda: "CUDA" };
+const PROBE_TIMEOUT_MS = 20_000;
+
+let detected: Promise<DeviceInfo[]> | undefined;
+
+/** The three devices and whether each works here; probed once per process. */
+export function listDevices(): Promise<DeviceInfo[]> {
+  detected ??= Promise.all([detectWebgpu(), detectCuda()]).then(([webgpu, cuda]) => [
+    { name: "cpu", available: true },
+    webgpu,
+    cuda,
+  ]);
+  return detected;
+}
+
+/** Record a provider that failed at run time, so later `auto` picks skip it. */
+export async function markDeviceFailed(name: DeviceName, reason: string): Promise<void> {
+  if (name === "cpu") return;
+  const list = await listDevices();
+  detected = Promise.resolve(list.map((d) => (d.name === name ? { name, available: false, reason } : d)));
+}
+
+export async function pickDevice(requested: DeviceRequest): Promise<DeviceChoice> {
+  if (requested === "cpu") return choose("cpu", []); // no probing needed
+  return chooseDevice(requested, await listDevices());
+}
+
+/** The decision itself, separate from probing so it can be tested with any device list. */
+export function chooseDevice(requested: DeviceRequest, devices: readonly DeviceInfo[]): DeviceChoice {
+  const info = (name: DeviceName) => devices.find((d) => d.name === name);
+  // An explicit request falls back along the auto order from that device; it never fails.
+  const order = requested === "auto" ? AUTO_ORDER : AUTO_ORDER.slice(AUTO_ORDER.indexOf(requested));
+  const notes: string[] = [];
+  for (const name of order) {
+    const d = info(name);
+    if (name === "cpu" || d?.available) {
+      if (requested !== "auto" && name !== requested) notes.push(`using ${LABEL[name]} instead`);
+      return choose(name, notes);
+    }
+    const why = d?.reason ?? "not detected";
+    notes.push(
+      requested === name ? `${LABEL[name]} was requested but is unavailable: ${why}` : `${LABEL[name]} skipped: ${why}`,
+    );
+  }
+  return choose("cpu", notes);
+}
+
+function choose(device: DeviceName, notes: string[]): DeviceChoice {
+  return { device, executionProviders: device === "cpu" ? ["cpu"] : [device, "cpu"], notes };
+}
+
+// ---- detection ----
+
+const requireHere = createRequire(import.meta.url);
+
+/** onnxruntime-node's native folder, where optional providers (CUDA) get installed. */
+export function ortBinDir(): string {
+  const pkg = dirname(requireHere.resolve("onnxruntime-node/package.json"));
+  return join(pkg, "bin", "napi-v6", process.platform, process.arch);
+}
+
+async function detectWebgpu(): Promise<DeviceInfo> {
+  const r = await probeProvider("webgpu");
+  return r.ok ? { name: "webgpu", available: true } : { name: "webgpu", available: false, reason: r.reason };
+}
+
+async function detectCuda(): Promise<DeviceInfo> {
+  const off = (reason: string): DeviceInfo => ({ name: "cuda", available: false, reason });
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    return off(`onnxruntime-node has a CUDA provider only for Linux x64 (this is ${process.platform} ${process.arch})`);
+  }
+  if (!existsSync(join(ortBinDir(), "libonnxruntime_providers_cuda.so"))) {
+    return off("CUDA provider not installed: run `npm run setup:cuda`");
+  }
+  if (!existsSync("/proc/driver/nvidia/version"))
+    return off("no NVIDIA driver is loaded (/proc/driver/nvidia/version is missing)");
+  const r = await probeProvider("cuda");
+  return r.ok ? { name: "cuda", available: true } : off(r.reason);
+}
+
+export type ProbeResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Create a session for a one-node model on `provider` in a child process and run it once.
+ * CPU fallback is disabled, so success means the provider itself ran the node.
+ */
+export function probeProvider(provider: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const args = ["-e", PROBE_SCRIPT, requireHere.resolve("onnxruntime-node"), provider, tinyModel().toString("base64")];
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      args,
+      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 20, windowsHide: true },
+      (err, stdout, stderr) => {
+        const line = stdout.split("\n").find((l) => l.startsWith("{"));
+        if (line) {
+          const r = JSON.parse(line) as { ok: boolean; error?: string };
+          if (r.ok) return done({ ok: true });
+          return done({ ok: false, reason: explain(provider, r.error ?? "", stderr) });
+        }
+        const killed = (err as { killed?: boolean } | null)?.killed;
+        const why = killed
+          ? `the check timed out after ${timeoutMs / 1000} s`
+          : `the check crashed (${lastLine(stderr) || err?.message})`;
+        done({ ok: false, reason: `${LABEL[provider as DeviceName] ?? provider} ${why}` });
+      },
+    );
+  });
+}
+
+// CommonJS so it runs with `node -e`; argv: ort path, provider, base64 model.
+const PROBE_SCRIPT = `
+const [ortPath, ep, model] = process.argv.slice(1);
+const ort = require(ortPath);
+(async () => {
+  try {
+    const s = await ort.InferenceSession.create(Buffer.from(model, "base64"), {
+      executionProviders: [ep], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: "1" } } });
+    const r = await s.run({ x: new ort.Tensor("float32", Float32Array.from([-1, 2, -3, 4]), [4]) });
+    const ok = Array.from(r.y.data).join() === "0,2,0,4";
+    console.log(JSON.stringify(ok ? { ok } : { ok, error: "wrong result from a test model" }));
+  } catch (e) {
+    console.log(JSON.stringify({ ok: false, error: String(e && e.message || e) }));
+  }
+})();
+`;
+
+/** y = Relu(x), x: float[4]. */
+function tinyModel(): Buffer {
+  const { onnx } = onnxProto;
+  const float = onnx.TensorProto.DataType.FLOAT;
+  const io = (name: string) => ({ name, type: { tensorType: { elemType: float, shape: { dim: [{ dimValue: 4 }] } } } });
+  const bytes = onnx.ModelProto.encode({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    producerName: "stylize-device-probe",
+    graph: {
+      name: "probe",
+      node: [{ opType: "Relu", input: ["x"], output: ["y"] }],
+      input: [io("x")],
+      output: [io("y")],
+    },
+  }).finish();
+  return Buffer.from(bytes);
+}
+
+/** ORT's messages are long C++ paths; keep the part a user can act on, plus hints from the native log. */
+function explain(provider: string, error: string, stderr: string): string {
+  const hints: string[] = [];
+  const adapter = /Failed to get a WebGPU adapter[^\n]*/.exec(error)?.[0];
+  const vulkan = /Couldn't load Vulkan: ([^\n]*)/.exec(stderr)?.[1];
+  if (adapter) hints.push(`no WebGPU adapter (${adapter.replace(/^Failed to get a WebGPU adapter:\s*/, "")})`);
+  if (vulkan) hints.push(`Vulkan loader missing: ${vulkan.trim()}`);
+  const lib = /Failed to load library [^\n]*? with error: ([^\n]*)/.exec(stderr)?.[1];
+  if (lib) hints.push(`cannot load a provider library: ${lib.trim()}`);
+  if (provider === "cuda" && /libcudnn|libcublas|libcudart|libcufft|libcurand/.test(lib ?? "")) {
+    hints.push("install the CUDA 12 and cuDNN 9 runtime libraries");
+  }
+  const label = LABEL[provider as DeviceName] ?? provider;
+  if (hints.length) return `${label}: ${hints.join("; ")}`;
+  return `${label} failed: ${lastLine(error).replace(/^.*?\.(cc|h):\d+ [^ ]+ /, "")}`;
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split("\n").filter(Boolean);
+  return (lines[lines.length - 1] ?? "").trim();
+}

@@ -1,0 +1,48 @@
+// Writes HDF5 files laid out like Keras weight files (legacy h5 format), for the weights tests.
+import h5wasm from "h5wasm/node";
+import type { ConvSpec } from "../../companion/style/vgg-weights";
+
+/**
+ * "keras2": /<layer>/<layer>/kernel:0 + bias:0, listed in `weight_names` (tf.keras 2.x).
+ * "keras1": /<layer>/<layer>_W_1:0 + <layer>_b_1:0 (the 2016 files Keras Applications still serves).
+ * "bare":   /<layer>/vars/kernel + bias and no attributes at all (the reader must search the group).
+ */
+export type KerasLayout = "keras2" | "keras1" | "bare";
+
+/** Kernel value at HWIO (h, w, i, o) is its flat HWIO index (exact in float32), so a wrong transpose shows. */
+export function kernelValue(c: ConvSpec, h: number, w: number, i: number, o: number): number {
+  return ((h * 3 + w) * c.inC + i) * c.outC + o;
+}
+
+/** Bias o of layer number `layer`: tells layers apart. */
+export function biasValue(layer: number, o: number): number {
+  return layer * 1000 + o;
+}
+
+export async function writeKerasH5(path: string, convs: readonly ConvSpec[], layout: KerasLayout = "keras2") {
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, "w");
+  try {
+    if (layout !== "bare") f.create_attribute("layer_names", ["input_1", ...convs.map((c) => c.name), "block5_pool"]);
+    f.create_group("input_1");
+    convs.forEach((c, layer) => {
+      const kernel = Float32Array.from({ length: 9 * c.inC * c.outC }, (_, j) => j);
+      const bias = Float32Array.from({ length: c.outC }, (_, o) => biasValue(layer, o));
+      const g = f.create_group(c.name);
+      const [sub, kName, bName] =
+        layout === "keras2"
+          ? [c.name, "kernel:0", "bias:0"]
+          : layout === "keras1"
+            ? ["", `${c.name}_W_1:0`, `${c.name}_b_1:0`]
+            : ["vars", "kernel", "bias"];
+      const holder = sub ? g.create_group(sub) : g;
+      const prefix = sub && layout !== "bare" ? `${sub}/` : "";
+      if (layout !== "bare") g.create_attribute("weight_names", [prefix + kName, prefix + bName]);
+      // Bias written first in the file, so the reader must not rely on storage order.
+      holder.create_dataset({ name: bName, data: bias, shape: [c.outC] });
+      holder.create_dataset({ name: kName, data: kernel, shape: [3, 3, c.inC, c.outC] });
+    });
+  } finally {
+    f.close();
+  }
+}
