@@ -1,10 +1,135 @@
+// `stylize primitives <input> -o <out> …`: the engine from the command line.
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
+import type { PrimitivesOptions } from "../../shared/protocol";
+import { SHAPE_MODES, type ShapeMode } from "../../shared/shapes";
+import { UserError } from "../errors";
+import { loadImage } from "../image";
+import { MAX_WORKERS } from "./engine";
+import { checkOutputPath, writeResult } from "./render";
+import { runPrimitives } from "./run";
+import { Progress } from "./progress";
+
+/** The classic tool's -m numbers, accepted too so its users' scripts keep working. */
+const CLASSIC_MODES: Record<string, ShapeMode> = {
+  "0": "combo",
+  "1": "triangle",
+  "2": "rectangle",
+  "3": "ellipse",
+  "4": "circle",
+  "5": "rotated-rectangle",
+  "6": "bezier",
+  "7": "rotated-ellipse",
+  "8": "polygon",
+};
+
+export function parseIntOption(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\s*-?\d+\s*$/.test(value) || n < min || n > max) {
+    throw new UserError("bad-message", `${flag} must be a whole number from ${min} to ${max} (got "${value}")`);
+  }
+  return n;
+}
+
+export function parseShape(value: string): ShapeMode {
+  const mode = CLASSIC_MODES[value] ?? value;
+  if (!(SHAPE_MODES as readonly string[]).includes(mode)) {
+    throw new UserError("bad-message", `-m must be one of ${SHAPE_MODES.join(", ")} (or 0-8) (got "${value}")`);
+  }
+  return mode as ShapeMode;
+}
+
+export function parseBackground(value: string): string {
+  if (value === "avg" || /^#?[0-9a-fA-F]{6}$/.test(value)) return value;
+  throw new UserError("bad-message", `--bg must be "avg" or a hex colour like #ffffff (got "${value}")`);
+}
+
+interface Flags {
+  output: string[];
+  count: string;
+  mode: string;
+  alpha: string;
+  resize: string;
+  size?: string;
+  bg: string;
+  jobs?: string;
+  seed: string;
+  algorithm: string;
+  json?: boolean;
+}
 
 export function registerPrimitives(program: Command): void {
   program
     .command("primitives")
     .description("rebuild an image from primitive shapes found by hill climbing")
-    .action(() => {
-      throw new Error("stylize primitives is not built yet");
+    .argument("<input>", "image to rebuild (PNG, JPEG, WebP, …)")
+    .requiredOption("-o, --output <path>", "output .svg, .png or .json (repeat for several)", collect, [])
+    .option("-n, --count <n>", "number of shapes", "100")
+    .option("-m, --mode <shape>", `${SHAPE_MODES.join(" | ")} (or the classic tool's 0-8)`, "triangle")
+    .option("-a, --alpha <0-255>", "shape opacity; 0 = chosen per shape", "128")
+    .option("-r, --resize <px>", "working size (longest side) the search runs at", "256")
+    .option("-s, --size <px>", "output size (longest side); default: the input's")
+    .option("--bg <hex|avg>", "background colour, or avg for the image's mean colour", "avg")
+    .option("-j, --jobs <n>", "worker threads (default: cores)")
+    .option("--seed <n>", "random seed (same seed and -j = same result)", "0")
+    .option("--algorithm <name>", "hillclimb (best shape per step) or seed (the paper's random variant)", "hillclimb")
+    .option("--json", "print one JSON summary on stdout instead of progress on stderr")
+    .action(async (input: string, flags: Flags) => {
+      try {
+        await primitivesCommand(input, flags);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        process.stderr.write(`stylize primitives: ${err.message}\n`);
+        process.exitCode = 1;
+      }
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function primitivesCommand(input: string, flags: Flags): Promise<void> {
+  for (const out of flags.output) checkOutputPath(out);
+  if (flags.algorithm !== "hillclimb" && flags.algorithm !== "seed") {
+    throw new UserError("bad-message", `--algorithm must be hillclimb or seed (got "${flags.algorithm}")`);
+  }
+  const options: PrimitivesOptions = {
+    count: parseIntOption("-n", flags.count, 1, 5000),
+    shape: parseShape(flags.mode),
+    alpha: parseIntOption("-a", flags.alpha, 0, 255),
+    workSize: parseIntOption("-r", flags.resize, 16, 1024),
+    background: parseBackground(flags.bg),
+    seed: parseIntOption("--seed", flags.seed, 0, 2 ** 31 - 1),
+    algorithm: flags.algorithm,
+  };
+  const workers = flags.jobs ? parseIntOption("-j", flags.jobs, 1, MAX_WORKERS) : availableParallelism();
+  const size = flags.size ? parseIntOption("-s", flags.size, 1, 16384) : undefined;
+
+  const image = await loadImage(input);
+  const progress = flags.json ? null : new Progress(options.count);
+  const result = await runPrimitives(image, options, {
+    workers,
+    onShape: (e, ms) => progress?.update(e.index + 1, e.score, ms),
+  });
+  progress?.done();
+  const longest = size ?? Math.max(image.width, image.height);
+  for (const out of flags.output) await writeResult(result.list, out, longest);
+
+  const { list } = result;
+  if (flags.json) {
+    const summary = {
+      shapes: list.shapes.length,
+      score: list.score,
+      ms: Math.round(result.ms),
+      workers,
+      width: list.width,
+      height: list.height,
+    };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } else {
+    process.stderr.write(
+      `${list.shapes.length} shapes, score ${list.score?.toFixed(6)}, ${(result.ms / 1000).toFixed(2)} s on ${workers} workers → ${flags.output.join(", ")}\n`,
+    );
+  }
 }

@@ -1,0 +1,43 @@
+// Messages between the engine (main thread) and its search workers.
+import type { Color } from "../../shared/shapes";
+import type { SearchBudget } from "./search";
+
+export interface WorkerInit {
+  width: number;
+  height: number;
+  /** Flattened target RGB, 0..255. */
+  target: Float64Array;
+  background: Color;
+  /** Shape type codes to search (several for combo). */
+  codes: number[];
+  /** 1..255 fixed, 0 = searched per shape. */
+  alpha: number;
+  seed: number;
+  /** This worker's index; with the step number it seeds the worker's random stream. */
+  index: number;
+  /** Climbs this worker runs per step. */
+  climbs: number;
+  budget: SearchBudget;
+  /** Int32Array(1) on a SharedArrayBuffer: non-zero = stop now. */
+  abort: Int32Array;
+}
+
+/** A found shape in plain data (structured-clone friendly). */
+export interface Found {
+  code: number;
+  p: number[];
+  alpha: number;
+  color: [number, number, number];
+  /** Change in total squared error (negative = better). */
+  energy: number;
+}
+
+export type ToWorker =
+  | { type: "step"; step: number }
+  | { type: "seed"; iteration: number; minSize: number; startSize: number; tries: number }
+  | { type: "draw"; found: Found };
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "found"; found: Found | null; aborted: boolean; iteration?: number }
+  | { type: "error"; message: string };

@@ -1,0 +1,60 @@
+// Writing a primitives result: `.svg` (scaled shapes), `.png` (that SVG rendered by sharp) or
+// `.json` (the shared ShapeList). Also the score of a rendered image, used to compare fairly.
+import { writeFile } from "node:fs/promises";
+import { extname } from "node:path";
+import sharp from "sharp";
+import type { ShapeList } from "../../shared/shapes";
+import { shapesToSvg } from "../../shared/svg";
+import { UserError } from "../errors";
+import type { RgbaImage } from "../image";
+
+export const OUTPUT_TYPES = [".svg", ".png", ".json"] as const;
+
+/** Refuses output names we cannot write, before any work is done. */
+export function checkOutputPath(path: string): void {
+  const ext = extname(path).toLowerCase();
+  if (!(OUTPUT_TYPES as readonly string[]).includes(ext)) {
+    throw new UserError("bad-message", `Cannot write "${path}": the output must end in .svg, .png or .json`);
+  }
+}
+
+/** Output size with the longest side `longest` and the working image's aspect ratio. */
+export function outputSize(list: ShapeList, longest: number): { width: number; height: number } {
+  const k = longest / Math.max(list.width, list.height);
+  return { width: Math.max(1, Math.round(list.width * k)), height: Math.max(1, Math.round(list.height * k)) };
+}
+
+/** Renders the shapes to RGBA at a size via the SVG (what a user's viewer would show). */
+export async function renderRgba(list: ShapeList, size: { width: number; height: number }): Promise<RgbaImage> {
+  const svg = Buffer.from(shapesToSvg(list, size));
+  const { data, info } = await sharp(svg, { limitInputPixels: false })
+    .resize(size.width, size.height, { fit: "fill" })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+export async function writeResult(list: ShapeList, path: string, longest: number): Promise<void> {
+  checkOutputPath(path);
+  const size = outputSize(list, longest);
+  const ext = extname(path).toLowerCase();
+  let body: string | Buffer;
+  if (ext === ".json") body = `${JSON.stringify(list)}\n`;
+  else if (ext === ".svg") body = shapesToSvg(list, size);
+  else
+    body = await sharp(Buffer.from(shapesToSvg(list, size)))
+      .png()
+      .toBuffer();
+  await writeFile(path, body);
+}
+
+/** The classic tool's score: RMSE over RGBA, 0..1. Images must have the same size. */
+export function rmse(a: RgbaImage, b: RgbaImage): number {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`rmse: sizes differ (${a.width}x${a.height} vs ${b.width}x${b.height})`);
+  }
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += (a.data[i] - b.data[i]) ** 2;
+  return Math.sqrt(sum / a.data.length) / 255;
+}

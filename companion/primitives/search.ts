@@ -1,0 +1,167 @@
+// The search one thread runs for one step: best of many random shapes, then hill climbing, a few
+// times over; or the paper's "seed" variant. Everything is preallocated: a step allocates nothing.
+import type { Model } from "./model";
+import { mutateShape, randomShape } from "./mutate";
+import { PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
+import { Spans } from "./raster";
+import type { Rng } from "./rng";
+
+/** How hard one step searches (totals over all workers; each runs its share of `climbs`). */
+export interface SearchBudget {
+  /** Independent hill climbs per step. */
+  climbs: number;
+  /** Random shapes drawn to start each climb from the best of them. */
+  candidates: number;
+  /** A climb stops after this many mutations in a row that did not help. */
+  age: number;
+}
+
+/** A shape under search: its type code, parameters, opacity, best colour and error change. */
+export class Candidate {
+  code = 0;
+  readonly p = new Float64Array(PARAMS);
+  alpha = 128;
+  readonly color = new Int32Array(3);
+  energy = 0;
+
+  copyFrom(o: Candidate): void {
+    this.code = o.code;
+    this.p.set(o.p);
+    this.alpha = o.alpha;
+    this.color.set(o.color);
+    this.energy = o.energy;
+  }
+}
+
+/** Checked between batches of this many evaluations (an Atomics.load per batch is free). */
+const ABORT_EVERY = 32;
+
+export class Searcher {
+  readonly spans: Spans;
+  private readonly cur = new Candidate();
+  private readonly trial = new Candidate();
+  private readonly undo = new Float64Array(PARAMS);
+  private evals = 0;
+
+  constructor(
+    readonly model: Model,
+    /** Type codes to draw from (several for combo). */
+    private readonly codes: readonly number[],
+    /** Fixed opacity 1..255, or 0: searched per shape. */
+    private readonly alpha: number,
+    private readonly aborted: () => boolean = () => false,
+  ) {
+    this.spans = new Spans(model.width, model.height);
+  }
+
+  evaluate(c: Candidate): number {
+    this.spans.rasterize(c.code, c.p);
+    c.energy = this.model.energy(this.spans, c.alpha, c.color);
+    this.evals++;
+    return c.energy;
+  }
+
+  private randomize(c: Candidate, rng: Rng): void {
+    c.code = this.codes.length === 1 ? this.codes[0] : this.codes[rng.int(this.codes.length)];
+    randomShape(c.code, c.p, rng, this.model.width, this.model.height);
+    c.alpha = this.alpha || 128;
+  }
+
+  private shouldStop(): boolean {
+    return this.evals % ABORT_EVERY === 0 && this.aborted();
+  }
+
+  /** Hill climbing step: the best result of `climbs` climbs, into `out`. False if aborted. */
+  step(rng: Rng, budget: SearchBudget, climbs: number, out: Candidate): boolean {
+    const { cur, trial, undo } = this;
+    const w = this.model.width;
+    const h = this.model.height;
+    out.energy = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < climbs; c++) {
+      // Best of N random shapes.
+      cur.energy = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < budget.candidates; i++) {
+        this.randomize(trial, rng);
+        if (this.evaluate(trial) < cur.energy) cur.copyFrom(trial);
+        if (this.shouldStop()) return false;
+      }
+      // Hill climb: keep a mutation only if it lowers the error; stop after `age` failures in a row.
+      for (let age = 0; age < budget.age; age++) {
+        undo.set(cur.p);
+        const oldAlpha = cur.alpha;
+        const oldEnergy = cur.energy;
+        const r = cur.color[0];
+        const g = cur.color[1];
+        const b = cur.color[2];
+        mutateShape(cur.code, cur.p, rng, w, h);
+        if (!this.alpha) cur.alpha = Math.max(1, Math.min(255, cur.alpha + rng.int(21) - 10));
+        if (this.evaluate(cur) < oldEnergy) {
+          age = -1;
+        } else {
+          cur.p.set(undo);
+          cur.alpha = oldAlpha;
+          cur.energy = oldEnergy;
+          cur.color[0] = r;
+          cur.color[1] = g;
+          cur.color[2] = b;
+        }
+        if (this.shouldStop()) return false;
+      }
+      if (cur.energy < out.energy) out.copyFrom(cur);
+    }
+    return true;
+  }
+
+  /**
+   * The paper's variant: random shapes sized between `minSize` and `maxSize`, coloured with the mean target
+   * colour under them; the first that lowers the error is the result. False if none did within
+   * `tries`, or aborted.
+   */
+  seedStep(rng: Rng, minSize: number, maxSize: number, tries: number, out: Candidate): boolean {
+    const t = this.trial;
+    for (let i = 0; i < tries; i++) {
+      this.randomize(t, rng);
+      scaleTo(t, minSize + rng.float() * (maxSize - minSize));
+      if (!this.alpha) t.alpha = 32 + rng.int(224);
+      this.spans.rasterize(t.code, t.p);
+      if (!this.model.meanTarget(this.spans, t.color)) continue;
+      t.energy = this.model.delta(this.spans, t.alpha, t.color);
+      this.evals++;
+      if (t.energy < 0) {
+        out.copyFrom(t);
+        return true;
+      }
+      if (this.shouldStop()) return false;
+    }
+    return false;
+  }
+}
+
+/** Scales a random shape about its first point so its extent is `size` pixels. */
+function scaleTo(c: Candidate, size: number): void {
+  const p = c.p;
+  switch (c.code) {
+    case T_ROT_RECT:
+    case T_ELLIPSE:
+    case T_ROT_ELLIPSE:
+    case T_CIRCLE: {
+      // Radii: keep the aspect ratio, longest radius = size / 2.
+      const k = size / 2 / Math.max(p[2], c.code === T_CIRCLE ? 0 : p[3]);
+      p[2] *= k;
+      if (c.code !== T_CIRCLE) p[3] *= k;
+      return;
+    }
+    default: {
+      // Point lists (rectangle corners, triangle, polygon, Bézier): scale towards the first point.
+      const n = c.code === T_RECTANGLE ? 2 : c.code === T_POLYGON ? 4 : 3;
+      let extent = 0;
+      for (let i = 1; i < n; i++) extent = Math.max(extent, Math.abs(p[2 * i] - p[0]), Math.abs(p[2 * i + 1] - p[1]));
+      if (extent === 0) return;
+      const k = size / extent;
+      for (let i = 1; i < n; i++) {
+        p[2 * i] = p[0] + (p[2 * i] - p[0]) * k;
+        p[2 * i + 1] = p[1] + (p[2 * i + 1] - p[1]) * k;
+      }
+    }
+  }
+}
