@@ -68,8 +68,6 @@ export interface Engines {
 // Specifiers in variables until the engines land in the tree (then they become literal imports).
 const PRIMITIVES_ENGINE = "../primitives/engine";
 const STYLE_ENGINE = "../style/engine";
-const STYLE_WEIGHTS = "../style/weights";
-const STYLE_DEVICES = "../style/devices";
 
 export const realEngines: Engines = {
   async createPrimitives(target, options, run) {
@@ -79,12 +77,12 @@ export const realEngines: Engines = {
     return (await import(STYLE_ENGINE)).runStyle(inputs, spec);
   },
   async listDevices() {
-    return (await import(STYLE_DEVICES)).listDevices();
+    return (await import("../style/devices")).listDevices();
   },
   async weights(spec) {
     if (spec?.startsWith("random")) return { spec, installed: true };
-    const w = await import(STYLE_WEIGHTS);
-    const path: string = spec ?? w.defaultWeightsPath();
+    const w = await import("../style/weights");
+    const path = spec ?? w.defaultWeightsPath();
     return { spec: path, installed: w.weightsInstalled(path) };
   },
 };

@@ -23,6 +23,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long a hello waits for GPU probing before answering with what is known. */
+const HELLO_DEVICE_WAIT_MS = 1500;
+const STILL_PROBING: DeviceInfo[] = [
+  { name: "cpu", available: true },
+  { name: "webgpu", available: false, reason: "still checking; send hello again for an update" },
+  { name: "cuda", available: false, reason: "still checking; send hello again for an update" },
+];
+
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1"]);
 
 /** The host name of a Host header ("localhost:47615", "[::1]:1"), lower-cased, without port. */
@@ -46,20 +54,28 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (tokenInfo.warning) log.warn(tokenInfo.warning);
   const queue = new JobQueue(config.limits, config.concurrency);
 
-  let devices: Promise<DeviceInfo[]> | undefined;
+  let devices: DeviceInfo[] | undefined;
+  let probing: Promise<DeviceInfo[]> | undefined;
+  const probeDevices = () => {
+    // GPU probing can take seconds (child processes); never let it fail or stall a hello.
+    probing ??= engines
+      .listDevices()
+      .catch((err): DeviceInfo[] => {
+        log.warn({ err }, "could not list devices; reporting CPU only");
+        return [{ name: "cpu", available: true }];
+      })
+      .then((list) => (devices = list));
+    return probing;
+  };
   const hello = async (): Promise<ServerMessage> => {
-    // Probing devices may load onnxruntime: do it once, on the first hello, never fatally.
-    devices ??= engines.listDevices().catch((err) => {
-      log.warn({ err }, "could not list devices; reporting CPU only");
-      return [{ name: "cpu", available: true }];
-    });
+    await Promise.race([probeDevices(), new Promise((r) => setTimeout(r, HELLO_DEVICE_WAIT_MS).unref())]);
     const weights = await engines.weights(config.weights).catch(() => ({ spec: config.weights, installed: false }));
     const { maxMessageBytes, maxImagePixels, maxJobsPerClient } = config.limits;
     return {
       type: "hello",
       protocol: PROTOCOL_VERSION,
       version: VERSION,
-      devices: await devices,
+      devices: devices ?? STILL_PROBING,
       weights: { installed: weights.installed, ...(weights.spec ? { path: weights.spec } : {}) },
       limits: { maxMessageBytes, maxImagePixels, maxJobsPerClient },
     };
@@ -117,6 +133,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const port = typeof address === "object" && address ? address.port : config.port;
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   log.info({ port, host: config.host }, "listening");
+  void probeDevices(); // in the background, so it is ready when the plugin connects
 
   let closing: Promise<void> | undefined;
   const close = () => {

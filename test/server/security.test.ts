@@ -1,0 +1,191 @@
+// Pairing, DNS-rebinding and size defences, exercised with real sockets.
+import { statSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { deflateSync, crc32 } from "node:zlib";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { PROTOCOL_VERSION } from "../../shared/protocol";
+import { hostName, isLoopbackHost, type RunningServer } from "../../companion/server/server";
+import { loadOrCreateToken, resetToken, tokenMatches } from "../../companion/server/token";
+import { Client, fakeEngines, png, start, tempDir } from "./helpers";
+
+let server: RunningServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** A PNG whose header claims `width` x `height` but whose pixel data is a few bytes of nothing. */
+function bombPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(8 + data.length + 4);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.alloc(1000))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+function upgradeStatus(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      port,
+      host: "127.0.0.1",
+      setHost: false, // send exactly the Host given (none when empty)
+      headers: {
+        ...(host ? { Host: host } : {}),
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("response", (res) => resolve(res.statusCode ?? 0));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("pairing token", () => {
+  it("is created once with user-only permissions, then reused", () => {
+    const path = join(tempDir(), "nested", "token");
+    const first = loadOrCreateToken(path);
+    expect(first.created).toBe(true);
+    expect(first.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    if (process.platform !== "win32") expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateToken(path)).toMatchObject({ token: first.token, created: false });
+    const fresh = resetToken(path);
+    expect(fresh).not.toBe(first.token);
+    expect(loadOrCreateToken(path).token).toBe(fresh);
+  });
+
+  it("compares tokens exactly", () => {
+    expect(tokenMatches("abc", "abc")).toBe(true);
+    expect(tokenMatches("abc", "abd")).toBe(false);
+    expect(tokenMatches("abc", "abcabc")).toBe(false);
+    expect(tokenMatches("abc", "")).toBe(false);
+  });
+
+  it("refuses a wrong token with an error and a policy-violation close", async () => {
+    server = await start({ engines: fakeEngines().engines });
+    const c = await Client.connect(server, { hello: false });
+    const reply = await c.hello("not-the-token-at-all");
+    expect(reply).toMatchObject({ type: "error", code: "unauthorized" });
+    if (reply.type === "error") expect(reply.message).toMatch(/stylize pair/);
+    expect((await c.closed).code).toBe(1008);
+  });
+
+  it("accepts nothing before hello", async () => {
+    server = await start({ engines: fakeEngines().engines });
+    const c = await Client.connect(server, { hello: false });
+    c.primitives("sneaky", await png(8, 8));
+    expect((await c.closed).code).toBe(1008);
+    expect(c.messages()).toEqual([expect.objectContaining({ type: "error", code: "unauthorized" })]);
+    const c2 = await Client.connect(server, { hello: false });
+    c2.part("sneaky", "image", await png(8, 8));
+    expect((await c2.closed).code).toBe(1008);
+  });
+
+  it("closes a socket that never says hello", async () => {
+    server = await start({ engines: fakeEngines().engines, limits: { helloTimeoutMs: 150 } });
+    const c = await Client.connect(server, { hello: false });
+    expect((await c.closed).code).toBe(1008);
+  });
+});
+
+describe("DNS rebinding", () => {
+  it("only upgrades for loopback Host names", async () => {
+    server = await start({ engines: fakeEngines().engines });
+    const { port } = server;
+    expect(await upgradeStatus(port, "evil.example.com")).toBe(403);
+    expect(await upgradeStatus(port, `attacker.test:${port}`)).toBe(403);
+    expect(await upgradeStatus(port, `127.0.0.1.nip.io:${port}`)).toBe(403);
+    expect(await upgradeStatus(port, "")).toBe(403);
+    expect(server.stats().clients).toBe(0); // refused sockets never became clients
+    expect(await upgradeStatus(port, `localhost:${port}`)).toBe(101);
+    expect(await upgradeStatus(port, `127.0.0.1:${port}`)).toBe(101);
+    expect(await upgradeStatus(port, `[::1]:${port}`)).toBe(101);
+  });
+
+  it("parses Host headers strictly", () => {
+    expect(hostName("LocalHost:80")).toBe("localhost");
+    expect(hostName("[::1]:47615")).toBe("::1");
+    expect(isLoopbackHost("localhost.evil.com")).toBe(false);
+    expect(isLoopbackHost("127.0.0.1:80:90")).toBe(false);
+    expect(isLoopbackHost(undefined)).toBe(false);
+  });
+});
+
+describe("limits", () => {
+  it("closes an oversize message with 1009 and a readable reason", async () => {
+    server = await start({ engines: fakeEngines().engines, limits: { maxMessageBytes: 64 * 1024 } });
+    const c = await Client.connect(server);
+    c.json({ type: "primitives", id: "big", options: {} });
+    c.part("big", "image", new Uint8Array(100 * 1024));
+    const closed = await c.closed;
+    expect(closed.code).toBe(1009);
+    expect(closed.reason).toMatch(/larger than the 65536 byte limit/);
+    // The server itself is fine.
+    const c2 = await Client.connect(server);
+    c2.primitives("small", await png(8, 8), { count: 2 });
+    expect(await c2.outcome("small")).toMatchObject({ type: "result" });
+  });
+
+  it("refuses a decompression bomb from its header, before decoding", async () => {
+    server = await start({ engines: fakeEngines().engines });
+    const c = await Client.connect(server);
+    const bomb = bombPng(100_000, 100_000);
+    expect(bomb.length).toBeLessThan(2000);
+    c.primitives("bomb", bomb);
+    const err = await c.outcome("bomb");
+    // Decoding would have failed as a corrupt file ("bad-image"); the header check comes first.
+    expect(err).toMatchObject({ type: "error", code: "too-large" });
+    if (err.type === "error") expect(err.message).toMatch(/100000x100000/);
+  });
+
+  it("applies the configured pixel limit", async () => {
+    server = await start({ engines: fakeEngines().engines, limits: { maxImagePixels: 50 * 50 } });
+    const c = await Client.connect(server);
+    c.primitives("px", await png(60, 60));
+    expect(await c.outcome("px")).toMatchObject({ type: "error", code: "too-large" });
+    c.primitives("ok", await png(50, 50), { count: 1 });
+    expect(await c.outcome("ok")).toMatchObject({ type: "result" });
+  });
+
+  it("limits the image bytes a client may have in flight", async () => {
+    server = await start({ engines: fakeEngines().engines, limits: { maxPendingBytes: 4000 } });
+    const c = await Client.connect(server);
+    c.json({ type: "style", id: "heavy", styles: 2, options: {} });
+    c.part("heavy", "style:0", new Uint8Array(3000));
+    c.part("heavy", "style:1", new Uint8Array(3000));
+    expect(await c.outcome("heavy")).toMatchObject({ type: "error", code: "too-large" });
+  });
+});
+
+describe("protocol version", () => {
+  it("refuses a hello from another protocol version", async () => {
+    server = await start({ engines: fakeEngines().engines });
+    const ws = new WebSocket(server.url);
+    const c = new Client(ws);
+    await c.opened;
+    c.json({ type: "hello", protocol: PROTOCOL_VERSION + 1, token: server.token });
+    expect((await c.closed).code).toBe(1008);
+    expect(c.messages()[0]).toMatchObject({ type: "error", code: "unauthorized" });
+  });
+});
