@@ -1,24 +1,15 @@
 // The engine entry points the server drives. They are imported lazily, inside the job, so the
 // server starts (and answers `hello`) without loading onnxruntime or spawning workers.
 // Tests may replace any of them through `ServerConfig.engines`.
-import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
-import type { Color, Shape } from "../../shared/shapes";
+import type { StyleOptions } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
+import type { createPrimitives } from "../primitives/engine";
+import type { DeviceInfo } from "../style/devices";
 
-// ---- the engine contracts (companion/primitives/engine.ts, companion/style/engine.ts) ----
-export interface PrimitivesEvent {
-  index: number;
-  shape: Shape;
-  score: number;
-}
-export interface PrimitivesSession {
-  width: number;
-  height: number;
-  background: Color;
-  initialScore: number;
-  shapes(): AsyncGenerator<PrimitivesEvent>;
-  close(): Promise<void>;
-}
+export type { PrimitivesSession } from "../primitives/engine";
+export type { DeviceInfo };
+
+// ---- the style engine's contract (companion/style/engine.ts); imported from there once it lands ----
 export interface StyleInputs {
   content: RgbaImage;
   styles: RgbaImage[];
@@ -47,31 +38,20 @@ export interface StyleResult {
   iters: number;
   loss: number;
 }
-export interface DeviceInfo {
-  name: "cpu" | "webgpu" | "cuda";
-  available: boolean;
-  reason?: string;
-}
-
 export interface Engines {
-  createPrimitives(
-    target: RgbaImage,
-    options: PrimitivesOptions,
-    run?: { workers?: number; signal?: AbortSignal },
-  ): Promise<PrimitivesSession>;
+  createPrimitives: typeof createPrimitives;
   runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise<StyleResult>;
   listDevices(): Promise<DeviceInfo[]>;
   /** Resolve the weights spec (undefined = the installed weights) and say whether they are there. */
   weights(spec: string | undefined): Promise<{ spec: string; installed: boolean }>;
 }
 
-// Specifiers in variables until the engines land in the tree (then they become literal imports).
-const PRIMITIVES_ENGINE = "../primitives/engine";
+// A specifier in a variable until the style engine lands (then it becomes a literal import).
 const STYLE_ENGINE = "../style/engine";
 
 export const realEngines: Engines = {
   async createPrimitives(target, options, run) {
-    return (await import(PRIMITIVES_ENGINE)).createPrimitives(target, options, run);
+    return (await import("../primitives/engine")).createPrimitives(target, options, run);
   },
   async runStyle(inputs, spec) {
     return (await import(STYLE_ENGINE)).runStyle(inputs, spec);

@@ -2,6 +2,7 @@
 // names (DNS rebinding), hands each socket to a Connection, and shuts down cleanly.
 import { createServer, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import { WebSocketServer } from "ws";
 import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol";
 import { silentLogger } from "../log";
@@ -68,7 +69,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     return probing;
   };
   const hello = async (): Promise<ServerMessage> => {
-    await Promise.race([probeDevices(), new Promise((r) => setTimeout(r, HELLO_DEVICE_WAIT_MS).unref())]);
+    await Promise.race([probeDevices(), delay(HELLO_DEVICE_WAIT_MS, undefined, { ref: false })]);
     const weights = await engines.weights(config.weights).catch(() => ({ spec: config.weights, installed: false }));
     const { maxMessageBytes, maxImagePixels, maxJobsPerClient } = config.limits;
     return {
