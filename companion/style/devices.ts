@@ -129,10 +129,8 @@ export function probeProvider(provider: string, timeoutMs = PROBE_TIMEOUT_MS): P
           return done({ ok: false, reason: explain(provider, r.error ?? "", stderr) });
         }
         const killed = (err as { killed?: boolean } | null)?.killed;
-        const why = killed
-          ? `the check timed out after ${timeoutMs / 1000} s`
-          : `the check crashed (${lastLine(stderr) || err?.message})`;
-        done({ ok: false, reason: `${LABEL[provider as DeviceName] ?? provider} ${why}` });
+        const why = killed ? `timed out after ${timeoutMs / 1000} s` : `crashed (${lastLine(stderr) || err?.message})`;
+        done({ ok: false, reason: `the ${provider} check ${why}` });
       },
     );
   });
@@ -145,7 +143,8 @@ const ort = require(ortPath);
 (async () => {
   try {
     const s = await ort.InferenceSession.create(Buffer.from(model, "base64"), {
-      executionProviders: [ep], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: "1" } } });
+      executionProviders: [ep], logSeverityLevel: 3,
+      extra: ep === "cpu" ? {} : { session: { disable_cpu_ep_fallback: "1" } } });
     const r = await s.run({ x: new ort.Tensor("float32", Float32Array.from([-1, 2, -3, 4]), [4]) });
     const ok = Array.from(r.y.data).join() === "0,2,0,4";
     console.log(JSON.stringify(ok ? { ok } : { ok, error: "wrong result from a test model" }));
@@ -177,18 +176,17 @@ function tinyModel(): Buffer {
 /** ORT's messages are long C++ paths; keep the part a user can act on, plus hints from the native log. */
 function explain(provider: string, error: string, stderr: string): string {
   const hints: string[] = [];
-  const adapter = /Failed to get a WebGPU adapter[^\n]*/.exec(error)?.[0];
-  const vulkan = /Couldn't load Vulkan: ([^\n]*)/.exec(stderr)?.[1];
-  if (adapter) hints.push(`no WebGPU adapter (${adapter.replace(/^Failed to get a WebGPU adapter:\s*/, "")})`);
-  if (vulkan) hints.push(`Vulkan loader missing: ${vulkan.trim()}`);
+  const adapter = /Failed to get a WebGPU adapter:?\s*([^\n]*)/.exec(error);
+  if (adapter) hints.push(`no WebGPU adapter found (${adapter[1].trim() || "none"})`);
+  const vulkan = /Couldn't load Vulkan: ([^\s:]+)/.exec(stderr)?.[1];
+  if (vulkan) hints.push(`the Vulkan loader ${vulkan} is missing`);
   const lib = /Failed to load library [^\n]*? with error: ([^\n]*)/.exec(stderr)?.[1];
   if (lib) hints.push(`cannot load a provider library: ${lib.trim()}`);
   if (provider === "cuda" && /libcudnn|libcublas|libcudart|libcufft|libcurand/.test(lib ?? "")) {
     hints.push("install the CUDA 12 and cuDNN 9 runtime libraries");
   }
-  const label = LABEL[provider as DeviceName] ?? provider;
-  if (hints.length) return `${label}: ${hints.join("; ")}`;
-  return `${label} failed: ${lastLine(error).replace(/^.*?\.(cc|h):\d+ [^ ]+ /, "")}`;
+  if (hints.length) return hints.join("; ");
+  return lastLine(error).replace(/^.*?\.(cc|h):\d+ \S+ /, "") || `the ${provider} provider failed`;
 }
 
 function lastLine(text: string): string {
