@@ -1,0 +1,90 @@
+// The built CLI (dist/, made by `npm test`), which also proves the bundled worker runs.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import sharp from "sharp";
+import * as v from "valibot";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ShapeListSchema } from "../../shared/shapes";
+import { testCard } from "./helpers";
+
+const run = promisify(execFile);
+const cli = (...args: string[]) => run(process.execPath, ["dist/companion/stylize.js", "primitives", ...args]);
+let dir = "";
+let input = "";
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "stylize-primitives-"));
+  input = join(dir, "card.png");
+  const img = testCard(120, 90);
+  await sharp(img.data, { raw: { width: 120, height: 90, channels: 4 } })
+    .png()
+    .toFile(input);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("stylize primitives", () => {
+  it("writes svg, png and json and prints one JSON summary", async () => {
+    const [svg, png, json] = ["out.svg", "out.png", "out.json"].map((f) => join(dir, f));
+    const { stdout } = await cli(
+      input,
+      "-o",
+      svg,
+      "-o",
+      png,
+      "-o",
+      json,
+      "-n",
+      "8",
+      "-r",
+      "40",
+      "-s",
+      "200",
+      "-j",
+      "2",
+      "--json",
+    );
+    const summary = JSON.parse(stdout);
+    expect(Object.keys(summary).sort()).toEqual(["height", "ms", "score", "shapes", "width", "workers"]);
+    expect(summary).toMatchObject({ shapes: 8, workers: 2, width: 40, height: 30 });
+    expect(summary.score).toBeGreaterThan(0);
+    expect(summary.score).toBeLessThan(0.3);
+
+    const list = v.parse(ShapeListSchema, JSON.parse(await readFile(json, "utf8")));
+    expect(list.shapes).toHaveLength(8);
+    expect(list.score).toBeCloseTo(summary.score, 10);
+    expect(await readFile(svg, "utf8")).toMatch(/^<svg [^>]*width="200" height="150"/);
+    const meta = await sharp(png).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["png", 200, 150]);
+  });
+
+  it("shows progress on stderr without --json", async () => {
+    const { stdout, stderr } = await cli(input, "-o", join(dir, "p.json"), "-n", "3", "-r", "32", "-m", "5", "-j", "1");
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/3\/3 shapes\s+score 0\.\d+/);
+    const list = JSON.parse(await readFile(join(dir, "p.json"), "utf8"));
+    expect(list.shapes.every((s: { type: string }) => s.type === "rotated-rectangle")).toBe(true);
+  });
+
+  it("refuses bad input with a clear message and exit code 1", async () => {
+    const bad = [
+      [[join(dir, "missing.png"), "-o", join(dir, "x.svg")], /Cannot read/],
+      [[input, "-o", join(dir, "x.gif")], /must end in \.svg, \.png or \.json/],
+      [[input, "-o", join(dir, "x.svg"), "-n", "0"], /-n must be a whole number from 1 to 5000/],
+      [[input, "-o", join(dir, "x.svg"), "-m", "hexagon"], /-m must be one of/],
+      [[input, "-o", join(dir, "x.svg"), "--bg", "red"], /--bg must be/],
+    ] as const;
+    for (const [args, message] of bad) {
+      const err = await cli(...args).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(err?.code, args.join(" ")).toBe(1);
+      expect(err?.stderr).toMatch(message);
+      expect(err?.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    await expect(stat(join(dir, "x.svg"))).rejects.toThrow();
+  });
+});

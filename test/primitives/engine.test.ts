@@ -1,0 +1,99 @@
+// The engine through its public API, with real worker threads (bundled from the sources).
+import { describe, expect, it } from "vitest";
+import { createPrimitives, type PrimitivesEvent } from "../../companion/primitives/engine";
+import type { PrimitivesOptions } from "../../shared/protocol";
+import { testCard } from "./helpers";
+
+/** A light search so the suite stays fast; the algorithm is the same. */
+const budget = { climbs: 4, candidates: 60, age: 20 };
+const image = testCard(80, 60);
+const options = (o: Partial<PrimitivesOptions> = {}): PrimitivesOptions => ({
+  count: 12,
+  shape: "triangle",
+  alpha: 128,
+  workSize: 48,
+  background: "avg",
+  seed: 1,
+  algorithm: "hillclimb",
+  ...o,
+});
+
+async function collect(o: Partial<PrimitivesOptions>, workers = 2): Promise<PrimitivesEvent[]> {
+  const session = await createPrimitives(image, options(o), { workers, budget });
+  const events: PrimitivesEvent[] = [];
+  try {
+    for await (const e of session.shapes()) events.push(e);
+  } finally {
+    await session.close();
+  }
+  return events;
+}
+
+describe("primitives engine", () => {
+  it("works at the requested size and lowers the score with every shape", async () => {
+    const session = await createPrimitives(image, options(), { workers: 2, budget });
+    expect([session.width, session.height]).toEqual([48, 36]);
+    let last = session.initialScore;
+    let count = 0;
+    for await (const e of session.shapes()) {
+      expect(e.index).toBe(count++);
+      expect(e.shape.type).toBe("triangle");
+      expect(e.shape.color.a).toBe(128);
+      expect(e.score).toBeLessThan(last);
+      last = e.score;
+    }
+    expect(count).toBe(12);
+    await session.close();
+    await session.close(); // twice is fine
+  });
+
+  it("is deterministic for a seed and worker count, and the seed matters", async () => {
+    const a = await collect({ seed: 5 });
+    const b = await collect({ seed: 5 });
+    const c = await collect({ seed: 6 });
+    expect(b).toEqual(a);
+    expect(c.map((e) => e.shape)).not.toEqual(a.map((e) => e.shape));
+  });
+
+  it("finds every shape type, per-shape alpha, a hex background and the seed variant", async () => {
+    const combo = await collect({ shape: "combo", alpha: 0, count: 16, background: "#102030" });
+    expect(new Set(combo.map((e) => e.shape.type)).size).toBeGreaterThan(1);
+    expect(new Set(combo.map((e) => e.shape.color.a)).size).toBeGreaterThan(1);
+    for (let i = 1; i < combo.length; i++) expect(combo[i].score).toBeLessThan(combo[i - 1].score);
+
+    for (const shape of ["ellipse", "rotated-rectangle", "bezier", "polygon"] as const) {
+      const events = await collect({ shape, count: 3 }, 1);
+      expect(events.map((e) => e.shape.type)).toEqual([shape, shape, shape]);
+    }
+
+    const seeded = await collect({ algorithm: "seed", count: 20 });
+    expect(seeded).toHaveLength(20);
+    for (let i = 1; i < seeded.length; i++) expect(seeded[i].score).toBeLessThan(seeded[i - 1].score);
+  });
+
+  it("stops within 200 ms of an abort, without throwing", async () => {
+    const controller = new AbortController();
+    // A search heavy enough that one step takes far longer than 200 ms.
+    const heavy = { climbs: 64, candidates: 20_000, age: 1000 };
+    const session = await createPrimitives(image, options({ count: 50, workSize: 256 }), {
+      workers: 2,
+      budget: heavy,
+      signal: controller.signal,
+    });
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 300);
+    const events: PrimitivesEvent[] = [];
+    for await (const e of session.shapes()) events.push(e);
+    const stoppedAfter = performance.now() - started - 300;
+    await session.close();
+    expect(events.length).toBeLessThan(50);
+    expect(stoppedAfter).toBeLessThan(200);
+  });
+
+  it("rejects bad options clearly", async () => {
+    await expect(createPrimitives(image, { ...options(), count: 0 }, { workers: 1, budget })).rejects.toMatchObject({
+      code: "bad-message",
+      message: expect.stringMatching(/primitives options/),
+    });
+  });
+});

@@ -1,0 +1,98 @@
+// The scoring maths: closed-form colour and error change against brute force on small cases.
+import { describe, expect, it } from "vitest";
+import { Model, averageColor, targetRgb } from "../../companion/primitives/model";
+import { fromShape } from "../../companion/primitives/params";
+import { Spans } from "../../companion/primitives/raster";
+import { Rng } from "../../companion/primitives/rng";
+import type { Shape } from "../../shared/shapes";
+
+const W = 9;
+const H = 7;
+
+function randomModel(rng: Rng): Model {
+  const data = new Uint8Array(W * H * 4);
+  for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : rng.int(256);
+  const rgb = targetRgb(data, W, H);
+  const model = new Model(W, H, rgb, averageColor(rgb));
+  // Give the canvas some structure so canvas and target differ unevenly.
+  const spans = new Spans(W, H);
+  const p = new Float64Array(8);
+  for (let k = 0; k < 3; k++) {
+    const shape: Shape = {
+      type: "triangle",
+      points: [
+        [rng.float() * W, rng.float() * H],
+        [rng.float() * W, rng.float() * H],
+        [rng.float() * W, rng.float() * H],
+      ],
+      color: { r: 0, g: 0, b: 0, a: 255 },
+    };
+    spans.rasterize(fromShape(shape, p), p);
+    model.draw(spans, rng.int(256), rng.int(256), rng.int(256), 1 + rng.int(255));
+  }
+  return model;
+}
+
+/** Squared error over the covered pixels of one channel after blending colour c at opacity a. */
+function bruteError(model: Model, spans: Spans, ch: number, c: number, alpha: number): number {
+  const a = alpha / 255;
+  let err = 0;
+  for (let i = 0; i < spans.count; i++) {
+    for (let x = spans.x1[i]; x <= spans.x2[i]; x++) {
+      const j = 3 * (spans.y[i] * W + x) + ch;
+      const blended = model.canvas[j] * (1 - a) + c * a;
+      err += (model.target[j] - blended) ** 2 - (model.target[j] - model.canvas[j]) ** 2;
+    }
+  }
+  return err;
+}
+
+describe("closed-form colour", () => {
+  it("equals the best colour found by trying all 256 values per channel", () => {
+    const rng = new Rng(7);
+    const out = new Int32Array(3);
+    for (let trial = 0; trial < 30; trial++) {
+      const model = randomModel(rng);
+      const spans = new Spans(W, H);
+      spans.rasterize(3, [rng.float() * W, rng.float() * H, 1 + rng.float() * 4, 1 + rng.float() * 4]);
+      if (spans.area() === 0) continue;
+      const alpha = [255, 128, 37, 1 + rng.int(255)][trial % 4];
+      const delta = model.energy(spans, alpha, out);
+      let bruteDelta = 0;
+      for (let ch = 0; ch < 3; ch++) {
+        let best = 0;
+        let bestErr = Number.POSITIVE_INFINITY;
+        for (let c = 0; c <= 255; c++) {
+          const e = bruteError(model, spans, ch, c, alpha);
+          if (e < bestErr - 1e-9) [best, bestErr] = [c, e];
+        }
+        // Ties (a flat minimum) may pick either neighbour; the error must be the minimum.
+        expect(bruteError(model, spans, ch, out[ch], alpha)).toBeCloseTo(bestErr, 6);
+        expect(Math.abs(out[ch] - best)).toBeLessThanOrEqual(1);
+        bruteDelta += bestErr;
+      }
+      expect(delta).toBeCloseTo(bruteDelta, 6);
+    }
+  });
+
+  it("predicts exactly the error change that drawing causes", () => {
+    const rng = new Rng(11);
+    const model = randomModel(rng);
+    const spans = new Spans(W, H);
+    const out = new Int32Array(3);
+    for (let k = 0; k < 20; k++) {
+      spans.rasterize(0, [rng.float() * W, rng.float() * H, rng.float() * W, rng.float() * H, rng.float() * W, 0]);
+      const alpha = 1 + rng.int(255);
+      const before = model.total;
+      const delta = model.energy(spans, alpha, out);
+      model.draw(spans, out[0], out[1], out[2], alpha);
+      expect(model.total - before).toBeCloseTo(delta, 6);
+      expect(delta).toBeLessThanOrEqual(1e-9);
+    }
+    // And the running total is the real sum of squared errors.
+    let sum = 0;
+    for (let i = 0; i < model.canvas.length; i++) sum += (model.target[i] - model.canvas[i]) ** 2;
+    expect(model.total).toBeCloseTo(sum, 6);
+    expect(model.score()).toBeCloseTo(Math.sqrt(sum / (W * H * 4)) / 255, 12);
+  });
+});

@@ -1,0 +1,93 @@
+// SVG output: it parses and renders (sharp/librsvg) to within a small RMSE of the engine's canvas.
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { createPrimitives } from "../../companion/primitives/engine";
+import { renderRgba, rmse } from "../../companion/primitives/render";
+import type { Shape, ShapeList } from "../../shared/shapes";
+import { shapeBounds, shapePathData, shapesToSvg } from "../../shared/svg";
+import { canvasRgba, replay, testCard } from "./helpers";
+
+const color = { r: 200, g: 40, b: 90, a: 160 };
+const oneOfEach: Shape[] = [
+  {
+    type: "triangle",
+    points: [
+      [4, 4],
+      [40, 10],
+      [12, 30],
+    ],
+    color,
+  },
+  { type: "rectangle", x1: 30, y1: 20, x2: 58, y2: 34, color: { ...color, g: 200 } },
+  { type: "rotated-rectangle", cx: 20, cy: 30, rx: 10, ry: 4, angle: 30, color: { ...color, b: 250 } },
+  { type: "ellipse", cx: 44, cy: 12, rx: 12, ry: 6, color: { ...color, r: 10 } },
+  { type: "rotated-ellipse", cx: 15, cy: 14, rx: 9, ry: 4, angle: -40, color: { r: 250, g: 250, b: 0, a: 200 } },
+  { type: "circle", cx: 52, cy: 36, r: 6, color: { r: 0, g: 0, b: 0, a: 255 } },
+  {
+    type: "polygon",
+    points: [
+      [2, 38],
+      [26, 44],
+      [10, 46],
+      [30, 36],
+    ],
+    color: { r: 0, g: 90, b: 200, a: 120 },
+  },
+  { type: "bezier", p0: [5, 20], c: [30, -5], p1: [60, 25], width: 4, color: { r: 255, g: 255, b: 255, a: 220 } },
+];
+const target = testCard(64, 48);
+
+describe("SVG output", () => {
+  it("renders every shape type close to the engine's own canvas", async () => {
+    const list: ShapeList = { width: 64, height: 48, background: { r: 90, g: 60, b: 30, a: 255 }, shapes: oneOfEach };
+    const engine = canvasRgba(replay(list, target));
+    const rendered = await renderRgba(list, { width: 64, height: 48 });
+    // Anti-aliased edges differ from centre sampling; the interiors must agree.
+    expect(rmse(engine, rendered)).toBeLessThan(0.04);
+    // …and it is not trivially close: an empty picture is far off.
+    const empty = await renderRgba({ ...list, shapes: [] }, { width: 64, height: 48 });
+    expect(rmse(engine, empty)).toBeGreaterThan(0.1);
+  });
+
+  it("matches a real run, also scaled up for output", async () => {
+    const session = await createPrimitives(
+      target,
+      { count: 20, shape: "combo", alpha: 0, workSize: 64, background: "avg", seed: 3, algorithm: "hillclimb" },
+      { workers: 1, budget: { climbs: 2, candidates: 50, age: 20 } },
+    );
+    const list: ShapeList = {
+      width: session.width,
+      height: session.height,
+      background: session.background,
+      shapes: [],
+    };
+    for await (const e of session.shapes()) list.shapes.push(e.shape);
+    await session.close();
+    const engine = canvasRgba(replay(list, target));
+    expect(rmse(engine, await renderRgba(list, { width: 64, height: 48 }))).toBeLessThan(0.03);
+    // Rendered at 4x and shrunk back, the picture is the same.
+    const big = await renderRgba(list, { width: 256, height: 192 });
+    expect([big.width, big.height]).toEqual([256, 192]);
+    const small = await sharp(big.data, { raw: { width: 256, height: 192, channels: 4 } })
+      .resize(64, 48)
+      .raw()
+      .toBuffer();
+    expect(rmse(engine, { width: 64, height: 48, data: new Uint8Array(small) })).toBeLessThan(0.03);
+  });
+
+  it("writes well-formed documents and Figma-friendly path data", async () => {
+    const list: ShapeList = { width: 64, height: 48, background: { r: 1, g: 2, b: 3, a: 255 }, shapes: oneOfEach };
+    const svg = shapesToSvg(list, { width: 128, height: 96 });
+    expect(svg).toMatch(/^<svg [^>]*width="128" height="96"/);
+    expect(svg).toContain('fill="#010203"');
+    expect((await sharp(Buffer.from(svg)).metadata()).width).toBe(128);
+    for (const shape of oneOfEach) {
+      // Only the commands Figma's vectorPaths accept.
+      expect(shapePathData(shape, 2)).toMatch(/^M [-\d. ]+( [LQCZ][-\d. ]*)*$/);
+      const b = shapeBounds(shape);
+      expect(b.width).toBeGreaterThan(0);
+      expect(b.height).toBeGreaterThan(0);
+    }
+    expect(shapeBounds(oneOfEach[5])).toEqual({ x: 46, y: 30, width: 12, height: 12 });
+  });
+});
