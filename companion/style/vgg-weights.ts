@@ -159,13 +159,13 @@ async function sha256File(path: string): Promise<string> {
 
 // ---- random ----
 
-const randomMemo = new Map<number, VggWeights>();
+/** The last full-size set only: each is 80 MB. */
+let randomMemo: { seed: number; weights: VggWeights } | undefined;
 
 /** He-normal kernels (std √(2/fan_in), keeps ReLU activations at a steady scale) and N(0, 0.5²) biases,
  * from a seeded PRNG: the same seed gives the same weights on every machine. */
 export function randomVggWeights(seed: number, layers: readonly ConvSpec[] = VGG19_CONVS): VggWeights {
-  const cached = layers === VGG19_CONVS ? randomMemo.get(seed) : undefined;
-  if (cached) return cached;
+  if (layers === VGG19_CONVS && randomMemo?.seed === seed) return randomMemo.weights;
   const convs = layers.map((spec, index) => {
     const normal = gaussian(mulberry32(hashInts(seed, index)));
     const std = Math.sqrt(2 / (spec.inC * 9));
@@ -178,7 +178,7 @@ export function randomVggWeights(seed: number, layers: readonly ConvSpec[] = VGG
   const shapeKey = layers.map((l) => `${l.name}:${l.inC}:${l.outC}`).join(",");
   const hash = createHash("sha256").update(`vgg-random-v1:${seed}:${shapeKey}`).digest("hex");
   const weights: VggWeights = { convs, hash, random: true };
-  if (layers === VGG19_CONVS) randomMemo.set(seed, weights);
+  if (layers === VGG19_CONVS) randomMemo = { seed, weights };
   return weights;
 }
 

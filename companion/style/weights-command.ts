@@ -6,6 +6,7 @@ import {
   defaultWeightsPath,
   FETCH_HINT,
   fetchWeights,
+  installWeightsFile,
   KERAS_VGG19_NOTOP,
   verifyWeights,
   weightsInstalled,
@@ -20,10 +21,17 @@ export function registerWeights(program: Command): void {
     .command("fetch")
     .description("download the weights into the cache, checking Keras' published MD5")
     .option("--url <url>", "download from this mirror instead (the MD5 is still checked)", KERAS_VGG19_NOTOP.url)
+    .option("--from <file>", "install a copy you downloaded yourself (e.g. behind a proxy) instead of downloading")
     .option("--force", "download again even if a verified copy is installed")
-    .action(async (opts: { url: string; force?: boolean }) =>
+    .action(async (opts: { url: string; from?: string; force?: boolean }) =>
       run(async () => {
         const dest = defaultWeightsPath();
+        if (opts.from) {
+          const path = await installWeightsFile(opts.from, { dest });
+          process.stderr.write(`MD5 verified; installed at ${path}\n`);
+          process.stdout.write(`${path}\n`);
+          return;
+        }
         if (!opts.force && weightsInstalled(dest) && (await verifyWeights(dest)).ok) {
           process.stderr.write(`Already installed and verified: ${dest} (use --force to download again)\n`);
           process.stdout.write(`${dest}\n`);

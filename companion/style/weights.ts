@@ -2,7 +2,7 @@
 // stream to a temp file beside the destination, check Keras' published MD5, then rename atomically.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, statSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -80,12 +80,7 @@ export async function fetchWeights(opts: FetchOptions = {}): Promise<string> {
   const url = opts.url ?? KERAS_VGG19_NOTOP.url;
   const md5 = (opts.md5 ?? KERAS_VGG19_NOTOP.md5).toLowerCase();
   const dest = resolve(opts.dest ?? defaultWeightsPath());
-  const temp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}.part`);
-  try {
-    await mkdir(dirname(dest), { recursive: true });
-  } catch (err) {
-    throw new UserError("weights-missing", `Cannot create ${dirname(dest)}: ${errText(err)}. ${CACHE_HINT}`);
-  }
+  const temp = await tempBeside(dest);
   // One controller for the caller's cancel and our stall timer.
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(opts.signal?.reason);
@@ -125,6 +120,7 @@ export async function fetchWeights(opts: FetchOptions = {}): Promise<string> {
       }
     };
     await pipeline(body, tap, createWriteStream(temp)).catch((err) => {
+      if (DISK_ERRORS.has(causeCode(err) ?? "")) throw err; // reported below as a save problem
       throw failure(err, url, stalled, opts.signal);
     });
     if (total !== undefined && got !== total) {
@@ -153,6 +149,40 @@ export async function fetchWeights(opts: FetchOptions = {}): Promise<string> {
 }
 
 const CACHE_HINT = "Set STYLIZE_CACHE_DIR to a writable folder with 100 MB free.";
+const DISK_ERRORS = new Set(["ENOSPC", "EACCES", "EPERM", "EROFS", "EDQUOT"]);
+
+/** A temp name in dest's folder (so the final rename is atomic), creating the folder. */
+async function tempBeside(dest: string): Promise<string> {
+  try {
+    await mkdir(dirname(dest), { recursive: true });
+  } catch (err) {
+    throw new UserError("weights-missing", `Cannot create ${dirname(dest)}: ${errText(err)}. ${CACHE_HINT}`);
+  }
+  return join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(4).toString("hex")}.part`);
+}
+
+/** Install a file the user downloaded themselves (e.g. behind a proxy): same MD5 check, same atomic rename. */
+export async function installWeightsFile(src: string, opts: { md5?: string; dest?: string } = {}): Promise<string> {
+  const md5 = (opts.md5 ?? KERAS_VGG19_NOTOP.md5).toLowerCase();
+  const dest = resolve(opts.dest ?? defaultWeightsPath());
+  const { ok, md5: actual } = await verifyWeights(src, md5);
+  if (!ok) {
+    throw new UserError(
+      "weights-missing",
+      `${src} has MD5 ${actual} but Keras publishes ${md5} for ${KERAS_VGG19_NOTOP.fileName}: it is not that file, or it is incomplete. Nothing was installed.`,
+    );
+  }
+  if (resolve(src) === dest) return dest;
+  const temp = await tempBeside(dest);
+  try {
+    await copyFile(src, temp);
+    await rename(temp, dest);
+    return dest;
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw new UserError("weights-missing", `Cannot save the weights to ${dest}: ${errText(err)}. ${CACHE_HINT}`);
+  }
+}
 
 /** Turn a fetch/stream failure into words a user can act on. */
 function failure(err: unknown, url: string, stalled: boolean, signal?: AbortSignal): Error {
@@ -170,7 +200,7 @@ function failure(err: unknown, url: string, stalled: boolean, signal?: AbortSign
           : errText(err);
   const proxy = process.env.HTTPS_PROXY || process.env.https_proxy;
   const proxyNote = proxy
-    ? " Note: Node 20's fetch ignores HTTPS_PROXY; download the file in a browser and put it at the path `npx stylize weights path` prints."
+    ? " Note: Node 20's fetch ignores HTTPS_PROXY; download the file in a browser, then `npx stylize weights fetch --from <file>`."
     : "";
   return new UserError("weights-missing", `Cannot download ${url}: ${why}.${proxyNote}`);
 }

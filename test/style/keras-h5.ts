@@ -1,5 +1,5 @@
 // Writes HDF5 files laid out like Keras weight files (legacy h5 format), for the weights tests.
-import h5wasm from "h5wasm/node";
+import h5wasm, { type Group } from "h5wasm/node";
 import type { ConvSpec } from "../../companion/style/vgg-weights";
 
 /**
@@ -23,7 +23,8 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
   await h5wasm.ready;
   const f = new h5wasm.File(path, "w");
   try {
-    if (layout !== "bare") f.create_attribute("layer_names", ["input_1", ...convs.map((c) => c.name), "block5_pool"]);
+    if (layout !== "bare")
+      writeNames(f, "layer_names", ["input_1", ...convs.map((c) => c.name), "block5_pool"], layout);
     f.create_group("input_1");
     convs.forEach((c, layer) => {
       const kernel = Float32Array.from({ length: 9 * c.inC * c.outC }, (_, j) => j);
@@ -37,7 +38,7 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
             : ["vars", "kernel", "bias"];
       const holder = sub ? g.create_group(sub) : g;
       const prefix = sub && layout !== "bare" ? `${sub}/` : "";
-      if (layout !== "bare") g.create_attribute("weight_names", [prefix + kName, prefix + bName]);
+      if (layout !== "bare") writeNames(g, "weight_names", [prefix + kName, prefix + bName], layout);
       // Bias written first in the file, so the reader must not rely on storage order.
       holder.create_dataset({ name: bName, data: bias, shape: [c.outC] });
       holder.create_dataset({ name: kName, data: kernel, shape: [3, 3, c.inC, c.outC] });
@@ -45,4 +46,11 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
   } finally {
     f.close();
   }
+}
+
+/** h5py (which wrote the real files) stores name lists as fixed-length byte strings; tf.keras 2 files too. */
+function writeNames(target: Group, name: string, names: string[], layout: KerasLayout) {
+  const width = Math.max(...names.map((n) => n.length));
+  if (layout === "keras1") target.create_attribute(name, names, [names.length], `S${width}`);
+  else target.create_attribute(name, names);
 }

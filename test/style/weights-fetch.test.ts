@@ -1,7 +1,7 @@
 // Downloading the weights, against a server on 127.0.0.1 (never the internet).
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import {
   cacheDirFor,
   defaultWeightsPath,
   fetchWeights,
+  installWeightsFile,
   KERAS_VGG19_NOTOP,
   verifyWeights,
   weightsInstalled,
@@ -138,6 +139,26 @@ describe("fetchWeights", () => {
     const err = await p.catch((e: unknown) => e);
     expect((err as Error).name).toBe("AbortError");
     expect(readdirSync(cache)).toEqual([]);
+  });
+});
+
+describe("installWeightsFile (a copy downloaded by hand)", () => {
+  it("installs a file with the right MD5 and refuses, leaving nothing, one with the wrong MD5", async () => {
+    const src = join(cache, "..", `${cache.split("/").pop()}-download.h5`);
+    writeFileSync(src, BODY);
+    try {
+      await failure(installWeightsFile(src));
+      expect(readdirSync(cache)).toEqual([]);
+      expect(await installWeightsFile(src, { md5: MD5 })).toBe(defaultWeightsPath());
+      expect(readFileSync(defaultWeightsPath()).equals(BODY)).toBe(true);
+      expect(readdirSync(cache)).toEqual([KERAS_VGG19_NOTOP.fileName]);
+    } finally {
+      rmSync(src, { force: true });
+    }
+  });
+
+  it("names the fetch command when the file does not exist", async () => {
+    expect((await failure(installWeightsFile(join(cache, "nope.h5")))).message).toMatch(/npx stylize weights fetch/);
   });
 });
 
