@@ -1,0 +1,74 @@
+// The built `stylize serve` / `stylize pair` commands as a designer runs them (npm test builds first).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { Client, tempDir } from "./helpers";
+
+const CLI = "dist/companion/stylize.js";
+let child: ChildProcess | undefined;
+afterEach(() => {
+  if (child?.exitCode === null) child.kill("SIGKILL");
+  child = undefined;
+});
+
+function serve(tokenFile: string): Promise<{ url: string; token: string; output: () => string }> {
+  child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--weights", "random", "--token-file", tokenFile]);
+  let out = "";
+  child.stderr?.on("data", (d) => {
+    out += d;
+  });
+  return new Promise((resolve, reject) => {
+    child!.stdout!.on("data", (d) => {
+      out += d;
+      const url = /running at (ws:\/\/\S+)/.exec(out)?.[1];
+      const token = /Pairing token: (\S+)/.exec(out)?.[1];
+      if (url && token) resolve({ url, token, output: () => out });
+    });
+    child!.once("exit", (code) => reject(new Error(`serve exited (${code}): ${out}`)));
+  });
+}
+
+describe("stylize serve / pair", () => {
+  it("prints the token, serves paired clients, and shuts down cleanly on SIGTERM", async () => {
+    const tokenFile = join(tempDir(), "token");
+    const { url, token } = await serve(tokenFile);
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(execFileSync(process.execPath, [CLI, "pair", "--token-file", tokenFile], { encoding: "utf8" })).toContain(
+      token,
+    );
+    const c = new Client(new WebSocket(url), token);
+    await c.opened;
+    expect(await c.hello()).toMatchObject({ type: "hello", weights: { installed: true } });
+    const exited = new Promise<number | null>((r) => child!.once("exit", r));
+    child!.kill("SIGTERM");
+    expect(await c.closed).toEqual({ code: 1001, reason: "the companion is shutting down" });
+    expect(await exited).toBe(0);
+  });
+
+  it("pair --reset makes a new token", () => {
+    const tokenFile = join(tempDir(), "token");
+    const run = (...args: string[]) =>
+      /Pairing token: (\S+)/.exec(
+        execFileSync(process.execPath, [CLI, "pair", "--token-file", tokenFile, ...args], { encoding: "utf8" }),
+      )?.[1];
+    const first = run();
+    expect(first).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(run()).toBe(first);
+    expect(run("--reset")).not.toBe(first);
+  });
+
+  it("explains a port already in use", async () => {
+    const tokenFile = join(tempDir(), "token");
+    const { url } = await serve(tokenFile);
+    const port = new URL(url).port;
+    const second = spawn(process.execPath, [CLI, "serve", "--port", port, "--token-file", tokenFile]);
+    let err = "";
+    second.stderr.on("data", (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => second.once("exit", r));
+    expect(code).toBe(1);
+    expect(err).toMatch(new RegExp(`Port ${port} is already in use`));
+  });
+});
