@@ -102,6 +102,8 @@ export function registerServe(program: Command): void {
         logger.info({ signal }, "shutting down");
         void server.close().then(() => process.exit(0));
       };
+      // A long-running service: a stray rejection is logged, not fatal (jobs already fail on their own).
+      process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
     });

@@ -224,6 +224,7 @@ export class Connection {
   private async launch({ job, spec, parts }: Collecting): Promise<void> {
     const started = Date.now();
     try {
+      await spec.preflight?.({ engines: this.ctx.engines, config: this.ctx.config });
       const inputs = await spec.prepare(parts, this.ctx.config.limits.maxImagePixels);
       parts.clear();
       const { position, done } = this.ctx.queue.enqueue(job, (signal) =>

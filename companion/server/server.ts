@@ -88,7 +88,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     res.writeHead(isLoopbackHost(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
     res.end("Stylize companion: connect from the Figma plugin.\n");
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxMessageBytes });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.limits.maxMessageBytes,
+    perMessageDeflate: false, // compressed frames would be a second decompression-bomb route
+  });
   const connections = new Set<Connection>();
   let clientSeq = 0;
 

@@ -3,7 +3,8 @@ import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServerMessage, ServerMessageOf } from "../../shared/protocol";
 import type { RunningServer } from "../../companion/server/server";
-import { Client, fakeEngines, png, sleep, start } from "./helpers";
+import { join } from "node:path";
+import { Client, fakeEngines, png, sleep, start, tempDir } from "./helpers";
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -75,6 +76,21 @@ describe("companion server jobs", () => {
     expect(parts.map((p) => p.header.part)).toEqual(["preview", "preview", "result"]);
     const meta = await sharp(parts[2].payload).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(["png", 32, 24]);
+  });
+
+  it("refuses style jobs when the weights are missing, naming the fix", async () => {
+    const missing = join(tempDir(), "vgg19.h5");
+    const { engines, log } = fakeEngines();
+    server = await start({ engines, weights: missing });
+    const c = await Client.connect(server);
+    expect(c.messages().find(is("hello"))?.weights).toEqual({ installed: false, path: missing });
+    c.json({ type: "style", id: "nw", styles: 1, options: { size: 16 } });
+    c.part("nw", "content", await png(8, 8));
+    c.part("nw", "style:0", await png(8, 8));
+    const err = await c.outcome("nw");
+    expect(err).toMatchObject({ type: "error", code: "weights-missing" });
+    if (err.type === "error") expect(err.message).toMatch(/stylize weights fetch/);
+    expect(log.started).toEqual([]);
   });
 
   it("refuses inconsistent style jobs before waiting for images", async () => {

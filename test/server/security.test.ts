@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { deflateSync, crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import pino from "pino";
 import WebSocket from "ws";
 import { PROTOCOL_VERSION } from "../../shared/protocol";
 import { hostName, isLoopbackHost, type RunningServer } from "../../companion/server/server";
@@ -121,6 +122,16 @@ describe("DNS rebinding", () => {
     expect(await upgradeStatus(port, `localhost:${port}`)).toBe(101);
     expect(await upgradeStatus(port, `127.0.0.1:${port}`)).toBe(101);
     expect(await upgradeStatus(port, `[::1]:${port}`)).toBe(101);
+  });
+
+  it("logs the Origin of each connection", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(l) });
+    server = await start({ engines: fakeEngines().engines, logger });
+    const ws = new WebSocket(server.url, { headers: { Origin: "https://some.page.example" } });
+    await new Client(ws).opened;
+    expect(lines.some((l) => l.includes('"origin":"https://some.page.example"'))).toBe(true);
+    ws.close();
   });
 
   it("parses Host headers strictly", () => {

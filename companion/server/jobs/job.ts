@@ -24,6 +24,8 @@ export interface RunContext {
 export interface JobSpec<I> {
   /** Binary parts that must arrive before the job can be queued. */
   parts: Part[];
+  /** Refuse early (before queueing) what cannot run here, e.g. missing weights. */
+  preflight?(ctx: Pick<RunContext, "engines" | "config">): Promise<void>;
   prepare(parts: Map<Part, Uint8Array>, maxImagePixels: number): Promise<I>;
   /** Streams progress and sends the final `result`; rejects with AbortError when cancelled. */
   run(inputs: I, ctx: RunContext): Promise<void>;

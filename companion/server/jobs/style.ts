@@ -4,6 +4,7 @@ import type { StyleJob } from "../../../shared/protocol";
 import { UserError } from "../../errors";
 import { encodePng, loadImage } from "../../image";
 import type { StyleInputs } from "../engines";
+import { FETCH_HINT } from "../../style/weights";
 import type { JobSpec, Part } from "./job";
 
 export function styleJob(msg: StyleJob): JobSpec<StyleInputs> {
@@ -23,6 +24,16 @@ export function styleJob(msg: StyleJob): JobSpec<StyleInputs> {
 
   return {
     parts: ["content", ...styleParts, ...maskParts],
+
+    async preflight({ engines, config }) {
+      const w = await engines.weights(config.weights);
+      if (!w.installed) {
+        throw new UserError(
+          "weights-missing",
+          `The VGG-19 style weights are not installed at ${w.spec}. ${FETCH_HINT}`,
+        );
+      }
+    },
 
     async prepare(parts, maxInputPixels) {
       // Decode no larger than the engine will use (the style may be scaled up by styleScale).
