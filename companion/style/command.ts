@@ -1,10 +1,177 @@
-import type { Command } from "commander";
+// `stylize style <content> <style>[,<style2>…] -o out.png [...]`: one style job from the shell.
+// Progress goes to stderr; with --json a single result object goes to stdout.
+import { writeFile } from "node:fs/promises";
+import { extname } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import * as v from "valibot";
+import { DEVICES, StyleOptionsSchema } from "../../shared/protocol";
+import { UserError } from "../errors";
+import { encodePng, loadImage, type RgbaImage } from "../image";
+import { runStyle, type StyleProgress } from "./engine";
+import { defaultWeightsPath } from "./weights";
+
+interface Flags {
+  output: string;
+  size?: number;
+  iters?: number;
+  optimizer?: "lbfgs" | "adam";
+  weights?: string;
+  device?: (typeof DEVICES)[number];
+  contentWeight?: number;
+  styleWeight?: number;
+  tvWeight?: number;
+  styleBlend?: number[];
+  styleScale?: number;
+  preserveColors?: boolean;
+  init?: "content" | "noise";
+  scales?: number;
+  pooling?: "max" | "avg";
+  seed?: number;
+  saveEvery?: number;
+  masks?: string;
+  json?: boolean;
+}
+
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError("not a number");
+  return n;
+};
+const int = (v: string) => {
+  const n = num(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError("not an integer");
+  return n;
+};
+const nums = (v: string) => v.split(",").map((s) => num(s.trim()));
 
 export function registerStyle(program: Command): void {
   program
     .command("style")
     .description("neural style transfer (VGG-19, Gatys et al.) on ONNX Runtime")
-    .action(() => {
-      throw new Error("stylize style is not built yet");
+    .argument("<content>", "content image (PNG, JPEG, WebP…)")
+    .argument("<styles>", "style image(s), comma-separated")
+    .requiredOption("-o, --output <file>", "output PNG")
+    .option("--size <px>", "longest side of the output (default 512)", int)
+    .option("--iters <n>", "optimisation iterations over all scales", int)
+    .addOption(new Option("--optimizer <name>", "lbfgs (default) or adam").choices(["lbfgs", "adam"]))
+    .option("--weights <file|random[:seed]>", `VGG-19 weights (default ${defaultWeightsPath()})`)
+    .addOption(new Option("--device <name>", "where to run (default auto)").choices([...DEVICES]))
+    .option("--content-weight <x>", "content loss weight", num)
+    .option("--style-weight <x>", "style loss weight", num)
+    .option("--tv-weight <x>", "total variation (smoothness) weight", num)
+    .option("--style-blend <a,b,…>", "relative weight of each style image", nums)
+    .option("--style-scale <x>", "style image size relative to the output (0.1–4)", num)
+    .option("--masks <m1,m2,…>", "region mask per style (white = apply there); leave an entry empty for none")
+    .option("--preserve-colors", "keep the content's colours (transfer luminance only)")
+    .addOption(new Option("--init <from>", "start from the content or noise").choices(["content", "noise"]))
+    .option("--scales <n>", "coarse-to-fine scales (1–5)", int)
+    .addOption(new Option("--pooling <kind>", "VGG pooling").choices(["max", "avg"]))
+    .option("--seed <n>", "random seed (noise init)", int)
+    .option("--save-every <k>", "also write the image every k iterations (out.<iter>.png)", int)
+    .option("--json", "print one JSON result object on stdout (no progress bar)")
+    .action(async (contentPath: string, stylesArg: string, flags: Flags) => {
+      try {
+        await styleCommand(contentPath, stylesArg, flags);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        process.stderr.write(`stylize style: ${err.message}\n`);
+        process.exitCode = 1;
+      }
     });
 }
+
+async function styleCommand(contentPath: string, stylesArg: string, f: Flags): Promise<void> {
+  const parsed = v.safeParse(StyleOptionsSchema, {
+    size: f.size,
+    iters: f.iters,
+    optimizer: f.optimizer,
+    contentWeight: f.contentWeight,
+    styleWeight: f.styleWeight,
+    tvWeight: f.tvWeight,
+    styleBlend: f.styleBlend,
+    styleScale: f.styleScale,
+    preserveColors: f.preserveColors,
+    init: f.init,
+    scales: f.scales,
+    pooling: f.pooling,
+    seed: f.seed,
+    device: f.device,
+    previewEvery: f.saveEvery ?? 0,
+  });
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const key = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+    throw new UserError("bad-message", `--${kebab(key)}: ${issue.message}`);
+  }
+  const options = parsed.output;
+  const stylePaths = stylesArg.split(",").filter((s) => s.trim());
+  const maskPaths = f.masks?.split(",") ?? [];
+  if (maskPaths.length > stylePaths.length) throw new UserError("bad-message", "--masks has more entries than styles");
+  // Inputs are decoded a little above the working size: the engine resizes per scale.
+  const maxSide = Math.max(options.size, Math.round(options.size * options.styleScale));
+  const content = await loadImage(contentPath, { maxSide: options.size });
+  const styles = await Promise.all(stylePaths.map((p) => loadImage(p.trim(), { maxSide })));
+  const masks = await Promise.all(maskPaths.map((p) => (p.trim() ? loadImage(p.trim()) : undefined)));
+
+  const bar = f.json ? undefined : progressBar();
+  const note = (m: string) => process.stderr.write(`${m}\n`);
+  const base = f.output.slice(0, f.output.length - extname(f.output).length);
+  const result = await runStyle(
+    { content, styles, masks },
+    {
+      options,
+      weights: f.weights ?? defaultWeightsPath(),
+      onNote: note,
+      onProgress: bar,
+      onPreview: f.saveEvery
+        ? async (img: RgbaImage, iter: number) => writeFile(`${base}.${iter}.png`, await encodePng(img))
+        : undefined,
+    },
+  );
+  if (!f.json) process.stderr.write("\n");
+  try {
+    await writeFile(f.output, await encodePng(result.image));
+  } catch (err) {
+    throw new UserError("bad-message", `Cannot write ${f.output}: ${(err as Error).message}`);
+  }
+  if (f.json) {
+    const out = {
+      ms: Math.round(result.ms),
+      msPerIter: Math.round(result.stepMs / Math.max(1, result.iters)),
+      device: result.device,
+      iters: result.iters,
+      size: options.size,
+      loss: result.loss,
+      evals: result.evals,
+    };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    process.stderr.write(
+      `wrote ${f.output} (${result.image.width}x${result.image.height}) in ${(result.ms / 1000).toFixed(1)} s on ${result.device}\n`,
+    );
+  }
+}
+
+/** One updating line on a terminal; a line every 10 iterations otherwise (logs, CI). */
+function progressBar(): (p: StyleProgress) => void {
+  const tty = process.stderr.isTTY;
+  let lastScale = 0;
+  return (p) => {
+    const width = 24;
+    const filled = Math.round((p.iter / p.total) * width);
+    const eta = p.etaMs === undefined ? "" : ` ETA ${formatTime(p.etaMs)}`;
+    const line =
+      `scale ${p.scale}/${p.scales} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ` +
+      `${p.iter}/${p.total} loss ${p.loss.toExponential(3)}${eta}`;
+    if (tty) process.stderr.write(`\r${line}\x1b[K`);
+    else if (p.iter % 10 === 0 || p.iter === p.total || p.scale !== lastScale) process.stderr.write(`${line}\n`);
+    lastScale = p.scale;
+  };
+}
+
+function formatTime(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -1,0 +1,243 @@
+// runStyle: one neural style transfer job (Gatys et al.), coarse to fine over scales, on the
+// ONNX graphs of ./graph via ./session, optimised with L-BFGS or Adam.
+import type { StyleOptions } from "../../shared/protocol";
+import { abortError, UserError } from "../errors";
+import { type RgbaImage, resizeRgba } from "../image";
+import { Adam } from "./optim/adam";
+import { Lbfgs } from "./optim/lbfgs";
+import type { Evaluation, Optimizer } from "./optim/types";
+import {
+  flattenOnWhite,
+  fromNetwork,
+  luminanceOnly,
+  lumaStats,
+  maskFromImage,
+  noiseNetwork,
+  toNetwork,
+  transferChroma,
+  withAlphaOf,
+} from "./pixels";
+import { planScales, type Scale, snap } from "./plan";
+import { type LossWeights, StyleNet, type Targets } from "./session";
+import { loadVggWeights } from "./vgg-weights";
+
+export interface StyleInputs {
+  content: RgbaImage;
+  styles: RgbaImage[];
+  /** masks[i] belongs to styles[i]: where in the output that style applies (white = there). */
+  masks?: (RgbaImage | undefined)[];
+}
+export interface StyleProgress {
+  iter: number;
+  total: number;
+  loss: number;
+  terms: Record<string, number>;
+  /** 1-based. */
+  scale: number;
+  scales: number;
+  etaMs?: number;
+}
+export interface StyleRunSpec {
+  options: StyleOptions;
+  /** Path to a Keras VGG19 notop .h5, or "random" / "random:<seed>". */
+  weights: string;
+  signal?: AbortSignal;
+  onProgress?: (p: StyleProgress) => void;
+  onPreview?: (img: RgbaImage, iter: number) => void | Promise<void>;
+  /** Things a user should know (device choice and fallbacks, random weights). */
+  onNote?: (message: string) => void;
+}
+export interface StyleResult {
+  image: RgbaImage;
+  device: string;
+  ms: number;
+  iters: number;
+  loss: number;
+  /** Objective evaluations (forward + backward passes); ≥ iters with L-BFGS line searches. */
+  evals: number;
+  /** Time spent in optimisation steps only (excludes model load and targets). */
+  stepMs: number;
+}
+
+export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
+
+/** Rejects with abortError() when aborted, UserError("weights-missing") without weights. */
+export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise<StyleResult> {
+  const t0 = performance.now();
+  const o = spec.options;
+  const { signal } = spec;
+  const checkAbort = () => {
+    if (signal?.aborted) throw abortError();
+  };
+  const groups = groupStyles(inputs, o.styleBlend);
+  checkAbort();
+  const weights = await loadVggWeights(spec.weights);
+  if (weights.random) spec.onNote?.(RANDOM_WEIGHTS_NOTICE);
+  checkAbort();
+  const net = await StyleNet.open(weights, {
+    pooling: o.pooling,
+    masked: groups.map((g) => g.mask !== undefined),
+    device: o.device,
+  });
+  for (const note of net.notes) spec.onNote?.(note);
+  try {
+    const plan = planScales(inputs.content.width, inputs.content.height, o.size, o.scales, o.iters);
+    const units = plan.scales.map((s) => s.iters * s.width * s.height);
+    const totalUnits = units.reduce((a, b) => a + b, 0);
+    let done = 0;
+    let doneUnits = 0;
+    let evals = 0;
+    let stepMs = 0;
+    let last: Evaluation | undefined;
+    let image: RgbaImage | undefined;
+    for (const [si, scale] of plan.scales.entries()) {
+      checkAbort();
+      const ctx = await scaleContext(net, inputs, groups, o, scale);
+      const x = image ? toNetwork(await resizeRgba(image, scale.width, scale.height)) : initial(ctx.content, o, scale);
+      const objective = async (xx: Float32Array) => {
+        checkAbort(); // also between line-search evaluations, which can take seconds each
+        return net.evaluate(xx, scale.height, scale.width, ctx.targets, ctx.weights);
+      };
+      const opt: Optimizer = o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective);
+      for (let i = 0; i < scale.iters; i++) {
+        checkAbort();
+        const ts = performance.now();
+        const r = await opt.step();
+        stepMs += performance.now() - ts;
+        evals += r.evals;
+        last = r.at;
+        done++;
+        doneUnits += scale.width * scale.height;
+        spec.onProgress?.({
+          iter: done,
+          total: o.iters,
+          loss: r.at.loss,
+          terms: r.at.terms ?? {},
+          scale: si + 1,
+          scales: plan.scales.length,
+          etaMs: (stepMs / doneUnits) * (totalUnits - doneUnits),
+        });
+        if (r.converged) {
+          doneUnits += (scale.iters - i - 1) * scale.width * scale.height;
+          done += scale.iters - i - 1;
+          break;
+        }
+        const isLast = i === scale.iters - 1;
+        if (o.previewEvery > 0 && done % o.previewEvery === 0 && !isLast && spec.onPreview)
+          await spec.onPreview(ctx.finish(x), done);
+      }
+      image = ctx.finish(x);
+      if (si < plan.scales.length - 1) await spec.onPreview?.(image, done); // each scale change
+    }
+    const out = await resizeRgba(image!, plan.width, plan.height);
+    return {
+      image: out,
+      device: net.device,
+      ms: performance.now() - t0,
+      iters: done,
+      loss: last?.loss ?? Number.NaN,
+      evals,
+      stepMs,
+    };
+  } finally {
+    await net.release();
+  }
+}
+
+/** A loss term: unmasked styles are blended into one (their Grams averaged), each masked style is its own. */
+interface StyleGroup {
+  styles: { image: RgbaImage; blend: number }[];
+  mask?: RgbaImage;
+}
+
+function groupStyles(inputs: StyleInputs, blend: number[] | undefined): StyleGroup[] {
+  const n = inputs.styles.length;
+  if (n < 1) throw new UserError("bad-message", "At least one style image is needed.");
+  if (blend && blend.length !== n)
+    throw new UserError("bad-message", `--style-blend has ${blend.length} weights for ${n} style images.`);
+  if ((inputs.masks?.length ?? 0) > n) throw new UserError("bad-message", "There are more masks than style images.");
+  const b = blend ?? new Array<number>(n).fill(1);
+  if (!b.some((v) => v > 0)) throw new UserError("bad-message", "The style blend weights are all zero.");
+  const masked = inputs.styles.map((_, i) => inputs.masks?.[i]);
+  const plain = inputs.styles.map((image, i) => ({ image, blend: b[i], i })).filter(({ i }) => !masked[i]);
+  const plainSum = plain.reduce((a, s) => a + s.blend, 0);
+  // Masked styles: blend weights relative to their mean, so equal weights mean full strength.
+  const maskedIdx = masked.flatMap((m, i) => (m ? [i] : []));
+  const maskedMean = maskedIdx.reduce((a, i) => a + b[i], 0) / Math.max(1, maskedIdx.length);
+  const groups: StyleGroup[] = [];
+  if (plain.length && plainSum > 0)
+    groups.push({ styles: plain.map((s) => ({ image: s.image, blend: s.blend / plainSum })) });
+  for (const i of maskedIdx)
+    groups.push({
+      styles: [{ image: inputs.styles[i], blend: maskedMean > 0 ? b[i] / maskedMean : 0 }],
+      mask: masked[i],
+    });
+  return groups;
+}
+
+/** Everything one scale needs: content at this size, targets, loss weights, how to turn x into an image. */
+async function scaleContext(net: StyleNet, inputs: StyleInputs, groups: StyleGroup[], o: StyleOptions, s: Scale) {
+  const raw = await resizeRgba(inputs.content, s.width, s.height);
+  const content = flattenOnWhite(raw);
+  const contentX = toNetwork(content);
+  const targets: Targets = { content: (await net.features(contentX, s.height, s.width)).content, grams: [], masks: [] };
+  const lw: LossWeights = { content: o.contentWeight, tv: o.tvWeight, style: [] };
+  const luma = o.preserveColors ? lumaStats(content) : undefined;
+  const cache = new Map<RgbaImage, Float32Array[]>();
+  for (const [gi, g] of groups.entries()) {
+    let blended: Float32Array[] | undefined;
+    let blendSum = 0;
+    for (const st of g.styles) {
+      let grams = cache.get(st.image);
+      if (!grams) {
+        grams = await styleGrams(net, st.image, luma, o.styleScale, s);
+        cache.set(st.image, grams);
+      }
+      blended ??= grams.map((m) => new Float32Array(m.length));
+      grams.forEach((m, l) => {
+        for (let j = 0; j < m.length; j++) blended![l][j] += st.blend * m[j];
+      });
+      blendSum += st.blend;
+    }
+    targets.grams.push(blended!);
+    let weight = o.styleWeight * (g.mask ? blendSum : 1);
+    if (g.mask) {
+      const m = maskFromImage(await resizeRgba(g.mask, s.width, s.height));
+      const area = m.reduce((a, v) => a + v, 0) / m.length;
+      if (area < 1e-4)
+        throw new UserError("bad-image", `The mask for style ${gi + 1} is empty (all black or transparent).`);
+      // A region's Gram is averaged over its own area: weighting by the area keeps the style's
+      // per-pixel strength the same as a style over the whole image.
+      weight *= area;
+      targets.masks.push(m);
+    } else targets.masks.push(undefined);
+    lw.style.push(weight);
+  }
+  const finish = (x: Float32Array): RgbaImage => {
+    const img = fromNetwork(x, s.width, s.height);
+    return withAlphaOf(o.preserveColors ? transferChroma(img, content) : img, raw);
+  };
+  return { content: contentX, targets, weights: lw, finish };
+}
+
+/** A style image's Gram targets at this scale: its longest side = the scale's × styleScale. */
+async function styleGrams(
+  net: StyleNet,
+  style: RgbaImage,
+  luma: { mean: number; std: number } | undefined,
+  styleScale: number,
+  s: Scale,
+): Promise<Float32Array[]> {
+  const long = Math.max(s.width, s.height) * styleScale;
+  const k = long / Math.max(style.width, style.height);
+  const w = snap(style.width * k);
+  const h = snap(style.height * k);
+  let img = flattenOnWhite(await resizeRgba(style, w, h));
+  if (luma) img = luminanceOnly(img, luma); // --preserve-colors: transfer luminance only
+  return (await net.features(toNetwork(img), h, w)).grams;
+}
+
+function initial(contentX: Float32Array, o: StyleOptions, s: Scale): Float32Array {
+  if (o.init === "content") return Float32Array.from(contentX);
+  return noiseNetwork(s.width, s.height, o.seed);
+}

@@ -1,0 +1,213 @@
+// L-BFGS with a strong-Wolfe line search (cubic interpolation), following minFunc and
+// torch.optim.LBFGS — the optimiser jcjohnson/neural-style uses, and the best one for this loss.
+// Vectors are Float32Array (the image is large); dot products accumulate in float64.
+import { axpy, dot, type Evaluation, type Objective, type Optimizer, type StepResult } from "./types";
+
+export interface LbfgsOptions {
+  /** Curvature pairs kept (memory ≈ 2 · history · image size). */
+  history?: number;
+  /** Most objective evaluations one line search may take. */
+  maxLineSearch?: number;
+  /** Stop when a step changes the loss (or the image) by less than this. */
+  toleranceChange?: number;
+}
+
+export class Lbfgs implements Optimizer {
+  private readonly s: Float32Array[] = [];
+  private readonly y: Float32Array[] = [];
+  private readonly rho: number[] = [];
+  private current?: Evaluation;
+  private prevGrad?: Float32Array;
+  private dir?: Float32Array;
+  private t = 1;
+  private hDiag = 1;
+  private iter = 0;
+  private readonly history: number;
+  private readonly maxLs: number;
+  private readonly tolChange: number;
+  private readonly trial: Float32Array;
+
+  constructor(
+    readonly x: Float32Array,
+    private readonly f: Objective,
+    opts: LbfgsOptions = {},
+  ) {
+    this.history = opts.history ?? 10;
+    this.maxLs = opts.maxLineSearch ?? 10;
+    this.tolChange = opts.toleranceChange ?? 1e-9;
+    this.trial = new Float32Array(x.length);
+  }
+
+  async step(): Promise<StepResult> {
+    let evals = 0;
+    if (!this.current) {
+      this.current = await this.f(this.x);
+      evals++;
+    }
+    const { grad: g, loss } = this.current;
+    this.iter++;
+    const d = this.direction(g);
+    // The first step is scaled so it moves the image by a sensible amount; later ones trust the curvature.
+    this.t = this.iter === 1 ? Math.min(1, 1 / l1(g)) : 1;
+    const gtd = dot(g, d);
+    if (!(gtd < -this.tolChange)) return { at: this.current, evals, converged: true };
+
+    const ls = await this.lineSearch(d, this.t, this.current, gtd);
+    evals += ls.evals;
+    this.t = ls.t;
+    axpy(this.t, d, this.x);
+    this.prevGrad = g;
+    this.dir = d;
+    this.current = ls.at;
+    const converged = Math.abs(ls.at.loss - loss) < this.tolChange || maxAbs(d) * Math.abs(this.t) < this.tolChange;
+    return { at: ls.at, evals, converged };
+  }
+
+  /** Two-loop recursion: d = −H·g from the stored curvature pairs. */
+  private direction(g: Float32Array): Float32Array {
+    if (this.prevGrad && this.dir) {
+      const yk = new Float32Array(g.length);
+      for (let i = 0; i < g.length; i++) yk[i] = g[i] - this.prevGrad[i];
+      const sk = this.dir; // reuse: s = t·d, scaled in place
+      for (let i = 0; i < sk.length; i++) sk[i] *= this.t;
+      const ys = dot(yk, sk);
+      if (ys > 1e-10) {
+        if (this.s.length === this.history) {
+          this.s.shift();
+          this.y.shift();
+          this.rho.shift();
+        }
+        this.s.push(sk);
+        this.y.push(yk);
+        this.rho.push(1 / ys);
+        this.hDiag = ys / dot(yk, yk);
+      }
+    }
+    const q = new Float32Array(g.length);
+    for (let i = 0; i < g.length; i++) q[i] = -g[i];
+    const k = this.s.length;
+    const alpha = new Array<number>(k);
+    for (let i = k - 1; i >= 0; i--) {
+      alpha[i] = dot(this.s[i], q) * this.rho[i];
+      axpy(-alpha[i], this.y[i], q);
+    }
+    for (let i = 0; i < q.length; i++) q[i] *= this.hDiag;
+    for (let i = 0; i < k; i++) {
+      const beta = dot(this.y[i], q) * this.rho[i];
+      axpy(alpha[i] - beta, this.s[i], q);
+    }
+    return q;
+  }
+
+  private async evalAt(t: number, d: Float32Array): Promise<Evaluation> {
+    const { trial, x } = this;
+    for (let i = 0; i < x.length; i++) trial[i] = x[i] + t * d[i];
+    return this.f(trial);
+  }
+
+  /** Strong Wolfe conditions (c1 = 1e-4, c2 = 0.9): bracket, then zoom with cubic interpolation. */
+  private async lineSearch(d: Float32Array, t0: number, at0: Evaluation, gtd0: number) {
+    const c1 = 1e-4;
+    const c2 = 0.9;
+    const f0 = at0.loss;
+    const dNorm = maxAbs(d);
+    let t = t0;
+    let cur = await this.evalAt(t, d);
+    let evals = 1;
+    let gtd = dot(cur.grad, d);
+    let prev = { t: 0, at: at0, gtd: gtd0 };
+    type Point = { t: number; at: Evaluation; gtd: number };
+    let bracket: Point[] | undefined;
+    let done = false;
+    while (evals < this.maxLs) {
+      if (cur.loss > f0 + c1 * t * gtd0 || (evals > 1 && cur.loss >= prev.at.loss) || gtd >= 0) {
+        bracket = [prev, { t, at: cur, gtd }];
+        break;
+      }
+      if (Math.abs(gtd) <= -c2 * gtd0) {
+        bracket = [{ t, at: cur, gtd }];
+        done = true;
+        break;
+      }
+      const next = cubicMin(prev.t, prev.at.loss, prev.gtd, t, cur.loss, gtd, t + 0.01 * (t - prev.t), t * 10);
+      prev = { t, at: cur, gtd };
+      t = next;
+      cur = await this.evalAt(t, d);
+      evals++;
+      gtd = dot(cur.grad, d);
+    }
+    if (!bracket)
+      bracket = [
+        { t: 0, at: at0, gtd: gtd0 },
+        { t, at: cur, gtd },
+      ];
+    if (done || bracket.length === 1) return { t: bracket[0].t, at: bracket[0].at, evals };
+
+    // Zoom: shrink [lo, hi] until the strong Wolfe conditions hold.
+    let [lo, hi] = bracket[0].at.loss <= bracket[1].at.loss ? [bracket[0], bracket[1]] : [bracket[1], bracket[0]];
+    let insufficient = false;
+    while (!done && evals < this.maxLs) {
+      if (Math.abs(hi.t - lo.t) * dNorm < this.tolChange) break;
+      const a = Math.min(lo.t, hi.t);
+      const b = Math.max(lo.t, hi.t);
+      t = cubicMin(lo.t, lo.at.loss, lo.gtd, hi.t, hi.at.loss, hi.gtd, a, b);
+      const eps = 0.1 * (b - a);
+      if (Math.min(b - t, t - a) < eps) {
+        // Too close to an end: move inwards (or accept once), as minFunc does.
+        if (insufficient || t >= b || t <= a) {
+          t = Math.abs(t - b) < Math.abs(t - a) ? b - eps : a + eps;
+          insufficient = false;
+        } else insufficient = true;
+      } else insufficient = false;
+      cur = await this.evalAt(t, d);
+      evals++;
+      gtd = dot(cur.grad, d);
+      const p = { t, at: cur, gtd };
+      if (cur.loss > f0 + c1 * t * gtd0 || cur.loss >= lo.at.loss) {
+        hi = p;
+        if (hi.at.loss < lo.at.loss) [lo, hi] = [hi, lo];
+      } else {
+        if (Math.abs(gtd) <= -c2 * gtd0) done = true;
+        else if (gtd * (hi.t - lo.t) >= 0) hi = lo;
+        lo = p;
+      }
+    }
+    return { t: lo.t, at: lo.at, evals };
+  }
+}
+
+/** Minimiser of the cubic through two points with slopes, clamped to [lo, hi]. */
+export function cubicMin(
+  x1: number,
+  f1: number,
+  g1: number,
+  x2: number,
+  f2: number,
+  g2: number,
+  lo: number,
+  hi: number,
+) {
+  const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
+  const d2sq = d1 * d1 - g1 * g2;
+  if (d2sq >= 0 && Number.isFinite(d2sq)) {
+    const d2 = Math.sqrt(d2sq);
+    const m =
+      x1 <= x2
+        ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+    if (Number.isFinite(m)) return Math.min(Math.max(m, lo), hi);
+  }
+  return (lo + hi) / 2;
+}
+
+function l1(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
+  return s;
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}

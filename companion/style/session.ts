@@ -1,0 +1,164 @@
+// The two style graphs on ONNX Runtime: build (or load from the cache), pick the device, create
+// sessions tuned for speed, and fall back to the CPU with a note if a GPU provider fails.
+import { availableParallelism } from "node:os";
+import * as ort from "onnxruntime-node";
+import { type DeviceName, type DeviceRequest, markDeviceFailed, pickDevice } from "./devices";
+import { buildFeaturesGraph, FEATURE_OUTPUTS } from "./graph/features";
+import { buildLossGraph, LOSS_IO } from "./graph/loss";
+import { type Pooling, SIZE_MULTIPLE, STYLE_LAYERS } from "./graph/vgg";
+import { cachedModel } from "./model-cache";
+import type { VggWeights } from "./vgg-weights";
+
+export interface NetOptions {
+  pooling: Pooling;
+  /** One entry per style term of the loss: whether it has a region mask. */
+  masked: boolean[];
+  device: DeviceRequest;
+}
+
+/** What the loss compares against, at the current scale. */
+export interface Targets {
+  /** relu4_2 of the content image, [C, h/8, w/8]. */
+  content: Float32Array;
+  /** Per style term, the 5 Gram matrices (relu1_1 … relu5_1). */
+  grams: Float32Array[][];
+  /** Per style term, its mask [h, w] (0..1) or undefined. */
+  masks: (Float32Array | undefined)[];
+}
+
+export interface LossWeights {
+  content: number;
+  tv: number;
+  /** Per style term. */
+  style: number[];
+}
+
+export interface Evaluation {
+  loss: number;
+  terms: Record<string, number>;
+  grad: Float32Array;
+}
+
+export interface Features {
+  content: Float32Array;
+  grams: Float32Array[];
+}
+
+const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
+const scalar = (v: number) => new ort.Tensor("float32", Float32Array.of(v), []);
+
+export class StyleNet {
+  private constructor(
+    private features_: ort.InferenceSession,
+    private loss_: ort.InferenceSession,
+    public device: DeviceName,
+    readonly notes: string[],
+    private readonly models: { features: Uint8Array; loss: Uint8Array },
+    readonly cacheHit: boolean,
+  ) {}
+
+  static async open(weights: VggWeights, opts: NetOptions): Promise<StyleNet> {
+    const base = { weights: weights.hash, pooling: opts.pooling };
+    const feat = await cachedModel({ ...base, graph: "features" }, () =>
+      buildFeaturesGraph(weights.convs, opts.pooling),
+    );
+    const loss = await cachedModel({ ...base, graph: "loss", masked: opts.masked }, () =>
+      buildLossGraph(weights.convs, { pooling: opts.pooling, masked: opts.masked }),
+    );
+    const choice = await pickDevice(opts.device);
+    const notes = [...choice.notes];
+    const models = { features: feat.bytes, loss: loss.bytes };
+    let device = choice.device;
+    let sessions: [ort.InferenceSession, ort.InferenceSession];
+    try {
+      sessions = await createSessions(models, choice.executionProviders);
+    } catch (err) {
+      if (device === "cpu") throw err;
+      notes.push(await fallbackNote(device, err));
+      device = "cpu";
+      sessions = await createSessions(models, ["cpu"]);
+    }
+    return new StyleNet(sessions[0], sessions[1], device, notes, models, feat.hit && loss.hit);
+  }
+
+  /** Content features and style Grams of a preprocessed image [3, h, w]. */
+  async features(x: Float32Array, h: number, w: number): Promise<Features> {
+    checkSize(h, w);
+    const out = await this.guard(() => this.features_.run({ image: f32(x, [1, 3, h, w]) }));
+    return {
+      content: out[FEATURE_OUTPUTS.content].data as Float32Array,
+      grams: STYLE_LAYERS.map((_, i) => out[FEATURE_OUTPUTS.gram(i)].data as Float32Array),
+    };
+  }
+
+  /** Loss terms and the gradient w.r.t. the preprocessed image [3, h, w]. */
+  async evaluate(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation> {
+    checkSize(h, w);
+    const feeds: Record<string, ort.Tensor> = {
+      [LOSS_IO.image]: f32(x, [1, 3, h, w]),
+      [LOSS_IO.contentTarget]: f32(t.content, [1, t.content.length / ((h * w) / 64), h / 8, w / 8]),
+      [LOSS_IO.contentWeight]: scalar(lw.content),
+      [LOSS_IO.tvWeight]: scalar(lw.tv),
+    };
+    t.grams.forEach((grams, k) => {
+      feeds[LOSS_IO.styleWeight(k)] = scalar(lw.style[k]);
+      grams.forEach((gm, l) => {
+        const c = Math.round(Math.sqrt(gm.length));
+        feeds[LOSS_IO.gram(k, l)] = f32(gm, [c, c]);
+      });
+      const mask = t.masks[k];
+      if (mask) feeds[LOSS_IO.mask(k)] = f32(mask, [1, 1, h, w]);
+    });
+    const out = await this.guard(() => this.loss_.run(feeds));
+    const num = (name: string) => (out[name].data as Float32Array)[0];
+    const terms: Record<string, number> = {
+      content: num(LOSS_IO.content),
+      style: num(LOSS_IO.style),
+      tv: num(LOSS_IO.tv),
+    };
+    if (t.grams.length > 1) for (let k = 0; k < t.grams.length; k++) terms[`style${k}`] = num(LOSS_IO.styleTerm(k));
+    return { loss: num(LOSS_IO.loss), terms, grad: out[LOSS_IO.grad].data as Float32Array };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.features_.release(), this.loss_.release()]);
+  }
+
+  /** A GPU provider that fails mid-job: note it, move both graphs to the CPU and retry once. */
+  private async guard<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (this.device === "cpu") throw err;
+      this.notes.push(await fallbackNote(this.device, err));
+      const old = [this.features_, this.loss_];
+      [this.features_, this.loss_] = await createSessions(this.models, ["cpu"]);
+      this.device = "cpu";
+      await Promise.all(old.map((s) => s.release().catch(() => {})));
+      return run();
+    }
+  }
+}
+
+async function createSessions(models: { features: Uint8Array; loss: Uint8Array }, providers: string[]) {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: providers,
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: availableParallelism(),
+    executionMode: "sequential",
+  };
+  const features = await ort.InferenceSession.create(models.features, options);
+  const loss = await ort.InferenceSession.create(models.loss, options);
+  return [features, loss] as [ort.InferenceSession, ort.InferenceSession];
+}
+
+async function fallbackNote(device: DeviceName, err: unknown): Promise<string> {
+  const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+  await markDeviceFailed(device, why);
+  return `${device} failed (${why}); continuing on the CPU`;
+}
+
+function checkSize(h: number, w: number): void {
+  if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)
+    throw new Error(`style graphs need sides that are multiples of ${SIZE_MULTIPLE} and at least 32 (got ${w}x${h})`);
+}
