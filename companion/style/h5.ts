@@ -1,28 +1,54 @@
 // Minimal HDF5 reading on top of h5wasm: just what loading Keras weight files needs.
-// h5wasm does not throw on a bad file (it prints HDF5 diagnostics and fails later), so the file
-// is checked here first and every failure becomes a plain Error for the caller to word.
+// h5wasm does not throw on a bad file (it prints HDF5 diagnostics and fails later with an obscure
+// message), so the file is checked here first; the caller words whatever still goes wrong.
 import { open } from "node:fs/promises";
 import h5wasm, { type Dataset, type Entity, type File, type Group } from "h5wasm/node";
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** The HDF5 superblock may sit at 0, 512, 1024, 2048… (a user block before it); Keras writes it at 0. */
-export async function isHdf5(path: string): Promise<boolean> {
+export type Hdf5Check =
+  | { ok: true }
+  | { ok: false; problem: "not-hdf5" }
+  | { ok: false; problem: "truncated"; size: number; expected: number };
+
+/**
+ * Is this an HDF5 file, and a whole one? The superblock (at 0, 512, 1024… after an optional user
+ * block; Keras writes it at 0) records the end-of-file address, so a partial copy shows up here
+ * instead of as an obscure HDF5 error halfway through reading.
+ */
+export async function checkHdf5(path: string): Promise<Hdf5Check> {
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();
-    const buf = Buffer.alloc(HDF5_SIGNATURE.length);
-    for (let at = 0; at + buf.length <= size && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
-      await fh.read(buf, 0, buf.length, at);
-      if (buf.equals(HDF5_SIGNATURE)) return true;
+    const sb = Buffer.alloc(64);
+    for (let at = 0; at + HDF5_SIGNATURE.length <= size && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
+      const { bytesRead } = await fh.read(sb, 0, sb.length, at);
+      if (!sb.subarray(0, 8).equals(HDF5_SIGNATURE)) continue;
+      const eof = endOfFileAddress(sb.subarray(0, bytesRead));
+      if (eof !== undefined && at + eof > size) return { ok: false, problem: "truncated", size, expected: at + eof };
+      return { ok: true };
     }
-    return false;
+    return { ok: false, problem: "not-hdf5" };
   } finally {
     await fh.close();
   }
 }
 
-/** Open an HDF5 file read-only, run `fn`, always close. The caller checks `isHdf5` first. */
+/** The superblock's end-of-file address (relative to the base address), per the HDF5 format spec. */
+function endOfFileAddress(sb: Buffer): number | undefined {
+  const version = sb[8];
+  // v0/v1: offset size at byte 13, addresses (base, free-space, EOF…) from 24 (v0) or 28 (v1).
+  // v2/v3: offset size at byte 9, addresses (base, extension, EOF…) from 12.
+  const offsetSize = version <= 1 ? sb[13] : sb[9];
+  const first = version === 0 ? 24 : version === 1 ? 28 : 12;
+  const at = first + 2 * offsetSize;
+  if (version > 3 || (offsetSize !== 4 && offsetSize !== 8) || at + offsetSize > sb.length) return undefined;
+  const eof = offsetSize === 8 ? sb.readBigUInt64LE(at) : BigInt(sb.readUInt32LE(at));
+  // All ones means "undefined address".
+  return eof >= BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(eof);
+}
+
+/** Open an HDF5 file read-only, run `fn`, always close. The caller runs `checkHdf5` first. */
 export async function withH5File<T>(path: string, fn: (file: File) => T): Promise<T> {
   await h5wasm.ready;
   const file = new h5wasm.File(path, "r");

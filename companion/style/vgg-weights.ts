@@ -3,9 +3,10 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { UserError } from "../errors";
 import type { Group } from "h5wasm/node";
-import { datasetsUnder, float32Values, isDataset, isGroup, isHdf5, stringsAttr, withH5File } from "./h5";
+import { datasetsUnder, float32Values, isDataset, checkHdf5, isGroup, stringsAttr, withH5File } from "./h5";
 import { FETCH_HINT, KERAS_VGG19_NOTOP } from "./weights";
 
 export interface ConvWeights {
@@ -59,7 +60,7 @@ const RANDOM_SPEC = /^random(?::(\d{1,9}))?$/;
 export async function loadVggWeights(spec: string): Promise<VggWeights> {
   const random = RANDOM_SPEC.exec(spec.trim());
   if (random) return randomVggWeights(Number(random[1] ?? 0));
-  if (spec.trim().startsWith("random")) {
+  if (spec.trim().startsWith("random:")) {
     throw new UserError(
       "weights-missing",
       `Bad weights "${spec}": use "random" or "random:<seed>" (seed 0…999999999).`,
@@ -77,7 +78,7 @@ async function loadVggFile(path: string): Promise<VggWeights> {
   if (!st?.isFile()) {
     throw new UserError("weights-missing", `The VGG-19 weights are not at ${path}. ${FETCH_HINT}`);
   }
-  const key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  const key = `${resolve(path)}\0${st.size}\0${st.mtimeMs}`;
   if (memo?.key !== key) {
     const weights = readVggFile(path, VGG19_CONVS);
     memo = { key, weights };
@@ -95,13 +96,22 @@ export async function readVggFile(path: string, layers: readonly ConvSpec[]): Pr
       "weights-missing",
       `${path} is not usable VGG-19 weights: ${why}. Expected the Keras file ${KERAS_VGG19_NOTOP.fileName}. ${FETCH_HINT}`,
     );
-  if (!(await isHdf5(path))) throw bad("it is not an HDF5 file");
+  const check = await checkHdf5(path);
+  if (!check.ok && check.problem === "not-hdf5") throw bad("it is not an HDF5 file");
+  if (!check.ok && check.problem === "truncated") {
+    throw bad(`it is truncated (${check.size} of ${check.expected} bytes)`);
+  }
   const convs = await withH5File(path, (file) => {
     // Whole-model saves (model.save) keep the weights under /model_weights.
     const mw = file.get("model_weights");
     const root = isGroup(mw) ? mw : file;
     return layers.map((spec) => readConv(root, spec, bad));
+  }).catch((err: unknown) => {
+    if (err instanceof UserError) throw err;
+    // h5wasm's own messages ("error - name not defined!") mean nothing to a user.
+    throw bad("its HDF5 structure cannot be read, so the file is corrupt");
   });
+
   return { convs, hash: await sha256File(path), random: false };
 }
 

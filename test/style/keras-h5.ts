@@ -21,7 +21,8 @@ export function biasValue(layer: number, o: number): number {
 
 export async function writeKerasH5(path: string, convs: readonly ConvSpec[], layout: KerasLayout = "keras2") {
   await h5wasm.ready;
-  const f = new h5wasm.File(path, "w");
+  // h5py's default ("earliest") writes superblock v0; h5wasm's own default writes v2: cover both.
+  const f = new h5wasm.File(path, "w", layout === "keras1" ? { libver: ["earliest", "latest"] } : {});
   try {
     if (layout !== "bare")
       writeNames(f, "layer_names", ["input_1", ...convs.map((c) => c.name), "block5_pool"], layout);

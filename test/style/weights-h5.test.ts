@@ -79,6 +79,26 @@ describe("loadVggWeights with a file", () => {
     await expectUserError(loadVggWeights(path), /text\.h5 is not usable VGG-19 weights: it is not an HDF5 file/);
   });
 
+  it.each<KerasLayout>(["keras1", "keras2"])("refuses a truncated %s file (superblock v0 and v2)", async (layout) => {
+    const path = join(dir, `cut-${layout}.h5`);
+    await writeKerasH5(path, SMALL, layout);
+    const whole = readFileSync(path);
+    writeFileSync(path, whole.subarray(0, 5000));
+    await expectUserError(readVggFile(path, SMALL), new RegExp(`it is truncated \\(5000 of ${whole.length} bytes\\)`));
+  });
+
+  it("turns a corrupt file's HDF5 failure into a clear error", async () => {
+    const path = join(dir, "corrupt.h5");
+    await writeKerasH5(path, SMALL);
+    const bytes = readFileSync(path);
+    bytes.fill(0, 48, 4096); // the object headers after the superblock
+    writeFileSync(path, bytes);
+    await expectUserError(
+      readVggFile(path, SMALL),
+      /corrupt\.h5 is not usable VGG-19 weights: its HDF5 structure cannot be read, so the file is corrupt/,
+    );
+  });
+
   it("refuses HDF5 with the wrong shapes, saying which layer and what was expected", async () => {
     const path = join(dir, "small-for-full.h5");
     await writeKerasH5(path, SMALL);

@@ -48,11 +48,14 @@ describe("random weights", () => {
   });
 
   it("reject a malformed spec clearly", async () => {
-    for (const spec of ["random:x", "random:-1", "randomly"]) {
+    for (const spec of ["random:x", "random:-1", "random:"]) {
       const err = await loadVggWeights(spec).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
       expect((err as UserError).message).toMatch(/random:<seed>/);
     }
+    // Only "random" and "random:…" are specs; anything else is a file path.
+    const err = await loadVggWeights("random_weights.h5").catch((e: unknown) => e);
+    expect((err as UserError).message).toMatch(/not at random_weights\.h5/);
   });
 });
 
