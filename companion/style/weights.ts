@@ -199,10 +199,11 @@ function failure(err: unknown, url: string, stalled: boolean, signal?: AbortSign
           ? "the connection was cut before the file was complete"
           : errText(err);
   const proxy = process.env.HTTPS_PROXY || process.env.https_proxy;
-  const proxyNote = proxy
-    ? " Note: Node 20's fetch ignores HTTPS_PROXY; download the file in a browser, then `npx stylize weights fetch --from <file>`."
-    : "";
-  return new UserError("weights-missing", `Cannot download ${url}: ${why}.${proxyNote}`);
+  const proxyNote = proxy ? " Node 20's fetch does not use HTTPS_PROXY." : "";
+  return new UserError(
+    "weights-missing",
+    `Cannot download ${url}: ${why}.${proxyNote} Or download it in a browser and run \`npx stylize weights fetch --from <file>\`.`,
+  );
 }
 
 function causeCode(err: unknown): string | undefined {
