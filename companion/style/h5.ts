@@ -67,12 +67,20 @@ export function isDataset(e: Entity | null): e is Dataset {
   return e instanceof h5wasm.Dataset;
 }
 
-/** A string-list attribute (h5py writes fixed-length byte strings; h5wasm decodes them). */
+/**
+ * A string-list attribute as Keras writes it (h5py fixed-length byte strings, which h5wasm decodes).
+ * Lists too big for one object header are split into `name0`, `name1`…, as Keras'
+ * `load_attributes_from_hdf5_group` reads them.
+ */
 export function stringsAttr(e: Group, name: string): string[] | undefined {
-  if (!Object.hasOwn(e.attrs, name)) return undefined;
-  const v: unknown = e.get_attribute(name, true);
-  const list: unknown[] = Array.isArray(v) ? v.flat(2) : [v];
-  return list.map((x) => String(x));
+  const read = (key: string) => {
+    const v: unknown = e.get_attribute(key, true);
+    return (Array.isArray(v) ? v.flat(2) : [v]).map((x: unknown) => String(x));
+  };
+  if (Object.hasOwn(e.attrs, name)) return read(name);
+  const chunks: string[] = [];
+  for (let i = 0; Object.hasOwn(e.attrs, `${name}${i}`); i++) chunks.push(...read(`${name}${i}`));
+  return chunks.length ? chunks : undefined;
 }
 
 /** Every dataset under `group`, depth-first, with its path relative to `group`. */

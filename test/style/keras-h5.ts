@@ -5,9 +5,10 @@ import type { ConvSpec } from "../../companion/style/vgg-weights";
 /**
  * "keras2": /<layer>/<layer>/kernel:0 + bias:0, listed in `weight_names` (tf.keras 2.x).
  * "keras1": /<layer>/<layer>_W_1:0 + <layer>_b_1:0 (the 2016 files Keras Applications still serves).
+ * "chunked": like keras2, but `weight_names` split into weight_names0/1 (Keras does this for long lists).
  * "bare":   /<layer>/vars/kernel + bias and no attributes at all (the reader must search the group).
  */
-export type KerasLayout = "keras2" | "keras1" | "bare";
+export type KerasLayout = "keras2" | "keras1" | "chunked" | "bare";
 
 /** Kernel value at HWIO (h, w, i, o) is its flat HWIO index (exact in float32), so a wrong transpose shows. */
 export function kernelValue(c: ConvSpec, h: number, w: number, i: number, o: number): number {
@@ -32,7 +33,7 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
       const bias = Float32Array.from({ length: c.outC }, (_, o) => biasValue(layer, o));
       const g = f.create_group(c.name);
       const [sub, kName, bName] =
-        layout === "keras2"
+        layout === "keras2" || layout === "chunked"
           ? [c.name, "kernel:0", "bias:0"]
           : layout === "keras1"
             ? ["", `${c.name}_W_1:0`, `${c.name}_b_1:0`]
@@ -43,6 +44,14 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
       // Bias written first in the file, so the reader must not rely on storage order.
       holder.create_dataset({ name: bName, data: bias, shape: [c.outC] });
       holder.create_dataset({ name: kName, data: kernel, shape: [3, 3, c.inC, c.outC] });
+      // A same-shaped decoy that `weight_names` does not list (and sorts first): the list must win.
+      if (layout !== "bare") {
+        g.create_dataset({
+          name: "a_decoy",
+          data: new Float32Array(kernel.length).fill(-1),
+          shape: [3, 3, c.inC, c.outC],
+        });
+      }
     });
   } finally {
     f.close();
@@ -53,5 +62,6 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
 function writeNames(target: Group, name: string, names: string[], layout: KerasLayout) {
   const width = Math.max(...names.map((n) => n.length));
   if (layout === "keras1") target.create_attribute(name, names, [names.length], `S${width}`);
+  else if (layout === "chunked") names.forEach((n, i) => target.create_attribute(`${name}${i}`, [n]));
   else target.create_attribute(name, names);
 }

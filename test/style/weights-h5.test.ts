@@ -28,7 +28,7 @@ async function expectUserError(p: Promise<unknown>, pattern: RegExp) {
   expect((err as UserError).message).toMatch(pattern);
 }
 
-describe.each<KerasLayout>(["keras2", "keras1", "bare"])("a %s-layout file", (layout) => {
+describe.each<KerasLayout>(["keras2", "keras1", "chunked", "bare"])("a %s-layout file", (layout) => {
   it("loads every conv in order, kernels converted HWIO -> OIHW, hash = sha256 of the file", async () => {
     const path = join(dir, `small-${layout}.h5`);
     await writeKerasH5(path, SMALL, layout);
