@@ -173,6 +173,8 @@ export const ServerMessageSchema = v.variant("type", [
   v.object({ type: v.literal("error"), id: v.optional(id), code: v.picklist(ERROR_CODES), message: v.string() }),
   v.object({ type: v.literal("cancelled"), id }),
   v.object({ type: v.literal("pong"), t: v.optional(v.number()) }),
+  /** Something the designer should know about a running job (device fallback, random weights). */
+  v.object({ type: v.literal("note"), id, message: v.string() }),
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMessage, { type: T }>;

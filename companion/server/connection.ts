@@ -36,6 +36,7 @@ export interface ServerContext {
   token: string;
   log: Logger;
   hello(): Promise<ServerMessage>;
+  shuttingDown(): boolean;
 }
 
 export class Connection {
@@ -59,7 +60,8 @@ export class Connection {
     ws.on("message", (data, isBinary) => {
       // Whatever arrives, one bad message must never take the server down.
       try {
-        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        // ws hands us Buffers by default; only fragmented or ArrayBuffer data needs converting.
+        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
         if (isBinary) this.onBinary(bytes);
         else void this.onText(bytes.toString("utf8")).catch((err) => this.internal(err));
       } catch (err) {
@@ -147,6 +149,10 @@ export class Connection {
   }
 
   private startJob(msg: Extract<ClientMessage, { type: "style" | "primitives" }>): void {
+    if (this.ctx.shuttingDown()) {
+      this.error("busy", "The companion is shutting down; start it again with `npx stylize serve`.", msg.id);
+      return;
+    }
     let spec: JobSpec<unknown>;
     let job: Job;
     try {

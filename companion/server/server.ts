@@ -81,7 +81,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       limits: { maxMessageBytes, maxImagePixels, maxJobsPerClient },
     };
   };
-  const ctx = { config, engines, queue, token: tokenInfo.token, log, hello };
+  let closing: Promise<void> | undefined;
+  const ctx = { config, engines, queue, token: tokenInfo.token, log, hello, shuttingDown: () => closing !== undefined };
 
   const http = createServer((req, res) => {
     // Plain HTTP gets nothing useful: this port only speaks WebSocket.
@@ -140,7 +141,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   log.info({ port, host: config.host }, "listening");
   void probeDevices(); // in the background, so it is ready when the plugin connects
 
-  let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       http.close();

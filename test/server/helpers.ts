@@ -182,7 +182,8 @@ export function fakeEngines(opts: { shapeDelayMs?: number; iterDelayMs?: number;
         spec.onProgress?.({ iter: i, total, loss: 100 / i, terms: { content: 1 }, scale: 1, scales: 1 });
         if (spec.options.previewEvery && i % spec.options.previewEvery === 0) await spec.onPreview?.(inputs.content, i);
       }
-      return { image: inputs.content, device: "fake", ms: 1, iters: total, loss: 1 };
+      spec.onNote?.("fake engine");
+      return { image: inputs.content, device: "fake", ms: 1, iters: total, loss: 1, evals: total, stepMs: 1 };
     },
     async listDevices() {
       return [{ name: "cpu", available: true }];

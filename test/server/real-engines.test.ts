@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ShapeSchema } from "../../shared/shapes";
 import * as v from "valibot";
 import type { RunningServer } from "../../companion/server/server";
-import { Client, gradient, sleep, start } from "./helpers";
+import { Client, gradient, png, sleep, start } from "./helpers";
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -47,7 +47,41 @@ describe("real engines over the socket", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 
-  it.todo("runs a style job with random weights at 32 px (waiting for companion/style/engine.ts)");
+  it("runs a style job with random weights at 32 px: progress, preview and the PNG result", async () => {
+    server = await start({ engines: { listDevices }, weights: "random:7" });
+    const c = await Client.connect(server);
+    const options = { size: 32, iters: 4, previewEvery: 2, device: "cpu", optimizer: "adam" };
+    c.json({ type: "style", id: "sty", styles: 1, options });
+    c.part("sty", "content", await gradient(48, 32));
+    c.part("sty", "style:0", await png(24, 24, { r: 20, g: 180, b: 90 }));
+    const result = await c.outcome("sty", 60_000);
+    expect(result).toMatchObject({ type: "result", kind: "style", width: 32, device: "cpu" });
+    const progress = c.of("sty").flatMap((m) => (m.type === "progress" ? [m] : []));
+    expect(progress.at(-1)).toMatchObject({ done: 4, total: 4 });
+    expect(progress.every((p) => Number.isFinite(p.value) && p.terms !== undefined)).toBe(true);
+    const parts = c.received.flatMap((r) => (r.kind === "binary" && r.header.id === "sty" ? [r] : []));
+    expect(parts.map((p) => p.header.part)).toContain("preview");
+    expect(c.of("sty").some((m) => m.type === "note" && /random weights/.test(m.message))).toBe(true);
+    const png_ = parts.find((p) => p.header.part === "result")!;
+    const meta = await sharp(png_.payload).metadata();
+    expect(meta.format).toBe("png");
+    if (result.type === "result" && result.kind === "style")
+      expect([meta.width, meta.height]).toEqual([result.width, result.height]);
+  });
+
+  it("cancels a running style job promptly", async () => {
+    server = await start({ engines: { listDevices }, weights: "random" });
+    const c = await Client.connect(server);
+    c.json({ type: "style", id: "stop", styles: 1, options: { size: 32, iters: 2000, device: "cpu" } });
+    c.part("stop", "content", await gradient(32, 32));
+    c.part("stop", "style:0", await gradient(16, 16));
+    await c.next((m) => m.type === "progress", 60_000);
+    const t0 = Date.now();
+    c.json({ type: "cancel", id: "stop" });
+    expect(await c.outcome("stop", 10_000)).toEqual({ type: "cancelled", id: "stop" });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(server.stats().jobs).toBe(0);
+  });
 
   it("accepts JPEG as well as PNG", async () => {
     server = await start({ engines: { listDevices } });

@@ -69,6 +69,7 @@ export function styleJob(msg: StyleJob): JobSpec<StyleInputs> {
             scale: p.scale,
             scales: p.scales,
           }),
+        onNote: (message) => io.send({ type: "note", id, message }),
         onPreview: async (img, iter) => {
           if (io.congested()) return; // previews are optional; never let them pile up
           const png = await encodePng(img);
