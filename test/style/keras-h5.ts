@@ -62,6 +62,7 @@ export async function writeKerasH5(path: string, convs: readonly ConvSpec[], lay
 function writeNames(target: Group, name: string, names: string[], layout: KerasLayout) {
   const width = Math.max(...names.map((n) => n.length));
   if (layout === "keras1") target.create_attribute(name, names, [names.length], `S${width}`);
-  else if (layout === "chunked") names.forEach((n, i) => target.create_attribute(`${name}${i}`, [n]));
-  else target.create_attribute(name, names);
+  else if (layout === "chunked") {
+    for (const [i, n] of names.entries()) target.create_attribute(`${name}${i}`, [n]);
+  } else target.create_attribute(name, names);
 }
