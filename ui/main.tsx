@@ -1,8 +1,6 @@
-// UI iframe entry. (Filled in by the plugin/UI issue.)
+// UI iframe entry (bundled into dist/ui.html).
 import { render } from "preact";
-
-function App() {
-  return <p>Stylize</p>;
-}
+import { App } from "./app";
+import "./styles.css";
 
 render(<App />, document.getElementById("root") as HTMLElement);

@@ -1,0 +1,149 @@
+/// <reference lib="dom" />
+// The e2e harness page: plays Figma. It runs the built plugin (dist/code.js) with figma-api-stub
+// (+ fakes) as the `figma` global, shows the built UI (dist/ui.html) in an iframe when the plugin
+// calls showUI, and relays messages both ways the way Figma does ({ pluginMessage }).
+import type { FakeFigma } from "../../plugin/fake-figma";
+import { createFakeFigma } from "../../plugin/fake-figma";
+
+/** Figma renders layers; here each test layer paints a recognisable picture. */
+async function renderPng(node: SceneNode, width: number, height: number): Promise<Uint8Array> {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext("2d")!;
+  if (node.name === "Subject") {
+    ctx.fillStyle = "#fff";
+    ctx.beginPath();
+    ctx.ellipse(width / 2, height / 2, width / 2, height / 2, 0, 0, 2 * Math.PI);
+    ctx.fill();
+  } else if (node.name === "Starry") {
+    for (let i = 0; i < 12; i++) {
+      ctx.fillStyle = i % 2 ? "#1d3b8f" : "#f2c230";
+      ctx.fillRect(0, (i * height) / 12, width, height / 12 + 1);
+    }
+  } else {
+    const sky = ctx.createLinearGradient(0, 0, 0, height);
+    sky.addColorStop(0, "#5aa9e6");
+    sky.addColorStop(1, "#f6d6ad");
+    ctx.fillStyle = sky;
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = "#ff6b35";
+    ctx.beginPath();
+    ctx.arc(width * 0.65, height * 0.4, height * 0.2, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.fillStyle = "#2d6a4f";
+    ctx.fillRect(0, height * 0.7, width, height * 0.3);
+  }
+  const blob = await canvas.convertToBlob({ type: "image/png" });
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+const figma: FakeFigma = createFakeFigma(renderPng);
+const w = window as unknown as Record<string, unknown>;
+w.figma = figma;
+w.__html__ = "";
+
+// the document: a board holding the photo to stylize, a style layer and a mask layer
+const board = figma.createFrame();
+board.name = "Board";
+board.resize(1600, 900);
+const add = (
+  make: () => RectangleNode | EllipseNode,
+  name: string,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+) => {
+  const n = make();
+  n.name = name;
+  n.resize(width, height);
+  n.x = x;
+  n.y = y;
+  board.appendChild(n);
+  return n;
+};
+add(() => figma.createRectangle(), "Photo", 40, 40, 320, 240);
+add(() => figma.createRectangle(), "Starry", 40, 400, 200, 200);
+add(() => figma.createEllipse(), "Subject", 160, 80, 120, 160);
+figma.journal.length = 0;
+
+// settings a designer would have saved earlier (the e2e points the UI at its own companion port)
+const params = new URLSearchParams(location.search);
+figma.storage.set("stylize-settings", {
+  companionUrl: params.get("ws") ?? undefined,
+  token: params.get("token") ?? "",
+});
+
+// Figma's UI plumbing
+let iframe: HTMLIFrameElement | null = null;
+const queued: unknown[] = [];
+figma.showUI = ((_html: string, opts?: ShowUIOptions) => {
+  iframe = document.createElement("iframe");
+  iframe.id = "plugin-ui";
+  iframe.title = "Stylize plugin UI";
+  iframe.width = String(opts?.width ?? 300);
+  iframe.height = String(opts?.height ?? 400);
+  iframe.src = "/dist/ui.html";
+  iframe.onload = () => {
+    for (const m of queued.splice(0)) iframe!.contentWindow!.postMessage({ pluginMessage: m }, "*");
+  };
+  document.body.appendChild(iframe);
+}) as PluginAPI["showUI"];
+const ui = {
+  onmessage: undefined as ((msg: unknown, props: { origin: string }) => void) | undefined,
+  postMessage(msg: unknown) {
+    if (iframe?.contentWindow && iframe.contentDocument?.readyState === "complete") {
+      iframe.contentWindow.postMessage({ pluginMessage: msg }, "*");
+    } else queued.push(msg);
+  },
+};
+(figma as unknown as { ui: unknown }).ui = ui;
+window.addEventListener("message", (ev) => {
+  if (!iframe || ev.source !== iframe.contentWindow) return;
+  const data = ev.data as { pluginMessage?: unknown };
+  if (data && "pluginMessage" in data) ui.onmessage?.(data.pluginMessage, { origin: ev.origin });
+});
+
+type Summary = {
+  name: string;
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  children?: Summary[];
+};
+const summarize = (n: SceneNode): Summary => {
+  const s = n as SceneNode & { x: number; y: number; width: number; height: number };
+  const out: Summary = { name: s.name, type: s.type, x: s.x, y: s.y, width: s.width, height: s.height };
+  if ("children" in n) out.children = (n as ChildrenMixin).children.map(summarize);
+  return out;
+};
+
+// what the test drives and inspects
+w.harness = {
+  select(names: string[]) {
+    figma.currentPage.selection = board.children.filter((n) => names.includes(n.name));
+  },
+  board: () => summarize(board),
+  commits: () => figma.journal.filter((e) => e.op === "commit").length,
+  node(name: string) {
+    const n = board.children.find((c) => c.name === name) as (SceneNode & Record<string, unknown>) | undefined;
+    if (!n) return null;
+    const fills = (n.fills as Paint[]) ?? [];
+    const image = fills[0]?.type === "IMAGE" ? figma.images.get((fills[0] as ImagePaint).imageHash ?? "") : undefined;
+    return {
+      ...summarize(n),
+      fills,
+      clipsContent: n.clipsContent,
+      visible: n.visible,
+      relaunch: (n as unknown as BaseNode).getRelaunchData(),
+      imageHead: image ? [...image.slice(0, 8)] : null,
+      imageBytes: image?.length ?? 0,
+    };
+  },
+};
+
+// start the plugin exactly as Figma would: run the built main code
+const script = document.createElement("script");
+script.src = "/dist/code.js";
+document.body.appendChild(script);

@@ -1,0 +1,208 @@
+// Browser end-to-end: headless Debian Chromium (playwright-core) runs the harness page, which runs
+// the built plugin (dist/code.js) against figma-api-stub and the built UI (dist/ui.html) in an
+// iframe; the UI talks to a real companion process. Screenshots go to test-artifacts/e2e/.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type FrameLocator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Companion, freePort, startCompanion } from "./companion";
+import { serveHarness } from "./serve";
+import { eventually, waitText, waitVisible } from "./wait";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = "test-artifacts/e2e";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium)
+  console.warn(`e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+type Summary = {
+  name: string;
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  children?: Summary[];
+};
+type NodeView = Summary & {
+  fills: { type: string; imageHash?: string }[];
+  clipsContent?: boolean;
+  visible: boolean;
+  relaunch: Record<string, string>;
+  imageHead: number[] | null;
+  imageBytes: number;
+};
+type Harness = {
+  select(names: string[]): void;
+  board(): Summary;
+  commits(): number;
+  node(name: string): NodeView | null;
+};
+
+let browser: Browser;
+let page: Page;
+let ui: FrameLocator;
+let companion: Companion;
+let port: number;
+let tokenDir: string;
+let harness: { url: string; close(): Promise<void> };
+
+// these run inside the page (playwright serialises them), where the harness lives on window
+type Win = { harness: Harness };
+const select = (...names: string[]) => page.evaluate((n) => (window as unknown as Win).harness.select(n), names);
+const board = () => page.evaluate(() => (window as unknown as Win).harness.board());
+const node = (name: string) => page.evaluate((n) => (window as unknown as Win).harness.node(n), name);
+const commits = () => page.evaluate(() => (window as unknown as Win).harness.commits());
+const shot = (name: string) => page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+const status = () => ui.getByTestId("connection-status");
+const run = () => ui.getByTestId("run");
+/** Wait for the run to end; a failure shows its message instead of a bare timeout. */
+async function runFinished(timeout: number) {
+  const phase = await eventually(
+    "the run to end",
+    () => run().getAttribute("data-phase"),
+    (p) => ["done", "failed", "cancelled"].includes(p ?? ""),
+    timeout,
+  );
+  if (phase !== "done")
+    throw new Error(
+      `run ${phase}: ${await ui
+        .getByTestId("run-error")
+        .textContent()
+        .catch(() => "")}`,
+    );
+}
+
+describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real companion", () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tokenDir = mkdtempSync(join(tmpdir(), "stylize-e2e-"));
+    port = await freePort();
+    [companion, harness, browser] = await Promise.all([
+      startCompanion(port, join(tokenDir, "token")),
+      serveHarness(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      }),
+    ]);
+    page = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    page.on("pageerror", (err) => console.error("page error:", err.message));
+    await page.goto(`${harness.url}?ws=${encodeURIComponent(companion.url)}`);
+    ui = page.frameLocator("#plugin-ui");
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await companion?.kill();
+    await harness?.close();
+    if (tokenDir) rmSync(tokenDir, { recursive: true, force: true });
+  });
+
+  it("pairs with the token, then turns the layer into 50 native shapes beside it", async () => {
+    // first run: no token yet, so the companion refuses and the UI asks for it
+    await waitText(status(), "Pairing token not accepted", 15_000);
+    await ui.getByLabel("Pairing token").fill(companion.token);
+    await ui.getByRole("button", { name: "Pair" }).click();
+    await waitText(status(), "Connected to companion", 15_000);
+    await waitText(ui.getByTestId("selection"), "Select one layer");
+    await select("Photo", "Starry");
+    await waitText(ui.getByTestId("selection"), "2 layers are selected");
+    await select("Photo");
+    await waitText(ui.getByTestId("selection"), "Photo");
+    await shot("01-connected");
+
+    await ui.getByRole("tab", { name: "Primitives" }).click();
+    await ui.getByText("Draft").click(); // 50 shapes at 128 px
+    await ui.getByTestId("stylize").click();
+    await waitVisible(ui.locator("canvas.preview"), 30_000);
+    await shot("02-primitives-running");
+    await runFinished(60_000);
+    await shot("03-primitives-done");
+
+    const result = await node("Primitives — Photo (50 triangles)");
+    expect(result).not.toBeNull();
+    const photo = (await node("Photo"))!;
+    expect(result!.type).toBe("FRAME");
+    expect([result!.x, result!.y, result!.width, result!.height]).toEqual([photo.x + 320 + 40, photo.y, 320, 240]);
+    expect(result!.clipsContent).toBe(true);
+    expect(result!.visible).toBe(true);
+    expect(result!.relaunch).toHaveProperty("stylize-again");
+    const kids = result!.children!;
+    expect(kids).toHaveLength(51);
+    expect(kids[0]).toMatchObject({ name: "Background", type: "RECTANGLE", width: 320, height: 240 });
+    expect(new Set(kids.slice(1).map((k) => k.type))).toEqual(new Set(["VECTOR"]));
+    expect(kids[1].name).toBe("Triangle 1");
+    expect(await commits()).toBe(1);
+    // the source is untouched
+    expect([photo.x, photo.y, photo.width, photo.height]).toEqual([40, 40, 320, 240]);
+  }, 120_000);
+
+  it("style transfer with a layer as style and a region mask inserts an image-filled rectangle", async () => {
+    await ui.getByRole("tab", { name: "Style transfer" }).click();
+    await select("Starry");
+    await ui.getByRole("button", { name: "Use selected layer as style" }).click();
+    await waitVisible(ui.getByText("▦ Starry"));
+    await select("Subject");
+    await ui.getByRole("button", { name: /Limit the style to a region/ }).click();
+    await waitText(ui.getByText(/style applies inside/), "Subject");
+    await select("Photo");
+    await ui.getByText("Advanced options").click();
+    await ui.getByLabel("Iterations").fill("4");
+    await ui.getByLabel("Iterations").press("Tab");
+    await ui.getByLabel("Size (px)").fill("48");
+    await ui.getByLabel("Size (px)").press("Tab");
+    await shot("04-style-setup");
+    const committed = await commits();
+    await ui.getByTestId("stylize").click();
+    await runFinished(90_000);
+    await shot("05-style-done");
+
+    const styled = await node("Photo — styled as Starry");
+    expect(styled).not.toBeNull();
+    expect(styled!.type).toBe("RECTANGLE");
+    expect([styled!.width, styled!.height]).toEqual([320, 240]);
+    expect(styled!.fills[0].type).toBe("IMAGE");
+    expect(styled!.imageHead).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]); // a PNG
+    expect(styled!.imageBytes).toBeGreaterThan(100);
+    expect(await commits()).toBe(committed + 1);
+  }, 150_000);
+
+  it("companion stopped mid-job: UI reconnects, document untouched, retry succeeds", async () => {
+    await ui.getByRole("tab", { name: "Primitives" }).click();
+    if (!(await ui.getByLabel("Shapes", { exact: true }).isVisible())) await ui.getByText("Advanced options").click();
+    await ui.getByLabel("Shapes", { exact: true }).fill("3000");
+    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    const before = JSON.stringify(await board());
+    const committed = await commits();
+    await ui.getByTestId("stylize").click();
+    await waitVisible(ui.locator("canvas.preview"), 30_000); // shapes are streaming
+    await companion.kill();
+
+    await waitText(status(), /reconnecting|Companion not running/, 15_000);
+    await waitText(ui.getByTestId("run-error"), /companion/i);
+    await shot("06-companion-stopped");
+    expect(JSON.stringify(await board())).toBe(before);
+    expect(await commits()).toBe(committed);
+
+    companion = await startCompanion(port, join(tokenDir, "token"));
+    await waitText(status(), "Connected to companion", 30_000);
+    await ui.getByLabel("Shapes", { exact: true }).fill("30");
+    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    await ui.getByRole("button", { name: "Retry" }).click();
+    await runFinished(60_000);
+    await shot("07-retry-done");
+    expect(await node("Primitives — Photo (30 triangles)")).not.toBeNull();
+    expect(await commits()).toBe(committed + 1);
+  }, 150_000);
+});

@@ -1,0 +1,155 @@
+// The plugin window: wires the plugin bridge, the companion connection and the run together.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { LayerInfo, Selection, Settings } from "../shared/plugin-messages";
+import { onPluginMessage, postToPlugin } from "./bridge";
+import { CompanionClient, type ConnectionState } from "./companion";
+import { ConnectionBar } from "./components/connection";
+import { Advanced, ModeTabs, PresetPicker } from "./components/options";
+import { RunPanel } from "./components/run-panel";
+import { StyleSources } from "./components/style-sources";
+import { applyPreset } from "./presets";
+import { type RunState, Runner, type StyleFile } from "./runner";
+
+export function App() {
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [selection, setSelection] = useState<Selection | null>(null);
+  const [conn, setConn] = useState<ConnectionState>({ state: "connecting", attempt: 0 });
+  const [run, setRun] = useState<RunState | null>(null);
+  const [files, setFiles] = useState<StyleFile[]>([]);
+  const [layers, setLayers] = useState<LayerInfo[]>([]);
+  const [mask, setMask] = useState<LayerInfo | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const client = useRef<CompanionClient | null>(null);
+  const runner = useMemo(
+    () =>
+      new Runner(() => {
+        if (!client.current) throw new Error("The companion connection is not set up yet.");
+        return client.current;
+      }, setRun),
+    [],
+  );
+
+  useEffect(() => {
+    const off = onPluginMessage((m) => {
+      switch (m.type) {
+        case "init": {
+          const s = m.relaunch
+            ? { ...m.relaunch, token: m.settings.token, companionUrl: m.settings.companionUrl }
+            : m.settings;
+          setSettings(s);
+          if (m.relaunch) setNotice("Loaded the settings of the selected result — press Stylize to run again.");
+          client.current?.stop();
+          client.current = new CompanionClient(s.companionUrl, s.token, {
+            onState: setConn,
+            onMessage: (msg) => runner.onMessage(msg),
+            onFrame: (h, p) => runner.onFrame(h, p),
+            onDisconnect: () => runner.onDisconnect(),
+          });
+          client.current.start();
+          return;
+        }
+        case "selection":
+          setSelection(m.selection);
+          return;
+        case "picked-layer":
+          setNotice(null);
+          if (m.role === "mask") setMask(m.layer);
+          else setLayers((ls) => (ls.some((l) => l.id === m.layer.id) ? ls : [...ls, m.layer]));
+          return;
+        case "plugin-error":
+          if (!m.requestId) setNotice(m.message);
+          return;
+      }
+    });
+    postToPlugin({ type: "ui-ready" });
+    return () => {
+      off();
+      client.current?.stop();
+    };
+  }, [runner]);
+
+  if (!settings) return <p class="loading">Loading…</p>;
+
+  const update = (s: Settings) => {
+    setSettings(s);
+    postToPlugin({ type: "save-settings", settings: s });
+  };
+  const styleCount = files.length + layers.length;
+  const blocker =
+    conn.state !== "connected"
+      ? "Waiting for the companion."
+      : !selection?.ok
+        ? (selection?.hint ?? "Select one layer.")
+        : settings.mode === "style" && styleCount === 0
+          ? "Add a style image first."
+          : null;
+
+  return (
+    <main>
+      <ConnectionBar
+        state={conn}
+        token={settings.token}
+        needsWeights={settings.mode === "style"}
+        onRetry={() => client.current?.reconnectNow()}
+        onToken={(token) => {
+          update({ ...settings, token });
+          client.current?.retarget(settings.companionUrl, token);
+        }}
+      />
+      <ModeTabs mode={settings.mode} onMode={(mode) => update({ ...settings, mode })} />
+      <p class="selection" data-testid="selection">
+        {selection?.ok ? (
+          <>
+            Layer: <strong>{selection.layer.name}</strong>{" "}
+            <span class="hint">
+              {Math.round(selection.layer.width)}×{Math.round(selection.layer.height)}
+            </span>
+          </>
+        ) : (
+          <span class="hint">{selection?.hint ?? "…"}</span>
+        )}
+      </p>
+      {settings.mode === "style" && (
+        <StyleSources
+          files={files}
+          layers={layers}
+          mask={mask}
+          onFiles={setFiles}
+          onRemoveLayer={(id) => setLayers(layers.filter((l) => l.id !== id))}
+          onPick={(role) => postToPlugin({ type: "pick-layer", role })}
+          onClearMask={() => setMask(null)}
+        />
+      )}
+      <PresetPicker preset={settings.preset} onPreset={(p) => update(applyPreset(settings, settings.mode, p))} />
+      <Advanced settings={settings} styleCount={styleCount} onChange={update} />
+      {notice && (
+        <p class="notice" role="alert">
+          {notice}
+        </p>
+      )}
+      <button
+        type="button"
+        class="primary"
+        data-testid="stylize"
+        disabled={!!blocker || runner.busy}
+        onClick={() => {
+          setNotice(null);
+          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask });
+        }}
+      >
+        {settings.mode === "style" ? "Stylize" : "Make primitives"}
+      </button>
+      {blocker && !run && <p class="hint">{blocker}</p>}
+      {run && (
+        <RunPanel
+          run={run}
+          onCancel={() => runner.cancel()}
+          onInsertPartial={() => void runner.insertPartial()}
+          onRetry={() => {
+            if (runner.last) void runner.run({ ...runner.last, settings });
+          }}
+        />
+      )}
+    </main>
+  );
+}

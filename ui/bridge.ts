@@ -1,0 +1,51 @@
+// The UI's end of the plugin postMessage channel: typed sends, schema-checked receives, and
+// request/reply pairing by requestId.
+import {
+  type PluginMessage,
+  type PluginMessageOf,
+  parsePluginMessage,
+  type UiMessage,
+} from "../shared/plugin-messages";
+
+export function postToPlugin(msg: UiMessage): void {
+  parent.postMessage({ pluginMessage: msg }, "*");
+}
+
+type Listener = (msg: PluginMessage) => void;
+const listeners = new Set<Listener>();
+
+export function onPluginMessage(fn: Listener): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+window.addEventListener("message", (ev: MessageEvent) => {
+  const data = (ev.data as { pluginMessage?: unknown } | null)?.pluginMessage;
+  if (data === undefined) return;
+  const parsed = parsePluginMessage(data);
+  if (!parsed.ok) {
+    console.warn(`Stylize UI ignored a malformed plugin message: ${parsed.error}`);
+    return;
+  }
+  for (const fn of listeners) fn(parsed.value);
+});
+
+/** Send a request and wait for the plugin's reply of type `reply` (or its plugin-error) with the same id. */
+export function requestPlugin<T extends PluginMessage["type"]>(
+  msg: UiMessage & { requestId: string },
+  reply: T,
+): Promise<PluginMessageOf<T>> {
+  return new Promise((resolve, reject) => {
+    const off = onPluginMessage((m) => {
+      if (!("requestId" in m) || m.requestId !== msg.requestId) return;
+      if (m.type === reply) {
+        off();
+        resolve(m as PluginMessageOf<T>);
+      } else if (m.type === "plugin-error") {
+        off();
+        reject(new Error(m.message));
+      }
+    });
+    postToPlugin(msg);
+  });
+}

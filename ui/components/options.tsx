@@ -1,0 +1,193 @@
+// Mode tabs, presets and the folded-away advanced options.
+import type { Mode, Preset, Settings } from "../../shared/plugin-messages";
+import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
+import { SHAPE_MODES } from "../../shared/shapes";
+import { PRESET_LABELS } from "../presets";
+
+export function ModeTabs({ mode, onMode }: { mode: Mode; onMode(m: Mode): void }) {
+  const tabs: [Mode, string][] = [
+    ["style", "Style transfer"],
+    ["primitives", "Primitives"],
+  ];
+  return (
+    <div class="tabs" role="tablist" aria-label="Mode">
+      {tabs.map(([m, label]) => (
+        <button
+          key={m}
+          type="button"
+          role="tab"
+          aria-selected={mode === m}
+          class={mode === m ? "tab active" : "tab"}
+          onClick={() => onMode(m)}
+        >
+          {label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+export function PresetPicker({ preset, onPreset }: { preset: Preset; onPreset(p: Preset): void }) {
+  return (
+    <fieldset class="presets">
+      <legend>Quality</legend>
+      {(["draft", "standard", "high", "custom"] as const).map((p) => (
+        <label key={p} class={preset === p ? "chip active" : "chip"}>
+          <input type="radio" name="preset" value={p} checked={preset === p} onChange={() => onPreset(p)} />
+          {PRESET_LABELS[p]}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+type NumProps = {
+  id: string;
+  label: string;
+  value: number;
+  min: number;
+  max: number;
+  step?: number;
+  onValue(n: number): void;
+};
+
+function NumberField({ id, label, value, min, max, step = 1, onValue }: NumProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        onChange={(e) => {
+          const n = Number(e.currentTarget.value);
+          if (Number.isFinite(n)) onValue(Math.min(max, Math.max(min, n)));
+        }}
+      />
+    </div>
+  );
+}
+
+type AdvancedProps = { settings: Settings; styleCount: number; onChange(s: Settings): void };
+
+export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
+  const style = (patch: Partial<StyleOptions>) =>
+    onChange({ ...settings, preset: "custom", style: { ...settings.style, ...patch } });
+  const prim = (patch: Partial<PrimitivesOptions>) =>
+    onChange({ ...settings, preset: "custom", primitives: { ...settings.primitives, ...patch } });
+  const s = settings.style;
+  const p = settings.primitives;
+  return (
+    <details class="advanced">
+      <summary>Advanced options</summary>
+      {settings.mode === "style" ? (
+        <div class="grid">
+          <NumberField
+            id="iters"
+            label="Iterations"
+            value={s.iters}
+            min={1}
+            max={5000}
+            onValue={(iters) => style({ iters })}
+          />
+          <NumberField
+            id="size"
+            label="Size (px)"
+            value={s.size}
+            min={16}
+            max={2048}
+            onValue={(size) => style({ size })}
+          />
+          <NumberField
+            id="styleWeight"
+            label="Style weight"
+            value={s.styleWeight}
+            min={0}
+            max={1e12}
+            step={100}
+            onValue={(styleWeight) => style({ styleWeight })}
+          />
+          <NumberField
+            id="contentWeight"
+            label="Content weight"
+            value={s.contentWeight}
+            min={0}
+            max={1e12}
+            step={0.1}
+            onValue={(contentWeight) => style({ contentWeight })}
+          />
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={s.preserveColors}
+              onChange={(e) => style({ preserveColors: e.currentTarget.checked })}
+            />
+            Preserve original colours
+          </label>
+          {styleCount === 2 && (
+            <div class="field wide">
+              <label for="blend">Style blend (first ↔ second)</label>
+              <input
+                id="blend"
+                type="range"
+                min={0}
+                max={100}
+                value={Math.round(
+                  100 * ((s.styleBlend?.[1] ?? 1) / ((s.styleBlend?.[0] ?? 1) + (s.styleBlend?.[1] ?? 1))),
+                )}
+                onInput={(e) => {
+                  const t = Number(e.currentTarget.value) / 100;
+                  style({ styleBlend: [1 - t, t] });
+                }}
+              />
+            </div>
+          )}
+        </div>
+      ) : (
+        <div class="grid">
+          <div class="field">
+            <label for="shape">Shape</label>
+            <select
+              id="shape"
+              value={p.shape}
+              onChange={(e) => prim({ shape: e.currentTarget.value as PrimitivesOptions["shape"] })}
+            >
+              {SHAPE_MODES.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          </div>
+          <NumberField
+            id="count"
+            label="Shapes"
+            value={p.count}
+            min={1}
+            max={5000}
+            onValue={(count) => prim({ count })}
+          />
+          <NumberField
+            id="alpha"
+            label="Alpha (0 = auto)"
+            value={p.alpha}
+            min={0}
+            max={255}
+            onValue={(alpha) => prim({ alpha })}
+          />
+          <NumberField
+            id="workSize"
+            label="Size (px)"
+            value={p.workSize}
+            min={16}
+            max={1024}
+            onValue={(workSize) => prim({ workSize })}
+          />
+        </div>
+      )}
+    </details>
+  );
+}

@@ -1,0 +1,84 @@
+// A running or finished job: progress with ETA, live preview, Cancel, and what to do next.
+import { useEffect, useRef } from "preact/hooks";
+import { drawCanvas } from "../draw";
+import { formatEta } from "../messages";
+import type { RunState } from "../runner";
+
+type Props = { run: RunState; onCancel(): void; onRetry(): void; onInsertPartial(): void };
+
+const PHASE_TEXT: Record<RunState["phase"], string> = {
+  exporting: "Exporting the layer…",
+  running: "Working…",
+  cancelling: "Cancelling…",
+  inserting: "Adding the result to your document…",
+  done: "Done",
+  cancelled: "Cancelled — your document was not changed.",
+  failed: "Stopped — your document was not changed.",
+};
+
+export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (canvasRef.current && run.canvas) drawCanvas(canvasRef.current, run.canvas);
+  }, [run.canvas, run.canvas?.shapes.length]);
+
+  const p = run.insert && run.phase === "inserting" ? run.insert : run.progress;
+  const pct = p && p.total > 0 ? Math.round((100 * p.done) / p.total) : 0;
+  const active = ["exporting", "running", "cancelling", "inserting"].includes(run.phase);
+  const unit = run.mode === "primitives" ? "shapes" : "iterations";
+  return (
+    <section class="run" aria-label="Progress" data-testid="run" data-phase={run.phase}>
+      <p class="phase" role="status" aria-live="polite">
+        {run.phase === "done" && run.inserted
+          ? `Added “${run.inserted.name}” beside the layer.`
+          : PHASE_TEXT[run.phase]}
+      </p>
+      {active && p && (
+        <>
+          <div
+            class="bar"
+            role="progressbar"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={pct}
+            aria-label="Progress"
+          >
+            <div style={{ width: `${pct}%` }} />
+          </div>
+          <p class="hint">
+            {p.done} / {p.total} {run.phase === "inserting" ? "layers" : unit}
+            {run.phase === "running" && run.progress?.etaMs !== undefined ? ` · ${formatEta(run.progress.etaMs)}` : ""}
+          </p>
+        </>
+      )}
+      {run.phase === "failed" && (
+        <p class="error" role="alert" data-testid="run-error">
+          {run.message}
+        </p>
+      )}
+      <div class="row">
+        {(run.phase === "running" || run.phase === "exporting") && (
+          <button type="button" class="secondary" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        {(run.phase === "cancelled" || run.phase === "failed") && run.partial && run.partial.shapes.length > 0 && (
+          <button type="button" class="secondary" onClick={onInsertPartial}>
+            Insert the {run.partial.shapes.length} shapes found so far
+          </button>
+        )}
+        {run.phase === "failed" && (
+          <button type="button" class="secondary" onClick={onRetry}>
+            Retry
+          </button>
+        )}
+      </div>
+      {run.mode === "primitives" && run.canvas && (
+        <canvas ref={canvasRef} class="preview" aria-label={`Preview: ${run.canvas.shapes.length} shapes so far`} />
+      )}
+      {run.mode === "style" && run.previewUrl && (
+        <img class="preview" src={run.previewUrl} alt="Styled preview so far" />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+// Plain-language text for connection states and job errors: what happened and what to do.
+import type { ErrorCode } from "../shared/protocol";
+import type { ConnectionState } from "./companion";
+
+export const START_HINT = "Companion not running — start it with `npm start`";
+export const WEIGHTS_HINT = "VGG-19 weights missing — run `npx stylize weights fetch`";
+
+export function connectionText(s: ConnectionState): { tone: "ok" | "wait" | "bad"; text: string } {
+  switch (s.state) {
+    case "connected": {
+      const devices = s.hello.devices.filter((d) => d.available).map((d) => d.name);
+      return { tone: "ok", text: `Connected to companion ${s.hello.version} (${devices.join(", ") || "cpu"})` };
+    }
+    case "connecting":
+      return { tone: "wait", text: "Connecting to the companion…" };
+    case "reconnecting": {
+      const secs = Math.max(1, Math.round(s.delayMs / 1000));
+      return s.everConnected
+        ? { tone: "wait", text: `Companion disconnected — reconnecting in ${secs} s…` }
+        : { tone: "bad", text: `${START_HINT}. Retrying in ${secs} s.` };
+    }
+    case "unauthorized":
+      return {
+        tone: "bad",
+        text: "Pairing token not accepted — paste the token the companion printed (`npx stylize pair`).",
+      };
+  }
+}
+
+export function jobErrorText(code: ErrorCode | "disconnected", message: string): string {
+  switch (code) {
+    case "weights-missing":
+      return WEIGHTS_HINT;
+    case "disconnected":
+      return "Lost the connection to the companion. Your document was not changed — retry once it is back.";
+    case "busy":
+      return "The companion is busy with other jobs — try again in a moment.";
+    case "too-large":
+      return `The image is too large for the companion — choose a smaller size. (${message})`;
+    case "bad-image":
+      return `The companion could not read the exported image. (${message})`;
+    case "device-unavailable":
+      return `That device is not available here — choose Auto or CPU in the advanced options. (${message})`;
+    case "unauthorized":
+      return "Pairing token not accepted — paste the token the companion printed.";
+    case "internal":
+      return `The companion hit an unexpected error: ${message}`;
+    default:
+      return message;
+  }
+}
+
+export function formatEta(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "";
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `about ${s} s left`;
+  return `about ${Math.floor(s / 60)} min ${s % 60} s left`;
+}

@@ -1,0 +1,191 @@
+// One Stylize run, end to end: plugin exports the layer → companion job (live progress/preview)
+// → plugin inserts the result. The document is only touched in the last step.
+import type { LayerInfo, Settings } from "../shared/plugin-messages";
+import type { ServerMessage } from "../shared/protocol";
+import type { ShapeList } from "../shared/shapes";
+import type { FrameHeader } from "../shared/frames";
+import { onPluginMessage, requestPlugin } from "./bridge";
+import { type Canvas, Job, type JobChannel, type JobRequest, newJobId, type Progress } from "./job";
+import { composeMask } from "./mask";
+import { jobErrorText } from "./messages";
+import { workSizeOf } from "./presets";
+
+export type StyleFile = { name: string; bytes: Uint8Array };
+export type RunInput = {
+  settings: Settings;
+  styleFiles: StyleFile[];
+  styleLayers: LayerInfo[];
+  mask: LayerInfo | null;
+};
+
+export type RunState = {
+  phase: "exporting" | "running" | "cancelling" | "inserting" | "done" | "cancelled" | "failed";
+  mode: Settings["mode"];
+  progress?: Progress;
+  previewUrl?: string;
+  canvas?: Canvas;
+  insert?: { done: number; total: number };
+  /** Plain-language error (phase "failed"). */
+  message?: string;
+  /** Shapes found before a cancel or failure, offered for insertion. */
+  partial?: ShapeList | null;
+  inserted?: { name: string; count: number };
+};
+
+export class Runner {
+  private job: Job | null = null;
+  private state: RunState | null = null;
+  private sourceId = "";
+  last: RunInput | null = null;
+
+  constructor(
+    private readonly channel: () => JobChannel,
+    private readonly onChange: (s: RunState | null) => void,
+  ) {}
+
+  get busy(): boolean {
+    return !!this.state && ["exporting", "running", "cancelling", "inserting"].includes(this.state.phase);
+  }
+
+  onMessage(msg: ServerMessage): void {
+    this.job?.onMessage(msg);
+  }
+  onFrame(h: FrameHeader, p: Uint8Array): void {
+    this.job?.onFrame(h, p);
+  }
+  onDisconnect(): void {
+    this.job?.disconnected();
+  }
+
+  cancel(): void {
+    if (!this.job || this.job.done || !this.state) return;
+    this.set({ ...this.state, phase: "cancelling" });
+    this.job.cancel();
+  }
+
+  async run(input: RunInput): Promise<void> {
+    if (this.busy) return;
+    this.last = input;
+    const { settings } = input;
+    const mode = settings.mode;
+    this.set({ phase: "exporting", mode });
+    try {
+      const images = await requestPlugin(
+        {
+          type: "prepare-job",
+          requestId: newJobId(),
+          workSize: workSizeOf(settings),
+          styleLayerIds: mode === "style" ? input.styleLayers.map((l) => l.id) : [],
+          maskLayerId: mode === "style" && input.mask ? input.mask.id : undefined,
+        },
+        "job-images",
+      );
+      this.sourceId = images.source.id;
+      let request: JobRequest;
+      if (mode === "primitives") {
+        request = { kind: "primitives", options: settings.primitives, image: images.content };
+      } else {
+        const styles = [...input.styleFiles.map((f) => f.bytes), ...images.styles.map((s) => s.png)];
+        if (styles.length === 0)
+          throw new Error("Choose a style image first: upload one, or use a layer as the style.");
+        const blend = settings.style.styleBlend?.length === styles.length ? settings.style.styleBlend : undefined;
+        const options = { ...settings.style, styleBlend: blend };
+        request = { kind: "style", options, content: images.content, styles, mask: await composeMask(images) };
+      }
+      const outcome = await this.startJob(request, mode);
+      this.job = null;
+      switch (outcome.kind) {
+        case "primitives":
+          return await this.insertPrimitives(outcome.result, false, settings);
+        case "style": {
+          const styleName = [...input.styleFiles.map((f) => f.name), ...images.styles.map((s) => s.layer.name)]
+            .map((n) => n.replace(/\.[a-z]+$/i, ""))
+            .join(" + ");
+          this.set({ ...this.state!, phase: "inserting" });
+          const done = await requestPlugin(
+            {
+              type: "insert-style",
+              requestId: newJobId(),
+              sourceId: this.sourceId,
+              styleName,
+              png: outcome.png,
+              settings,
+            },
+            "inserted",
+          );
+          this.set({ ...this.state!, phase: "done", inserted: { name: done.name, count: done.count } });
+          return;
+        }
+        case "cancelled":
+          this.set({ ...this.state!, phase: "cancelled", partial: outcome.partial });
+          return;
+        case "failed":
+          this.set({
+            ...this.state!,
+            phase: "failed",
+            message: jobErrorText(outcome.code, outcome.message),
+            partial: outcome.partial,
+          });
+          return;
+      }
+    } catch (err) {
+      this.job = null;
+      this.set({
+        ...(this.state ?? { mode }),
+        phase: "failed",
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  /** After a cancel: put the shapes found so far into the document. */
+  async insertPartial(): Promise<void> {
+    const partial = this.state?.partial;
+    if (!partial || !this.last) return;
+    try {
+      await this.insertPrimitives(partial, true, this.last.settings);
+    } catch (err) {
+      this.set({ ...this.state!, phase: "failed", message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private startJob(request: JobRequest, mode: Settings["mode"]) {
+    const job = new Job(this.channel(), request, {
+      onProgress: (progress) => this.set({ ...this.state!, progress }),
+      onPreview: (png) => {
+        if (this.state?.previewUrl) URL.revokeObjectURL(this.state.previewUrl);
+        const previewUrl = URL.createObjectURL(new Blob([png as BlobPart], { type: "image/png" }));
+        this.set({ ...this.state!, previewUrl });
+      },
+      onShapes: (canvas) => this.set({ ...this.state!, canvas }),
+    });
+    this.job = job;
+    this.set({ phase: "running", mode });
+    job.start(); // throws when not connected: reported as the run's error
+    return job.outcome;
+  }
+
+  private async insertPrimitives(result: ShapeList, partial: boolean, settings: Settings): Promise<void> {
+    const requestId = newJobId();
+    this.set({ ...this.state!, phase: "inserting", insert: { done: 0, total: result.shapes.length } });
+    const off = onPluginMessage((m) => {
+      if (m.type === "insert-progress" && m.requestId === requestId) {
+        this.set({ ...this.state!, insert: { done: m.done, total: m.total } });
+      }
+    });
+    try {
+      const done = await requestPlugin(
+        { type: "insert-primitives", requestId, sourceId: this.sourceId, result, partial, settings },
+        "inserted",
+      );
+      this.set({ ...this.state!, phase: "done", partial: null, inserted: { name: done.name, count: done.count } });
+    } finally {
+      off();
+    }
+  }
+
+  private set(s: RunState): void {
+    this.state = s;
+    this.onChange(s);
+  }
+}
