@@ -2,9 +2,14 @@
 import type { Command } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
 import { createLogger, type LogLevel } from "../log";
+import { FETCH_HINT } from "../style/weights";
 import { DEFAULT_LIMITS } from "./config";
+import { realEngines } from "./engines";
 import { startServer } from "./server";
 import { defaultTokenPath, loadOrCreateToken, resetToken } from "./token";
+
+const PAIR_HINT =
+  'In Figma, run the Stylize plugin, paste the token into "Pairing token" and press Pair (once per machine).';
 
 interface ServeFlags {
   port: string;
@@ -14,16 +19,18 @@ interface ServeFlags {
   maxJobsPerClient: string;
   maxQueue: string;
   maxMessageMb: string;
-  maxImageMp: string;
+  maxImageMp?: string;
   primitivesJobs?: string;
   workers?: string;
   verbose?: boolean;
   logLevel?: LogLevel;
 }
 
-function int(name: string, text: string, min: number): number {
+function num(name: string, text: string, min: number, integer = true): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min} (got "${text}")`);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new Error(`--${name} must be ${integer ? "a whole number" : "a number"} ≥ ${min} (got "${text}")`);
+  }
   return n;
 }
 
@@ -48,7 +55,7 @@ export function registerServe(program: Command): void {
       "largest message (image) accepted, in MB",
       String(DEFAULT_LIMITS.maxMessageBytes / 2 ** 20),
     )
-    .option("--max-image-mp <n>", "largest image accepted, in megapixels", String(DEFAULT_LIMITS.maxImagePixels / 1e6))
+    .option("--max-image-mp <n>", "largest image accepted, in megapixels (default: 67, i.e. 8192 x 8192)")
     .option("--primitives-jobs <n>", "primitives jobs running at once (default: 1, or 2 on 8+ cores)")
     .option("--workers <n>", "worker threads per primitives job (default: the engine's choice)")
     .option("-v, --verbose", "log what the server does (info level)")
@@ -61,19 +68,21 @@ export function registerServe(program: Command): void {
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer({
-          port: int("port", flags.port, 0),
+          port: num("port", flags.port, 0),
           host: flags.host,
           weights: flags.weights,
           tokenPath: flags.tokenFile,
           logger,
           limits: {
-            maxJobsPerClient: int("max-jobs-per-client", flags.maxJobsPerClient, 1),
-            maxQueue: int("max-queue", flags.maxQueue, 0),
-            maxMessageBytes: Math.round(Number(flags.maxMessageMb) * 2 ** 20) || DEFAULT_LIMITS.maxMessageBytes,
-            maxImagePixels: Math.round(Number(flags.maxImageMp) * 1e6) || DEFAULT_LIMITS.maxImagePixels,
+            maxJobsPerClient: num("max-jobs-per-client", flags.maxJobsPerClient, 1),
+            maxQueue: num("max-queue", flags.maxQueue, 0),
+            maxMessageBytes: Math.round(num("max-message-mb", flags.maxMessageMb, 0.001, false) * 2 ** 20),
+            maxImagePixels: flags.maxImageMp
+              ? Math.round(num("max-image-mp", flags.maxImageMp, 0.000001, false) * 1e6)
+              : DEFAULT_LIMITS.maxImagePixels,
           },
-          concurrency: flags.primitivesJobs ? { primitives: int("primitives-jobs", flags.primitivesJobs, 1) } : {},
-          primitivesWorkers: flags.workers ? int("workers", flags.workers, 1) : undefined,
+          concurrency: flags.primitivesJobs ? { primitives: num("primitives-jobs", flags.primitivesJobs, 1) } : {},
+          primitivesWorkers: flags.workers ? num("workers", flags.workers, 1) : undefined,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
@@ -85,13 +94,17 @@ export function registerServe(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      const weights = await realEngines.weights(flags.weights);
       console.log(
         [
           `Stylize companion is running at ${server.url}`,
           "",
           `  Pairing token: ${server.token}`,
           "",
-          "In Figma, open Plugins > Stylize, choose Connect, and paste the token (once per machine).",
+          PAIR_HINT,
+          weights.installed
+            ? `Style weights: ${weights.spec}`
+            : `Style weights are not installed (primitives work without them). ${FETCH_HINT}`,
           "Keep this window open while you use the plugin. Press Ctrl+C to stop.",
         ].join("\n"),
       );
@@ -118,7 +131,7 @@ function registerPair(program: Command): void {
     .action((flags: { tokenFile: string; reset?: boolean }) => {
       const token = flags.reset ? resetToken(flags.tokenFile) : loadOrCreateToken(flags.tokenFile).token;
       console.log(`Pairing token: ${token}`);
-      console.log("In Figma, open Plugins > Stylize, choose Connect, and paste it.");
+      console.log(PAIR_HINT);
       if (flags.reset) console.log("A running `stylize serve` picks the new token up when restarted.");
     });
 }
