@@ -7,13 +7,13 @@ type Named = Exclude<Preset, "custom">;
 
 export const STYLE_PRESETS: Record<Named, Partial<StyleOptions>> = {
   draft: { size: 256, iters: 60 },
-  standard: { size: 512, iters: 200 },
+  standard: { size: 512, iters: 300 }, // = the companion's defaults
   high: { size: 1024, iters: 500 },
 };
 
 export const PRIMITIVES_PRESETS: Record<Named, Partial<PrimitivesOptions>> = {
   draft: { count: 50, workSize: 128 },
-  standard: { count: 200, workSize: 256 },
+  standard: { count: 100, workSize: 256 }, // = the companion's defaults
   high: { count: 1000, workSize: 512 },
 };
 

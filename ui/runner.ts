@@ -101,7 +101,9 @@ export class Runner {
           const styleName = [...input.styleFiles.map((f) => f.name), ...images.styles.map((s) => s.layer.name)]
             .map((n) => n.replace(/\.[a-z]+$/i, ""))
             .join(" + ");
-          this.set({ ...this.state!, phase: "inserting" });
+          if (this.state?.previewUrl) URL.revokeObjectURL(this.state.previewUrl);
+          const previewUrl = URL.createObjectURL(new Blob([outcome.png as BlobPart], { type: "image/png" }));
+          this.set({ ...this.state!, phase: "inserting", previewUrl });
           const done = await requestPlugin(
             {
               type: "insert-style",

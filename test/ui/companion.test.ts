@@ -1,0 +1,185 @@
+// The UI's companion client against a small fake companion (ws), in Node.
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket, WebSocketServer } from "ws";
+import { decodeFrame, encodeFrame } from "../../shared/frames";
+import { PROTOCOL_VERSION, parseClientMessage } from "../../shared/protocol";
+import {
+  backoffDelay,
+  CompanionClient,
+  type ConnectionState,
+  NOT_CONNECTED,
+  type SocketLike,
+} from "../../ui/companion";
+
+const TOKEN = "good-token-123456";
+const hello = {
+  type: "hello",
+  protocol: PROTOCOL_VERSION,
+  version: "9.9.9",
+  devices: [{ name: "cpu", available: true }],
+  weights: { installed: false },
+  limits: { maxMessageBytes: 1e6, maxImagePixels: 1e6, maxJobsPerClient: 2 },
+};
+
+type Fake = {
+  port: number;
+  received: unknown[];
+  frames: Uint8Array[];
+  sockets: Set<WebSocket>;
+  close(): Promise<void>;
+};
+
+/** Answers hello like the companion: right token → hello, wrong → unauthorized error + close 1008. */
+async function fakeCompanion(port = 0): Promise<Fake> {
+  const wss = new WebSocketServer({ port, host: "127.0.0.1" });
+  await new Promise((r) => wss.once("listening", r));
+  const received: unknown[] = [];
+  const frames: Uint8Array[] = [];
+  const sockets = new Set<WebSocket>();
+  wss.on("connection", (ws) => {
+    sockets.add(ws);
+    ws.on("close", () => sockets.delete(ws));
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) {
+        frames.push(new Uint8Array(data as Buffer));
+        return;
+      }
+      const msg = parseClientMessage(String(data));
+      if (!msg.ok) throw new Error(msg.error);
+      received.push(msg.value);
+      if (msg.value.type === "hello") {
+        if (msg.value.token === TOKEN) ws.send(JSON.stringify(hello));
+        else {
+          ws.send(JSON.stringify({ type: "error", code: "unauthorized", message: "The pairing token is wrong." }));
+          ws.close(1008, "unauthorized");
+        }
+      }
+    });
+  });
+  return {
+    port: (wss.address() as { port: number }).port,
+    received,
+    frames,
+    sockets,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.terminate();
+        wss.close(() => r());
+      }),
+  };
+}
+
+const factory = (url: string) => new WebSocket(url) as unknown as SocketLike;
+const fast = { initialMs: 20, maxMs: 160 };
+let cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+function client(url: string, token: string) {
+  const states: ConnectionState[] = [];
+  const messages: unknown[] = [];
+  const frames: { part: string; payload: Uint8Array }[] = [];
+  let disconnects = 0;
+  const c = new CompanionClient(
+    url,
+    token,
+    {
+      onState: (s) => states.push(s),
+      onMessage: (m) => messages.push(m),
+      onFrame: (h, p) => frames.push({ part: h.part, payload: p }),
+      onDisconnect: () => disconnects++,
+    },
+    factory,
+    fast,
+  );
+  cleanup.push(() => c.stop());
+  return { c, states, messages, frames, disconnects: () => disconnects };
+}
+
+const until = async (what: string, ok: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe("companion client", () => {
+  it("backs off exponentially, capped", () => {
+    expect([1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, { initialMs: 500, maxMs: 4000 }))).toEqual([
+      500, 1000, 2000, 4000, 4000, 4000,
+    ]);
+  });
+
+  it("pairs with hello + token and reports the companion's hello", async () => {
+    const fake = await fakeCompanion();
+    cleanup.push(() => fake.close());
+    const t = client(`ws://127.0.0.1:${fake.port}`, TOKEN);
+    t.c.start();
+    await until("connected", () => t.c.connected);
+    expect(fake.received[0]).toEqual({ type: "hello", protocol: 1, token: TOKEN, client: "figma-ui" });
+    const last = t.states.at(-1)!;
+    expect(last.state === "connected" && last.hello.version).toBe("9.9.9");
+  });
+
+  it("stops retrying when the token is refused, and pairs after a new token", async () => {
+    const fake = await fakeCompanion();
+    cleanup.push(() => fake.close());
+    const t = client(`ws://127.0.0.1:${fake.port}`, "wrong");
+    t.c.start();
+    await until("unauthorized", () => t.c.state.state === "unauthorized");
+    const tries = fake.received.length;
+    await new Promise((r) => setTimeout(r, 200)); // several backoff periods
+    expect(fake.received.length).toBe(tries);
+    expect(t.c.state).toMatchObject({ state: "unauthorized", message: "The pairing token is wrong." });
+    t.c.retarget(`ws://127.0.0.1:${fake.port}`, TOKEN);
+    await until("connected", () => t.c.connected);
+  });
+
+  it("retries with growing delays while the companion is not running, then connects", async () => {
+    const probe = await fakeCompanion();
+    const port = probe.port;
+    await probe.close(); // a port nothing listens on
+    const t = client(`ws://127.0.0.1:${port}`, TOKEN);
+    t.c.start();
+    await until("3 retries", () => t.states.filter((s) => s.state === "reconnecting").length >= 3);
+    const delays = t.states.flatMap((s) => (s.state === "reconnecting" ? [s.delayMs] : []));
+    expect(delays.slice(0, 3)).toEqual([20, 40, 80]);
+    expect(t.states.find((s) => s.state === "reconnecting")).toMatchObject({ everConnected: false });
+    expect(() => t.c.send({ type: "ping" })).toThrow(NOT_CONNECTED);
+
+    const fake = await fakeCompanion(port);
+    cleanup.push(() => fake.close());
+    await until("connected", () => t.c.connected, 3000);
+  });
+
+  it("reports a dropped connection, reconnects, and delivers messages and frames", async () => {
+    const fake = await fakeCompanion();
+    const port = fake.port;
+    const t = client(`ws://127.0.0.1:${port}`, TOKEN);
+    t.c.start();
+    await until("connected", () => t.c.connected);
+
+    const [sock] = fake.sockets;
+    sock.send(JSON.stringify({ type: "progress", id: "j1", done: 1, total: 2, value: 0.5 }));
+    sock.send(encodeFrame({ id: "j1", part: "preview" }, new Uint8Array([1, 2, 3])));
+    sock.send("{not json");
+    await until("frame", () => t.frames.length === 1);
+    expect(t.messages).toEqual([{ type: "progress", id: "j1", done: 1, total: 2, value: 0.5 }]);
+    expect([...t.frames[0].payload]).toEqual([1, 2, 3]);
+
+    t.c.sendFrame({ id: "j1", part: "image" }, new Uint8Array([9]));
+    await until("frame at server", () => fake.frames.length === 1);
+    const got = decodeFrame(fake.frames[0]);
+    expect(got.ok && got.header).toEqual({ id: "j1", part: "image" });
+
+    await fake.close();
+    await until("disconnect", () => t.disconnects() === 1);
+    expect(t.c.state).toMatchObject({ state: "reconnecting", everConnected: true });
+    const again = await fakeCompanion(port);
+    cleanup.push(() => again.close());
+    await until("reconnected", () => t.c.connected, 3000);
+  });
+});

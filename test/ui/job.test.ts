@@ -1,0 +1,153 @@
+// A job's lifecycle in the UI: what it sends, how streamed messages turn into one outcome.
+import { describe, expect, it } from "vitest";
+import type { FrameHeader } from "../../shared/frames";
+import type { ClientMessage, ServerMessage } from "../../shared/protocol";
+import type { Shape } from "../../shared/shapes";
+import { estimateEta, Job, type JobChannel } from "../../ui/job";
+import { connectionText, jobErrorText, START_HINT, WEIGHTS_HINT } from "../../ui/messages";
+import { applyPreset, PRIMITIVES_PRESETS, workSizeOf } from "../../ui/presets";
+import { defaultSettings } from "../../shared/plugin-messages";
+
+function channel() {
+  const sent: ClientMessage[] = [];
+  const frames: FrameHeader[] = [];
+  const ch: JobChannel = { send: (m) => sent.push(m), sendFrame: (h) => frames.push(h) };
+  return { ch, sent, frames };
+}
+const bytes = new Uint8Array([1]);
+const bg = { r: 1, g: 2, b: 3, a: 255 };
+const tri = (n: number): Shape => ({
+  type: "triangle",
+  points: [
+    [n, 0],
+    [0, n],
+    [n, n],
+  ],
+  color: bg,
+});
+
+describe("job", () => {
+  it("sends a primitives job with defaults filled, then its image", () => {
+    const { ch, sent, frames } = channel();
+    const job = new Job(ch, { kind: "primitives", options: { count: 50 }, image: bytes });
+    job.start();
+    expect(sent[0]).toMatchObject({ type: "primitives", id: job.id, options: { count: 50, shape: "triangle" } });
+    expect(frames).toEqual([{ id: job.id, part: "image" }]);
+  });
+
+  it("rejects options out of range before sending anything", () => {
+    const { ch, sent } = channel();
+    const job = new Job(ch, { kind: "primitives", options: { count: 999_999 }, image: bytes });
+    expect(() => job.start()).toThrow();
+    expect(sent).toEqual([]);
+  });
+
+  it("sends a style job's content, styles and mask parts", () => {
+    const { ch, sent, frames } = channel();
+    const job = new Job(ch, {
+      kind: "style",
+      options: { iters: 3 },
+      content: bytes,
+      styles: [bytes, bytes],
+      mask: bytes,
+    });
+    job.start();
+    expect(sent[0]).toMatchObject({ type: "style", styles: 2, masks: [0], options: { iters: 3 } });
+    expect(frames.map((f) => f.part)).toEqual(["content", "style:0", "style:1", "mask:0"]);
+  });
+
+  it("collects streamed shapes and resolves with the result; ignores other jobs", async () => {
+    const { ch } = channel();
+    const seen: number[] = [];
+    const job = new Job(
+      ch,
+      { kind: "primitives", options: {}, image: bytes },
+      { onShapes: (c) => seen.push(c.shapes.length) },
+    );
+    const batch = (from: number, shapes: Shape[]): ServerMessage => ({
+      type: "shapes",
+      id: job.id,
+      width: 10,
+      height: 8,
+      background: bg,
+      from,
+      shapes,
+      score: 0.1,
+    });
+    job.onMessage(batch(0, [tri(1), tri(2)]));
+    job.onMessage({ ...batch(2, [tri(3)]), id: "other" } as ServerMessage);
+    job.onMessage(batch(2, [tri(3)]));
+    expect(seen).toEqual([2, 3]);
+    const result = { width: 10, height: 8, background: bg, shapes: [tri(1), tri(2), tri(3)] };
+    job.onMessage({ type: "result", kind: "primitives", id: job.id, result, ms: 5 });
+    expect(await job.outcome).toEqual({ kind: "primitives", result, ms: 5 });
+  });
+
+  it("a cancel keeps the shapes found so far; an unrequested cancel (shutdown) is a failure", async () => {
+    const a = new Job(channel().ch, { kind: "primitives", options: {}, image: bytes });
+    a.onMessage({ type: "shapes", id: a.id, width: 4, height: 4, background: bg, from: 0, shapes: [tri(1)], score: 1 });
+    a.cancel();
+    a.onMessage({ type: "cancelled", id: a.id });
+    expect(await a.outcome).toMatchObject({ kind: "cancelled", partial: { width: 4, shapes: [tri(1)] } });
+
+    const b = new Job(channel().ch, { kind: "primitives", options: {}, image: bytes });
+    b.onMessage({ type: "cancelled", id: b.id });
+    expect(await b.outcome).toMatchObject({ kind: "failed", code: "disconnected", partial: null });
+  });
+
+  it("a style result waits for its PNG frame; previews pass through", async () => {
+    const previews: number[] = [];
+    const job = new Job(
+      channel().ch,
+      { kind: "style", options: {}, content: bytes, styles: [bytes] },
+      {
+        onPreview: (_png, w) => previews.push(w),
+      },
+    );
+    job.onMessage({ type: "preview", id: job.id, width: 32, height: 16, done: 10 });
+    job.onFrame({ id: job.id, part: "preview" }, bytes);
+    job.onMessage({ type: "result", kind: "style", id: job.id, width: 32, height: 16, device: "cpu", ms: 9 });
+    expect(job.done).toBe(false);
+    job.onFrame({ id: job.id, part: "result" }, new Uint8Array([7, 7]));
+    expect(previews).toEqual([32]);
+    expect(await job.outcome).toMatchObject({ kind: "style", width: 32, device: "cpu" });
+  });
+
+  it("a dropped connection fails the job once", async () => {
+    const job = new Job(channel().ch, { kind: "primitives", options: {}, image: bytes });
+    job.disconnected();
+    job.onMessage({ type: "error", id: job.id, code: "internal", message: "late" });
+    expect(await job.outcome).toMatchObject({ kind: "failed", code: "disconnected" });
+  });
+
+  it("estimates the time left from the pace so far", () => {
+    expect(estimateEta(1000, 10, 30)).toBe(2000);
+    expect(estimateEta(1000, 0, 30)).toBeUndefined();
+    expect(estimateEta(1000, 30, 30)).toBe(0);
+  });
+});
+
+describe("plain-language messages and presets", () => {
+  it("says how to start the companion, install weights, and what a refused token means", () => {
+    expect(connectionText({ state: "reconnecting", attempt: 1, delayMs: 2000, everConnected: false }).text).toContain(
+      START_HINT,
+    );
+    expect(connectionText({ state: "reconnecting", attempt: 1, delayMs: 2000, everConnected: true }).text).toMatch(
+      /reconnecting in 2 s/,
+    );
+    expect(connectionText({ state: "unauthorized", message: "x" }).text).toMatch(/Pairing token/);
+    expect(jobErrorText("weights-missing", "whatever")).toBe(WEIGHTS_HINT);
+    expect(WEIGHTS_HINT).toContain("npx stylize weights fetch");
+    expect(START_HINT).toContain("npm start");
+    expect(jobErrorText("disconnected", "")).toMatch(/not changed/);
+  });
+
+  it("presets set the options of the current mode only", () => {
+    const s = defaultSettings();
+    const high = applyPreset(s, "primitives", "high");
+    expect(high.primitives).toMatchObject(PRIMITIVES_PRESETS.high);
+    expect(high.style).toEqual(s.style);
+    expect(workSizeOf({ ...high, mode: "primitives" })).toBe(PRIMITIVES_PRESETS.high.workSize);
+    expect(applyPreset(high, "primitives", "custom").primitives).toEqual(high.primitives);
+  });
+});
