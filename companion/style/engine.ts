@@ -98,7 +98,9 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         checkAbort(); // also between line-search evaluations, which can take seconds each
         return net.evaluate(xx, scale.height, scale.width, ctx.targets, ctx.weights);
       };
-      const opt: Optimizer = o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective);
+      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255).
+      const opt: Optimizer =
+        o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective, { firstStep: 8 });
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();

@@ -10,6 +10,8 @@ export interface LbfgsOptions {
   maxLineSearch?: number;
   /** Stop when a step changes the loss (or the image) by less than this. */
   toleranceChange?: number;
+  /** Largest change of any variable in the first step (before curvature is known). */
+  firstStep?: number;
 }
 
 export class Lbfgs implements Optimizer {
@@ -25,6 +27,7 @@ export class Lbfgs implements Optimizer {
   private readonly history: number;
   private readonly maxLs: number;
   private readonly tolChange: number;
+  private readonly firstStep: number;
   private readonly trial: Float32Array;
 
   constructor(
@@ -35,6 +38,7 @@ export class Lbfgs implements Optimizer {
     this.history = opts.history ?? 10;
     this.maxLs = opts.maxLineSearch ?? 10;
     this.tolChange = opts.toleranceChange ?? 1e-9;
+    this.firstStep = opts.firstStep ?? 1;
     this.trial = new Float32Array(x.length);
   }
 
@@ -47,8 +51,10 @@ export class Lbfgs implements Optimizer {
     const { grad: g, loss } = this.current;
     this.iter++;
     const d = this.direction(g);
-    // The first step is scaled so it moves the image by a sensible amount; later ones trust the curvature.
-    this.t = this.iter === 1 ? Math.min(1, 1 / l1(g)) : 1;
+    // Later steps trust the curvature (t = 1). The first has no curvature yet: move the steepest
+    // pixel by `firstStep`. (torch's min(1, 1/|g|₁) is so small for a large image that the loss
+    // change drowns in float32 rounding and the line search sees no progress.)
+    this.t = this.iter === 1 ? Math.min(1, this.firstStep / Math.max(maxAbs(g), 1e-30)) : 1;
     const gtd = dot(g, d);
     if (!(gtd < -this.tolChange)) return { at: this.current, evals, converged: true };
 
@@ -198,12 +204,6 @@ export function cubicMin(
     if (Number.isFinite(m)) return Math.min(Math.max(m, lo), hi);
   }
   return (lo + hi) / 2;
-}
-
-function l1(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
-  return s;
 }
 
 function maxAbs(a: Float32Array): number {

@@ -1,0 +1,69 @@
+// The optimisers on functions with known minima.
+import { describe, expect, it } from "vitest";
+import { Adam } from "../../companion/style/optim/adam";
+import { cubicMin, Lbfgs } from "../../companion/style/optim/lbfgs";
+import type { Objective } from "../../companion/style/optim/types";
+
+/** Rosenbrock in n dimensions: minimum 0 at (1, …, 1); a classic hard valley. */
+const rosenbrock: Objective = async (x) => {
+  let loss = 0;
+  const grad = new Float32Array(x.length);
+  for (let i = 0; i < x.length - 1; i++) {
+    const a = x[i + 1] - x[i] * x[i];
+    const b = 1 - x[i];
+    loss += 100 * a * a + b * b;
+    grad[i] += -400 * x[i] * a - 2 * b;
+    grad[i + 1] += 200 * a;
+  }
+  return { loss, grad };
+};
+
+describe("L-BFGS", () => {
+  it("finds the Rosenbrock minimum, never increasing the loss", async () => {
+    const x = Float32Array.from({ length: 6 }, (_, i) => (i % 2 ? 1.2 : -1.2));
+    const opt = new Lbfgs(x, rosenbrock, { history: 10, maxLineSearch: 25 });
+    let prev = Number.POSITIVE_INFINITY;
+    let evals = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await opt.step();
+      evals += r.evals;
+      expect(r.at.loss).toBeLessThanOrEqual(prev);
+      prev = r.at.loss;
+      if (r.converged) break;
+    }
+    expect(prev).toBeLessThan(1e-6);
+    for (const v of x) expect(v).toBeCloseTo(1, 2);
+    expect(evals).toBeLessThan(400);
+  });
+
+  it("solves an ill-conditioned quadratic in few iterations (uses curvature history)", async () => {
+    const scales = Float32Array.from({ length: 50 }, (_, i) => 1 + i * 20);
+    const quad: Objective = async (x) => ({
+      loss: x.reduce((s, v, i) => s + 0.5 * scales[i] * v * v, 0),
+      grad: x.map((v, i) => scales[i] * v),
+    });
+    const x = new Float32Array(50).fill(1);
+    const opt = new Lbfgs(x, quad, { history: 20 });
+    let loss = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 60 && loss > 1e-8; i++) loss = (await opt.step()).at.loss;
+    expect(loss).toBeLessThan(1e-8);
+  });
+
+  it("cubic interpolation finds the minimum of a cubic", () => {
+    // f(t) = (t-2)^2 on [0, 5]: from f, f' at 0 and 5 the minimiser is exactly 2.
+    expect(cubicMin(0, 4, -4, 5, 9, 6, 0, 5)).toBeCloseTo(2, 9);
+    // Bounds are honoured.
+    expect(cubicMin(0, 4, -4, 5, 9, 6, 3, 5)).toBe(3);
+  });
+});
+
+describe("Adam", () => {
+  it("descends Rosenbrock", async () => {
+    const x = Float32Array.from([-1.2, 1, -1.2, 1]);
+    const opt = new Adam(x, rosenbrock, { lr: 0.02 });
+    const first = (await opt.step()).at.loss;
+    let last = first;
+    for (let i = 0; i < 2000; i++) last = (await opt.step()).at.loss;
+    expect(last).toBeLessThan(first / 100);
+  });
+});
