@@ -20,6 +20,8 @@ export interface Limits {
   partsTimeoutMs: number;
   /** How long a new socket has to send a valid `hello`. */
   helloTimeoutMs: number;
+  /** Ping every client this often; one that missed the previous pong is gone (sleep, crash). */
+  heartbeatMs: number;
 }
 
 export interface ServerConfig {
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingBytes: 128 * 1024 * 1024,
   partsTimeoutMs: 30_000,
   helloTimeoutMs: 10_000,
+  heartbeatMs: 20_000,
 };
 
 export type ServerOptions = Partial<Omit<ServerConfig, "limits" | "concurrency">> & {

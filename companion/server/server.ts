@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol";
 import { silentLogger } from "../log";
 import { VERSION } from "../version";
@@ -97,6 +97,20 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const connections = new Set<Connection>();
   let clientSeq = 0;
 
+  // A peer that vanished without closing its socket would keep its jobs running: find it.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        log.info("terminating a client that stopped answering pings");
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, config.limits.heartbeatMs);
+
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const origin = req.headers.origin ?? "(none)";
     if (!isLoopbackHost(req.headers.host)) {
@@ -116,6 +130,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             ? closeReason(`message larger than the ${config.limits.maxMessageBytes} byte limit`)
             : reason,
         );
+      alive.set(ws, true);
+      ws.on("pong", () => alive.set(ws, true));
       const conn = new Connection(name, ws, ctx);
       connections.add(conn);
       ws.on("error", (err) => log.info({ client: name, err: err.message }, "socket error"));
@@ -143,6 +159,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const close = () => {
     closing ??= (async () => {
+      clearInterval(heartbeat);
       http.close();
       for (const conn of connections) conn.closed(); // aborts every job; sockets still open for `cancelled`
       await waitFor(() => queue.stats().jobs === 0, 5000);

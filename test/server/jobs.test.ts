@@ -1,5 +1,6 @@
 // Queueing, streaming, cancelling and error handling over a real socket, with fake engines.
 import sharp from "sharp";
+import WebSocket from "ws";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServerMessage, ServerMessageOf } from "../../shared/protocol";
 import type { RunningServer } from "../../companion/server/server";
@@ -253,6 +254,19 @@ describe("companion server jobs", () => {
     expect(server.stats()).toMatchObject({ clients: 0, jobs: 0, running: 0 });
     expect(log.closed).toBe(1);
     expect(log.started).toHaveLength(1);
+  });
+
+  it("drops a client that stops answering pings, cancelling its jobs", async () => {
+    const { engines, log } = fakeEngines({ shapeDelayMs: 20 });
+    server = await start({ engines, limits: { heartbeatMs: 150 } });
+    const c = new Client(new WebSocket(server.url, { autoPong: false }), server.token);
+    await c.opened;
+    await c.hello();
+    c.primitives("zombie", await png(16, 16), { count: 5000 });
+    await c.next(is("shapes", "zombie"));
+    expect((await c.closed).code).toBe(1006); // terminated, no close handshake
+    while (server.stats().jobs > 0) await sleep(10);
+    expect(log.closed).toBe(1);
   });
 
   it("on close, cancels jobs and closes sockets with 1001 and a reason", async () => {
