@@ -17,9 +17,11 @@ export const BATCH = 200;
 
 const solid = (p: Paint): SolidPaint => ({ type: "SOLID", color: p.color, opacity: p.opacity });
 
-function createNode(spec: NodeSpec): SceneNode {
+/** Create the node inside `parent` first, so its geometry is set in the frame's coordinates. */
+function createNode(spec: NodeSpec, parent: FrameNode, track: <N extends SceneNode>(n: N) => N): SceneNode {
   if (spec.kind === "vector") {
-    const node = figma.createVector();
+    const node = track(figma.createVector());
+    parent.appendChild(node);
     node.vectorPaths = [{ windingRule: spec.fill ? "NONZERO" : "NONE", data: spec.path }];
     node.x = spec.x;
     node.y = spec.y;
@@ -34,7 +36,8 @@ function createNode(spec: NodeSpec): SceneNode {
     }
     return node;
   }
-  const node = spec.kind === "ellipse" ? figma.createEllipse() : figma.createRectangle();
+  const node = track(spec.kind === "ellipse" ? figma.createEllipse() : figma.createRectangle());
+  parent.appendChild(node);
   node.resize(spec.width, spec.height);
   node.relativeTransform = spec.transform;
   node.fills = [solid(spec.paint)];
@@ -66,9 +69,8 @@ export async function insertPrimitives(
     frame.appendChild(bg);
     for (let from = 0; from < total; from += BATCH) {
       for (let i = from; i < Math.min(total, from + BATCH); i++) {
-        const node = track(createNode(shapeToNode(result.shapes[i], scale)));
+        const node = createNode(shapeToNode(result.shapes[i], scale), frame, track);
         node.name = shapeName(result.shapes[i], i);
-        frame.appendChild(node);
       }
       onProgress(Math.min(total, from + BATCH), total);
       await nextTick();

@@ -205,4 +205,42 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     expect(await node("Primitives — Photo (30 triangles)")).not.toBeNull();
     expect(await commits()).toBe(committed + 1);
   }, 150_000);
+
+  it("Cancel leaves the document alone and offers the shapes found so far as one undo step", async () => {
+    await ui.getByLabel("Shapes", { exact: true }).fill("3000");
+    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    const before = JSON.stringify(await board());
+    const committed = await commits();
+    await ui.getByTestId("stylize").click();
+    await eventually(
+      "a few shapes",
+      () =>
+        ui
+          .locator("canvas.preview")
+          .getAttribute("aria-label", { timeout: 1000 })
+          .catch(() => ""),
+      (label) => Number(/(\d+) shapes/.exec(label ?? "")?.[1] ?? 0) >= 5,
+      30_000,
+    );
+    // keyboard: focus Cancel and press Enter
+    await ui.getByRole("button", { name: "Cancel" }).focus();
+    await page.keyboard.press("Enter");
+    await eventually(
+      "cancelled",
+      () => run().getAttribute("data-phase"),
+      (p) => p === "cancelled",
+      30_000,
+    );
+    expect(JSON.stringify(await board())).toBe(before);
+    expect(await commits()).toBe(committed);
+    const offer = ui.getByRole("button", { name: /Insert the \d+ shapes found so far/ });
+    const n = Number(/(\d+)/.exec((await offer.textContent()) ?? "")?.[1]);
+    expect(n).toBeGreaterThanOrEqual(5);
+    await shot("08-cancelled");
+    await offer.click();
+    await runFinished(30_000);
+    const names = (await board()).children!.map((c) => c.name);
+    expect(names).toContain(`Primitives — Photo (${n} triangles) — partial`);
+    expect(await commits()).toBe(committed + 1);
+  }, 120_000);
 });
