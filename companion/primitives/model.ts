@@ -1,18 +1,18 @@
 // The working state one search thread owns: target, canvas and per-row prefix sums.
 //
-// Why prefix sums: for a shape of colour c and opacity a over covered pixels, both the best c
-// (least squares, closed form) and the change in squared error are functions of five sums per
-// channel over the covered pixels: n, Σt, Σk, Σk², Σt·k (t = target, k = canvas). With running
-// sums per row, each covered span costs O(1) instead of O(width), so scoring a candidate is
-// O(rows it covers). Only rows a shape touches are re-summed when it is drawn.
+// Drawing colour c at opacity a over covered pixels (target t, canvas k, d = t − k) changes the
+// squared error per channel by Σ[(d + a(k − c))² − d²] = a²·n·c² − 2a·c·G + H, where
+//   G = Σt − (1−a)·Σk   (so the least-squares colour is c = G / (a·n), rounded and clamped:
+//                        the error is a parabola in c, so that is the best byte value), and
+//   H = 2a·Σd·k + a²·Σk²  (summed over the channels: only the total matters).
+// With running sums of these per row, a covered span costs O(1) instead of O(width), so scoring
+// a candidate is O(rows it covers). With a fixed opacity G and H are summed directly (4 numbers
+// per pixel); with opacity chosen per shape their parts Σd, Σk, Σd·k, Σk² are (8 numbers).
+// Only the rows a drawn shape touches are re-summed.
 //
-// The canvas is kept in floating point, so the error of a colour is an exact quadratic in c and
-// the rounded closed-form colour is the true best byte value.
+// The canvas is kept in floating point, so the predicted change is exact (not off by rounding).
 import type { Color } from "../../shared/shapes";
 import type { Spans } from "./raster";
-
-/** Per prefix position, per channel: Σt, Σk, Σk², Σt·k. */
-const Q = 12;
 
 export class Model {
   readonly width: number;
@@ -21,23 +21,29 @@ export class Model {
   readonly target: Float64Array;
   /** Current canvas RGB, opaque, 0..255 as floats. */
   readonly canvas: Float64Array;
+  /** Fixed opacity 1..255 the sums are specialised for, or 0 for any. */
+  readonly alpha: number;
+  /** Numbers per prefix position: [G0 G1 G2 H] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK] (any). */
+  private readonly q: number;
   private readonly prefix: Float64Array;
   private readonly rowErr: Float64Array;
   private readonly dirty: Uint8Array;
   /** Sum of squared errors over RGB (canvas alpha is always 255, matching an opaque target). */
   total = 0;
 
-  constructor(width: number, height: number, targetRgb: Float64Array, background: Color) {
+  constructor(width: number, height: number, targetRgb: Float64Array, background: Color, alpha = 0) {
     this.width = width;
     this.height = height;
     this.target = targetRgb;
+    this.alpha = alpha;
+    this.q = alpha ? 4 : 8;
     this.canvas = new Float64Array(width * height * 3);
     for (let i = 0; i < width * height; i++) {
       this.canvas[3 * i] = background.r;
       this.canvas[3 * i + 1] = background.g;
       this.canvas[3 * i + 2] = background.b;
     }
-    this.prefix = new Float64Array(height * (width + 1) * Q);
+    this.prefix = new Float64Array(height * (width + 1) * this.q);
     this.rowErr = new Float64Array(height);
     this.dirty = new Uint8Array(height);
     for (let y = 0; y < height; y++) this.sumRow(y);
@@ -49,62 +55,75 @@ export class Model {
     return Math.sqrt(Math.max(0, total) / (this.width * this.height * 4)) / 255;
   }
 
-  /** Σt, Σk, Σk², Σt·k per channel over the last accumulated spans. */
-  private readonly sums = new Float64Array(Q);
+  /** G per channel and H for the last accumulated spans, at the given opacity. */
+  private readonly g = new Float64Array(3);
+  private h = 0;
 
-  /** Sums the covered pixels' statistics into `sums`; returns the pixel count. */
-  private accumulate(spans: Spans): number {
+  /** Sums the covered pixels' G and H into `g`/`h` for opacity a (0..1]; returns the pixel count. */
+  private accumulate(spans: Spans, a: number): number {
     const P = this.prefix;
-    const stride = (this.width + 1) * Q;
     const ys = spans.y;
     const x1s = spans.x1;
     const x2s = spans.x2;
-    // Twelve locals rather than an array: this loop is the engine's hot path.
+    const count = spans.count;
     let n = 0;
-    let t0 = 0;
-    let k0 = 0;
-    let kk0 = 0;
-    let tk0 = 0;
-    let t1 = 0;
-    let k1 = 0;
-    let kk1 = 0;
-    let tk1 = 0;
-    let t2 = 0;
-    let k2 = 0;
-    let kk2 = 0;
-    let tk2 = 0;
-    for (let i = 0, count = spans.count; i < count; i++) {
-      const row = ys[i] * stride;
-      const a = row + x1s[i] * Q;
-      const b = row + (x2s[i] + 1) * Q;
-      n += x2s[i] - x1s[i] + 1;
-      t0 += P[b] - P[a];
-      k0 += P[b + 1] - P[a + 1];
-      kk0 += P[b + 2] - P[a + 2];
-      tk0 += P[b + 3] - P[a + 3];
-      t1 += P[b + 4] - P[a + 4];
-      k1 += P[b + 5] - P[a + 5];
-      kk1 += P[b + 6] - P[a + 6];
-      tk1 += P[b + 7] - P[a + 7];
-      t2 += P[b + 8] - P[a + 8];
-      k2 += P[b + 9] - P[a + 9];
-      kk2 += P[b + 10] - P[a + 10];
-      tk2 += P[b + 11] - P[a + 11];
+    if (this.q === 4) {
+      // Hot path: four running sums, in locals.
+      const stride = (this.width + 1) * 4;
+      let g0 = 0;
+      let g1 = 0;
+      let g2 = 0;
+      let h = 0;
+      for (let i = 0; i < count; i++) {
+        const row = ys[i] * stride;
+        const lo = row + x1s[i] * 4;
+        const hi = row + (x2s[i] + 1) * 4;
+        n += x2s[i] - x1s[i] + 1;
+        g0 += P[hi] - P[lo];
+        g1 += P[hi + 1] - P[lo + 1];
+        g2 += P[hi + 2] - P[lo + 2];
+        h += P[hi + 3] - P[lo + 3];
+      }
+      this.g[0] = g0;
+      this.g[1] = g1;
+      this.g[2] = g2;
+      this.h = h;
+      return n;
     }
-    const S = this.sums;
-    S[0] = t0;
-    S[1] = k0;
-    S[2] = kk0;
-    S[3] = tk0;
-    S[4] = t1;
-    S[5] = k1;
-    S[6] = kk1;
-    S[7] = tk1;
-    S[8] = t2;
-    S[9] = k2;
-    S[10] = kk2;
-    S[11] = tk2;
+    const stride = (this.width + 1) * 8;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let k0 = 0;
+    let k1 = 0;
+    let k2 = 0;
+    let dk = 0;
+    let kk = 0;
+    for (let i = 0; i < count; i++) {
+      const row = ys[i] * stride;
+      const lo = row + x1s[i] * 8;
+      const hi = row + (x2s[i] + 1) * 8;
+      n += x2s[i] - x1s[i] + 1;
+      d0 += P[hi] - P[lo];
+      d1 += P[hi + 1] - P[lo + 1];
+      d2 += P[hi + 2] - P[lo + 2];
+      k0 += P[hi + 3] - P[lo + 3];
+      k1 += P[hi + 4] - P[lo + 4];
+      k2 += P[hi + 5] - P[lo + 5];
+      dk += P[hi + 6] - P[lo + 6];
+      kk += P[hi + 7] - P[lo + 7];
+    }
+    // G = Σt − (1−a)Σk = Σd + a·Σk.
+    this.g[0] = d0 + a * k0;
+    this.g[1] = d1 + a * k1;
+    this.g[2] = d2 + a * k2;
+    this.h = 2 * a * dk + a * a * kk;
     return n;
+  }
+
+  private checkAlpha(alpha: number): void {
+    if (this.alpha && alpha !== this.alpha)
+      throw new Error(`model is specialised for alpha ${this.alpha}, not ${alpha}`);
   }
 
   /**
@@ -112,39 +131,48 @@ export class Model {
    * change in total squared error if the shape were drawn with it (negative = better).
    */
   energy(spans: Spans, alpha: number, out: Int32Array): number {
-    const n = this.accumulate(spans);
+    this.checkAlpha(alpha);
+    const a = alpha / 255;
+    const n = this.accumulate(spans, a);
     if (n === 0) {
       out[0] = out[1] = out[2] = 0;
       return 0;
     }
-    const a = alpha / 255;
-    const S = this.sums;
-    let delta = 0;
-    for (let ch = 0, q = 0; ch < 3; ch++, q += 4) {
-      let c = Math.round((S[q] - (1 - a) * S[q + 1]) / (a * n));
-      c = c < 0 ? 0 : Math.min(c, 255);
+    const an = a * n;
+    let delta = this.h;
+    for (let ch = 0; ch < 3; ch++) {
+      const g = this.g[ch];
+      let c = Math.round(g / an);
+      c = c < 0 ? 0 : c > 255 ? 255 : c;
       out[ch] = c;
-      delta += channelDelta(n, S[q], S[q + 1], S[q + 2], S[q + 3], a, c);
+      delta += a * c * (an * c - 2 * g);
     }
     return delta;
   }
 
   /** The change in total squared error for drawing the spans with a given colour. */
   delta(spans: Spans, alpha: number, color: ArrayLike<number>): number {
-    const n = this.accumulate(spans);
+    this.checkAlpha(alpha);
     const a = alpha / 255;
-    const S = this.sums;
-    let delta = 0;
-    for (let ch = 0, q = 0; ch < 3; ch++, q += 4)
-      delta += channelDelta(n, S[q], S[q + 1], S[q + 2], S[q + 3], a, color[ch]);
-    return n === 0 ? 0 : delta;
+    const n = this.accumulate(spans, a);
+    if (n === 0) return 0;
+    let delta = this.h;
+    for (let ch = 0; ch < 3; ch++) delta += a * color[ch] * (a * n * color[ch] - 2 * this.g[ch]);
+    return delta;
   }
 
-  /** Mean target colour under the spans into out[0..2]; false when they cover nothing. */
+  /** Mean target colour under the spans into out[0..2]; false when they cover nothing (not hot). */
   meanTarget(spans: Spans, out: Int32Array): boolean {
-    const n = this.accumulate(spans);
+    let n = 0;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < spans.count; i++) {
+      for (let x = spans.x1[i]; x <= spans.x2[i]; x++, n++) {
+        const j = 3 * (spans.y[i] * this.width + x);
+        for (let ch = 0; ch < 3; ch++) sum[ch] += this.target[j + ch];
+      }
+    }
     if (n === 0) return false;
-    for (let ch = 0; ch < 3; ch++) out[ch] = Math.round(this.sums[4 * ch] / n);
+    for (let ch = 0; ch < 3; ch++) out[ch] = Math.round(sum[ch] / n);
     return true;
   }
 
@@ -186,34 +214,39 @@ export class Model {
     const P = this.prefix;
     const t = this.target;
     const c = this.canvas;
-    let o = y * (this.width + 1) * Q;
-    for (let q = 0; q < Q; q++) P[o + q] = 0;
+    const q = this.q;
+    const a = this.alpha / 255;
+    let o = y * (this.width + 1) * q;
+    for (let i = 0; i < q; i++) P[o + i] = 0;
     let err = 0;
     for (let x = 0, j = y * this.width * 3; x < this.width; x++, j += 3) {
-      const n = o + Q;
+      const n = o + q;
+      let dk = 0;
+      let kk = 0;
       for (let ch = 0; ch < 3; ch++) {
         const tv = t[j + ch];
         const kv = c[j + ch];
-        const q = 4 * ch;
-        P[n + q] = P[o + q] + tv;
-        P[n + q + 1] = P[o + q + 1] + kv;
-        P[n + q + 2] = P[o + q + 2] + kv * kv;
-        P[n + q + 3] = P[o + q + 3] + tv * kv;
-        err += (tv - kv) * (tv - kv);
+        const d = tv - kv;
+        err += d * d;
+        dk += d * kv;
+        kk += kv * kv;
+        if (q === 4) {
+          P[n + ch] = P[o + ch] + tv - (1 - a) * kv;
+        } else {
+          P[n + ch] = P[o + ch] + d;
+          P[n + 3 + ch] = P[o + 3 + ch] + kv;
+        }
+      }
+      if (q === 4) {
+        P[n + 3] = P[o + 3] + 2 * a * dk + a * a * kk;
+      } else {
+        P[n + 6] = P[o + 6] + dk;
+        P[n + 7] = P[o + 7] + kk;
       }
       o = n;
     }
     this.rowErr[y] = err;
   }
-}
-
-/**
- * One channel's error change Σ[(d − a(c−k))² − d²] with d = t − k, from the span sums. The error is a
- * parabola in c with its minimum at (Σt − (1−a)Σk)/(a·n), so that value rounded and clamped is the
- * best byte colour.
- */
-function channelDelta(n: number, st: number, sk: number, skk: number, stk: number, a: number, c: number): number {
-  return -2 * a * (c * (st - sk) - (stk - skk)) + a * a * (n * c * c - 2 * c * sk + skk);
 }
 
 /** Flattens RGBA onto white (transparent parts of a layer show the canvas behind them) as floats. */

@@ -1,6 +1,6 @@
 // Random shapes and small mutations, per type, in place on the params array (see params.ts).
-// Sizes and step widths follow the classic `primitive` tool: new shapes are small (≈ 32 px at a
-// 256 px working size) and grow by hill climbing; moves are normal with σ = 16 px.
+// Sizes follow the classic `primitive` tool: new shapes are small (≈ 32 px at a 256 px working
+// size) and grow by hill climbing. Moves are normal with σ = 16 px as there, or 8 or 4 px.
 import { T_BEZIER, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT, T_TRIANGLE } from "./params";
 import type { Rng } from "./rng";
 
@@ -74,6 +74,8 @@ export function randomShape(code: number, p: Float64Array, rng: Rng, w: number, 
 
 /** One small random change that leaves a valid shape. */
 export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, h: number): void {
+  // Moves of 16, 8 or 4 px (σ): big ones explore, small ones fine-tune a shape that is nearly right.
+  const sigma = SIGMA / (1 << rng.int(3));
   const lo = -MARGIN;
   const hiX = w + MARGIN;
   const hiY = h + MARGIN;
@@ -87,8 +89,8 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
       const ox = p[2 * i];
       const oy = p[2 * i + 1];
       for (let tries = 0; tries < 100; tries++) {
-        p[2 * i] = clamp(ox + rng.normal() * SIGMA, lo, hiX);
-        p[2 * i + 1] = clamp(oy + rng.normal() * SIGMA, lo, hiY);
+        p[2 * i] = clamp(ox + rng.normal() * sigma, lo, hiX);
+        p[2 * i + 1] = clamp(oy + rng.normal() * sigma, lo, hiY);
         if (code === T_POLYGON || triangleValid(p)) return;
       }
       p[2 * i] = ox;
@@ -97,8 +99,8 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
     }
     case T_RECTANGLE: {
       const i = rng.int(2) * 2;
-      p[i] = clamp(p[i] + rng.normal() * SIGMA, 0, w);
-      p[i + 1] = clamp(p[i + 1] + rng.normal() * SIGMA, 0, h);
+      p[i] = clamp(p[i] + rng.normal() * sigma, 0, w);
+      p[i + 1] = clamp(p[i + 1] + rng.normal() * sigma, 0, h);
       return;
     }
     case T_ROT_RECT:
@@ -108,13 +110,13 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
         const o0 = p[2 * k];
         const o1 = p[2 * k + 1];
         if (k === 0) {
-          p[0] = clamp(o0 + rng.normal() * SIGMA, 0, w);
-          p[1] = clamp(o1 + rng.normal() * SIGMA, 0, h);
+          p[0] = clamp(o0 + rng.normal() * sigma, 0, w);
+          p[1] = clamp(o1 + rng.normal() * sigma, 0, h);
         } else if (k === 1) {
-          p[2] = clamp(o0 + (rng.normal() * SIGMA) / 2, 0.5, maxR);
-          p[3] = clamp(o1 + (rng.normal() * SIGMA) / 2, 0.5, maxR);
+          p[2] = clamp(o0 + (rng.normal() * sigma) / 2, 0.5, maxR);
+          p[3] = clamp(o1 + (rng.normal() * sigma) / 2, 0.5, maxR);
         } else {
-          p[4] = o0 + rng.normal() * 32;
+          p[4] = o0 + rng.normal() * 2 * sigma;
         }
         if (code === T_ROT_ELLIPSE || aspectValid(p[2], p[3])) return;
         p[2 * k] = o0;
@@ -126,10 +128,10 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
     case T_CIRCLE: {
       const k = rng.int(code === T_CIRCLE ? 2 : 3);
       if (k === 0) {
-        p[0] = clamp(p[0] + rng.normal() * SIGMA, 0, w);
-        p[1] = clamp(p[1] + rng.normal() * SIGMA, 0, h);
+        p[0] = clamp(p[0] + rng.normal() * sigma, 0, w);
+        p[1] = clamp(p[1] + rng.normal() * sigma, 0, h);
       } else {
-        p[1 + k] = clamp(p[1 + k] + rng.normal() * SIGMA, 1, maxR);
+        p[1 + k] = clamp(p[1 + k] + rng.normal() * sigma, 1, maxR);
       }
       return;
     }
@@ -142,8 +144,8 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
       const ox = p[2 * k];
       const oy = p[2 * k + 1];
       for (let tries = 0; tries < 100; tries++) {
-        p[2 * k] = clamp(ox + rng.normal() * SIGMA, lo, hiX);
-        p[2 * k + 1] = clamp(oy + rng.normal() * SIGMA, lo, hiY);
+        p[2 * k] = clamp(ox + rng.normal() * sigma, lo, hiX);
+        p[2 * k + 1] = clamp(oy + rng.normal() * sigma, lo, hiY);
         if (bezierValid(p)) return;
       }
       p[2 * k] = ox;
@@ -155,23 +157,28 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
   }
 }
 
-/** No slivers: every angle over 15°, as the classic tool requires. */
+/** cos²(15°): an angle under 15° has cos > cos 15°. */
+const COS2_MIN = Math.cos((MIN_TRIANGLE_DEG * Math.PI) / 180) ** 2;
+
+/** No slivers: every angle over 15°, as the classic tool requires. Square roots avoided (hot). */
 function triangleValid(p: Float64Array): boolean {
-  const min = Math.cos(((180 - MIN_TRIANGLE_DEG) * Math.PI) / 180);
-  for (let i = 0; i < 3; i++) {
-    const ax = p[2 * i];
-    const ay = p[2 * i + 1];
-    const ux = p[(2 * i + 2) % 6] - ax;
-    const uy = p[(2 * i + 3) % 6] - ay;
-    const vx = p[(2 * i + 4) % 6] - ax;
-    const vy = p[(2 * i + 5) % 6] - ay;
-    const lu = Math.hypot(ux, uy);
-    const lv = Math.hypot(vx, vy);
-    if (lu === 0 || lv === 0) return false;
-    // cos(angle) must stay below cos(15°).
-    if ((ux * vx + uy * vy) / (lu * lv) > -min) return false;
-  }
-  return true;
+  return (
+    angleOk(p[0], p[1], p[2], p[3], p[4], p[5]) &&
+    angleOk(p[2], p[3], p[4], p[5], p[0], p[1]) &&
+    angleOk(p[4], p[5], p[0], p[1], p[2], p[3])
+  );
+}
+
+/** The angle at (ax, ay) between the other two vertices is at least 15°. */
+function angleOk(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): boolean {
+  const ux = bx - ax;
+  const uy = by - ay;
+  const vx = cx - ax;
+  const vy = cy - ay;
+  const dot = ux * vx + uy * vy;
+  const l2 = (ux * ux + uy * uy) * (vx * vx + vy * vy);
+  if (l2 === 0) return false;
+  return dot <= 0 || dot * dot < COS2_MIN * l2;
 }
 
 function aspectValid(a: number, b: number): boolean {

@@ -56,8 +56,7 @@ export class Spans {
     this.count = 0;
     switch (code) {
       case T_TRIANGLE:
-        for (let i = 0; i < 6; i++) this.pts[i] = p[i];
-        this.polygon(3);
+        this.triangle(p[0], p[1], p[2], p[3], p[4], p[5]);
         return;
       case T_POLYGON:
         for (let i = 0; i < 8; i++) this.pts[i] = p[i];
@@ -84,6 +83,66 @@ export class Spans {
       default:
         throw new Error(`unknown shape code ${code}`);
     }
+  }
+
+  /**
+   * The hot case, specialised: vertices sorted by y, edges walked incrementally. Same coverage
+   * rule as polygon(): centres with y in [top, bottom) and x in [left edge, right edge).
+   */
+  private triangle(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): void {
+    let t: number;
+    if (ay > by) {
+      t = ax;
+      ax = bx;
+      bx = t;
+      t = ay;
+      ay = by;
+      by = t;
+    }
+    if (by > cy) {
+      t = bx;
+      bx = cx;
+      cx = t;
+      t = by;
+      by = cy;
+      cy = t;
+    }
+    if (ay > by) {
+      t = ax;
+      ax = bx;
+      bx = t;
+      t = ay;
+      ay = by;
+      by = t;
+    }
+    if (cy === ay) return;
+    const y0 = Math.max(0, Math.ceil(ay - 0.5));
+    const y1 = Math.min(this.height - 1, Math.ceil(cy - 0.5) - 1);
+    const sAC = (cx - ax) / (cy - ay);
+    const sAB = by > ay ? (bx - ax) / (by - ay) : 0;
+    const sBC = cy > by ? (cx - bx) / (cy - by) : 0;
+    const maxX = this.width - 1;
+    const ys = this.y;
+    const x1s = this.x1;
+    const x2s = this.x2;
+    let n = this.count;
+    for (let y = y0; y <= y1; y++) {
+      const yc = y + 0.5;
+      const xl = ax + (yc - ay) * sAC;
+      const xs = yc < by ? ax + (yc - ay) * sAB : bx + (yc - by) * sBC;
+      const lo = xl < xs ? xl : xs;
+      const hi = xl < xs ? xs : xl;
+      let a = Math.ceil(lo - 0.5);
+      let b = Math.ceil(hi - 0.5) - 1;
+      if (a < 0) a = 0;
+      if (b > maxX) b = maxX;
+      if (a > b) continue;
+      ys[n] = y;
+      x1s[n] = a;
+      x2s[n] = b;
+      n++;
+    }
+    this.count = n;
   }
 
   /** Even-odd fill of the n corners in `pts` (centres on an edge follow the half-open rule). */

@@ -12,7 +12,7 @@ const SEED_SHRINK_EVERY = 30;
 if (!parentPort) throw new Error("primitives worker must run in a worker thread");
 const port = parentPort;
 const init = workerData as WorkerInit;
-const model = new Model(init.width, init.height, init.target, init.background);
+const model = new Model(init.width, init.height, init.target, init.background, init.alpha);
 const search = new Searcher(model, init.codes, init.alpha, () => Atomics.load(init.abort, 0) !== 0);
 const best = new Candidate();
 

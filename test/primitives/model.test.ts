@@ -9,11 +9,12 @@ import type { Shape } from "../../shared/shapes";
 const W = 9;
 const H = 7;
 
-function randomModel(rng: Rng): Model {
+/** A model with a structured canvas; `alpha` specialises its sums (0 = any opacity). */
+function randomModel(rng: Rng, alpha = 0): Model {
   const data = new Uint8Array(W * H * 4);
   for (let i = 0; i < data.length; i++) data[i] = i % 4 === 3 ? 255 : rng.int(256);
   const rgb = targetRgb(data, W, H);
-  const model = new Model(W, H, rgb, averageColor(rgb));
+  const model = new Model(W, H, rgb, averageColor(rgb), alpha);
   // Give the canvas some structure so canvas and target differ unevenly.
   const spans = new Spans(W, H);
   const p = new Float64Array(8);
@@ -52,11 +53,12 @@ describe("closed-form colour", () => {
     const rng = new Rng(7);
     const out = new Int32Array(3);
     for (let trial = 0; trial < 30; trial++) {
-      const model = randomModel(rng);
+      const alpha = [255, 128, 37, 1 + rng.int(255)][trial % 4];
+      // Both sum layouts: specialised for this opacity, and general.
+      const model = randomModel(rng, trial % 2 ? alpha : 0);
       const spans = new Spans(W, H);
       spans.rasterize(3, [rng.float() * W, rng.float() * H, 1 + rng.float() * 4, 1 + rng.float() * 4]);
       if (spans.area() === 0) continue;
-      const alpha = [255, 128, 37, 1 + rng.int(255)][trial % 4];
       const delta = model.energy(spans, alpha, out);
       let bruteDelta = 0;
       for (let ch = 0; ch < 3; ch++) {
@@ -78,6 +80,7 @@ describe("closed-form colour", () => {
   it("predicts exactly the error change that drawing causes", () => {
     const rng = new Rng(11);
     const model = randomModel(rng);
+    const fixed = randomModel(new Rng(11), 77);
     const spans = new Spans(W, H);
     const out = new Int32Array(3);
     for (let k = 0; k < 20; k++) {
@@ -88,7 +91,12 @@ describe("closed-form colour", () => {
       model.draw(spans, out[0], out[1], out[2], alpha);
       expect(model.total - before).toBeCloseTo(delta, 6);
       expect(delta).toBeLessThanOrEqual(1e-9);
+      const fixedBefore = fixed.total;
+      const fixedDelta = fixed.energy(spans, 77, out);
+      fixed.draw(spans, out[0], out[1], out[2], 77);
+      expect(fixed.total - fixedBefore).toBeCloseTo(fixedDelta, 6);
     }
+    expect(() => fixed.energy(spans, 78, out)).toThrow(/specialised/);
     // And the running total is the real sum of squared errors.
     let sum = 0;
     for (let i = 0; i < model.canvas.length; i++) sum += (model.target[i] - model.canvas[i]) ** 2;
