@@ -18,16 +18,22 @@ export function modelCachePath(key: object): string {
   return join(cacheDir(), "models", `${digest.slice(0, 32)}.onnx`);
 }
 
-export async function cachedModel(key: object, build: () => Uint8Array): Promise<{ bytes: Uint8Array; hit: boolean }> {
+/** The model for `key` from the cache, else built and stored. `refresh` skips the cached copy (corrupt). */
+export async function cachedModel(
+  key: object,
+  build: () => Uint8Array,
+  refresh = false,
+): Promise<{ bytes: Uint8Array; hit: boolean }> {
   const path = modelCachePath(key);
-  try {
-    const bytes = await readFile(path);
-    const now = new Date();
-    await utimes(path, now, now).catch(() => {});
-    return { bytes, hit: true };
-  } catch {
-    // not cached (or unreadable): build it
-  }
+  if (!refresh)
+    try {
+      const bytes = await readFile(path);
+      const now = new Date();
+      await utimes(path, now, now).catch(() => {});
+      return { bytes, hit: true };
+    } catch {
+      // not cached (or unreadable): build it
+    }
   const bytes = build();
   try {
     const dir = join(path, "..");

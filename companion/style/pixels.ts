@@ -29,15 +29,6 @@ export function fromNetwork(x: Float32Array, width: number, height: number): Rgb
   return { width, height, data };
 }
 
-/** Keep pixel values within what an image can hold (the optimiser may wander outside). */
-export function clipNetwork(x: Float32Array, n: number): void {
-  for (let c = 0; c < 3; c++) {
-    const lo = -MEAN_BGR[c];
-    const hi = 255 - MEAN_BGR[c];
-    for (let i = c * n; i < (c + 1) * n; i++) x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
-  }
-}
-
 const clamp255 = (v: number) => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
 
 // ---- colour (YIQ, as in Gatys et al. 2016, "Preserving color in neural artistic style transfer") ----

@@ -59,26 +59,37 @@ export class StyleNet {
 
   static async open(weights: VggWeights, opts: NetOptions): Promise<StyleNet> {
     const base = { weights: weights.hash, pooling: opts.pooling };
-    const feat = await cachedModel({ ...base, graph: "features" }, () =>
-      buildFeaturesGraph(weights.convs, opts.pooling),
-    );
-    const loss = await cachedModel({ ...base, graph: "loss", masked: opts.masked }, () =>
-      buildLossGraph(weights.convs, { pooling: opts.pooling, masked: opts.masked }),
-    );
+    const load = async (refresh: boolean) => {
+      const feat = await cachedModel(
+        { ...base, graph: "features" },
+        () => buildFeaturesGraph(weights.convs, opts.pooling),
+        refresh,
+      );
+      const loss = await cachedModel(
+        { ...base, graph: "loss", masked: opts.masked },
+        () => buildLossGraph(weights.convs, { pooling: opts.pooling, masked: opts.masked }),
+        refresh,
+      );
+      return { models: { features: feat.bytes, loss: loss.bytes }, hit: feat.hit || loss.hit };
+    };
+    let { models, hit } = await load(false);
     const choice = await pickDevice(opts.device);
     const notes = [...choice.notes];
-    const models = { features: feat.bytes, loss: loss.bytes };
     let device = choice.device;
-    let sessions: [ort.InferenceSession, ort.InferenceSession];
-    try {
-      sessions = await createSessions(models, choice.executionProviders);
-    } catch (err) {
-      if (device === "cpu") throw err;
-      notes.push(await fallbackNote(device, err));
-      device = "cpu";
-      sessions = await createSessions(models, ["cpu"]);
+    let sessions: [ort.InferenceSession, ort.InferenceSession] | undefined;
+    while (!sessions) {
+      try {
+        sessions = await createSessions(models, device === "cpu" ? ["cpu"] : choice.executionProviders);
+      } catch (err) {
+        if (device !== "cpu") {
+          notes.push(await fallbackNote(device, err));
+          device = "cpu";
+        } else if (hit) {
+          ({ models, hit } = await load(true)); // a damaged cached model: rebuild it (once: hit is now false)
+        } else throw err;
+      }
     }
-    return new StyleNet(sessions[0], sessions[1], device, notes, models, feat.hit && loss.hit);
+    return new StyleNet(sessions[0], sessions[1], device, notes, models, hit);
   }
 
   /** Content features and style Grams of a preprocessed image [3, h, w]. */

@@ -1,0 +1,43 @@
+// Built models are cached on disk by weights hash and graph options; a damaged cache is rebuilt.
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { StyleNet } from "../../companion/style/session";
+import { randomVggWeights, VGG19_CONVS } from "../../companion/style/vgg-weights";
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "stylize-cache-"));
+  process.env.STYLIZE_CACHE_DIR = dir;
+});
+
+const narrow = randomVggWeights(
+  11,
+  VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 16, outC: c.outC / 16 })),
+);
+
+describe("model cache", () => {
+  it("builds once, then loads; options that change the graph get their own entry", async () => {
+    const open = async (masked: boolean[]) => {
+      const net = await StyleNet.open(narrow, { pooling: "avg", masked, device: "cpu" });
+      await net.release();
+      return net.cacheHit;
+    };
+    expect(await open([false])).toBe(false);
+    expect(readdirSync(join(dir, "models"))).toHaveLength(2); // features + loss
+    expect(await open([false])).toBe(true);
+    expect(await open([false, true])).toBe(true); // the features graph is shared…
+    expect(readdirSync(join(dir, "models"))).toHaveLength(3); // …the loss graph is new
+  });
+
+  it("rebuilds a damaged cached model instead of failing", async () => {
+    const models = join(dir, "models");
+    for (const f of readdirSync(models)) writeFileSync(join(models, f), "not a model");
+    const net = await StyleNet.open(narrow, { pooling: "avg", masked: [false], device: "cpu" });
+    const f = await net.features(new Float32Array(3 * 32 * 32), 32, 32);
+    expect(f.grams).toHaveLength(5);
+    await net.release();
+    expect(net.cacheHit).toBe(false);
+  });
+});
