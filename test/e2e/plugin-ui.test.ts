@@ -163,6 +163,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await ui.getByLabel("Size (px)").fill("48");
     await ui.getByLabel("Size (px)").press("Tab");
     await shot("04-style-setup");
+    await ui.getByText("Advanced options").click(); // fold away again, so the result shows
     const committed = await commits();
     await ui.getByTestId("stylize").click();
     await runFinished(90_000);
