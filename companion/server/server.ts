@@ -2,14 +2,13 @@
 // names (DNS rebinding), hands each socket to a Connection, and shuts down cleanly.
 import { createServer, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { setTimeout as delay } from "node:timers/promises";
 import { type WebSocket, WebSocketServer } from "ws";
-import { PROTOCOL_VERSION, type ServerMessage } from "../../shared/protocol";
 import { silentLogger } from "../log";
-import { VERSION } from "../version";
 import { resolveConfig, type ServerOptions } from "./config";
 import { CLOSE, Connection, closeReason } from "./connection";
-import { type DeviceInfo, realEngines } from "./engines";
+import { realEngines } from "./engines";
+import { helloBuilder } from "./hello";
+import { isLoopbackHost } from "./host";
 import { JobQueue } from "./queue";
 import { loadOrCreateToken } from "./token";
 
@@ -24,29 +23,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** How long a hello waits for GPU probing before answering with what is known. */
-const HELLO_DEVICE_WAIT_MS = 1500;
-const STILL_PROBING: DeviceInfo[] = [
-  { name: "cpu", available: true },
-  { name: "webgpu", available: false, reason: "still checking; send hello again for an update" },
-  { name: "cuda", available: false, reason: "still checking; send hello again for an update" },
-];
-
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1"]);
-
-/** The host name of a Host header ("localhost:47615", "[::1]:1"), lower-cased, without port. */
-export function hostName(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const h = header.trim().toLowerCase();
-  const m = h.startsWith("[") ? /^\[([^\]]+)\](?::\d+)?$/.exec(h) : /^([^:]+)(?::\d+)?$/.exec(h);
-  return m?.[1];
-}
-
-export function isLoopbackHost(header: string | undefined): boolean {
-  const name = hostName(header);
-  return name !== undefined && LOOPBACK_NAMES.has(name);
-}
-
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const config = resolveConfig(options);
   const log = config.logger ?? silentLogger;
@@ -55,32 +31,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (tokenInfo.warning) log.warn(tokenInfo.warning);
   const queue = new JobQueue(config.limits, config.concurrency);
 
-  let devices: DeviceInfo[] | undefined;
-  let probing: Promise<DeviceInfo[]> | undefined;
-  const probeDevices = () => {
-    // GPU probing can take seconds (child processes); never let it fail or stall a hello.
-    probing ??= engines
-      .listDevices()
-      .catch((err): DeviceInfo[] => {
-        log.warn({ err }, "could not list devices; reporting CPU only");
-        return [{ name: "cpu", available: true }];
-      })
-      .then((list) => (devices = list));
-    return probing;
-  };
-  const hello = async (): Promise<ServerMessage> => {
-    await Promise.race([probeDevices(), delay(HELLO_DEVICE_WAIT_MS, undefined, { ref: false })]);
-    const weights = await engines.weights(config.weights).catch(() => ({ spec: config.weights, installed: false }));
-    const { maxMessageBytes, maxImagePixels, maxJobsPerClient } = config.limits;
-    return {
-      type: "hello",
-      protocol: PROTOCOL_VERSION,
-      version: VERSION,
-      devices: devices ?? STILL_PROBING,
-      weights: { installed: weights.installed, ...(weights.spec ? { path: weights.spec } : {}) },
-      limits: { maxMessageBytes, maxImagePixels, maxJobsPerClient },
-    };
-  };
+  const hello = helloBuilder(config, engines, log);
   let closing: Promise<void> | undefined;
   const ctx = { config, engines, queue, token: tokenInfo.token, log, hello, shuttingDown: () => closing !== undefined };
 
@@ -155,7 +106,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const port = typeof address === "object" && address ? address.port : config.port;
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   log.info({ port, host: config.host }, "listening");
-  void probeDevices(); // in the background, so it is ready when the plugin connects
+  void hello(); // starts device probing in the background, so it is ready when the plugin connects
 
   const close = () => {
     closing ??= (async () => {

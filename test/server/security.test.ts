@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import WebSocket from "ws";
 import { PROTOCOL_VERSION } from "../../shared/protocol";
-import { hostName, isLoopbackHost, type RunningServer } from "../../companion/server/server";
+import { hostName, isLoopbackHost } from "../../companion/server/host";
+import type { RunningServer } from "../../companion/server/server";
 import { loadOrCreateToken, resetToken, tokenMatches } from "../../companion/server/token";
 import { Client, fakeEngines, png, start, tempDir } from "./helpers";
 
