@@ -93,7 +93,11 @@ export async function createPrimitives(
   if (signal?.aborted) stop();
   const stopped = () => closed || Atomics.load(abort, 0) !== 0;
 
+  let started = false;
   async function* shapes(): AsyncGenerator<PrimitivesEvent> {
+    // The workers' canvases carry the shapes found so far: a second pass would start mid-way.
+    if (started) throw new Error("PrimitivesSession.shapes() can only be iterated once");
+    started = true;
     let total = initialTotal;
     let iteration = 0;
     const longest = Math.max(width, height);

@@ -143,7 +143,7 @@ export class Model {
     for (let ch = 0; ch < 3; ch++) {
       const g = this.g[ch];
       let c = Math.round(g / an);
-      c = c < 0 ? 0 : c > 255 ? 255 : c;
+      c = c < 0 ? 0 : Math.min(c, 255);
       out[ch] = c;
       delta += a * c * (an * c - 2 * g);
     }

@@ -130,8 +130,8 @@ export class Spans {
       const yc = y + 0.5;
       const xl = ax + (yc - ay) * sAC;
       const xs = yc < by ? ax + (yc - ay) * sAB : bx + (yc - by) * sBC;
-      const lo = xl < xs ? xl : xs;
-      const hi = xl < xs ? xs : xl;
+      const lo = Math.min(xl, xs);
+      const hi = Math.max(xl, xs);
       let a = Math.ceil(lo - 0.5);
       let b = Math.ceil(hi - 0.5) - 1;
       if (a < 0) a = 0;

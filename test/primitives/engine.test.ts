@@ -43,6 +43,7 @@ describe("primitives engine", () => {
       last = e.score;
     }
     expect(count).toBe(12);
+    await expect(session.shapes().next()).rejects.toThrow(/only be iterated once/);
     await session.close();
     await session.close(); // twice is fine
   });
