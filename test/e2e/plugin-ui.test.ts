@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type FrameLocator, type Page } from "playwright-core";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Companion, freePort, startCompanion } from "./companion";
 import { serveHarness } from "./serve";
@@ -177,6 +178,27 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     expect(styled!.imageHead).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]); // a PNG
     expect(styled!.imageBytes).toBeGreaterThan(100);
     expect(await commits()).toBe(committed + 1);
+
+    // an uploaded file works as the style too
+    await ui.getByRole("button", { name: "Remove Starry" }).click();
+    await ui.getByRole("button", { name: "Clear" }).click();
+    const waves = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#2a6f97" } })
+      .composite([
+        {
+          input: Buffer.from(
+            '<svg width="64" height="64"><path d="M0 32 Q16 8 32 32 T64 32" stroke="#fff" stroke-width="6" fill="none"/></svg>',
+          ),
+        },
+      ])
+      .png()
+      .toBuffer();
+    await ui.getByTestId("style-upload").setInputFiles({ name: "waves.png", mimeType: "image/png", buffer: waves });
+    await waitVisible(ui.getByText("waves.png"));
+    await ui.getByTestId("stylize").click();
+    await runFinished(90_000);
+    const fromFile = await node("Photo — styled as waves");
+    expect(fromFile?.fills[0].type).toBe("IMAGE");
+    expect(await commits()).toBe(committed + 2);
   }, 150_000);
 
   it("companion stopped mid-job: UI reconnects, document untouched, retry succeeds", async () => {
