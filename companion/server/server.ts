@@ -48,19 +48,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const connections = new Set<Connection>();
   let clientSeq = 0;
 
-  // A peer that vanished without closing its socket would keep its jobs running: find it.
   const alive = new WeakMap<WebSocket, boolean>();
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.get(ws)) {
-        log.info("terminating a client that stopped answering pings");
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, config.limits.heartbeatMs);
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const origin = req.headers.origin ?? "(none)";
@@ -102,6 +90,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   });
   http.on("error", (err) => log.error({ err }, "server error"));
+  // A peer that vanished without closing its socket would keep its jobs running: find it.
+  // (Started only once listening, so a failed start leaves nothing behind.)
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        log.info("terminating a client that stopped answering pings");
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, config.limits.heartbeatMs);
   const address = http.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;

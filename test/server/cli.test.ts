@@ -67,7 +67,9 @@ describe("stylize serve / pair", () => {
     second.stderr.on("data", (d) => {
       err += d;
     });
+    const killer = setTimeout(() => second.kill("SIGKILL"), 15_000); // a failed start must exit by itself
     const code = await new Promise((r) => second.once("exit", r));
+    clearTimeout(killer);
     expect(code).toBe(1);
     expect(err).toMatch(new RegExp(`Port ${port} is already in use`));
   });
