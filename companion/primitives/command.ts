@@ -122,14 +122,14 @@ async function primitivesCommand(input: string, flags: Flags): Promise<void> {
       shapes: list.shapes.length,
       score: list.score,
       ms: Math.round(result.ms),
-      workers,
+      workers: result.workers,
       width: list.width,
       height: list.height,
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } else {
     process.stderr.write(
-      `${list.shapes.length} shapes, score ${list.score?.toFixed(6)}, ${(result.ms / 1000).toFixed(2)} s on ${workers} workers → ${flags.output.join(", ")}\n`,
+      `${list.shapes.length} shapes, score ${list.score?.toFixed(6)}, ${(result.ms / 1000).toFixed(2)} s on ${result.workers} workers → ${flags.output.join(", ")}\n`,
     );
   }
 }

@@ -22,6 +22,8 @@ export interface PrimitivesSession {
   /** Working size (target already resized to options.workSize). */
   width: number;
   height: number;
+  /** Worker threads actually started (at most the climbs per step; 1 for the seed variant). */
+  workers: number;
   background: Color;
   initialScore: number;
   /** Yields each accepted shape. Ends after options.count shapes, or early (returns, no throw) once signal is aborted. */
@@ -31,7 +33,7 @@ export interface PrimitivesSession {
 }
 
 export interface PrimitivesRun {
-  /** Worker threads (default: the machine's cores). Results are deterministic per seed and count. */
+  /** Worker threads (default: the machine's cores). Results depend on the seed only, not on this. */
   workers?: number;
   signal?: AbortSignal;
   /** Search effort per step (benchmarks and tests); defaults to DEFAULT_BUDGET. */
@@ -57,8 +59,10 @@ export async function createPrimitives(
   const parsed = v.safeParse(PrimitivesOptionsSchema, options);
   if (!parsed.success) throw new UserError("bad-message", `Invalid primitives options: ${parsed.issues[0].message}`);
   const opts = parsed.output;
-  const workers = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
   const budget = run.budget ?? DEFAULT_BUDGET;
+  // More workers than climbs would idle; the seed variant is sequential by nature.
+  const wanted = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
+  const workers = opts.algorithm === "seed" ? 1 : Math.min(wanted, budget.climbs);
 
   const scale = opts.workSize / Math.max(target.width, target.height);
   const width = Math.max(1, Math.round(target.width * scale));
@@ -71,7 +75,6 @@ export async function createPrimitives(
 
   const abort = new Int32Array(new SharedArrayBuffer(4));
   const codes = opts.shape === "combo" ? SHAPE_TYPES.map((_, i) => i) : [typeCode(opts.shape)];
-  const climbs = Math.ceil(budget.climbs / workers);
   const pool = await Pool.start(workers, (index) => ({
     width,
     height,
@@ -81,7 +84,7 @@ export async function createPrimitives(
     alpha: opts.alpha,
     seed: opts.seed,
     index,
-    climbs,
+    workers,
     budget,
     abort,
   }));
@@ -116,9 +119,10 @@ export async function createPrimitives(
           iteration = r.iteration ?? iteration;
           best = r.found;
         } else {
-          // Lowest error wins; ties go to the lower worker index, so runs are reproducible.
+          // Lowest error wins; ties go to the lower climb, so any worker count gives the same result.
           for (const r of await pool.all({ type: "step", step: index })) {
-            if (r.found && (!best || r.found.energy < best.energy)) best = r.found;
+            const f = r.found;
+            if (f && (!best || f.energy < best.energy || (f.energy === best.energy && f.climb < best.climb))) best = f;
           }
         }
       } catch (err) {
@@ -136,6 +140,7 @@ export async function createPrimitives(
   return {
     width,
     height,
+    workers,
     background,
     initialScore: score(initialTotal),
     shapes,

@@ -13,10 +13,9 @@ export interface WorkerInit {
   /** 1..255 fixed, 0 = searched per shape. */
   alpha: number;
   seed: number;
-  /** This worker's index; with the step number it seeds the worker's random stream. */
+  /** This worker runs climbs index, index + workers, … of each step. */
   index: number;
-  /** Climbs this worker runs per step. */
-  climbs: number;
+  workers: number;
   budget: SearchBudget;
   /** Int32Array(1) on a SharedArrayBuffer: non-zero = stop now. */
   abort: Int32Array;
@@ -30,6 +29,8 @@ export interface Found {
   color: [number, number, number];
   /** Change in total squared error (negative = better). */
   energy: number;
+  /** The climb that found it. */
+  climb: number;
 }
 
 export type ToWorker =

@@ -34,5 +34,5 @@ export async function runPrimitives(
   } finally {
     await session.close();
   }
-  return { list, ms: performance.now() - t0, workers: run.workers };
+  return { list, ms: performance.now() - t0, workers: session.workers };
 }

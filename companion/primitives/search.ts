@@ -4,7 +4,7 @@ import type { Model } from "./model";
 import { mutateShape, randomShape } from "./mutate";
 import { PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
 import { Spans } from "./raster";
-import type { Rng } from "./rng";
+import { Rng } from "./rng";
 
 /** How hard one step searches (totals over all workers; each runs its share of `climbs`). */
 export interface SearchBudget {
@@ -23,8 +23,11 @@ export class Candidate {
   alpha = 128;
   readonly color = new Int32Array(3);
   energy = 0;
+  /** Which climb of the step found it (ties between workers go to the lower one). */
+  climb = 0;
 
   copyFrom(o: Candidate): void {
+    this.climb = o.climb;
     this.code = o.code;
     this.p.set(o.p);
     this.alpha = o.alpha;
@@ -71,13 +74,19 @@ export class Searcher {
     return this.evals % ABORT_EVERY === 0 && this.aborted();
   }
 
-  /** Hill climbing step: the best result of `climbs` climbs, into `out`. False if aborted. */
-  step(rng: Rng, budget: SearchBudget, climbs: number, out: Candidate): boolean {
+  /**
+   * Hill climbing step: climbs first, first + stride, … of the step's `budget.climbs`, the best
+   * into `out`. Each climb draws from its own stream seeded by (seed, step, climb), so the result
+   * does not depend on how climbs are spread over workers. False if aborted.
+   */
+  step(seed: number, step: number, budget: SearchBudget, first: number, stride: number, out: Candidate): boolean {
     const { cur, trial, undo } = this;
     const w = this.model.width;
     const h = this.model.height;
     out.energy = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < climbs; c++) {
+    for (let c = first; c < budget.climbs; c += stride) {
+      const rng = new Rng(seed, step, c);
+      cur.climb = c;
       // Best of N random shapes.
       cur.energy = Number.POSITIVE_INFINITY;
       for (let i = 0; i < budget.candidates; i++) {

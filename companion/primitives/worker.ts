@@ -28,6 +28,7 @@ function found(c: Candidate): Found {
     alpha: c.alpha,
     color: [c.color[0], c.color[1], c.color[2]],
     energy: c.energy,
+    climb: c.climb,
   };
 }
 
@@ -38,8 +39,7 @@ port.on("message", (msg: ToWorker) => {
       search.spans.rasterize(f.code, f.p);
       model.draw(search.spans, f.color[0], f.color[1], f.color[2], f.alpha);
     } else if (msg.type === "step") {
-      const rng = new Rng(init.seed, msg.step, init.index);
-      const ok = search.step(rng, init.budget, init.climbs, best);
+      const ok = search.step(init.seed, msg.step, init.budget, init.index, init.workers, best);
       send({ type: "found", found: ok && Number.isFinite(best.energy) ? found(best) : null, aborted: !ok });
     } else {
       // Seed variant: one random shape per iteration until one lowers the error.

@@ -48,11 +48,15 @@ describe("primitives engine", () => {
     await session.close(); // twice is fine
   });
 
-  it("is deterministic for a seed and worker count, and the seed matters", async () => {
+  it("is deterministic for a seed, whatever the worker count, and the seed matters", async () => {
     const a = await collect({ seed: 5 });
     const b = await collect({ seed: 5 });
+    const one = await collect({ seed: 5 }, 1);
+    const three = await collect({ seed: 5 }, 3);
     const c = await collect({ seed: 6 });
     expect(b).toEqual(a);
+    expect(one).toEqual(a);
+    expect(three).toEqual(a);
     expect(c.map((e) => e.shape)).not.toEqual(a.map((e) => e.shape));
   });
 
