@@ -44,6 +44,7 @@ export class Connection {
   private readonly collecting = new Map<string, Collecting>();
   private readonly refused: string[] = [];
   private pendingBytes = 0;
+  private inbox: Promise<void> = Promise.resolve();
   private readonly helloTimer: ReturnType<typeof setTimeout>;
   private readonly log: Logger;
 
@@ -58,15 +59,13 @@ export class Connection {
       ctx.config.limits.helloTimeoutMs,
     );
     ws.on("message", (data, isBinary) => {
-      // Whatever arrives, one bad message must never take the server down.
-      try {
-        // ws hands us Buffers by default; only fragmented or ArrayBuffer data needs converting.
-        const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-        if (isBinary) this.onBinary(bytes);
-        else void this.onText(bytes.toString("utf8")).catch((err) => this.internal(err));
-      } catch (err) {
-        this.internal(err);
-      }
+      // ws hands us Buffers by default; only fragmented or ArrayBuffer data needs converting.
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      // One message at a time, in order (a hello reply may wait on device probing), and whatever
+      // arrives, one bad message must never take the server down.
+      this.inbox = this.inbox
+        .then(() => (isBinary ? this.onBinary(bytes) : this.onText(bytes.toString("utf8"))))
+        .catch((err) => this.internal(err));
     });
   }
 

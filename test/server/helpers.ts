@@ -157,6 +157,7 @@ export function fakeEngines(opts: { shapeDelayMs?: number; iterDelayMs?: number;
       const session: PrimitivesSession = {
         width: target.width,
         height: target.height,
+        workers: 1,
         background: { r: 1, g: 2, b: 3, a: 255 },
         initialScore: 0.5,
         async *shapes() {
