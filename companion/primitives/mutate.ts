@@ -187,7 +187,8 @@ function aspectValid(a: number, b: number): boolean {
 
 /** The end points are the farthest pair, so the curve does not fold back on itself. */
 function bezierValid(p: Float64Array): boolean {
-  const d = (i: number, j: number) => (p[2 * i] - p[2 * j]) ** 2 + (p[2 * i + 1] - p[2 * j + 1]) ** 2;
-  const d02 = d(0, 2);
-  return d02 > d(0, 1) && d02 > d(1, 2);
+  const d01 = (p[0] - p[2]) ** 2 + (p[1] - p[3]) ** 2;
+  const d12 = (p[2] - p[4]) ** 2 + (p[3] - p[5]) ** 2;
+  const d02 = (p[0] - p[4]) ** 2 + (p[1] - p[5]) ** 2;
+  return d02 > d01 && d02 > d12;
 }

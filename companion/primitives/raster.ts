@@ -7,6 +7,7 @@ import { T_BEZIER, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T
 const DEG = Math.PI / 180;
 /** Segments a stroked Bézier is flattened into (at most). */
 const MAX_SEGMENTS = 16;
+const SEG = 5;
 /** Rectangle corners (±1, ±1) in order around it. */
 const CORNER_U = [-1, 1, 1, -1];
 const CORNER_V = [-1, -1, 1, 1];
@@ -19,6 +20,8 @@ export class Spans {
   // Scratch for polygon corners, crossings and per-row intervals.
   private readonly pts = new Float64Array(2 * (MAX_SEGMENTS + 1));
   private readonly xs = new Float64Array(2 * MAX_SEGMENTS + 2);
+  /** Per Bézier segment: min y, max y (stroke included), length, unit direction x, y. */
+  private readonly seg = new Float64Array(SEG * MAX_SEGMENTS);
 
   constructor(
     readonly width: number,
@@ -231,28 +234,56 @@ export class Spans {
     if (!(r > 0)) return;
     const pts = this.pts;
     const xs = this.xs;
-    const len = Math.hypot(p[2] - p[0], p[3] - p[1]) + Math.hypot(p[4] - p[2], p[5] - p[3]);
+    const seg = this.seg;
+    const len = Math.sqrt((p[2] - p[0]) ** 2 + (p[3] - p[1]) ** 2) + Math.sqrt((p[4] - p[2]) ** 2 + (p[5] - p[3]) ** 2);
     const n = Math.max(1, Math.min(MAX_SEGMENTS, Math.ceil(len / 6)));
-    let minY = Number.POSITIVE_INFINITY;
-    let maxY = Number.NEGATIVE_INFINITY;
     for (let i = 0; i <= n; i++) {
       const t = i / n;
       const u = 1 - t;
-      const x = u * u * p[0] + 2 * u * t * p[2] + t * t * p[4];
-      const y = u * u * p[1] + 2 * u * t * p[3] + t * t * p[5];
-      pts[2 * i] = x;
-      pts[2 * i + 1] = y;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
+      pts[2 * i] = u * u * p[0] + 2 * u * t * p[2] + t * t * p[4];
+      pts[2 * i + 1] = u * u * p[1] + 2 * u * t * p[3] + t * t * p[5];
     }
-    const y0 = Math.max(0, Math.ceil(minY - r - 0.5));
-    const y1 = Math.min(this.height - 1, Math.floor(maxY + r - 0.5));
+    // Per segment, once: its rows and its unit direction (not per row: this shape is costly).
+    let minY = Number.POSITIVE_INFINITY;
+    let maxY = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const ay = pts[2 * i + 1];
+      const by = pts[2 * i + 3];
+      const dx = pts[2 * i + 2] - pts[2 * i];
+      const dy = by - ay;
+      const l = Math.sqrt(dx * dx + dy * dy);
+      const o = SEG * i;
+      seg[o] = Math.min(ay, by) - r;
+      seg[o + 1] = Math.max(ay, by) + r;
+      seg[o + 2] = l;
+      seg[o + 3] = l > 0 ? dx / l : 0;
+      seg[o + 4] = l > 0 ? dy / l : 0;
+      if (seg[o] < minY) minY = seg[o];
+      if (seg[o + 1] > maxY) maxY = seg[o + 1];
+    }
+    const y0 = Math.max(0, Math.ceil(minY - 0.5));
+    const y1 = Math.min(this.height - 1, Math.floor(maxY - 0.5));
     for (let y = y0; y <= y1; y++) {
       const yc = y + 0.5;
-      // Collect one interval per segment, sorted by start, then merge overlaps.
+      // Collect one interval per nearby segment, sorted by start, then merge overlaps.
       let k = 0;
       for (let i = 0; i < n; i++) {
-        if (!capsuleRow(pts[2 * i], pts[2 * i + 1], pts[2 * i + 2], pts[2 * i + 3], r, yc, xs, 2 * k)) continue;
+        const o = SEG * i;
+        if (yc < seg[o] || yc > seg[o + 1]) continue;
+        const hit = capsuleRow(
+          pts[2 * i],
+          pts[2 * i + 1],
+          pts[2 * i + 2],
+          pts[2 * i + 3],
+          seg[o + 2],
+          seg[o + 3],
+          seg[o + 4],
+          r,
+          yc,
+          xs,
+          2 * k,
+        );
+        if (!hit) continue;
         let m = k++;
         const lo = xs[2 * m];
         const hi = xs[2 * m + 1];
@@ -269,7 +300,8 @@ export class Spans {
         const lo = xs[2 * i];
         let hi = xs[2 * i + 1];
         i++;
-        while (i < k && xs[2 * i] <= hi + 1) {
+        // Only overlapping intervals merge: a gap may hold a pixel centre that is not covered.
+        while (i < k && xs[2 * i] <= hi) {
           if (xs[2 * i + 1] > hi) hi = xs[2 * i + 1];
           i++;
         }
@@ -281,7 +313,8 @@ export class Spans {
 
 /**
  * Where the line y = yc crosses the capsule (points within r of segment A–B): writes [lo, hi] at
- * out[o], out[o+1] and returns true, or false when it misses. The capsule is convex, so the answer
+ * out[o], out[o+1] and returns true, or false when it misses. (len, ux, uy): the segment's length
+ * and unit direction. The capsule is convex, so the answer
  * is the hull of the row's cuts through the two end discs and the body rectangle.
  */
 function capsuleRow(
@@ -289,6 +322,9 @@ function capsuleRow(
   ay: number,
   bx: number,
   by: number,
+  len: number,
+  ux: number,
+  uy: number,
   r: number,
   yc: number,
   out: Float64Array,
@@ -308,10 +344,7 @@ function capsuleRow(
     if (bx - h < lo) lo = bx - h;
     if (bx + h > hi) hi = bx + h;
   }
-  const len = Math.hypot(bx - ax, by - ay);
   if (len > 0) {
-    const ux = (bx - ax) / len;
-    const uy = (by - ay) / len;
     const dy = yc - ay;
     // Along the segment: 0 ≤ (x−ax)·ux + dy·uy ≤ len; across: |(x−ax)·uy − dy·ux| ≤ r.
     // Each constraint is min ≤ coef·X + c0 ≤ max with X = x − ax; intersect their X ranges.
