@@ -104,3 +104,18 @@ describe("closed-form colour", () => {
     expect(model.score()).toBeCloseTo(Math.sqrt(sum / (W * H * 4)) / 255, 12);
   });
 });
+
+describe("target preparation", () => {
+  it("flattens transparent pixels onto white and averages the rest for the background", () => {
+    const data = new Uint8Array([0, 0, 0, 0, 100, 50, 0, 255, 200, 0, 0, 51]);
+    const rgb = targetRgb(data, 3, 1);
+    expect([...rgb.subarray(0, 6)]).toEqual([255, 255, 255, 100, 50, 0]);
+    expect(rgb[6]).toBeCloseTo(200 * 0.2 + 255 * 0.8, 9);
+    expect(averageColor(rgb)).toEqual({
+      r: Math.round((255 + 100 + 244) / 3),
+      g: Math.round((255 + 50 + 204) / 3),
+      b: 153,
+      a: 255,
+    });
+  });
+});
