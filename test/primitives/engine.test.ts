@@ -95,6 +95,17 @@ describe("primitives engine", () => {
     expect(stoppedAfter).toBeLessThan(200);
   });
 
+  it("can be closed mid-run: the iteration just ends", async () => {
+    const session = await createPrimitives(image, options({ count: 500 }), { workers: 2, budget });
+    let seen = 0;
+    for await (const _ of session.shapes()) {
+      if (++seen === 2) void session.close();
+    }
+    expect(seen).toBeGreaterThanOrEqual(2);
+    expect(seen).toBeLessThan(500);
+    await session.close();
+  });
+
   it("rejects bad options clearly", async () => {
     await expect(createPrimitives(image, { ...options(), count: 0 }, { workers: 1, budget })).rejects.toMatchObject({
       code: "bad-message",
