@@ -146,6 +146,7 @@ export function App() {
           onCancel={() => runner.cancel()}
           onInsertPartial={() => void runner.insertPartial()}
           onRetry={() => {
+            // same inputs, current settings: the designer may have adjusted them after the failure
             if (runner.last) void runner.run({ ...runner.last, settings });
           }}
         />

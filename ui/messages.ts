@@ -5,7 +5,7 @@ import type { ConnectionState } from "./companion";
 export const START_HINT = "Companion not running — start it with `npm start`";
 export const WEIGHTS_HINT = "VGG-19 weights missing — run `npx stylize weights fetch`";
 
-export function connectionText(s: ConnectionState): { tone: "ok" | "wait" | "bad"; text: string } {
+export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok" | "wait" | "bad"; text: string } {
   switch (s.state) {
     case "connected": {
       const devices = s.hello.devices.filter((d) => d.available).map((d) => d.name);
@@ -20,10 +20,12 @@ export function connectionText(s: ConnectionState): { tone: "ok" | "wait" | "bad
         : { tone: "bad", text: `${START_HINT}. Retrying in ${secs} s.` };
     }
     case "unauthorized":
-      return {
-        tone: "bad",
-        text: "Pairing token not accepted — paste the token the companion printed (`npx stylize pair`).",
-      };
+      return hasToken
+        ? {
+            tone: "bad",
+            text: "Pairing token not accepted — paste the token the companion printed (`npx stylize pair`).",
+          }
+        : { tone: "bad", text: "Paste the pairing token that `npm start` printed to connect." };
   }
 }
 

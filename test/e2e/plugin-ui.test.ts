@@ -112,7 +112,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
 
   it("pairs with the token, then turns the layer into 50 native shapes beside it", async () => {
     // first run: no token yet, so the companion refuses and the UI asks for it
-    await waitText(status(), "Pairing token not accepted", 15_000);
+    await waitText(status(), "Paste the pairing token", 15_000);
     await ui.getByLabel("Pairing token").fill(companion.token);
     await ui.getByRole("button", { name: "Pair" }).click();
     await waitText(status(), "Connected to companion", 15_000);
@@ -156,7 +156,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await waitVisible(ui.getByText("▦ Starry"));
     await select("Subject");
     await ui.getByRole("button", { name: /Limit the style to a region/ }).click();
-    await waitText(ui.getByText(/style applies inside/), "Subject");
+    await waitText(ui.getByText(/applies only inside/), "Subject");
     await select("Photo");
     await ui.getByText("Advanced options").click();
     await ui.getByLabel("Iterations").fill("4");

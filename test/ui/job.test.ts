@@ -135,7 +135,8 @@ describe("plain-language messages and presets", () => {
     expect(connectionText({ state: "reconnecting", attempt: 1, delayMs: 2000, everConnected: true }).text).toMatch(
       /reconnecting in 2 s/,
     );
-    expect(connectionText({ state: "unauthorized", message: "x" }).text).toMatch(/Pairing token/);
+    expect(connectionText({ state: "unauthorized", message: "x" }).text).toMatch(/Pairing token not accepted/);
+    expect(connectionText({ state: "unauthorized", message: "x" }, false).text).toMatch(/Paste the pairing token/);
     expect(jobErrorText("weights-missing", "whatever")).toBe(WEIGHTS_HINT);
     expect(WEIGHTS_HINT).toContain("npx stylize weights fetch");
     expect(START_HINT).toContain("npm start");

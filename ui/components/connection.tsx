@@ -14,7 +14,7 @@ type Props = {
 export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: Props) {
   const [draft, setDraft] = useState(token);
   const [editing, setEditing] = useState(state.state === "unauthorized" || token === "");
-  const { tone, text } = connectionText(state);
+  const { tone, text } = connectionText(state, token !== "");
   const showToken = editing || state.state === "unauthorized";
   return (
     <section class="connection" aria-label="Companion connection">

@@ -74,7 +74,7 @@ export function StyleSources({ files, layers, mask, onFiles, onRemoveLayer, onPi
         {mask ? (
           <>
             <span class="hint">
-              Region: style applies inside <strong>{mask.name}</strong>
+              Region: {count > 1 ? "the first style" : "the style"} applies only inside <strong>{mask.name}</strong>
             </span>
             <button type="button" class="link small" onClick={onClearMask}>
               Clear
