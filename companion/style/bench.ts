@@ -1,12 +1,14 @@
 // `stylize bench style`: milliseconds per optimisation step — one loss + gradient evaluation of
-// VGG-19 up to conv5_1 — at 256 and 512 px on every available device, and optionally the wall time
-// of a whole default job. Random weights: speed does not depend on their values.
+// VGG-19 up to conv5_1 — at 256 and 512 px on every available device; optionally the same step in
+// PyTorch for comparison, and the wall time of a whole default job. Random weights: speed does not
+// depend on their values.
 import { cpus, loadavg } from "node:os";
 import type { Command } from "commander";
 import * as ort from "onnxruntime-node";
 import * as v from "valibot";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
+import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { noiseNetwork } from "./pixels";
@@ -19,16 +21,29 @@ interface Flags {
   steps: string;
   device?: DeviceName;
   job?: boolean;
+  pytorch?: boolean;
+  python: string;
   json?: boolean;
+}
+
+interface Row {
+  engine: "onnx" | "pytorch";
+  device: string;
+  size: number;
+  msPerStep: number;
+  cpuMsPerStep: number;
+  steps: number;
 }
 
 export function registerStyleBench(bench: Command): void {
   bench
     .command("style")
-    .description("style engine: ms per optimisation step per device (and optionally a whole 512 px job)")
+    .description("style engine: ms per optimisation step per device (optionally vs PyTorch, and a whole job)")
     .option("--sizes <list>", "image sizes (square, px)", "256,512")
     .option("--steps <n>", "timed steps per size (after one warm-up step)", "3")
     .option("--device <name>", "only this device (default: every available one)")
+    .option("--pytorch", "also time the same step in PyTorch (CPU autograd) for comparison")
+    .option("--python <exe>", "the Python with torch installed, for --pytorch", "python3")
     .option("--job", "also time a whole job with the default options at 512 px (CPU)")
     .option("--json", "one JSON object per measurement on stdout")
     .action(benchStyle);
@@ -37,51 +52,94 @@ export function registerStyleBench(bench: Command): void {
 async function benchStyle(f: Flags): Promise<void> {
   const sizes = f.sizes.split(",").map((s) => snap(Number(s)));
   const steps = Math.max(1, Number(f.steps) || 3);
-  const devices = (await listDevices()).filter((d) => (f.device ? d.name === f.device : true));
   const log = (s: string) => !f.json && process.stdout.write(`${s}\n`);
+  const report = (r: Row) => {
+    if (f.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else
+      log(
+        `${r.engine.padEnd(8)}${r.device.padEnd(7)}${String(r.size).padStart(4)} px ${String(r.msPerStep).padStart(7)} ms/step` +
+          `  (median of ${r.steps}; ${r.cpuMsPerStep} cpu-ms/step)`,
+      );
+  };
   log("stylize bench style: ms per optimisation step (one loss + gradient evaluation, VGG-19 to conv5_1)");
-  log(`machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, load ${loadavg()[0].toFixed(1)}`);
+  log(`machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}`);
   log(`onnxruntime-node ${ort.env.versions.common}, Node ${process.version}`);
   log("weights: random (the timing does not depend on their values); max pooling, one style");
+  log("cpu-ms = CPU time of all threads per step: steadier than wall time on a busy machine");
+
   const weights = randomVggWeights(0);
-  for (const d of devices) {
+  const cpuMs = new Map<number, number>();
+  for (const d of await listDevices()) {
+    if (f.device && d.name !== f.device) continue;
     if (!d.available) {
       log(`${d.name}: skipped (${d.reason ?? "unavailable"})`);
       continue;
     }
     for (const size of sizes) {
-      const net = await StyleNet.open(weights, { pooling: "max", masked: [false], device: d.name });
-      try {
-        const x = noiseNetwork(size, size, 1);
-        const targets = {
-          content: (await net.features(noiseNetwork(size, size, 2), size, size)).content,
-          grams: [(await net.features(noiseNetwork(size, size, 3), size, size)).grams],
-          masks: [undefined],
-        };
-        const lw = { content: 5, tv: 1e-3, style: [100] };
-        await net.evaluate(x, size, size, targets, lw); // warm-up: allocations, kernel selection
-        const times: number[] = [];
-        for (let i = 0; i < steps; i++) {
-          const t = performance.now();
-          await net.evaluate(x, size, size, targets, lw);
-          times.push(performance.now() - t);
-        }
-        times.sort((a, b) => a - b);
-        const median = times[Math.floor(times.length / 2)];
-        if (f.json)
-          process.stdout.write(
-            `${JSON.stringify({ device: net.device, size, msPerStep: Math.round(median), steps })}\n`,
-          );
-        else
-          log(
-            `${net.device.padEnd(7)} ${String(size).padStart(4)} px  ${Math.round(median)} ms/step (median of ${steps}; min ${Math.round(times[0])})`,
-          );
-      } finally {
-        await net.release();
+      const row = await timeOnnx(weights, d.name, size, steps);
+      report(row);
+      if (row.device === "cpu") cpuMs.set(size, row.msPerStep);
+    }
+  }
+  if (f.pytorch) {
+    const torch = await benchTorch(sizes, steps, cpus().length, f.python);
+    if ("skipped" in torch) log(`pytorch: skipped (${torch.skipped})`);
+    else {
+      log(`pytorch ${torch[0]?.torch ?? ""}, autograd, ${cpus().length} threads:`);
+      for (const t of torch) {
+        report({
+          engine: "pytorch",
+          device: "cpu",
+          size: t.size,
+          msPerStep: t.msPerStep,
+          cpuMsPerStep: t.cpuMsPerStep,
+          steps,
+        });
+        const ours = cpuMs.get(t.size);
+        if (ours)
+          log(`  at ${t.size} px ONNX (CPU) takes ${Math.round((100 * ours) / t.msPerStep)}% of PyTorch's time`);
       }
     }
   }
   if (f.job) await benchJob(f.json === true, log);
+}
+
+async function timeOnnx(
+  weights: ReturnType<typeof randomVggWeights>,
+  device: DeviceName,
+  size: number,
+  steps: number,
+): Promise<Row> {
+  const net = await StyleNet.open(weights, { pooling: "max", masked: [false], device });
+  try {
+    const x = noiseNetwork(size, size, 1);
+    const targets = {
+      content: (await net.features(noiseNetwork(size, size, 2), size, size)).content,
+      grams: [(await net.features(noiseNetwork(size, size, 3), size, size)).grams],
+      masks: [undefined],
+    };
+    const lw = { content: 5, tv: 1e-3, style: [100] };
+    await net.evaluate(x, size, size, targets, lw); // warm-up: allocations, kernel selection
+    const times: number[] = [];
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      await net.evaluate(x, size, size, targets, lw);
+      times.push(performance.now() - t);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    times.sort((a, b) => a - b);
+    return {
+      engine: "onnx",
+      device: net.device,
+      size,
+      msPerStep: Math.round(times[Math.floor(times.length / 2)]),
+      cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps),
+      steps,
+    };
+  } finally {
+    await net.release();
+  }
 }
 
 /** A whole job with the default options (what a designer gets) on generated 512 px images. */
@@ -89,7 +147,9 @@ async function benchJob(json: boolean, log: (s: string) => void) {
   const options = v.parse(StyleOptionsSchema, { device: "cpu", previewEvery: 0 });
   const content = pattern(options.size, (x, y) => [x / 2, y / 2, 128 + 100 * Math.sin(x / 20)]);
   const style = pattern(options.size, (x, y) => [128 + 120 * Math.sin((x + y) / 7), 90, 128 + 120 * Math.cos(y / 5)]);
+  const cpu0 = process.cpuUsage();
   const r = await runStyle({ content, styles: [style] }, { options, weights: "random:0" });
+  const cpu = process.cpuUsage(cpu0);
   const summary = {
     job: true,
     size: options.size,
@@ -97,13 +157,14 @@ async function benchJob(json: boolean, log: (s: string) => void) {
     iters: r.iters,
     evals: r.evals,
     ms: Math.round(r.ms),
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     device: r.device,
   };
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else
     log(
-      `whole job, default options (${options.size} px, ${options.scales} scales, ${r.iters} iterations, ${options.optimizer}): ` +
-        `${(r.ms / 1000).toFixed(1)} s on ${r.device} (${r.evals} loss+gradient evaluations)`,
+      `whole job, default options (${options.size} px, ${options.scales} scales, ${r.iters} ${options.optimizer} iterations): ` +
+        `${(r.ms / 1000).toFixed(1)} s on ${r.device}, ${r.evals} loss+gradient evaluations, ${(summary.cpuMs / 1000).toFixed(1)} cpu-s`,
     );
 }
 
