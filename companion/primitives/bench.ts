@@ -12,14 +12,18 @@ import type { Command } from "commander";
 import sharp from "sharp";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import type { ShapeMode } from "../../shared/shapes";
+import { UserError } from "../errors";
 import { type RgbaImage, loadImage, resizeRgba } from "../image";
-import { parseIntOption, parseShape } from "./command";
-import { MAX_WORKERS } from "./engine";
+import { parseIntOption, parseShape, reportUserErrors } from "./command";
+import { DEFAULT_BUDGET, MAX_WORKERS } from "./engine";
 import { renderRgba, rmse } from "./render";
 import { runPrimitives } from "./run";
+import type { SearchBudget } from "./search";
 
 const exec = promisify(execFile);
 const FIXTURE = "../shared/fixtures/pyramids.png";
+/** fogleman/primitive's per-step search: runWorkers(t, a, 1000, 100, 16). */
+const CLASSIC_BUDGET: SearchBudget = { climbs: 16, candidates: 1000, age: 100 };
 /** The classic tool's -m numbers. */
 const CLASSIC_CODE: Record<ShapeMode, number> = {
   combo: 0,
@@ -41,6 +45,7 @@ interface BenchFlags {
   jobs: string;
   image: string[];
   seed: string;
+  classicBudget?: boolean;
 }
 
 export function registerPrimitivesBench(bench: Command): void {
@@ -59,7 +64,11 @@ export function registerPrimitivesBench(bench: Command): void {
       [],
     )
     .option("--seed <n>", "random seed for our engine", "0")
-    .action(benchPrimitives);
+    .option(
+      "--classic-budget",
+      "search as hard as the classic tool (16 climbs × 1000 shapes, age 100) to compare raw speed",
+    )
+    .action(reportUserErrors("stylize bench primitives", benchPrimitives));
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -86,8 +95,9 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
     algorithm: "hillclimb",
   };
   const workers = parseIntOption("-j", flags.jobs, 1, MAX_WORKERS);
+  const budget = flags.classicBudget ? CLASSIC_BUDGET : DEFAULT_BUDGET;
   const baseline = flags.baseline ? resolve(flags.baseline) : undefined;
-  if (baseline && !existsSync(baseline)) throw new Error(`--baseline: no such file ${baseline}`);
+  if (baseline && !existsSync(baseline)) throw new UserError("bad-message", `--baseline: no such file ${baseline}`);
 
   const dir = await mkdtemp(join(tmpdir(), "stylize-bench-"));
   try {
@@ -103,11 +113,14 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
       `task: ${options.count} × ${options.shape}, alpha ${options.alpha}, working size ${options.workSize}, ${workers} workers`,
     );
     console.log(
+      `our search per shape: ${budget.climbs} climbs × best of ${budget.candidates} random shapes, age ${budget.age}${flags.classicBudget ? " (the classic tool's)" : " (default)"}`,
+    );
+    console.log(
       "score: RMSE (RGBA, 0..1) of each tool's PNG output at the working size vs the same target; lower is better\n",
     );
     const rows: Row[] = [];
     for (const path of images) {
-      const row = await benchImage(path, options, workers, baseline, dir);
+      const row = await benchImage(path, options, workers, budget, baseline, dir);
       rows.push(row);
       printRow(row);
     }
@@ -124,11 +137,12 @@ async function benchImage(
   path: string,
   options: PrimitivesOptions,
   workers: number,
+  budget: SearchBudget,
   baseline: string | undefined,
   dir: string,
 ): Promise<Row> {
   const image = await loadImage(path);
-  const result = await runPrimitives(image, options, { workers });
+  const result = await runPrimitives(image, options, { workers, budget });
   const { width, height } = result.list;
   const target = await resizeRgba(image, width, height);
   const ours = await renderRgba(result.list, { width, height });

@@ -74,15 +74,20 @@ export function registerPrimitives(program: Command): void {
     .option("--seed <n>", "random seed (same seed and -j = same result)", "0")
     .option("--algorithm <name>", "hillclimb (best shape per step) or seed (the paper's random variant)", "hillclimb")
     .option("--json", "print one JSON summary on stdout instead of progress on stderr")
-    .action(async (input: string, flags: Flags) => {
-      try {
-        await primitivesCommand(input, flags);
-      } catch (err) {
-        if (!(err instanceof UserError)) throw err;
-        process.stderr.write(`stylize primitives: ${err.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action(reportUserErrors("stylize primitives", primitivesCommand));
+}
+
+/** Wraps an action so a UserError prints one plain line and exits 1 (bugs keep their stack). */
+export function reportUserErrors<A extends unknown[]>(name: string, action: (...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await action(...args);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exitCode = 1;
+    }
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {
