@@ -50,9 +50,6 @@ export function startPlugin(): void {
         figma.notify(`Inserted “${node.name}”`);
         return;
       }
-      case "notify":
-        figma.notify(msg.message, { error: msg.error });
-        return;
     }
   });
 }

@@ -32,9 +32,10 @@ export async function prepareJob(msg: UiMessageOf<"prepare-job">): Promise<Plugi
   if (msg.maskLayerId) {
     const layer = await requireNode(msg.maskLayerId, "mask");
     const box = boxRelativeTo(layer, source);
-    // same pixels-per-unit as the content export, so the UI can place it directly
+    // about the content export's pixels-per-unit (a size constraint, not SCALE, which Figma caps);
+    // the UI scales it into place by its box anyway
     const scale = msg.workSize / Math.max(source.width, source.height);
-    const png = await layer.exportAsync({ format: "PNG", constraint: { type: "SCALE", value: scale } });
+    const png = await exportLongest(layer, Math.max(1, Math.max(layer.width, layer.height) * scale));
     mask = { png, ...box };
   }
   return { type: "job-images", requestId: msg.requestId, source: layerInfo(source), content, styles, mask };

@@ -76,11 +76,6 @@ export const UiMessageSchema = v.variant("type", [
     partial: v.optional(v.boolean(), false),
     settings: SettingsSchema,
   }),
-  v.object({
-    type: v.literal("notify"),
-    message: v.pipe(v.string(), v.maxLength(500)),
-    error: v.optional(v.boolean()),
-  }),
 ]);
 export type UiMessage = v.InferOutput<typeof UiMessageSchema>;
 export type UiMessageOf<T extends UiMessage["type"]> = Extract<UiMessage, { type: T }>;

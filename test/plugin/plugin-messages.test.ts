@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { defaultSettings, parsePluginMessage, parseSettings, parseUiMessage } from "../../shared/plugin-messages";
+
+describe("plugin ⇄ UI message schema", () => {
+  it("fills defaults and keeps the good fields of stale or hand-edited settings", () => {
+    expect(parseSettings(undefined)).toEqual(defaultSettings());
+    const s = parseSettings({ token: "abc", mode: "sideways", primitives: { count: 10 } });
+    expect(s.token).toBe("abc");
+    expect(s.mode).toBe(defaultSettings().mode);
+    expect(s.primitives).toMatchObject({ count: 10, shape: "triangle" });
+    expect(parseSettings("garbage")).toEqual(defaultSettings());
+  });
+
+  it("only accepts loopback-style WebSocket addresses for the companion", () => {
+    expect(parseSettings({ companionUrl: "ws://127.0.0.1:1234" }).companionUrl).toBe("ws://127.0.0.1:1234");
+    expect(parseSettings({ companionUrl: "http://evil.example" }).companionUrl).toBe("ws://127.0.0.1:47615");
+  });
+
+  it("insists on real bytes for images and names the bad field", () => {
+    const source = { id: "1:2", name: "P", type: "RECTANGLE", width: 1, height: 1 };
+    const ok = parsePluginMessage({
+      type: "job-images",
+      requestId: "r",
+      source,
+      content: new Uint8Array(1),
+      styles: [],
+    });
+    expect(ok.ok).toBe(true);
+    const bad = parsePluginMessage({ type: "job-images", requestId: "r", source, content: [1, 2], styles: [] });
+    expect(bad).toEqual({ ok: false, error: expect.stringMatching(/^content: expected image bytes/) });
+  });
+
+  it("rejects unknown message types and bad request ids", () => {
+    expect(parseUiMessage({ type: "format-disk" }).ok).toBe(false);
+    expect(parseUiMessage({ type: "prepare-job", requestId: "../x", workSize: 256 }).ok).toBe(false);
+    expect(parseUiMessage({ type: "prepare-job", requestId: "r1", workSize: 256 })).toMatchObject({
+      ok: true,
+      value: { styleLayerIds: [] },
+    });
+  });
+});
