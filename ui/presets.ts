@@ -1,19 +1,29 @@
 // Draft / standard / high: a few good starting points per mode. Editing an advanced option turns
 // the preset into "custom".
+import * as v from "valibot";
 import type { Mode, Preset, Settings } from "../shared/plugin-messages";
-import type { PrimitivesOptions, StyleOptions } from "../shared/protocol";
+import {
+  type PrimitivesOptions,
+  PrimitivesOptionsSchema,
+  type StyleOptions,
+  StyleOptionsSchema,
+} from "../shared/protocol";
 
 type Named = Exclude<Preset, "custom">;
 
+// "Standard" is whatever the companion (and CLI) default to, so the two never drift apart.
+const styleDefaults = v.parse(StyleOptionsSchema, {});
+const primitivesDefaults = v.parse(PrimitivesOptionsSchema, {});
+
 export const STYLE_PRESETS: Record<Named, Partial<StyleOptions>> = {
-  draft: { size: 256, iters: 60 },
-  standard: { size: 512, iters: 300 }, // = the companion's defaults
-  high: { size: 1024, iters: 500 },
+  draft: { size: 256, iters: Math.max(1, Math.round(styleDefaults.iters / 2)) },
+  standard: { size: styleDefaults.size, iters: styleDefaults.iters },
+  high: { size: 1024, iters: styleDefaults.iters * 2 },
 };
 
 export const PRIMITIVES_PRESETS: Record<Named, Partial<PrimitivesOptions>> = {
   draft: { count: 50, workSize: 128 },
-  standard: { count: 100, workSize: 256 }, // = the companion's defaults
+  standard: { count: primitivesDefaults.count, workSize: primitivesDefaults.workSize },
   high: { count: 1000, workSize: 512 },
 };
 

@@ -143,8 +143,11 @@ describe("plain-language messages and presets", () => {
     expect(jobErrorText("disconnected", "")).toMatch(/not changed/);
   });
 
-  it("presets set the options of the current mode only", () => {
+  it("presets set the options of the current mode only; standard is the companion's default", () => {
     const s = defaultSettings();
+    expect(applyPreset(s, "style", "standard").style).toEqual(s.style);
+    expect(applyPreset(s, "primitives", "standard").primitives).toEqual(s.primitives);
+    expect(applyPreset(s, "style", "draft").style.iters).toBeLessThan(s.style.iters);
     const high = applyPreset(s, "primitives", "high");
     expect(high.primitives).toMatchObject(PRIMITIVES_PRESETS.high);
     expect(high.style).toEqual(s.style);
