@@ -18,6 +18,8 @@ export interface Limits {
   maxPendingBytes: number;
   /** How long the binary parts of a job may take to arrive. */
   partsTimeoutMs: number;
+  /** Open sockets at once; more are refused with HTTP 503 before upgrading (memory bound). */
+  maxClients: number;
   /** How long a new socket has to send a valid `hello`. */
   helloTimeoutMs: number;
   /** Ping every client this often; one that missed the previous pong is gone (sleep, crash). */
@@ -48,6 +50,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueue: 32,
   maxPendingBytes: 128 * 1024 * 1024,
   partsTimeoutMs: 30_000,
+  maxClients: 64,
   helloTimeoutMs: 10_000,
   heartbeatMs: 20_000,
 };

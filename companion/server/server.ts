@@ -57,6 +57,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
+    if (wss.clients.size >= config.limits.maxClients) {
+      log.warn({ origin }, "refused a connection: too many open sockets");
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const name = `c${++clientSeq}`;
       log.info({ client: name, origin, remote: req.socket.remoteAddress }, "client connected");

@@ -190,6 +190,19 @@ describe("limits", () => {
   });
 });
 
+describe("connections", () => {
+  it("refuses sockets beyond maxClients with 503 before upgrading", async () => {
+    server = await start({ engines: fakeEngines().engines, limits: { maxClients: 2 } });
+    const a = await Client.connect(server);
+    await Client.connect(server, { hello: false }); // unpaired sockets count too
+    expect(await upgradeStatus(server.port, `127.0.0.1:${server.port}`)).toBe(503);
+    a.ws.close();
+    await a.closed;
+    while (server.stats().clients > 1) await new Promise((r) => setTimeout(r, 10));
+    expect(await upgradeStatus(server.port, `127.0.0.1:${server.port}`)).toBe(101);
+  });
+});
+
 describe("protocol version", () => {
   it("refuses a hello from another protocol version", async () => {
     server = await start({ engines: fakeEngines().engines });
