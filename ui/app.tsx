@@ -140,7 +140,8 @@ export function App() {
         {settings.mode === "style" ? "Stylize" : "Make primitives"}
       </button>
       {blocker && !run && <p class="hint">{blocker}</p>}
-      {run && (
+      {/* a finished run of the other mode is yesterday's news; a running one stays visible */}
+      {run && (run.mode === settings.mode || runner.busy) && (
         <RunPanel
           run={run}
           onCancel={() => runner.cancel()}
