@@ -28,7 +28,7 @@ export const realEngines: Engines = {
     return (await import("../style/devices")).listDevices();
   },
   async weights(spec) {
-    if (spec?.startsWith("random")) return { spec, installed: true };
+    if (spec && /^random(:\d+)?$/.test(spec.trim())) return { spec, installed: true };
     const w = await import("../style/weights");
     const path = spec ?? w.defaultWeightsPath();
     return { spec: path, installed: w.weightsInstalled(path) };
