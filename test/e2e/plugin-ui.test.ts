@@ -150,7 +150,17 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
   }, 120_000);
 
   it("style transfer with a layer as style and a region mask inserts an image-filled rectangle", async () => {
-    await ui.getByRole("tab", { name: "Style transfer" }).click();
+    // keyboard: arrow keys move between the mode tabs
+    await ui.getByRole("tab", { name: "Primitives" }).focus();
+    await page.keyboard.press("ArrowLeft");
+    await eventually(
+      "style tab selected and focused",
+      () =>
+        ui
+          .getByRole("tab", { name: "Style transfer" })
+          .evaluate((el) => [el.getAttribute("aria-selected"), el === document.activeElement]),
+      ([selected, focused]) => selected === "true" && focused === true,
+    );
     await select("Starry");
     await ui.getByRole("button", { name: "Use selected layer as style" }).click();
     await waitVisible(ui.getByText("▦ Starry"));

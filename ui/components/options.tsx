@@ -17,8 +17,18 @@ export function ModeTabs({ mode, onMode }: { mode: Mode; onMode(m: Mode): void }
           type="button"
           role="tab"
           aria-selected={mode === m}
+          tabIndex={mode === m ? 0 : -1}
           class={mode === m ? "tab active" : "tab"}
           onClick={() => onMode(m)}
+          onKeyDown={(e) => {
+            // WAI-ARIA tabs: arrow keys move between tabs, Tab moves on to the panel
+            if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+            const next = tabs[(tabs.findIndex(([t]) => t === m) + 1) % tabs.length][0];
+            onMode(next);
+            const sibling = (e.currentTarget.nextElementSibling ??
+              e.currentTarget.previousElementSibling) as HTMLElement | null;
+            sibling?.focus();
+          }}
         >
           {label}
         </button>
