@@ -7,6 +7,7 @@ import { ConnectionBar } from "./components/connection";
 import { Advanced, ModeTabs, PresetPicker } from "./components/options";
 import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
+import { Text } from "./components/text";
 import { applyPreset } from "./presets";
 import { type RunState, Runner, type StyleFile } from "./runner";
 
@@ -124,7 +125,7 @@ export function App() {
       <Advanced settings={settings} styleCount={styleCount} onChange={update} />
       {notice && (
         <p class="notice" role="alert">
-          {notice}
+          <Text>{notice}</Text>
         </p>
       )}
       <button

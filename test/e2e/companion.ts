@@ -26,12 +26,19 @@ const canConnect = (port: number) =>
 
 export type Companion = { token: string; url: string; proc: ChildProcess; log: () => string; kill(): Promise<void> };
 
-/** `stylize serve` on `port` with random VGG-19 weights; the pairing token comes from `tokenFile`. */
-export async function startCompanion(port: number, tokenFile: string): Promise<Companion> {
+/**
+ * `stylize serve` on `port`, with random VGG-19 weights unless `noWeightsIn` names an (empty) cache
+ * folder to look for installed weights in. The pairing token comes from `tokenFile`.
+ */
+export async function startCompanion(port: number, tokenFile: string, noWeightsIn?: string): Promise<Companion> {
+  const weights = noWeightsIn ? [] : ["--weights", "random"];
   const proc = spawn(
     process.execPath,
-    ["dist/companion/stylize.js", "serve", "--port", String(port), "--weights", "random", "--token-file", tokenFile],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    ["dist/companion/stylize.js", "serve", "--port", String(port), ...weights, "--token-file", tokenFile],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: noWeightsIn ? { ...process.env, STYLIZE_CACHE_DIR: noWeightsIn } : process.env,
+    },
   );
   let log = "";
   proc.stdout?.on("data", (d) => (log += d));

@@ -276,4 +276,23 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     expect(names).toContain(`Primitives — Photo (${n} triangles) — partial`);
     expect(await commits()).toBe(committed + 1);
   }, 120_000);
+
+  it("without VGG-19 weights, style mode says how to get them (token remembered from an earlier session)", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "stylize-e2e-cache-"));
+    const bare = await startCompanion(await freePort(), join(tokenDir, "token"), cache);
+    const other = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    try {
+      // the harness seeds clientStorage with the token, as a previous session would have saved it
+      await other.goto(`${harness.url}?ws=${encodeURIComponent(bare.url)}&token=${encodeURIComponent(bare.token)}`);
+      const ui2 = other.frameLocator("#plugin-ui");
+      await waitText(ui2.getByTestId("connection-status"), "Connected to companion", 15_000);
+      await ui2.getByRole("tab", { name: "Style transfer" }).click();
+      await waitText(ui2.getByTestId("weights-missing"), "VGG-19 weights missing — run npx stylize weights fetch");
+      await other.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "09-weights-missing.png") });
+    } finally {
+      await other.close();
+      await bare.kill();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

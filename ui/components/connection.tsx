@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import type { ConnectionState } from "../companion";
 import { connectionText, WEIGHTS_HINT } from "../messages";
+import { Text } from "./text";
 
 type Props = {
   state: ConnectionState;
@@ -20,11 +21,13 @@ export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: 
     <section class="connection" aria-label="Companion connection">
       <p class={`status status-${tone}`} role="status" aria-live="polite" data-testid="connection-status">
         <span class="dot" aria-hidden="true" />
-        {text}
+        <span>
+          <Text>{text}</Text>
+        </span>
       </p>
       {needsWeights && state.state === "connected" && !state.hello.weights.installed && (
         <p class="hint warn" data-testid="weights-missing">
-          {WEIGHTS_HINT}
+          <Text>{WEIGHTS_HINT}</Text>
         </p>
       )}
       <div class="row">

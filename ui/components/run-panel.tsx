@@ -3,6 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { drawCanvas } from "../draw";
 import { formatEta } from "../messages";
 import type { RunState } from "../runner";
+import { Text } from "./text";
 
 type Props = { run: RunState; onCancel(): void; onRetry(): void; onInsertPartial(): void };
 
@@ -53,7 +54,7 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
       )}
       {run.phase === "failed" && (
         <p class="error" role="alert" data-testid="run-error">
-          {run.message}
+          <Text>{run.message ?? ""}</Text>
         </p>
       )}
       <div class="row">
