@@ -58,7 +58,7 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
         </p>
       )}
       <div class="row">
-        {(run.phase === "running" || run.phase === "exporting") && (
+        {run.phase === "running" && (
           <button type="button" class="secondary" onClick={onCancel}>
             Cancel
           </button>
