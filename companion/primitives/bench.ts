@@ -79,6 +79,8 @@ interface Row {
   name: string;
   size: string;
   ms: number;
+  /** CPU seconds of this process (all threads) during our run: robust to a busy machine. */
+  cpu: number;
   score: number;
   engineScore: number;
   go?: { ms: number; score: number };
@@ -142,7 +144,9 @@ async function benchImage(
   dir: string,
 ): Promise<Row> {
   const image = await loadImage(path);
+  const cpu0 = process.cpuUsage();
   const result = await runPrimitives(image, options, { workers, budget });
+  const cpu = process.cpuUsage(cpu0);
   const { width, height } = result.list;
   const target = await resizeRgba(image, width, height);
   const ours = await renderRgba(result.list, { width, height });
@@ -150,6 +154,7 @@ async function benchImage(
     name: basename(path),
     size: `${width}x${height}`,
     ms: result.ms,
+    cpu: (cpu.user + cpu.system) / 1e6,
     score: rmse(target, ours),
     engineScore: result.list.score ?? Number.NaN,
   };
@@ -168,7 +173,7 @@ async function benchImage(
 }
 
 function printRow(r: Row): void {
-  const ours = `ours ${(r.ms / 1000).toFixed(2)} s, score ${r.score.toFixed(5)} (engine ${r.engineScore.toFixed(5)})`;
+  const ours = `ours ${(r.ms / 1000).toFixed(2)} s (cpu ${r.cpu.toFixed(2)} s), score ${r.score.toFixed(5)} (engine ${r.engineScore.toFixed(5)})`;
   const go = r.go
     ? ` | go ${(r.go.ms / 1000).toFixed(2)} s, score ${r.go.score.toFixed(5)} | ${(r.go.ms / r.ms).toFixed(2)}x faster, score ${r.score <= r.go.score ? "equal or lower" : "HIGHER"}`
     : "";
