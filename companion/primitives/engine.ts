@@ -68,8 +68,10 @@ export async function createPrimitives(
   const width = Math.max(1, Math.round(target.width * scale));
   const height = Math.max(1, Math.round(target.height * scale));
   const work = await resizeRgba(target, width, height);
-  const rgb = targetRgb(work.data, width, height);
-  const background = opts.background === "avg" ? averageColor(rgb) : parseHex(opts.background);
+  // Transparent parts stand for the background: the chosen colour, or white with "avg".
+  const fixedBg = opts.background === "avg" ? undefined : parseHex(opts.background);
+  const rgb = targetRgb(work.data, width, height, fixedBg);
+  const background = fixedBg ?? averageColor(rgb);
   const initialTotal = squaredError(rgb, background);
   const score = (total: number) => Math.sqrt(Math.max(0, total) / (width * height * 4)) / 255;
 

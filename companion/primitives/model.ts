@@ -249,12 +249,18 @@ export class Model {
   }
 }
 
-/** Flattens RGBA onto white (transparent parts of a layer show the canvas behind them) as floats. */
-export function targetRgb(data: Uint8Array, width: number, height: number): Float64Array {
+const WHITE: Color = { r: 255, g: 255, b: 255, a: 255 };
+
+/**
+ * Flattens RGBA onto a matte colour (default white) as floats: the canvas is opaque, so a
+ * transparent part of a layer is matched as the colour that would show behind it.
+ */
+export function targetRgb(data: Uint8Array, width: number, height: number, matte: Color = WHITE): Float64Array {
   const out = new Float64Array(width * height * 3);
+  const m = [matte.r, matte.g, matte.b];
   for (let i = 0; i < width * height; i++) {
     const a = data[4 * i + 3] / 255;
-    for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = data[4 * i + ch] * a + 255 * (1 - a);
+    for (let ch = 0; ch < 3; ch++) out[3 * i + ch] = data[4 * i + ch] * a + m[ch] * (1 - a);
   }
   return out;
 }

@@ -106,11 +106,14 @@ describe("closed-form colour", () => {
 });
 
 describe("target preparation", () => {
-  it("flattens transparent pixels onto white and averages the rest for the background", () => {
+  it("flattens transparent pixels onto white (or a matte) and averages the rest for the background", () => {
     const data = new Uint8Array([0, 0, 0, 0, 100, 50, 0, 255, 200, 0, 0, 51]);
     const rgb = targetRgb(data, 3, 1);
     expect([...rgb.subarray(0, 6)]).toEqual([255, 255, 255, 100, 50, 0]);
     expect(rgb[6]).toBeCloseTo(200 * 0.2 + 255 * 0.8, 9);
+    const onBlack = targetRgb(data, 3, 1, { r: 0, g: 0, b: 10, a: 255 });
+    expect([...onBlack.subarray(0, 3)]).toEqual([0, 0, 10]);
+    expect(onBlack[6]).toBeCloseTo(200 * 0.2, 9);
     expect(averageColor(rgb)).toEqual({
       r: Math.round((255 + 100 + 244) / 3),
       g: Math.round((255 + 50 + 204) / 3),
