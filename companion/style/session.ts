@@ -44,6 +44,10 @@ export interface Features {
   grams: Float32Array[];
 }
 
+/** The last released net waits this long for the next job with the same graphs (sessions take 1–2 s to create). */
+const PARK_MS = 60_000;
+let parked: { key: string; net: StyleNet; timer: ReturnType<typeof setTimeout> } | undefined;
+
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
 const scalar = (v: number) => new ort.Tensor("float32", Float32Array.of(v), []);
 
@@ -57,7 +61,23 @@ export class StyleNet {
     readonly cacheHit: boolean,
   ) {}
 
+  /** Sessions for these weights and options: the parked ones if they match, else new ones. */
   static async open(weights: VggWeights, opts: NetOptions): Promise<StyleNet> {
+    const key = JSON.stringify([weights.hash, opts.pooling, opts.masked, opts.device]);
+    if (parked?.key === key) {
+      const { net, timer } = parked;
+      clearTimeout(timer);
+      parked = undefined;
+      return net;
+    }
+    const net = await StyleNet.create(weights, opts);
+    net.key = key;
+    return net;
+  }
+
+  private key = "";
+
+  private static async create(weights: VggWeights, opts: NetOptions): Promise<StyleNet> {
     const base = { weights: weights.hash, pooling: opts.pooling };
     const load = async (refresh: boolean) => {
       const feat = await cachedModel(
@@ -131,7 +151,24 @@ export class StyleNet {
     return { loss: num(LOSS_IO.loss), terms, grad: out[LOSS_IO.grad].data as Float32Array };
   }
 
+  /** Done with it: park it for the next job (one net, for PARK_MS), freeing whatever was parked before. */
   async release(): Promise<void> {
+    const previous = parked;
+    const timer = setTimeout(() => {
+      if (parked?.net === this) parked = undefined;
+      this.dispose().catch(() => {});
+    }, PARK_MS);
+    // A parked net never keeps the process alive. (The cast: Figma's typings also declare setTimeout.)
+    (timer as unknown as NodeJS.Timeout).unref();
+    parked = { key: this.key, net: this, timer };
+    if (previous) {
+      clearTimeout(previous.timer);
+      await previous.net.dispose();
+    }
+  }
+
+  /** Free the native sessions now. */
+  async dispose(): Promise<void> {
     await Promise.all([this.features_.release(), this.loss_.release()]);
   }
 

@@ -75,7 +75,7 @@ describe("runStyle", () => {
 
   it("--preserve-colors keeps the content's chroma; without it the style's colours come through", async () => {
     const inputs = { content: warmContent(64, 64), styles: [coldStripes(64, 64)] };
-    const o = { size: 64, iters: 15, styleWeight: 1e4 };
+    const o = { size: 64, iters: 8, styleWeight: 1e4 };
     const kept = (await run(inputs, { ...o, preserveColors: true })).result.image;
     const free = (await run(inputs, o)).result.image;
     const c = meanChroma(inputs.content);
@@ -96,7 +96,7 @@ describe("runStyle", () => {
     const styles = [checker(64, 64), coldStripes(64, 64)];
     const { result } = await run(
       { content: contentImg, styles, masks: [left, right] },
-      { size: w, iters: 20, styleWeight: 1e4 },
+      { size: w, iters: 10, styleWeight: 1e4 },
     );
 
     const weights = await loadVggWeights("random:1");

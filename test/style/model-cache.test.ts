@@ -21,7 +21,7 @@ describe("model cache", () => {
   it("builds once, then loads; options that change the graph get their own entry", async () => {
     const open = async (masked: boolean[]) => {
       const net = await StyleNet.open(narrow, { pooling: "avg", masked, device: "cpu" });
-      await net.release();
+      await net.dispose(); // not release(): that parks the net for reuse
       return net.cacheHit;
     };
     expect(await open([false])).toBe(false);
@@ -37,7 +37,19 @@ describe("model cache", () => {
     const net = await StyleNet.open(narrow, { pooling: "avg", masked: [false], device: "cpu" });
     const f = await net.features(new Float32Array(3 * 32 * 32), 32, 32);
     expect(f.grams).toHaveLength(5);
-    await net.release();
+    await net.dispose(); // not release(): that parks the net for reuse
     expect(net.cacheHit).toBe(false);
+  });
+
+  it("parks a released net for the next job with the same graphs, and only that one", async () => {
+    const opts = { pooling: "avg" as const, masked: [false], device: "cpu" as const };
+    const a = await StyleNet.open(narrow, opts);
+    await a.release();
+    const b = await StyleNet.open(narrow, opts);
+    expect(b).toBe(a); // no new sessions
+    await b.release();
+    const c = await StyleNet.open(narrow, { ...opts, masked: [true] });
+    expect(c).not.toBe(a);
+    await c.dispose();
   });
 });
