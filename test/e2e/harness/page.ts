@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The e2e harness page: plays Figma. It runs the built plugin (dist/code.js) with figma-api-stub
 // (+ fakes) as the `figma` global, shows the built UI (dist/ui.html) in an iframe when the plugin
 // calls showUI, and relays messages both ways the way Figma does ({ pluginMessage }).
