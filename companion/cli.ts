@@ -5,6 +5,7 @@ import { registerServe } from "./server/command";
 import { registerPrimitives } from "./primitives/command";
 import { registerStyle } from "./style/command";
 import { registerWeights } from "./style/weights-command";
+import { registerDevices } from "./style/devices-command";
 import { registerBench } from "./bench";
 
 const program = new Command()
@@ -17,6 +18,7 @@ registerServe(program);
 registerPrimitives(program);
 registerStyle(program);
 registerWeights(program);
+registerDevices(program);
 registerBench(program);
 
 await program.parseAsync(process.argv);

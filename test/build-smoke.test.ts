@@ -38,3 +38,15 @@ describe("build output", () => {
     for (const cmd of ["serve", "primitives", "style", "weights", "bench"]) expect(out).toContain(cmd);
   });
 });
+
+describe("stylize devices", () => {
+  it("reports CPU as available and names what auto picks", () => {
+    const out = execFileSync(process.execPath, ["dist/companion/stylize.js", "devices", "--json"], {
+      encoding: "utf8",
+    });
+    const report = JSON.parse(out);
+    expect(report.devices).toContainEqual({ name: "cpu", available: true });
+    expect(["cpu", "webgpu", "cuda"]).toContain(report.auto);
+    for (const d of report.devices) if (!d.available) expect(d.reason).toMatch(/\w/);
+  });
+});

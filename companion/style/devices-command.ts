@@ -1,0 +1,21 @@
+import type { Command } from "commander";
+import { listDevices, pickDevice } from "./devices";
+
+export function registerDevices(program: Command): void {
+  program
+    .command("devices")
+    .description("list the compute devices the style engine can use here, and what --device auto picks")
+    .option("--json", "print one JSON object on stdout")
+    .action(async (opts: { json?: boolean }) => {
+      const devices = await listDevices();
+      const auto = await pickDevice("auto");
+      if (opts.json) {
+        console.log(JSON.stringify({ devices, auto: auto.device }));
+        return;
+      }
+      for (const d of devices) {
+        console.log(`${d.available ? "✓" : "✗"} ${d.name.padEnd(7)}${d.reason ? ` ${d.reason}` : ""}`);
+      }
+      console.log(`--device auto uses: ${auto.device}`);
+    });
+}
