@@ -38,19 +38,21 @@ export function randomShape(code: number, p: Float64Array, rng: Rng, w: number, 
       p[3] = clamp(y + 1 + rng.float() * 32, 0, h);
       return;
     case T_ROT_RECT:
-    case T_ROT_ELLIPSE:
+      // Half sizes: the classic tool's 1..32 px full sizes.
       p[0] = x;
       p[1] = y;
       p[2] = 0.5 + rng.float() * 16;
       p[3] = 0.5 + rng.float() * 16;
       p[4] = rng.float() * 360;
-      if (code === T_ROT_RECT) mutateShape(code, p, rng, w, h);
+      mutateShape(code, p, rng, w, h);
       return;
     case T_ELLIPSE:
+    case T_ROT_ELLIPSE:
       p[0] = x;
       p[1] = y;
       p[2] = 1 + rng.float() * 32;
       p[3] = 1 + rng.float() * 32;
+      p[4] = rng.float() * 360;
       return;
     case T_CIRCLE:
       p[0] = x;
@@ -103,8 +105,7 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
       p[i + 1] = clamp(p[i + 1] + rng.normal() * sigma, 0, h);
       return;
     }
-    case T_ROT_RECT:
-    case T_ROT_ELLIPSE: {
+    case T_ROT_RECT: {
       for (let tries = 0; tries < 100; tries++) {
         const k = rng.int(3);
         const o0 = p[2 * k];
@@ -118,18 +119,22 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
         } else {
           p[4] = o0 + rng.normal() * 2 * sigma;
         }
-        if (code === T_ROT_ELLIPSE || aspectValid(p[2], p[3])) return;
+        if (aspectValid(p[2], p[3])) return;
         p[2 * k] = o0;
         p[2 * k + 1] = o1;
       }
       return;
     }
     case T_ELLIPSE:
+    case T_ROT_ELLIPSE:
     case T_CIRCLE: {
-      const k = rng.int(code === T_CIRCLE ? 2 : 3);
+      // Move, or change one radius, or (rotated) turn.
+      const k = rng.int(code === T_CIRCLE ? 2 : code === T_ELLIPSE ? 3 : 4);
       if (k === 0) {
         p[0] = clamp(p[0] + rng.normal() * sigma, 0, w);
         p[1] = clamp(p[1] + rng.normal() * sigma, 0, h);
+      } else if (k === 3) {
+        p[4] += rng.normal() * 2 * sigma;
       } else {
         p[1 + k] = clamp(p[1 + k] + rng.normal() * sigma, 1, maxR);
       }
