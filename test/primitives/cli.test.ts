@@ -87,4 +87,22 @@ describe("stylize primitives", () => {
     }
     await expect(stat(join(dir, "x.svg"))).rejects.toThrow();
   });
+
+  it("bench primitives reports the machine, time and score per image", async () => {
+    const { stdout } = await run(process.execPath, [
+      "dist/companion/stylize.js",
+      "bench",
+      "primitives",
+      "-n",
+      "3",
+      "-r",
+      "32",
+      "-j",
+      "1",
+      "--image",
+      input,
+    ]);
+    expect(stdout).toMatch(/machine: .+ × \d+ cores/);
+    expect(stdout).toMatch(/card\.png\s+32x24\s+ours [\d.]+ s \(cpu [\d.]+ s\), score 0\.\d+/);
+  });
 });
