@@ -1,5 +1,5 @@
 // The search one thread runs for one step: best of many random shapes, then hill climbing, a few
-// times over; or the paper's "seed" variant. Everything is preallocated: a step allocates nothing.
+// times over; or the paper's "seed" variant. Nothing is allocated per candidate (one small RNG per climb).
 import type { Model } from "./model";
 import { mutateShape, randomShape } from "./mutate";
 import { PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
