@@ -82,6 +82,37 @@ describe("ONNX loss gradient vs tfjs autodiff", () => {
     }
   }
 
+  it("flat regions (exact max-pool ties) send the gradient to one winner per window, as autodiff does", async () => {
+    const h = 32;
+    const w = 32;
+    const net = await StyleNet.open(narrow, { pooling: "max", masked: [false], device: "cpu" });
+    try {
+      // Two flat halves: every 2x2 window inside a half is a four-way tie.
+      const flat = Float32Array.from(
+        { length: 3 * h * w },
+        (_, i) => (i % w < w / 2 ? 40 : -30) + 10 * Math.floor(i / (h * w)),
+      );
+      const t = await net.features(randomImage(3 * h * w, 5), h, w);
+      const targets: Targets = { content: t.content, grams: [t.grams], masks: [undefined] };
+      for (const lw of [ONLY.content, { content: 0, tv: 0, style: [1e3] }]) {
+        const ours = await net.evaluate(flat, h, w, targets, lw);
+        const ref = await tfLossAndGrad(flat, {
+          convs: narrow.convs,
+          pooling: "max",
+          h,
+          w,
+          contentTarget: targets.content,
+          grams: targets.grams,
+          masks: targets.masks,
+          weights: lw,
+        });
+        expect(relativeError(ours.grad, ref.grad)).toBeLessThan(1e-4);
+      }
+    } finally {
+      await net.release();
+    }
+  });
+
   it("all terms together, full-width VGG-19, max pooling", async () => {
     const r = await compare(randomVggWeights(3), "max", { content: 5, tv: 1e-3, style: [100, 50] });
     expect(r.loss).toBeLessThan(1e-4);
