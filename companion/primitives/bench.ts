@@ -159,10 +159,16 @@ async function benchImage(
     engineScore: result.list.score ?? Number.NaN,
   };
   if (baseline) {
+    // Both tools get the identical working-size target: the Go tool's own (bilinear) resize would
+    // give it a blurrier, easier target than ours, and its score would not be comparable.
+    const input = join(dir, `target-${basename(path)}.png`);
+    await sharp(target.data, { raw: { width, height, channels: 4 } })
+      .png()
+      .toFile(input);
     const out = join(dir, `go-${basename(path)}.png`);
     const n = String(options.count);
     const r = String(options.workSize);
-    const args = ["-i", path, "-o", out, "-n", n, "-m", String(CLASSIC_CODE[options.shape]), "-r", r, "-s", r];
+    const args = ["-i", input, "-o", out, "-n", n, "-m", String(CLASSIC_CODE[options.shape]), "-r", r, "-s", r];
     const t0 = performance.now();
     await exec(baseline, [...args, "-a", String(options.alpha), "-j", String(workers)], { maxBuffer: 1 << 24 });
     const ms = performance.now() - t0;
