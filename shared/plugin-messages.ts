@@ -3,7 +3,7 @@
 // the TS types are inferred from the schemas, so a field exists in exactly one place.
 // Images travel as Uint8Array (postMessage clones them; no base64).
 import * as v from "valibot";
-import { PrimitivesOptionsSchema, StyleOptionsSchema } from "./protocol";
+import { type Parsed, PrimitivesOptionsSchema, parseWith, StyleOptionsSchema } from "./protocol";
 import { ShapeListSchema } from "./shapes";
 
 const bytes = v.custom<Uint8Array>((x) => x instanceof Uint8Array, "expected image bytes (Uint8Array)");
@@ -116,15 +116,7 @@ export const PluginMessageSchema = v.variant("type", [
 export type PluginMessage = v.InferOutput<typeof PluginMessageSchema>;
 export type PluginMessageOf<T extends PluginMessage["type"]> = Extract<PluginMessage, { type: T }>;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function parseWith<T>(schema: v.GenericSchema<unknown, T>, data: unknown): Parsed<T> {
-  const r = v.safeParse(schema, data);
-  if (r.success) return { ok: true, value: r.output };
-  const issue = r.issues[0];
-  const path = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-  return { ok: false, error: path ? `${path}: ${issue.message}` : issue.message };
-}
+export type { Parsed };
 
 /** Parse a message the UI sent to the plugin. Never throws. */
 export const parseUiMessage = (data: unknown): Parsed<UiMessage> => parseWith(UiMessageSchema, data);

@@ -183,7 +183,8 @@ export type ServerMessageOf<T extends ServerMessage["type"]> = Extract<ServerMes
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-function parseWith<T>(schema: v.GenericSchema<unknown, T>, data: unknown): Parsed<T> {
+/** Validate `data` against `schema`; on failure, report the first issue as "path: message". Never throws. */
+export function parseWith<T>(schema: v.GenericSchema<unknown, T>, data: unknown): Parsed<T> {
   const r = v.safeParse(schema, data);
   if (r.success) return { ok: true, value: r.output };
   const issue = r.issues[0];
