@@ -102,7 +102,8 @@ window.addEventListener("message", (ev) => {
   if (data && "pluginMessage" in data) ui.onmessage?.(data.pluginMessage, { origin: ev.origin });
 });
 
-type Summary = {
+/** A layer as the tests see it; the test file imports this type. */
+export type Summary = {
   name: string;
   type: string;
   x: number;
