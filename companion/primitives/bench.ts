@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import type { Command } from "commander";
@@ -14,6 +14,7 @@ import type { PrimitivesOptions } from "../../shared/protocol";
 import type { ShapeMode } from "../../shared/shapes";
 import { UserError } from "../errors";
 import { type RgbaImage, loadImage, resizeRgba } from "../image";
+import { machineInfo } from "../machine";
 import { parseIntOption, parseShape, reportUserErrors } from "./command";
 import { DEFAULT_BUDGET, MAX_WORKERS } from "./engine";
 import { renderRgba, rmse } from "./render";
@@ -104,8 +105,7 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "stylize-bench-"));
   try {
     const images = flags.image.length ? flags.image : await defaultImages(dir);
-    const cpu = cpus();
-    console.log(`machine: ${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length} cores, Node ${process.version}`);
+    console.log(`machine: ${machineInfo()}`);
     console.log(
       `load average at start: ${loadavg()
         .map((l) => l.toFixed(2))

@@ -1,6 +1,6 @@
 // `stylize bench load`: the companion under many concurrent plugin windows (see load.ts).
-import { availableParallelism, cpus, totalmem } from "node:os";
 import type { Command } from "commander";
+import { machineInfo } from "../machine";
 import { runLoad } from "./load";
 
 interface Flags {
@@ -36,14 +36,11 @@ export function registerLoadBench(bench: Command): void {
         server: { primitivesWorkers: flags.workers ? n("workers", flags.workers) : undefined },
       };
       const limit = n("max-rss-mb", flags.maxRssMb);
-      const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
       console.log(
         `Load: ${spec.clients} clients x ${spec.jobsPerClient} primitives jobs at once ` +
           `(${spec.size}x${spec.size} px, ${spec.shapes} triangles each), default server limits`,
       );
-      console.log(
-        `Machine: ${cpu}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`,
-      );
+      console.log(`Machine: ${machineInfo()}`);
       const r = await runLoad(spec);
       console.log(`jobs       ${r.jobs}: ${r.completed} completed, ${r.busy} busy, ${r.failed.length} failed`);
       console.log(
