@@ -81,6 +81,24 @@ function NumberField({ id, label, value, min, max, step = 1, onValue }: NumProps
   );
 }
 
+/** The keys of T whose values are numbers. */
+type NumberKey<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T];
+/** A number field of the advanced options: the option key doubles as the input's id. */
+type NumberSpec<T> = Omit<NumProps, "id" | "value" | "onValue"> & { id: NumberKey<T> };
+
+const STYLE_NUMBERS: NumberSpec<StyleOptions>[] = [
+  { id: "iters", label: "Iterations", min: 1, max: 5000 },
+  { id: "size", label: "Size (px)", min: 16, max: 2048 },
+  { id: "styleWeight", label: "Style weight", min: 0, max: 1e12, step: 100 },
+  { id: "contentWeight", label: "Content weight", min: 0, max: 1e12, step: 0.1 },
+];
+
+const PRIMITIVES_NUMBERS: NumberSpec<PrimitivesOptions>[] = [
+  { id: "count", label: "Shapes", min: 1, max: 5000 },
+  { id: "alpha", label: "Alpha (0 = auto)", min: 0, max: 255 },
+  { id: "workSize", label: "Size (px)", min: 16, max: 1024 },
+];
+
 type AdvancedProps = { settings: Settings; styleCount: number; onChange(s: Settings): void };
 
 export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
@@ -95,40 +113,9 @@ export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
       <summary>Advanced options</summary>
       {settings.mode === "style" ? (
         <div class="grid">
-          <NumberField
-            id="iters"
-            label="Iterations"
-            value={s.iters}
-            min={1}
-            max={5000}
-            onValue={(iters) => style({ iters })}
-          />
-          <NumberField
-            id="size"
-            label="Size (px)"
-            value={s.size}
-            min={16}
-            max={2048}
-            onValue={(size) => style({ size })}
-          />
-          <NumberField
-            id="styleWeight"
-            label="Style weight"
-            value={s.styleWeight}
-            min={0}
-            max={1e12}
-            step={100}
-            onValue={(styleWeight) => style({ styleWeight })}
-          />
-          <NumberField
-            id="contentWeight"
-            label="Content weight"
-            value={s.contentWeight}
-            min={0}
-            max={1e12}
-            step={0.1}
-            onValue={(contentWeight) => style({ contentWeight })}
-          />
+          {STYLE_NUMBERS.map((f) => (
+            <NumberField key={f.id} {...f} value={s[f.id]} onValue={(n) => style({ [f.id]: n })} />
+          ))}
           <label class="check">
             <input
               type="checkbox"
@@ -172,30 +159,9 @@ export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
               ))}
             </select>
           </div>
-          <NumberField
-            id="count"
-            label="Shapes"
-            value={p.count}
-            min={1}
-            max={5000}
-            onValue={(count) => prim({ count })}
-          />
-          <NumberField
-            id="alpha"
-            label="Alpha (0 = auto)"
-            value={p.alpha}
-            min={0}
-            max={255}
-            onValue={(alpha) => prim({ alpha })}
-          />
-          <NumberField
-            id="workSize"
-            label="Size (px)"
-            value={p.workSize}
-            min={16}
-            max={1024}
-            onValue={(workSize) => prim({ workSize })}
-          />
+          {PRIMITIVES_NUMBERS.map((f) => (
+            <NumberField key={f.id} {...f} value={p[f.id]} onValue={(n) => prim({ [f.id]: n })} />
+          ))}
         </div>
       )}
     </details>
