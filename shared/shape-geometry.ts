@@ -2,6 +2,9 @@
 // (node-local size, affine transform, vector path data, paint). No Figma API here, so it is
 // unit-testable and the UI's live preview can share the colour maths.
 import type { Color, Shape } from "./shapes";
+import { quadBounds } from "./svg";
+
+export { quadBounds };
 
 /** Figma rejects sizes below 0.01 (resize throws); degenerate shapes get this instead. */
 export const MIN_SIZE = 0.01;
@@ -77,22 +80,6 @@ function polygonSpec(points: readonly Pt[], s: Scale, paint: Paint): NodeSpec {
   const y = Math.min(...pts.map((p) => p[1]));
   const path = pts.map(([px, py], i) => `${i === 0 ? "M" : "L"} ${fmt(px - x)} ${fmt(py - y)}`).join(" ") + " Z";
   return { kind: "vector", x, y, path, fill: paint, stroke: null };
-}
-
-/** Tight bounds of a quadratic Bézier (its extremes, not the control polygon). */
-export function quadBounds(p0: Pt, c: Pt, p1: Pt) {
-  const ext = (a: number, b: number, e: number) => {
-    const vals = [a, e];
-    const den = a - 2 * b + e;
-    if (den !== 0) {
-      const t = (a - b) / den;
-      if (t > 0 && t < 1) vals.push((1 - t) * (1 - t) * a + 2 * (1 - t) * t * b + t * t * e);
-    }
-    return [Math.min(...vals), Math.max(...vals)];
-  };
-  const [minX, maxX] = ext(p0[0], c[0], p1[0]);
-  const [minY, maxY] = ext(p0[1], c[1], p1[1]);
-  return { minX, minY, maxX, maxY };
 }
 
 /**

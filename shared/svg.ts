@@ -78,29 +78,29 @@ export function shapeBounds(shape: Shape): Bounds {
       return { x: shape.cx - hw, y: shape.cy - hh, width: 2 * hw, height: 2 * hh };
     }
     case "bezier": {
-      // The curve's extremes are its end points and, per axis, where its derivative is zero.
-      const pts: [number, number][] = [shape.p0, shape.p1];
-      for (const axis of [0, 1]) {
-        const d = shape.p0[axis] - 2 * shape.c[axis] + shape.p1[axis];
-        if (d === 0) continue;
-        const t = (shape.p0[axis] - shape.c[axis]) / d;
-        if (t > 0 && t < 1) pts.push(bezierAt(shape, t));
-      }
-      const b = boxOf(pts);
+      const b = quadBounds(shape.p0, shape.c, shape.p1);
       const h = shape.width / 2;
-      return { x: b.x - h, y: b.y - h, width: b.width + 2 * h, height: b.height + 2 * h };
+      return { x: b.minX - h, y: b.minY - h, width: b.maxX - b.minX + 2 * h, height: b.maxY - b.minY + 2 * h };
     }
     default:
       throw new Error(`unknown shape ${(shape as Shape).type}`);
   }
 }
 
-function bezierAt(b: Extract<Shape, { type: "bezier" }>, t: number): [number, number] {
-  const u = 1 - t;
-  return [
-    u * u * b.p0[0] + 2 * u * t * b.c[0] + t * t * b.p1[0],
-    u * u * b.p0[1] + 2 * u * t * b.c[1] + t * t * b.p1[1],
-  ];
+/** Tight bounds of a quadratic Bézier (its extremes, not the control polygon). */
+export function quadBounds(p0: readonly [number, number], c: readonly [number, number], p1: readonly [number, number]) {
+  const ext = (a: number, b: number, e: number) => {
+    const vals = [a, e];
+    const den = a - 2 * b + e;
+    if (den !== 0) {
+      const t = (a - b) / den;
+      if (t > 0 && t < 1) vals.push((1 - t) * (1 - t) * a + 2 * (1 - t) * t * b + t * t * e);
+    }
+    return [Math.min(...vals), Math.max(...vals)];
+  };
+  const [minX, maxX] = ext(p0[0], c[0], p1[0]);
+  const [minY, maxY] = ext(p0[1], c[1], p1[1]);
+  return { minX, minY, maxX, maxY };
 }
 
 function boxOf(pts: [number, number][]): Bounds {
