@@ -8,6 +8,7 @@ import * as ort from "onnxruntime-node";
 import * as v from "valibot";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
+import { machineInfo } from "../machine";
 import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
@@ -62,8 +63,8 @@ async function benchStyle(f: Flags): Promise<void> {
       );
   };
   log("stylize bench style: ms per optimisation step (one loss + gradient evaluation, VGG-19 to conv5_1)");
-  log(`machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}`);
-  log(`onnxruntime-node ${ort.env.versions.common}, Node ${process.version}`);
+  log(`machine: ${machineInfo()}, load average ${loadavg()[0].toFixed(1)}`);
+  log(`onnxruntime-node ${ort.env.versions.common}`);
   log("weights: random (the timing does not depend on their values); max pooling, one style");
   log("cpu-ms = CPU time of all threads per step: steadier than wall time on a busy machine");
 
