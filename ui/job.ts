@@ -37,6 +37,8 @@ export type JobListener = {
   onProgress?(p: Progress): void;
   onPreview?(png: Uint8Array, width: number, height: number): void;
   onShapes?(canvas: Canvas, added: Shape[]): void;
+  /** Something the designer should know, e.g. "random weights: output is not artistic" or a GPU fallback. */
+  onNote?(message: string): void;
 };
 
 /** What the job needs from the connection (CompanionClient provides it). */
@@ -139,6 +141,9 @@ export class Job {
         return;
       case "error":
         this.finish({ kind: "failed", code: msg.code, message: msg.message, partial: this.partial() });
+        return;
+      case "note":
+        this.listener.onNote?.(msg.message);
         return;
     }
   }

@@ -30,6 +30,8 @@ export type RunState = {
   /** Shapes found before a cancel or failure, offered for insertion. */
   partial?: ShapeList | null;
   inserted?: { name: string; count: number };
+  /** The companion's notes about this job (random weights, device fallback). */
+  notes?: string[];
 };
 
 export class Runner {
@@ -160,6 +162,7 @@ export class Runner {
         this.set({ ...this.state!, previewUrl });
       },
       onShapes: (canvas) => this.set({ ...this.state!, canvas }),
+      onNote: (note) => this.set({ ...this.state!, notes: [...(this.state!.notes ?? []), note] }),
     });
     this.job = job;
     this.set({ phase: "running", mode });

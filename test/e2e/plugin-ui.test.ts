@@ -180,6 +180,8 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await ui.getByTestId("stylize").click();
     await runFinished(90_000);
     await shot("05-style-done");
+    // the companion runs with random weights here, and the designer is told what that means
+    await waitText(ui.getByTestId("run-note").first(), /random weights.*not artistic/i);
 
     const styled = await node("Photo — styled as Starry");
     expect(styled).not.toBeNull();

@@ -113,6 +113,19 @@ describe("job", () => {
     expect(await job.outcome).toMatchObject({ kind: "style", width: 32, device: "cpu" });
   });
 
+  it("passes the companion's notes about its own job to the designer", () => {
+    const notes: string[] = [];
+    const job = new Job(
+      channel().ch,
+      { kind: "style", options: {}, content: bytes, styles: [bytes] },
+      { onNote: (m) => notes.push(m) },
+    );
+    job.onMessage({ type: "note", id: "someone-else", message: "not ours" });
+    job.onMessage({ type: "note", id: job.id, message: "random weights: output is not artistic" });
+    expect(notes).toEqual(["random weights: output is not artistic"]);
+    expect(job.done).toBe(false);
+  });
+
   it("a dropped connection fails the job once", async () => {
     const job = new Job(channel().ch, { kind: "primitives", options: {}, image: bytes });
     job.disconnected();

@@ -52,6 +52,11 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
           </p>
         </>
       )}
+      {run.notes?.map((note) => (
+        <p class="hint" key={note} data-testid="run-note">
+          {note}
+        </p>
+      ))}
       {run.phase === "failed" && (
         <p class="error" role="alert" data-testid="run-error">
           <Text>{run.message ?? ""}</Text>
