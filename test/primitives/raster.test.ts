@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fromShape } from "../../companion/primitives/params";
 import { Spans } from "../../companion/primitives/raster";
 import { Rng } from "../../companion/primitives/rng";
-import type { Shape } from "../../shared/shapes";
+import { SHAPE_TYPES, type Shape } from "../../shared/shapes";
 import { shapeBounds } from "../../shared/svg";
 
 const W = 48;
@@ -162,19 +162,8 @@ function randomShape(type: Shape["type"], rng: Rng): Shape {
   }
 }
 
-const TYPES: Shape["type"][] = [
-  "triangle",
-  "rectangle",
-  "rotated-rectangle",
-  "ellipse",
-  "rotated-ellipse",
-  "circle",
-  "polygon",
-  "bezier",
-];
-
 describe("rasterisers", () => {
-  for (const type of TYPES) {
+  for (const type of SHAPE_TYPES) {
     it(`${type}: covers exactly the pixels whose centres are inside, and the right area`, () => {
       const rng = new Rng(42, type.length);
       // Flattened Bézier strokes may differ from the true curve by a fraction of a pixel.
