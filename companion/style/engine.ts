@@ -17,6 +17,7 @@ import {
   transferChroma,
   withAlphaOf,
 } from "./pixels";
+import { checkStyleMemory, styleMemoryBudget } from "./memory";
 import { planScales, type Scale, snap } from "./plan";
 import { type LossWeights, StyleNet, type Targets } from "./session";
 import { loadVggWeights } from "./vgg-weights";
@@ -46,6 +47,8 @@ export interface StyleRunSpec {
   onPreview?: (img: RgbaImage, iter: number) => void | Promise<void>;
   /** Things a user should know (device choice and fallbacks, random weights). */
   onNote?: (message: string) => void;
+  /** Bytes the job may use; default styleMemoryBudget() (60 % of memory minus ours, or STYLIZE_STYLE_MEM_MB). */
+  memoryBudget?: number;
 }
 export interface StyleResult {
   image: RgbaImage;
@@ -61,7 +64,10 @@ export interface StyleResult {
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
 
-/** Rejects with abortError() when aborted, UserError("weights-missing") without weights. */
+/**
+ * Rejects with abortError() when aborted, UserError("weights-missing") without weights and
+ * UserError("too-large") when the job would need more memory than the budget (before any work).
+ */
 export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise<StyleResult> {
   const t0 = performance.now();
   const o = spec.options;
@@ -70,6 +76,8 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     if (signal?.aborted) throw abortError();
   };
   const groups = groupStyles(inputs, o.styleBlend);
+  const maskedTerms = groups.filter((g) => g.mask).length;
+  checkStyleMemory({ ...inputs, options: o, maskedTerms }, spec.memoryBudget ?? styleMemoryBudget());
   checkAbort();
   const weights = await loadVggWeights(spec.weights);
   if (weights.random) spec.onNote?.(RANDOM_WEIGHTS_NOTICE);

@@ -66,4 +66,15 @@ describe("stylize style", () => {
     expect(bad.stderr).toMatch(/--size/);
     expect(existsSync(join(dir, "x.png"))).toBe(false);
   });
+
+  it("refuses a size this computer has no memory for, naming one that fits", async () => {
+    const out = join(dir, "big.png");
+    const args = [join(dir, "content.png"), join(dir, "style.png"), "-o", out, "--weights", "random", "--size", "2048"];
+    const err = await exec("node", ["dist/companion/stylize.js", "style", ...args], {
+      env: { ...env, STYLIZE_STYLE_MEM_MB: "1500" },
+    }).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/stylize style: A 2048 px style transfer needs about .* \(at most \d+ px\)/);
+    expect(existsSync(out)).toBe(false);
+  });
 });
