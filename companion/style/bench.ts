@@ -3,12 +3,13 @@
 // PyTorch for comparison, and the wall time of a whole default job. Random weights: speed does not
 // depend on their values.
 import { cpus, loadavg } from "node:os";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import * as ort from "onnxruntime-node";
 import * as v from "valibot";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
 import { machineInfo } from "../machine";
+import { benchMemory, memoryChild } from "./bench-memory";
 import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
@@ -25,6 +26,8 @@ interface Flags {
   pytorch?: boolean;
   python: string;
   json?: boolean;
+  memory?: boolean;
+  memoryChild?: string;
 }
 
 interface Row {
@@ -46,14 +49,18 @@ export function registerStyleBench(bench: Command): void {
     .option("--pytorch", "also time the same step in PyTorch (CPU autograd) for comparison")
     .option("--python <exe>", "the Python with torch installed, for --pytorch", "python3")
     .option("--job", "also time a whole job with the default options at 512 px (CPU)")
+    .option("--memory", "measure peak memory per size instead of speed (one child process per size)")
+    .addOption(new Option("--memory-child <size>").hideHelp())
     .option("--json", "one JSON object per measurement on stdout")
     .action(benchStyle);
 }
 
 async function benchStyle(f: Flags): Promise<void> {
+  if (f.memoryChild) return memoryChild(snap(Number(f.memoryChild)));
   const sizes = f.sizes.split(",").map((s) => snap(Number(s)));
   const steps = Math.max(1, Number(f.steps) || 3);
   const log = (s: string) => !f.json && process.stdout.write(`${s}\n`);
+  if (f.memory) return benchStyleMemory(sizes, f.json === true, log);
   const report = (r: Row) => {
     if (f.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     else
@@ -141,6 +148,24 @@ async function timeOnnx(
   } finally {
     await net.release();
   }
+}
+
+async function benchStyleMemory(sizes: number[], json: boolean, log: (s: string) => void): Promise<void> {
+  log("stylize bench style --memory: peak resident memory of a style job (1 L-BFGS iteration, 1 scale, 1 style)");
+  log(`machine: ${machineInfo()}; random weights, CPU; each size in a fresh process`);
+  log("estimate = the model the companion uses to refuse jobs that would not fit (companion/style/memory.ts)");
+  await benchMemory(
+    sizes,
+    (size) => ["bench", "style", "--memory-child", String(size)],
+    (r) => {
+      if (json) process.stdout.write(`${JSON.stringify({ memory: true, ...r })}\n`);
+      else
+        log(
+          `${String(r.size).padStart(5)} px  peak ${String(r.peakMiB).padStart(6)} MiB  estimate ${String(r.estimateMiB).padStart(6)} MiB` +
+            `  (${r.seconds.toFixed(1)} s)`,
+        );
+    },
+  );
 }
 
 /** A whole job with the default options (what a designer gets) on generated 512 px images. */

@@ -9,7 +9,8 @@ import { planScales, snap } from "./plan";
 // Peak RSS of runStyle (CPU, random weights, one style, 1 iteration, one scale), fitted as
 // a + b·pixels by least squares. Measured 2026-11-23 on the 2-core/24 GB dev box (onnxruntime-node
 // 1.30, CPU provider), in MiB: 128 px 695, 256 px 991, 384 px 1405, 512 px 2008, 768 px 3544;
-// the fit is within 7 % of each (worst at 128 px, where it over-estimates).
+// the fit is within 7 % of each (worst at 128 px, where it over-estimates). Re-measure with
+// `stylize bench style --memory --sizes 128,256,384,512,768` after changing the graphs.
 /** Sessions, weights (twice: features and loss graphs), Node and sharp. */
 const FIXED_BYTES = 662 * 2 ** 20;
 /** Loss + gradient graph and the content's forward pass, per output pixel (fitted 4.93e-3 MiB). */

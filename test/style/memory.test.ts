@@ -1,6 +1,8 @@
 // The style memory model and the refusal it drives: the estimate follows the measured peaks, grows
 // with pixels, masks and style scale, and a job over budget is refused before any session exists,
 // naming a size that does fit.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import * as v from "valibot";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { StyleOptionsSchema, type StyleOptions } from "../../shared/protocol";
@@ -64,6 +66,26 @@ describe("estimateStyleMemory", () => {
     // A wide style at ×2 is fewer pixels than a square one (the default assumption).
     const wide = [{ width: 400, height: 100 }];
     expect(square(512, { styleScale: 2, styles: wide })).toBeLessThan(square(512, { styleScale: 2 }));
+  });
+});
+
+describe("stylize bench style --memory", () => {
+  it("measures a real peak in a child process, close to the estimate", async () => {
+    const { stdout } = await promisify(execFile)("node", [
+      "dist/companion/stylize.js",
+      "bench",
+      "style",
+      "--memory",
+      "--sizes",
+      "64",
+      "--json",
+    ]);
+    const row = JSON.parse(stdout.trim());
+    expect(row).toMatchObject({ memory: true, size: 64 });
+    expect(row.estimateMiB).toBe(Math.round(square(64) / MiB));
+    // Loose: another machine's allocator and libraries differ; this catches a model off by far more.
+    expect(row.estimateMiB / row.peakMiB).toBeGreaterThan(0.7);
+    expect(row.estimateMiB / row.peakMiB).toBeLessThan(1.4);
   });
 });
 
