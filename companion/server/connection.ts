@@ -64,7 +64,11 @@ export class Connection {
       // One message at a time, in order (a hello reply may wait on device probing), and whatever
       // arrives, one bad message must never take the server down.
       this.inbox = this.inbox
-        .then(() => (isBinary ? this.onBinary(bytes) : this.onText(bytes.toString("utf8"))))
+        .then(() => {
+          // Messages queued behind a slow hello must not start jobs for a client that has left.
+          if (ws.readyState === ws.CLOSED) return;
+          return isBinary ? this.onBinary(bytes) : this.onText(bytes.toString("utf8"));
+        })
         .catch((err) => this.internal(err));
     });
   }

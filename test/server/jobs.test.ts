@@ -2,7 +2,7 @@
 import sharp from "sharp";
 import WebSocket from "ws";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ServerMessage, ServerMessageOf } from "../../shared/protocol";
+import { PROTOCOL_VERSION, type ServerMessage, type ServerMessageOf } from "../../shared/protocol";
 import type { RunningServer } from "../../companion/server/server";
 import { join } from "node:path";
 import { Client, fakeEngines, png, sleep, start, tempDir } from "./helpers";
@@ -254,6 +254,23 @@ describe("companion server jobs", () => {
     expect(server.stats()).toMatchObject({ clients: 0, jobs: 0, running: 0 });
     expect(log.closed).toBe(1);
     expect(log.started).toHaveLength(1);
+  });
+
+  it("does not start a job queued behind a slow hello once its client has left", async () => {
+    const { engines, log } = fakeEngines({ shapeDelayMs: 20 });
+    // device probing that outlasts the client: the hello reply waits on it (up to 1.5 s)
+    engines.listDevices = () => sleep(5000).then(() => [{ name: "cpu" as const, available: true }]);
+    server = await start({ engines });
+    const c = new Client(new WebSocket(server.url), server.token);
+    await c.opened;
+    c.json({ type: "hello", protocol: PROTOCOL_VERSION, token: server.token, client: "test" });
+    c.primitives("late", await png(16, 16), { count: 50 });
+    await sleep(100);
+    c.ws.close();
+    await c.closed;
+    await sleep(2000); // past the hello wait, when the queued messages are handled
+    expect(log.started).toEqual([]);
+    expect(server.stats()).toMatchObject({ clients: 0, jobs: 0 });
   });
 
   it("drops a client that stops answering pings, cancelling its jobs", async () => {
