@@ -6,7 +6,7 @@ import { insertPrimitives } from "./insert-primitives";
 import { insertStyle } from "./insert-style";
 import { describeSelection, layerInfo, requireSingleSelection } from "./selection";
 import { loadSettings, RELAUNCH_COMMAND, resultSettings, saveSettings } from "./settings";
-import type { Settings } from "../shared/plugin-messages";
+import type { JobSettings } from "../shared/plugin-messages";
 
 export const UI_SIZE = { width: 340, height: 600 };
 
@@ -55,7 +55,7 @@ export function startPlugin(): void {
 }
 
 /** Launched from a result's "Stylize again": select its source again and reuse its settings. */
-function relaunchFromSelection(): Settings | undefined {
+function relaunchFromSelection(): JobSettings | undefined {
   const [node] = figma.currentPage.selection;
   const tagged = node && resultSettings(node);
   if (!tagged) return undefined;

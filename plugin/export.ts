@@ -1,42 +1,39 @@
 // Export layers as PNG at the working resolution the engines need.
 import type { PluginMessageOf, UiMessageOf } from "../shared/plugin-messages";
+import { type Box, exportBox } from "./geometry";
 import { layerInfo, requireNode, requireSingleSelection, type SizedNode } from "./selection";
 
-/** PNG whose longest side is `longest` px (aspect ratio kept by Figma). */
-export function exportLongest(node: SizedNode, longest: number): Promise<Uint8Array> {
-  const wide = node.width >= node.height;
+/**
+ * PNG of the node's rendered box with its longest side `longest` px. Figma exports the render
+ * bounds (effects, strokes, rotation), so the constraint is chosen from that box, not width/height.
+ */
+export function exportLongest(node: SizedNode, box: Box, longest: number): Promise<Uint8Array> {
+  const wide = box.width >= box.height;
   return node.exportAsync({
     format: "PNG",
-    constraint: { type: wide ? "WIDTH" : "HEIGHT", value: Math.round(longest) },
+    constraint: { type: wide ? "WIDTH" : "HEIGHT", value: Math.max(1, Math.round(longest)) },
   });
-}
-
-/** Where `node` lies relative to `origin`, in canvas units (works across parents). */
-function boxRelativeTo(node: SizedNode, origin: SizedNode) {
-  const a = node.absoluteBoundingBox;
-  const o = origin.absoluteBoundingBox;
-  if (!a || !o) throw new Error(`“${node.name}” is not visible on the canvas, so it cannot be used as a mask.`);
-  return { x: a.x - o.x, y: a.y - o.y, width: a.width, height: a.height };
 }
 
 export async function prepareJob(msg: UiMessageOf<"prepare-job">): Promise<PluginMessageOf<"job-images">> {
   const source = requireSingleSelection();
-  const content = await exportLongest(source, msg.workSize);
+  const box = exportBox(source);
+  const content = await exportLongest(source, box, msg.workSize);
   const styles = [];
   for (const id of msg.styleLayerIds) {
     const layer = await requireNode(id, "style");
     if (layer.id === source.id) throw new Error("The style layer is the layer being stylized. Pick a different style.");
-    styles.push({ layer: layerInfo(layer), png: await exportLongest(layer, msg.workSize) });
+    styles.push({ layer: layerInfo(layer), png: await exportLongest(layer, exportBox(layer), msg.workSize) });
   }
   let mask: PluginMessageOf<"job-images">["mask"];
   if (msg.maskLayerId) {
     const layer = await requireNode(msg.maskLayerId, "mask");
-    const box = boxRelativeTo(layer, source);
-    // about the content export's pixels-per-unit (a size constraint, not SCALE, which Figma caps);
-    // the UI scales it into place by its box anyway
-    const scale = msg.workSize / Math.max(source.width, source.height);
-    const png = await exportLongest(layer, Math.max(1, Math.max(layer.width, layer.height) * scale));
-    mask = { png, ...box };
+    const m = exportBox(layer);
+    // at about the content export's pixels per unit (a size constraint, not SCALE, which Figma
+    // caps); the UI scales it into place by its box anyway
+    const scale = msg.workSize / Math.max(box.width, box.height);
+    const png = await exportLongest(layer, m, Math.max(m.width, m.height) * scale);
+    mask = { png, x: m.x - box.x, y: m.y - box.y, width: m.width, height: m.height };
   }
   return { type: "job-images", requestId: msg.requestId, source: layerInfo(source), content, styles, mask };
 }

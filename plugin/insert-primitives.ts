@@ -53,18 +53,18 @@ export async function insertPrimitives(
 ): Promise<FrameNode> {
   const source = await requireNode(msg.sourceId, "source");
   const { result } = msg;
-  const scale = scaleBetween(result, source);
   const total = result.shapes.length;
-  return commitResult(source, msg.settings, async (track) => {
+  return commitResult(source, msg.settings, async (track, box) => {
+    const scale = scaleBetween(result, box); // the shapes were found on the export of this box
     const frame = track(figma.createFrame());
     frame.visible = false;
     frame.name = primitivesFrameName(source.name, result.shapes) + (msg.partial ? " — partial" : "");
-    frame.resize(source.width, source.height);
+    frame.resize(box.width, box.height);
     frame.clipsContent = true;
     frame.fills = [];
     const bg = track(figma.createRectangle());
     bg.name = "Background";
-    bg.resize(source.width, source.height);
+    bg.resize(box.width, box.height);
     bg.fills = [solid(toPaint(result.background))];
     frame.appendChild(bg);
     for (let from = 0; from < total; from += BATCH) {

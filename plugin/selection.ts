@@ -1,14 +1,22 @@
 // What the designer has selected, in the terms the UI needs.
 import type { LayerInfo, Selection } from "../shared/plugin-messages";
+import { exportBox } from "./geometry";
 
-export type SizedNode = SceneNode & { width: number; height: number; exportAsync: ExportMixin["exportAsync"] };
+export type SizedNode = SceneNode & {
+  width: number;
+  height: number;
+  absoluteRenderBounds: Rect | null;
+  exportAsync: ExportMixin["exportAsync"];
+};
 
 export function isSized(node: BaseNode): node is SizedNode {
-  return "width" in node && "height" in node && "exportAsync" in node;
+  return "width" in node && "height" in node && "exportAsync" in node && "absoluteRenderBounds" in node;
 }
 
+/** Width and height are those of the rendered box (what is exported and what the result matches). */
 export function layerInfo(node: SizedNode): LayerInfo {
-  return { id: node.id, name: node.name || "Untitled", type: node.type, width: node.width, height: node.height };
+  const box = node.absoluteRenderBounds ?? node;
+  return { id: node.id, name: node.name || "Untitled", type: node.type, width: box.width, height: box.height };
 }
 
 export function describeSelection(nodes: readonly SceneNode[]): Selection {
@@ -23,8 +31,13 @@ export function describeSelection(nodes: readonly SceneNode[]): Selection {
     };
   }
   const node = nodes[0];
-  if (!isSized(node) || node.width <= 0 || node.height <= 0) {
+  if (!isSized(node)) {
     return { ok: false, reason: "none", hint: `“${node.name}” has no area to export. Select a layer with a size.` };
+  }
+  try {
+    exportBox(node);
+  } catch (err) {
+    return { ok: false, reason: "none", hint: (err as Error).message };
   }
   return { ok: true, layer: layerInfo(node) };
 }

@@ -6,7 +6,11 @@ import * as v from "valibot";
 import { type Parsed, PrimitivesOptionsSchema, parseWith, StyleOptionsSchema } from "./protocol";
 import { ShapeListSchema } from "./shapes";
 
-const bytes = v.custom<Uint8Array>((x) => x instanceof Uint8Array, "expected image bytes (Uint8Array)");
+/** Image bytes in a buffer of their own: Figma reads a view's whole underlying buffer (send `.slice()`). */
+const bytes = v.custom<Uint8Array>(
+  (x) => x instanceof Uint8Array && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength,
+  "expected image bytes as a Uint8Array with a buffer of its own",
+);
 const nodeId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 const requestId = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const size = v.pipe(v.number(), v.finite(), v.minValue(0));
@@ -16,12 +20,22 @@ export type Mode = (typeof MODES)[number];
 export const PRESETS = ["draft", "standard", "high", "custom"] as const;
 export type Preset = (typeof PRESETS)[number];
 
-/** What the designer chose; persisted in figma.clientStorage and stored on results for "Stylize again". */
-export const SettingsSchema = v.object({
+/** How a job runs: the part of the settings that may be stored on results in the document. */
+const jobEntries = {
   mode: v.optional(v.picklist(MODES), "primitives"),
   preset: v.optional(v.picklist(PRESETS), "standard"),
   style: v.optional(StyleOptionsSchema, {}),
   primitives: v.optional(PrimitivesOptionsSchema, {}),
+};
+export const JobSettingsSchema = v.object(jobEntries);
+export type JobSettings = v.InferOutput<typeof JobSettingsSchema>;
+
+/**
+ * What the designer chose, persisted per user in figma.clientStorage. The token and address stay
+ * there: only `jobSettings(...)` goes into the document ("Stylize again"), which others can read.
+ */
+export const SettingsSchema = v.object({
+  ...jobEntries,
   /** Pairing token shown by the companion (`npm start` prints it). */
   token: v.optional(v.pipe(v.string(), v.maxLength(256)), ""),
   /** The companion's address; the manifest only allows the default, tests point it elsewhere. */
@@ -29,6 +43,13 @@ export const SettingsSchema = v.object({
 });
 export type Settings = v.InferOutput<typeof SettingsSchema>;
 export const defaultSettings = (): Settings => v.parse(SettingsSchema, {});
+/** The settings without the pairing token and companion address. */
+export const jobSettings = ({ mode, preset, style, primitives }: JobSettings): JobSettings => ({
+  mode,
+  preset,
+  style,
+  primitives,
+});
 
 /** A layer as the UI needs to know it. */
 export const LayerInfoSchema = v.object({ id: nodeId, name: v.string(), type: v.string(), width: size, height: size });
@@ -65,7 +86,7 @@ export const UiMessageSchema = v.variant("type", [
     sourceId: nodeId,
     styleName: v.pipe(v.string(), v.maxLength(200)),
     png: bytes,
-    settings: SettingsSchema,
+    settings: JobSettingsSchema,
   }),
   v.object({
     type: v.literal("insert-primitives"),
@@ -74,7 +95,7 @@ export const UiMessageSchema = v.variant("type", [
     result: ShapeListSchema,
     /** True when these are the shapes found before a cancel. */
     partial: v.optional(v.boolean(), false),
-    settings: SettingsSchema,
+    settings: JobSettingsSchema,
   }),
 ]);
 export type UiMessage = v.InferOutput<typeof UiMessageSchema>;
@@ -87,7 +108,7 @@ export const PluginMessageSchema = v.variant("type", [
     type: v.literal("init"),
     settings: SettingsSchema,
     /** Set when launched from a result's "Stylize again" button: the settings that made it. */
-    relaunch: v.optional(SettingsSchema),
+    relaunch: v.optional(JobSettingsSchema),
   }),
   v.object({ type: v.literal("selection"), selection: SelectionSchema }),
   v.object({ type: v.literal("picked-layer"), role: v.picklist(["style", "mask"]), layer: LayerInfoSchema }),

@@ -1,11 +1,12 @@
 // One Stylize run, end to end: plugin exports the layer → companion job (live progress/preview)
 // → plugin inserts the result. The document is only touched in the last step.
-import type { LayerInfo, Settings } from "../shared/plugin-messages";
+import { jobSettings, type LayerInfo, type Settings } from "../shared/plugin-messages";
 import type { ServerMessage } from "../shared/protocol";
 import type { ShapeList } from "../shared/shapes";
 import type { FrameHeader } from "../shared/frames";
 import { onPluginMessage, requestPlugin } from "./bridge";
 import { type Canvas, Job, type JobChannel, type JobRequest, newJobId, type Progress } from "./job";
+import { pngDataUrl } from "./data-url";
 import { composeMask } from "./mask";
 import { jobErrorText } from "./messages";
 import { workSizeOf } from "./presets";
@@ -103,17 +104,15 @@ export class Runner {
           const styleName = [...input.styleFiles.map((f) => f.name), ...images.styles.map((s) => s.layer.name)]
             .map((n) => n.replace(/\.[a-z]+$/i, ""))
             .join(" + ");
-          if (this.state?.previewUrl) URL.revokeObjectURL(this.state.previewUrl);
-          const previewUrl = URL.createObjectURL(new Blob([outcome.png as BlobPart], { type: "image/png" }));
-          this.set({ ...this.state!, phase: "inserting", previewUrl });
+          this.set({ ...this.state!, phase: "inserting", previewUrl: pngDataUrl(outcome.png) });
           const done = await requestPlugin(
             {
               type: "insert-style",
               requestId: newJobId(),
               sourceId: this.sourceId,
               styleName,
-              png: outcome.png,
-              settings,
+              png: outcome.png.slice(), // its own buffer: Figma would read a view's whole buffer
+              settings: jobSettings(settings),
             },
             "inserted",
           );
@@ -156,11 +155,7 @@ export class Runner {
   private startJob(request: JobRequest, mode: Settings["mode"]) {
     const job = new Job(this.channel(), request, {
       onProgress: (progress) => this.set({ ...this.state!, progress }),
-      onPreview: (png) => {
-        if (this.state?.previewUrl) URL.revokeObjectURL(this.state.previewUrl);
-        const previewUrl = URL.createObjectURL(new Blob([png as BlobPart], { type: "image/png" }));
-        this.set({ ...this.state!, previewUrl });
-      },
+      onPreview: (png) => this.set({ ...this.state!, previewUrl: pngDataUrl(png) }),
       onShapes: (canvas) => this.set({ ...this.state!, canvas }),
       onNote: (note) => this.set({ ...this.state!, notes: [...(this.state!.notes ?? []), note] }),
     });
@@ -180,7 +175,14 @@ export class Runner {
     });
     try {
       const done = await requestPlugin(
-        { type: "insert-primitives", requestId, sourceId: this.sourceId, result, partial, settings },
+        {
+          type: "insert-primitives",
+          requestId,
+          sourceId: this.sourceId,
+          result,
+          partial,
+          settings: jobSettings(settings),
+        },
         "inserted",
       );
       this.set({ ...this.state!, phase: "done", partial: null, inserted: { name: done.name, count: done.count } });

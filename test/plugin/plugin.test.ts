@@ -51,7 +51,7 @@ beforeEach(async () => {
   h = await startHarness();
 });
 
-const settings = { ...defaultSettings(), token: "t" };
+const settings = { ...defaultSettings(), token: "secret-pairing-token" };
 
 describe("plugin main code", () => {
   it("answers ui-ready with settings and explains a missing or multiple selection", async () => {
@@ -198,7 +198,11 @@ describe("plugin main code", () => {
     expect(ops).not.toContain("remove");
 
     expect(frame.getRelaunchData()).toHaveProperty("stylize-again");
-    expect(JSON.parse(frame.getPluginData("stylize-settings"))).toMatchObject({ token: "t" });
+    // the settings go with the result for "Stylize again", but never the pairing token or address
+    const stored = frame.getPluginData("stylize-settings");
+    expect(JSON.parse(stored)).toMatchObject({ mode: "primitives", preset: "standard" });
+    expect(stored).not.toContain('"token"');
+    expect(stored).not.toContain("companionUrl");
   });
 
   it("inserts 1000 shapes in batches with progress, quickly", async () => {

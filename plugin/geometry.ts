@@ -1,0 +1,33 @@
+// The one box a source occupies on the canvas: what Figma exports (shadows, outside strokes,
+// overflowing children, the rotated outline), so the export, its scale, the result's size and
+// position and a mask's offset all agree.
+export type Box = { x: number; y: number; width: number; height: number };
+
+/** The source's rendered box in absolute (page) coordinates; a clear error if nothing renders. */
+export function exportBox(node: SceneNode): Box {
+  if (!node.visible) throw new Error(`“${node.name}” is hidden. Show it, or select a visible layer.`);
+  const box = "absoluteRenderBounds" in node ? node.absoluteRenderBounds : null;
+  if (!box) {
+    throw new Error(`“${node.name}” does not show on the canvas (it or a parent is hidden). Show it first.`);
+  }
+  if (!(box.width > 0 && box.height > 0)) {
+    throw new Error(`“${node.name}” has no area to export. Select a layer with a size.`);
+  }
+  return { x: box.x, y: box.y, width: box.width, height: box.height };
+}
+
+/** Whether `inner` lies inside `outer`. */
+export const contains = (outer: Box, inner: Box) =>
+  inner.x >= outer.x &&
+  inner.y >= outer.y &&
+  inner.x + inner.width <= outer.x + outer.width &&
+  inner.y + inner.height <= outer.y + outer.height;
+
+/** A point in absolute coordinates, in the coordinates of a container with that absolute transform. */
+export function toLocal(t: Transform, x: number, y: number): { x: number; y: number } {
+  const [[a, b, tx], [c, d, ty]] = t;
+  const det = a * d - b * c;
+  const dx = x - tx;
+  const dy = y - ty;
+  return { x: (d * dx - b * dy) / det, y: (a * dy - c * dx) / det };
+}
