@@ -22,7 +22,7 @@ describe("build output", () => {
     expect(existsSync(manifest.ui)).toBe(true);
     expect(manifest.editorType).toEqual(["figma"]);
     expect(manifest.documentAccess).toBe("dynamic-page");
-    expect(manifest.networkAccess.allowedDomains).toEqual(["ws://127.0.0.1:47615"]);
+    expect(manifest.networkAccess.allowedDomains).toEqual(["ws://localhost:47615"]);
     expect(manifest.networkAccess.reasoning).toMatch(/\w+/);
   });
 

@@ -57,5 +57,6 @@ export async function startCompanion(port: number, tokenFile: string, noWeightsI
     proc.kill("SIGKILL"); // the way a crash or a closed terminal stops it: no goodbye to clients
     await exited;
   };
-  return { token, url: `ws://127.0.0.1:${port}`, proc, log: () => log, kill };
+  // the address the plugin uses: a host name, as Figma's manifest validator requires
+  return { token, url: `ws://localhost:${port}`, proc, log: () => log, kill };
 }

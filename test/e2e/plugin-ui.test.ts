@@ -28,6 +28,8 @@ describe.runIf(!haveChromium && inCi)("e2e prerequisites in CI", () => {
 });
 
 type NodeView = Summary & {
+  parent: string;
+  absolute: { x: number; y: number; width: number; height: number };
   fills: { type: string; imageHash?: string }[];
   clipsContent?: boolean;
   visible: boolean;
@@ -39,6 +41,7 @@ type Harness = {
   select(names: string[]): void;
   board(): Summary;
   commits(): number;
+  uiOrigin(): string;
   node(name: string): NodeView | null;
 };
 
@@ -56,6 +59,7 @@ const select = (...names: string[]) => page.evaluate((n) => (window as unknown a
 const board = () => page.evaluate(() => (window as unknown as Win).harness.board());
 const node = (name: string) => page.evaluate((n) => (window as unknown as Win).harness.node(n), name);
 const commits = () => page.evaluate(() => (window as unknown as Win).harness.commits());
+const uiOrigin = () => page.evaluate(() => (window as unknown as Win).harness.uiOrigin());
 const shot = (name: string) => page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const status = () => ui.getByTestId("connection-status");
 const run = () => ui.getByTestId("run");
@@ -117,6 +121,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await ui.getByLabel("Pairing token").fill(companion.token);
     await ui.getByRole("button", { name: "Pair" }).click();
     await waitText(status(), "Connected to companion", 15_000);
+    expect(await uiOrigin()).toBe("null"); // an opaque origin, as in Figma
     await waitText(ui.getByTestId("selection"), "Select one layer");
     await select("Photo", "Starry");
     await waitText(ui.getByTestId("selection"), "2 layers are selected");
@@ -150,6 +155,31 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     expect([photo.x, photo.y, photo.width, photo.height]).toEqual([40, 40, 320, 240]);
   }, 120_000);
 
+  it("a card in an auto-layout row and an icon inside an instance: results go beside, nothing reflows", async () => {
+    const cardsBefore = (await node("Cards"))!.children;
+    expect(cardsBefore!.map((c) => [c.name, c.x, c.y])).toEqual([
+      ["Card A", 20, 20],
+      ["Card B", 200, 20],
+      ["Card C", 380, 20],
+    ]);
+    for (const [source, width] of [
+      ["Card B", 160],
+      ["Icon", 160],
+    ] as const) {
+      await select(source);
+      await waitText(ui.getByTestId("selection"), source);
+      await ui.getByTestId("stylize").click();
+      await runFinished(60_000);
+      const result = (await node(`Primitives — ${source} (50 triangles)`))!;
+      const src = (await node(source))!;
+      expect(result.parent).toBe("Board");
+      expect(result.absolute).toEqual({ x: src.absolute.x + width + 40, y: src.absolute.y, width, height: 100 });
+    }
+    expect((await node("Cards"))!.children).toEqual(cardsBefore);
+    expect((await node("Button"))!.children!.map((c) => c.name)).toEqual(["Icon"]);
+    await shot("03b-auto-layout-and-instance");
+  }, 120_000);
+
   it("style transfer with a layer as style and a region mask inserts an image-filled rectangle", async () => {
     // keyboard: arrow keys move between the mode tabs
     await ui.getByRole("tab", { name: "Primitives" }).focus();
@@ -180,6 +210,10 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await ui.getByTestId("stylize").click();
     await runFinished(90_000);
     await shot("05-style-done");
+    // the preview is a data: image, which Figma's CSP allows (blob: URLs fail there)
+    const preview = ui.locator("img.preview");
+    expect(await preview.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+    expect(await preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
     // the companion runs with random weights here, and the designer is told what that means
     await waitText(ui.getByTestId("run-note").first(), /random weights.*not artistic/i);
 

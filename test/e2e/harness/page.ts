@@ -40,7 +40,8 @@ const w = window as unknown as Record<string, unknown>;
 w.figma = figma;
 w.__html__ = "";
 
-// the document: a board holding the photo to stylize, a style layer and a mask layer
+// the document: a board holding the photo to stylize, a style layer and a mask layer, plus what
+// real files have: an auto-layout row of cards and a component instance with an icon inside
 const board = figma.createFrame();
 board.name = "Board";
 board.resize(1600, 900);
@@ -51,18 +52,32 @@ const add = (
   y: number,
   width: number,
   height: number,
+  parent: FrameNode = board,
 ) => {
   const n = make();
   n.name = name;
   n.resize(width, height);
   n.x = x;
   n.y = y;
-  board.appendChild(n);
+  parent.appendChild(n);
   return n;
 };
 add(() => figma.createRectangle(), "Photo", 40, 40, 320, 240);
 add(() => figma.createRectangle(), "Starry", 40, 400, 200, 200);
 add(() => figma.createEllipse(), "Subject", 160, 80, 120, 160);
+const cards = figma.createFrame();
+cards.name = "Cards";
+cards.resize(560, 140);
+Object.assign(cards, { x: 400, y: 640, layoutMode: "HORIZONTAL", itemSpacing: 20, paddingLeft: 20, paddingTop: 20 });
+board.appendChild(cards);
+for (const name of ["Card A", "Card B", "Card C"]) add(() => figma.createRectangle(), name, 0, 0, 160, 100, cards);
+const button = figma.createFrame();
+button.name = "Button";
+button.resize(200, 120);
+Object.assign(button, { x: 1000, y: 640 });
+board.appendChild(button);
+add(() => figma.createRectangle(), "Icon", 20, 10, 160, 100, button);
+figma.makeInstance(button);
 figma.journal.length = 0;
 
 // settings a designer would have saved earlier (the e2e points the UI at its own companion port)
@@ -72,17 +87,22 @@ figma.storage.set("stylize-settings", {
   token: params.get("token") ?? "",
 });
 
-// Figma's UI plumbing
+// Figma's UI plumbing: the UI runs in a sandboxed iframe with an opaque ("null") origin under the
+// manifest's CSP (served by serve.ts); plugin and UI talk only through postMessage.
 let iframe: HTMLIFrameElement | null = null;
+let uiLoaded = false;
 const queued: unknown[] = [];
+const companionPort = new URL(params.get("ws") ?? "ws://localhost:47615").port;
 figma.showUI = ((_html: string, opts?: ShowUIOptions) => {
   iframe = document.createElement("iframe");
   iframe.id = "plugin-ui";
   iframe.title = "Stylize plugin UI";
   iframe.width = String(opts?.width ?? 300);
   iframe.height = String(opts?.height ?? 400);
-  iframe.src = "/dist/ui.html";
+  iframe.setAttribute("sandbox", "allow-scripts allow-popups allow-forms allow-downloads allow-modals");
+  iframe.src = `/dist/ui.html?port=${companionPort}`;
   iframe.onload = () => {
+    uiLoaded = true;
     for (const m of queued.splice(0)) iframe!.contentWindow!.postMessage({ pluginMessage: m }, "*");
   };
   document.body.appendChild(iframe);
@@ -90,14 +110,15 @@ figma.showUI = ((_html: string, opts?: ShowUIOptions) => {
 const ui = {
   onmessage: undefined as ((msg: unknown, props: { origin: string }) => void) | undefined,
   postMessage(msg: unknown) {
-    if (iframe?.contentWindow && iframe.contentDocument?.readyState === "complete") {
-      iframe.contentWindow.postMessage({ pluginMessage: msg }, "*");
-    } else queued.push(msg);
+    if (iframe?.contentWindow && uiLoaded) iframe.contentWindow.postMessage({ pluginMessage: msg }, "*");
+    else queued.push(msg);
   },
 };
 (figma as unknown as { ui: unknown }).ui = ui;
+let uiOrigin = "";
 window.addEventListener("message", (ev) => {
   if (!iframe || ev.source !== iframe.contentWindow) return;
+  uiOrigin = ev.origin;
   const data = ev.data as { pluginMessage?: unknown };
   if (data && "pluginMessage" in data) ui.onmessage?.(data.pluginMessage, { origin: ev.origin });
 });
@@ -122,13 +143,16 @@ const summarize = (n: SceneNode): Summary => {
 // what the test drives and inspects
 w.harness = {
   select(names: string[]) {
-    figma.currentPage.selection = board.children.filter((n) => names.includes(n.name));
+    figma.currentPage.selection = figma.currentPage.findAll((n) => names.includes(n.name));
   },
   board: () => summarize(board),
   commits: () => figma.journal.filter((e) => e.op === "commit").length,
+  /** The iframe's origin as the UI sees it (Figma's is opaque: "null"). */
+  uiOrigin: () => uiOrigin,
   node(name: string) {
-    const n = board.children.find((c) => c.name === name) as (SceneNode & Record<string, unknown>) | undefined;
+    const n = figma.currentPage.findOne((c) => c.name === name) as (SceneNode & Record<string, unknown>) | null;
     if (!n) return null;
+    const box = (n as unknown as FrameNode).absoluteBoundingBox!;
     const fills = (n.fills as Paint[]) ?? [];
     const image = fills[0]?.type === "IMAGE" ? figma.images.get((fills[0] as ImagePaint).imageHash ?? "") : undefined;
     return {
@@ -139,6 +163,8 @@ w.harness = {
       relaunch: (n as unknown as BaseNode).getRelaunchData(),
       imageHead: image ? [...image.slice(0, 8)] : null,
       imageBytes: image?.length ?? 0,
+      parent: n.parent?.name ?? "",
+      absolute: { x: box.x, y: box.y, width: box.width, height: box.height },
     };
   },
 };
