@@ -11,7 +11,8 @@
 //   children of an unloaded page throws;
 // - `figma.on("close")` handlers run on `closePlugin()`, after which nothing may be created;
 // - createImage refuses a view into a larger buffer (Figma reads the whole buffer);
-//   setRelaunchData refuses descriptions of 1000 characters or more.
+//   setRelaunchData refuses descriptions of 1000 characters or more;
+// - documentAccess "dynamic-page": the synchronous getNodeById/getStyleById/getLocalPaintStyles throw.
 // A journal records creations, removals and undo commits so tests can check "one undo step" and
 // "nothing left on failure". Runs in Node (unit tests) and in the browser (the e2e harness).
 import { createFigma } from "figma-api-stub";
@@ -24,6 +25,8 @@ export type FakeFigma = PluginAPI & {
   journal: JournalEntry[];
   images: Map<string, Uint8Array>;
   storage: Map<string, unknown>;
+  /** For tests: the node with this id (plugin code must use getNodeByIdAsync). */
+  nodeById(id: string): BaseNode | null;
   /** Make the n-th node creation from now throw (to test clean-up). */
   failCreationAfter(n: number): void;
   /** Turn a built frame into an instance (its children become instance sublayers). */
@@ -361,7 +364,15 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
   figma.commitUndo = () => {
     journal.push({ op: "commit" });
   };
-  figma.getNodeByIdAsync = async (id: string) => figma.getNodeById(id);
+  // documentAccess "dynamic-page" (our manifest) forbids the synchronous look-ups; tests use nodeById
+  const nodeById = figma.getNodeById.bind(figma);
+  figma.getNodeByIdAsync = async (id: string) => nodeById(id);
+  const dynamicPage = (name: string) => () => {
+    throw new Error(`Cannot call ${name} with documentAccess: dynamic-page. Use ${name}Async instead.`);
+  };
+  figma.getNodeById = dynamicPage("getNodeById");
+  figma.getStyleById = dynamicPage("getStyleById");
+  figma.getLocalPaintStyles = dynamicPage("getLocalPaintStyles");
   const on = figma.on.bind(figma) as (type: string, cb: () => void) => void;
   const off = (figma as unknown as { off?: (type: string, cb: () => void) => void }).off?.bind(figma);
   Object.assign(figma, {
@@ -385,6 +396,7 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
       failIn = n;
     },
     makeInstance: (frame: FrameNode) => retype<InstanceNode>(frame, "INSTANCE"),
+    nodeById,
     retype,
     clientStorage: {
       getAsync: async (key: string) => (storage.has(key) ? structuredClone(storage.get(key)) : undefined),

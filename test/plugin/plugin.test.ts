@@ -137,7 +137,7 @@ describe("plugin main code", () => {
     const before = JSON.stringify({ x: source.x, y: source.y, w: source.width, h: source.height, f: source.fills });
     h.send({ type: "insert-primitives", requestId: "p1", sourceId: source.id, result: mixed, settings });
     const done = await h.next("inserted");
-    const frame = h.figma.getNodeById(done.nodeId) as unknown as FrameNode & Node;
+    const frame = h.figma.nodeById(done.nodeId) as unknown as FrameNode & Node;
 
     expect(frame.type).toBe("FRAME");
     expect(frame.name).toBe("Primitives — Photo (8 shapes)");
@@ -229,7 +229,7 @@ describe("plugin main code", () => {
     expect(done.count).toBe(1000);
     const progress = h.outbox.filter((m) => m.type === "insert-progress");
     expect(progress.map((m) => (m.type === "insert-progress" ? m.done : 0))).toEqual([200, 400, 600, 800, 1000]);
-    const frame = h.figma.getNodeById(done.nodeId) as FrameNode;
+    const frame = h.figma.nodeById(done.nodeId) as FrameNode;
     expect(frame.children).toHaveLength(1001);
     expect(frame.name).toBe("Primitives — Photo (1000 triangles)");
   });
@@ -263,7 +263,7 @@ describe("plugin main code", () => {
     const png = await solidPng(64, 32);
     h.send({ type: "insert-style", requestId: "s1", sourceId: source.id, styleName: "Starry", png, settings });
     const done = await h.next("inserted");
-    const rect = h.figma.getNodeById(done.nodeId) as unknown as Node;
+    const rect = h.figma.nodeById(done.nodeId) as unknown as Node;
     expect(rect).toMatchObject({ type: "RECTANGLE", name: "Photo — styled as Starry", width: 400, height: 200 });
     expect(rect.parent).toBe(board);
     expect([rect.x, rect.y]).toEqual([460, 30]);
@@ -296,7 +296,7 @@ describe("Stylize again", () => {
     const used = { ...settings, mode: "style" as const, preset: "high" as const };
     const png = await solidPng(8, 8);
     first.send({ type: "insert-style", requestId: "a", sourceId: source.id, styleName: "X", png, settings: used });
-    const result = first.figma.getNodeById((await first.next("inserted")).nodeId) as SceneNode;
+    const result = first.figma.nodeById((await first.next("inserted")).nodeId) as SceneNode;
 
     // relaunch: same document, the plugin starts again with the relaunch command and the result selected
     vi.resetModules();

@@ -60,7 +60,7 @@ async function insertPrimitives(source: SceneNode, n = 3) {
   figma.journal.length = 0;
   h.send({ type: "insert-primitives", requestId: "r", sourceId: source.id, result: shapes(n), settings });
   const done = await h.next("inserted");
-  return figma.getNodeById(done.nodeId) as FrameNode;
+  return figma.nodeById(done.nodeId) as FrameNode;
 }
 /** The result sits GAP to the right of the source's rendered box, top-aligned, in absolute terms. */
 function expectBeside(result: FrameNode, source: SceneNode) {
@@ -191,7 +191,7 @@ describe("exporting what Figma renders", () => {
     expect(job.source).toMatchObject({ width: 260, height: 180 });
 
     h.send({ type: "insert-style", requestId: "s", sourceId: card.id, styleName: "X", png: job.content, settings });
-    const styled = figma.getNodeById((await h.next("inserted")).nodeId) as RectangleNode;
+    const styled = figma.nodeById((await h.next("inserted")).nodeId) as RectangleNode;
     expect([styled.width, styled.height]).toEqual([260, 180]);
     expect([styled.x, styled.y]).toEqual([70 + 260 + GAP, 90]);
   });
