@@ -225,7 +225,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await waitVisible(ui.locator("canvas.preview"), 30_000); // shapes are streaming
     await companion.kill();
 
-    await waitText(status(), /reconnecting|Companion not running/, 15_000);
+    await waitText(status(), /reconnecting|Can't reach the companion/, 15_000);
     await waitText(ui.getByTestId("run-error"), /companion/i);
     await shot("06-companion-stopped");
     expect(JSON.stringify(await board())).toBe(before);
