@@ -135,9 +135,9 @@ export class CompanionClient {
       ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: this.token, client: "figma-ui" }));
     };
     ws.onmessage = (ev) => this.receive(ev.data);
-    ws.onerror = () => {}; // onclose follows and decides what to do
-    ws.onclose = () => {
-      if (this.ws !== ws) return; // an old socket we replaced
+    // Chromium ends a CSP-blocked socket with `error` and no `close`: either one ends this socket.
+    ws.onerror = ws.onclose = () => {
+      if (this.ws !== ws) return; // an old socket we replaced, or already ended
       this.ws = null;
       const wasPaired = this.paired;
       this.paired = false;
@@ -214,6 +214,7 @@ export class CompanionClient {
     if (this.paired) this.events.onDisconnect?.();
     this.paired = false;
     ws.onclose = ws.onmessage = ws.onopen = null;
+    ws.onerror = () => {}; // `ws` (tests) throws on an unheard error while closing a connecting socket
     try {
       ws.close();
     } catch {

@@ -186,7 +186,10 @@ describe("companion client", () => {
   });
 });
 
-/** A browser socket that Figma's CSP refused: it never opens, and fails once `fail()` is called. */
+/**
+ * A browser socket that Figma's CSP refused: it never opens, and once `fail()` is called it fails
+ * the way Chromium does it (checked against /usr/bin/chromium): `error`, readyState CLOSED, no `close`.
+ */
 function blockedSocket(): SocketLike & { fail(): void } {
   const s: SocketLike & { fail(): void } = {
     binaryType: "blob",
@@ -200,7 +203,6 @@ function blockedSocket(): SocketLike & { fail(): void } {
     fail() {
       s.readyState = 3;
       s.onerror?.({});
-      s.onclose?.({ code: 1006 });
     },
   };
   return s;
@@ -249,7 +251,7 @@ describe("companion client under Figma's network policy", () => {
   it("switches to 'blocked' when the violation arrives after the socket already failed", async () => {
     const t = policed();
     t.c.start();
-    t.sockets[0].fail();
+    t.sockets[0].fail(); // error without close: must not hang at "connecting"
     expect(t.c.state).toMatchObject({ state: "reconnecting", url: BLOCKED, everConnected: false });
     t.page.dispatchEvent(violation(BLOCKED));
     expect(t.c.state).toEqual({ state: "blocked", url: BLOCKED });
