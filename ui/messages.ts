@@ -31,7 +31,7 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
           `Figma's network policy blocked ${s.url}: the plugin may only connect to ${DEFAULT_COMPANION_URL} (set in manifest.json). ` +
           (s.url === DEFAULT_COMPANION_URL
             ? "Re-import the plugin from its manifest.json (Plugins → Development) and run it again."
-            : "Reset the address to the default."),
+            : "Press “Use the default address” to switch back."),
       };
     case "unauthorized":
       return hasToken

@@ -161,7 +161,7 @@ describe("plain-language messages and presets", () => {
     expect(custom.text).toMatch(
       /^Figma's network policy blocked ws:\/\/127\.0\.0\.1:47615: the plugin may only connect to ws:\/\/localhost:47615/,
     );
-    expect(custom.text).toMatch(/Reset the address to the default/);
+    expect(custom.text).toMatch(/Press “Use the default address”/);
     expect(custom.text).not.toMatch(/npm start/);
     const dflt = connectionText({ state: "blocked", url: "ws://localhost:47615" });
     expect(dflt.text).toMatch(/Re-import the plugin from its manifest\.json/);
