@@ -21,12 +21,13 @@ export interface Listening {
 // Errors that mean "this machine has no IPv6 loopback", not "something is wrong".
 const NO_IPV6 = new Set(["EADDRNOTAVAIL", "EAFNOSUPPORT", "EINVAL"]);
 
-/** Listen on `host`, or (no host) on 127.0.0.1 and ::1 with the same port. */
+/** Listen on `host`, or (no host) on both `pair` addresses (127.0.0.1 and ::1) with the same port. */
 export async function listenLoopback(
   host: string | undefined,
   port: number,
   onRequest: RequestListener,
   onUpgrade: UpgradeListener,
+  pair: readonly [string, string] = LOOPBACK_ADDRESSES,
 ): Promise<Listening> {
   const make = () => createServer(onRequest).on("upgrade", onUpgrade);
   if (host !== undefined) {
@@ -35,16 +36,16 @@ export async function listenLoopback(
   }
   // With port 0 the port is picked on 127.0.0.1; it may happen to be taken on ::1: pick again.
   for (let tries = 1; ; tries++) {
-    const v4 = await listenOn(make(), port, LOOPBACK_ADDRESSES[0]);
+    const v4 = await listenOn(make(), port, pair[0]);
     const chosen = portOf(v4);
     try {
-      const v6 = await listenOn(make(), chosen, LOOPBACK_ADDRESSES[1]);
-      return { servers: [v4, v6], port: chosen, addresses: [...LOOPBACK_ADDRESSES] };
+      const v6 = await listenOn(make(), chosen, pair[1]);
+      return { servers: [v4, v6], port: chosen, addresses: [...pair] };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "";
       if (NO_IPV6.has(code)) {
-        const note = `the IPv6 loopback address ::1 is not available here (${code}), so only 127.0.0.1`;
-        return { servers: [v4], port: chosen, addresses: [LOOPBACK_ADDRESSES[0]], note };
+        const note = `the address ${pair[1]} is not available here (${code}), so only ${pair[0]} is served`;
+        return { servers: [v4], port: chosen, addresses: [pair[0]], note };
       }
       v4.close();
       if (code !== "EADDRINUSE" || port !== 0 || tries >= 5) throw err;

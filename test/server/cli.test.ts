@@ -35,9 +35,7 @@ describe("stylize serve / pair", () => {
     const { url, token, output } = await serve(tokenFile);
     // The plugin's address is localhost (Figma refuses IP literals); both loopback addresses answer it.
     expect(url).toMatch(/^ws:\/\/localhost:\d+$/);
-    expect(output()).toMatch(
-      /\(listening on 127\.0\.0\.1 and \[::1\]\)|Note: the IPv6 loopback address ::1 is not available/,
-    );
+    expect(output()).toMatch(/\(listening on 127\.0\.0\.1 and \[::1\]\)|Note: the address ::1 is not available/);
     expect(execFileSync(process.execPath, [CLI, "pair", "--token-file", tokenFile], { encoding: "utf8" })).toContain(
       token,
     );

@@ -3,6 +3,7 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { listenLoopback } from "../../companion/server/listen";
 import type { RunningServer } from "../../companion/server/server";
 import { Client, fakeEngines, start, upgradeStatus } from "./helpers";
 
@@ -88,6 +89,24 @@ describe.runIf(ipv6)("listening on both loopback addresses", () => {
       expect(await refused(`ws://127.0.0.1:${port}`)).toBe("ECONNREFUSED");
     } finally {
       squatter.close();
+    }
+  });
+});
+
+describe("without an IPv6 loopback", () => {
+  it("says so and serves on 127.0.0.1 alone", async () => {
+    // 192.0.2.1 (TEST-NET-1) is not an address of this machine: it stands in for a missing ::1.
+    const answer = (_req: unknown, res: { end(): void }) => res.end();
+    const l = await listenLoopback(undefined, 0, answer, () => {}, ["127.0.0.1", "192.0.2.1"]);
+    try {
+      expect(l.addresses).toEqual(["127.0.0.1"]);
+      expect(l.servers).toHaveLength(1);
+      expect(l.note).toMatch(
+        /^the address 192\.0\.2\.1 is not available here \(EADDRNOTAVAIL\), so only 127\.0\.0\.1 is served$/,
+      );
+      expect(await fetch(`http://127.0.0.1:${l.port}/`).then((r) => r.status)).toBe(200);
+    } finally {
+      for (const s of l.servers) s.close();
     }
   });
 });
