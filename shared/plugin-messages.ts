@@ -3,7 +3,14 @@
 // the TS types are inferred from the schemas, so a field exists in exactly one place.
 // Images travel as Uint8Array (postMessage clones them; no base64).
 import * as v from "valibot";
-import { type Parsed, PrimitivesOptionsSchema, parseWith, StyleOptionsSchema } from "./protocol";
+import {
+  DEFAULT_COMPANION_URL,
+  DEFAULT_PORT,
+  type Parsed,
+  PrimitivesOptionsSchema,
+  parseWith,
+  StyleOptionsSchema,
+} from "./protocol";
 import { ShapeListSchema } from "./shapes";
 
 /** Image bytes in a buffer of their own: Figma reads a view's whole underlying buffer (send `.slice()`). */
@@ -19,6 +26,13 @@ export const MODES = ["style", "primitives"] as const;
 export type Mode = (typeof MODES)[number];
 export const PRESETS = ["draft", "standard", "high", "custom"] as const;
 export type Preset = (typeof PRESETS)[number];
+
+// Before issue 9 the default was an IP literal, which Figma's network policy now blocks.
+const OLD_DEFAULT_URL = new RegExp(`^ws://(127\\.0\\.0\\.1|\\[::1\\]):${DEFAULT_PORT}/?$`);
+/** A stored address that is the old default (a loopback IP literal) becomes today's default; others stay. */
+export function migrateCompanionUrl(url: string): string {
+  return OLD_DEFAULT_URL.test(url) ? DEFAULT_COMPANION_URL : url;
+}
 
 /** How a job runs: the part of the settings that may be stored on results in the document. */
 const jobEntries = {
@@ -39,7 +53,10 @@ export const SettingsSchema = v.object({
   /** Pairing token shown by the companion (`npm start` prints it). */
   token: v.optional(v.pipe(v.string(), v.maxLength(256)), ""),
   /** The companion's address; the manifest only allows the default, tests point it elsewhere. */
-  companionUrl: v.optional(v.pipe(v.string(), v.regex(/^wss?:\/\/[^\s]+$/)), "ws://127.0.0.1:47615"),
+  companionUrl: v.optional(
+    v.pipe(v.string(), v.regex(/^wss?:\/\/[^\s]+$/), v.transform(migrateCompanionUrl)),
+    DEFAULT_COMPANION_URL,
+  ),
 });
 export type Settings = v.InferOutput<typeof SettingsSchema>;
 export const defaultSettings = (): Settings => v.parse(SettingsSchema, {});

@@ -7,9 +7,13 @@ import * as v from "valibot";
 import { ShapeListSchema, SHAPE_MODES, ShapeSchema, ColorSchema } from "./shapes";
 
 export const PROTOCOL_VERSION = 1;
-/** Default companion port; the plugin manifest allows exactly this loopback address. */
+/** Default companion port. */
 export const DEFAULT_PORT = 47615;
-export const DEFAULT_HOST = "127.0.0.1";
+/**
+ * The address the plugin connects to, exactly as manifest.json allows it: Figma's manifest rejects
+ * IP literals, so it is `localhost` (the companion listens on both 127.0.0.1 and ::1 for it).
+ */
+export const DEFAULT_COMPANION_URL = `ws://localhost:${DEFAULT_PORT}`;
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));

@@ -2,7 +2,8 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { LayerInfo, Selection, Settings } from "../shared/plugin-messages";
 import { onPluginMessage, postToPlugin } from "./bridge";
-import { CompanionClient, type ConnectionState } from "./companion";
+import { DEFAULT_COMPANION_URL } from "../shared/protocol";
+import { CompanionClient, type ConnectionState, listenForPolicyBlocks } from "./companion";
 import { ConnectionBar } from "./components/connection";
 import { Advanced, ModeTabs, PresetPicker } from "./components/options";
 import { RunPanel } from "./components/run-panel";
@@ -62,9 +63,12 @@ export function App() {
           return;
       }
     });
+    // Figma's network policy blocks any address manifest.json doesn't allow: tell that apart from "not running".
+    const offPolicy = listenForPolicyBlocks(document, (url) => client.current?.policyBlocked(url));
     postToPlugin({ type: "ui-ready" });
     return () => {
       off();
+      offPolicy();
       client.current?.stop();
     };
   }, [runner]);
@@ -92,6 +96,10 @@ export function App() {
         token={settings.token}
         needsWeights={settings.mode === "style"}
         onRetry={() => client.current?.reconnectNow()}
+        onResetAddress={() => {
+          update({ ...settings, companionUrl: DEFAULT_COMPANION_URL });
+          client.current?.retarget(DEFAULT_COMPANION_URL, settings.token);
+        }}
         onToken={(token) => {
           update({ ...settings, token });
           client.current?.retarget(settings.companionUrl, token);

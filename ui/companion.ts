@@ -15,7 +15,9 @@ export type ConnectionState =
   | { state: "connecting"; attempt: number }
   | { state: "connected"; hello: Hello }
   /** Not reachable (or dropped): retrying after `delayMs`. `everConnected` tells "stopped" from "not started". */
-  | { state: "reconnecting"; attempt: number; delayMs: number; everConnected: boolean }
+  | { state: "reconnecting"; url: string; attempt: number; delayMs: number; everConnected: boolean }
+  /** The plugin's network policy (CSP connect-src, from manifest.json) refused `url`: retrying can't help. */
+  | { state: "blocked"; url: string }
   /** The companion refused the pairing token: waiting for a new one, no retry loop. */
   | { state: "unauthorized"; message: string };
 
@@ -121,8 +123,10 @@ export class CompanionClient {
     let ws: SocketLike;
     try {
       ws = this.factory(this.url);
-    } catch {
-      this.scheduleRetry();
+    } catch (err) {
+      // Some browsers refuse a CSP-blocked address right in the constructor.
+      if ((err as Error)?.name === "SecurityError") this.setState({ state: "blocked", url: this.url });
+      else this.scheduleRetry();
       return;
     }
     this.ws = ws;
@@ -131,9 +135,9 @@ export class CompanionClient {
       ws.send(JSON.stringify({ type: "hello", protocol: PROTOCOL_VERSION, token: this.token, client: "figma-ui" }));
     };
     ws.onmessage = (ev) => this.receive(ev.data);
-    ws.onerror = () => {}; // onclose follows and decides what to do
-    ws.onclose = () => {
-      if (this.ws !== ws) return; // an old socket we replaced
+    // Chromium ends a CSP-blocked socket with `error` and no `close`: either one ends this socket.
+    ws.onerror = ws.onclose = () => {
+      if (this.ws !== ws) return; // an old socket we replaced, or already ended
       this.ws = null;
       const wasPaired = this.paired;
       this.paired = false;
@@ -141,6 +145,17 @@ export class CompanionClient {
       if (this.refusal !== null) this.setState({ state: "unauthorized", message: this.refusal });
       else this.scheduleRetry();
     };
+  }
+
+  /**
+   * The page reported a CSP violation for `blockedUri` (see `listenForPolicyBlocks`). If it is the
+   * companion's address, the socket will never open: stop retrying and say why.
+   */
+  policyBlocked(blockedUri: string): void {
+    if (this.stopped || !sameOrigin(blockedUri, this.url)) return;
+    this.clearTimer();
+    this.dropSocket();
+    this.setState({ state: "blocked", url: this.url });
   }
 
   private receive(data: unknown): void {
@@ -173,7 +188,13 @@ export class CompanionClient {
     if (this.stopped) return;
     this.attempt += 1;
     const delayMs = backoffDelay(this.attempt, this.backoff);
-    this.setState({ state: "reconnecting", attempt: this.attempt, delayMs, everConnected: this.everConnected });
+    this.setState({
+      state: "reconnecting",
+      url: this.url,
+      attempt: this.attempt,
+      delayMs,
+      everConnected: this.everConnected,
+    });
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -193,10 +214,43 @@ export class CompanionClient {
     if (this.paired) this.events.onDisconnect?.();
     this.paired = false;
     ws.onclose = ws.onmessage = ws.onopen = null;
+    ws.onerror = () => {}; // `ws` (tests) throws on an unheard error while closing a connecting socket
     try {
       ws.close();
     } catch {
       // already closed
     }
   }
+}
+
+/** Scheme, host and port equal ("ws://localhost:1/" and "ws://localhost:1" are the same address). */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.protocol === y.protocol && x.host === y.host;
+  } catch {
+    return false;
+  }
+}
+
+/** The fields of a browser `SecurityPolicyViolationEvent` this UI reads. */
+type PolicyViolation = { blockedURI?: string; effectiveDirective?: string; violatedDirective?: string };
+
+/**
+ * Calls `onBlocked(url)` for each address the page's CSP refused to connect to. In Chromium (Figma's
+ * desktop app) a blocked WebSocket fires `securitypolicyviolation` on the document, then fails like
+ * an absent server; this event is the only way to tell the two apart. Returns the unsubscribe.
+ */
+export function listenForPolicyBlocks(
+  target: Pick<EventTarget, "addEventListener" | "removeEventListener">,
+  onBlocked: (url: string) => void,
+): () => void {
+  const handler = (ev: Event) => {
+    const v = ev as Event & PolicyViolation;
+    const directive = v.effectiveDirective || v.violatedDirective || "";
+    if (directive.startsWith("connect-src") && v.blockedURI) onBlocked(v.blockedURI);
+  };
+  target.addEventListener("securitypolicyviolation", handler);
+  return () => target.removeEventListener("securitypolicyviolation", handler);
 }

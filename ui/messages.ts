@@ -1,8 +1,8 @@
 // Plain-language text for connection states and job errors: what happened and what to do.
-import type { ErrorCode } from "../shared/protocol";
+import { DEFAULT_COMPANION_URL, type ErrorCode } from "../shared/protocol";
 import type { ConnectionState } from "./companion";
 
-export const START_HINT = "Companion not running — start it with `npm start`";
+export const START_HINT = "start it with `npm start`";
 export const WEIGHTS_HINT = "VGG-19 weights missing — run `npx stylize weights fetch`";
 
 export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok" | "wait" | "bad"; text: string } {
@@ -17,8 +17,22 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
       const secs = Math.max(1, Math.round(s.delayMs / 1000));
       return s.everConnected
         ? { tone: "wait", text: `Companion disconnected — reconnecting in ${secs} s…` }
-        : { tone: "bad", text: `${START_HINT}. Retrying in ${secs} s.` };
+        : {
+            tone: "bad",
+            // A refused socket looks the same whether nothing listens or Figma's policy blocked it
+            // (when the browser doesn't report the block), so name both causes.
+            text: `Can't reach the companion at ${s.url} — ${START_HINT}. If it is running, Figma's network policy may be blocking this address. Retrying in ${secs} s.`,
+          };
     }
+    case "blocked":
+      return {
+        tone: "bad",
+        text:
+          `Figma's network policy blocked ${s.url}: the plugin may only connect to ${DEFAULT_COMPANION_URL} (set in manifest.json). ` +
+          (s.url === DEFAULT_COMPANION_URL
+            ? "Re-import the plugin from its manifest.json (Plugins → Development) and run it again."
+            : "Press “Use the default address” to switch back."),
+      };
     case "unauthorized":
       return hasToken
         ? {

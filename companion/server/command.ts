@@ -1,6 +1,6 @@
 // `stylize serve`: run the companion for the plugin. `stylize pair`: print (or reset) the token.
 import type { Command } from "commander";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
+import { DEFAULT_PORT } from "../../shared/protocol";
 import { createLogger, type LogLevel } from "../log";
 import { FETCH_HINT } from "../style/weights";
 import { DEFAULT_LIMITS } from "./config";
@@ -13,7 +13,7 @@ const PAIR_HINT =
 
 interface ServeFlags {
   port: string;
-  host: string;
+  host?: string;
   weights?: string;
   tokenFile?: string;
   maxJobsPerClient: string;
@@ -34,6 +34,8 @@ function num(name: string, text: string, min: number, integer = true): number {
   return n;
 }
 
+const bracket = (address: string) => (address.includes(":") ? `[${address}]` : address);
+
 /** Registers `serve` and `pair` (cli.ts only knows this one entry point). */
 export function registerServe(program: Command): void {
   registerPair(program);
@@ -41,7 +43,7 @@ export function registerServe(program: Command): void {
     .command("serve")
     .description("run the companion the Figma plugin connects to (loopback WebSocket)")
     .option("-p, --port <port>", "port to listen on (0 = any free port)", String(DEFAULT_PORT))
-    .option("--host <host>", "address to listen on; keep it a loopback address", DEFAULT_HOST)
+    .option("--host <host>", "listen only on this address; keep it loopback (default: both 127.0.0.1 and ::1)")
     .option("--weights <spec>", 'VGG-19 weights (.h5 path), or "random" for a demo without weights')
     .option("--token-file <path>", "where the pairing token is kept", defaultTokenPath())
     .option(
@@ -62,7 +64,7 @@ export function registerServe(program: Command): void {
     .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
     .action(async (flags: ServeFlags) => {
       const logger = createLogger(flags.logLevel ?? (flags.verbose ? "info" : "warn"));
-      if (!["127.0.0.1", "localhost", "::1"].includes(flags.host)) {
+      if (flags.host !== undefined && !["127.0.0.1", "localhost", "::1"].includes(flags.host)) {
         logger.warn({ host: flags.host }, "listening on a non-loopback address; only loopback Host names are accepted");
       }
       let server: Awaited<ReturnType<typeof startServer>>;
@@ -85,10 +87,11 @@ export function registerServe(program: Command): void {
           primitivesWorkers: flags.workers ? num("workers", flags.workers, 1) : undefined,
         });
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
+        const e = err as NodeJS.ErrnoException & { address?: string };
+        const on = e.address ? ` on ${e.address}` : "";
         const msg =
           e.code === "EADDRINUSE"
-            ? `Port ${flags.port} is already in use. Is another \`stylize serve\` running? Stop it, or pick another port with --port.`
+            ? `Port ${flags.port} is already in use${on}. Is another \`stylize serve\` running? Stop it, or pick another port with --port.`
             : e.message;
         console.error(`stylize serve: ${msg}`);
         process.exitCode = 1;
@@ -97,7 +100,8 @@ export function registerServe(program: Command): void {
       const weights = await realEngines.weights(flags.weights);
       console.log(
         [
-          `Stylize companion is running at ${server.url}`,
+          `Stylize companion is running at ${server.url} (listening on ${server.addresses.map(bracket).join(" and ")})`,
+          ...(server.note ? [`Note: ${server.note}.`] : []),
           "",
           `  Pairing token: ${server.token}`,
           "",

@@ -1,6 +1,6 @@
 // Everything `startServer` can be told, with the defaults `stylize serve` uses.
 import { availableParallelism } from "node:os";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
+import { DEFAULT_PORT } from "../../shared/protocol";
 import { DEFAULT_MAX_INPUT_PIXELS } from "../image";
 import type { Logger } from "../log";
 import type { Engines } from "./engines";
@@ -28,7 +28,8 @@ export interface Limits {
 
 export interface ServerConfig {
   port: number;
-  host: string;
+  /** One address to listen on; undefined = both loopback addresses (127.0.0.1 and ::1). */
+  host?: string;
   /** Where the pairing token lives (created 0600 on first run). */
   tokenPath?: string;
   /** VGG-19 weights: a .h5 path, or "random" / "random:<seed>"; undefined = the installed weights. */
@@ -66,7 +67,6 @@ export function resolveConfig(opts: ServerOptions): ServerConfig {
   return {
     ...opts,
     port: opts.port ?? DEFAULT_PORT,
-    host: opts.host ?? DEFAULT_HOST,
     limits: { ...DEFAULT_LIMITS, ...opts.limits },
     concurrency: { style: 1, primitives: primitivesJobs, ...opts.concurrency },
   };

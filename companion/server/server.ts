@@ -1,6 +1,7 @@
-// `startServer`: an HTTP server on loopback that only upgrades to WebSocket for loopback Host
-// names (DNS rebinding), hands each socket to a Connection, and shuts down cleanly.
-import { createServer, type IncomingMessage } from "node:http";
+// `startServer`: HTTP servers on loopback (127.0.0.1 and ::1, see ./listen.ts) that only upgrade to
+// WebSocket for loopback Host names (DNS rebinding), hand each socket to a Connection, and shut
+// down cleanly.
+import type { IncomingMessage, RequestListener } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { silentLogger } from "../log";
@@ -9,13 +10,18 @@ import { CLOSE, Connection, closeReason } from "./connection";
 import { realEngines } from "./engines";
 import { helloBuilder } from "./hello";
 import { isLoopbackHost } from "./host";
+import { listenLoopback } from "./listen";
 import { JobQueue } from "./queue";
 import { loadOrCreateToken } from "./token";
 
 export interface RunningServer {
   port: number;
-  /** ws://host:port */
+  /** The address the plugin uses: ws://localhost:port by default, else ws://host:port. */
   url: string;
+  /** The addresses listened on (both loopback addresses by default, the same port on each). */
+  addresses: string[];
+  /** Set when one of the default addresses could not be used (no IPv6): say so at start-up. */
+  note?: string;
   token: string;
   /** Clients connected, jobs admitted / waiting / running (for tests and the load bench). */
   stats(): { clients: number; jobs: number; waiting: number; running: number };
@@ -35,11 +41,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const ctx = { config, engines, queue, token: tokenInfo.token, log, hello, shuttingDown: () => closing !== undefined };
 
-  const http = createServer((req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     // Plain HTTP gets nothing useful: this port only speaks WebSocket.
     res.writeHead(isLoopbackHost(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
     res.end("Stylize companion: connect from the Figma plugin.\n");
-  });
+  };
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.limits.maxMessageBytes,
@@ -50,7 +56,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const alive = new WeakMap<WebSocket, boolean>();
 
-  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const origin = req.headers.origin ?? "(none)";
     if (!isLoopbackHost(req.headers.host)) {
       log.warn({ host: req.headers.host, origin }, "refused a connection with a non-loopback Host (DNS rebinding?)");
@@ -85,16 +91,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         conn.closed();
       });
     });
-  });
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(config.port, config.host, () => {
-      http.off("error", reject);
-      resolve();
-    });
-  });
-  http.on("error", (err) => log.error({ err }, "server error"));
+  const listening = await listenLoopback(config.host, config.port, onRequest, onUpgrade);
+  for (const http of listening.servers) http.on("error", (err) => log.error({ err }, "server error"));
   // A peer that vanished without closing its socket would keep its jobs running: find it.
   // (Started only once listening, so a failed start leaves nothing behind.)
   const heartbeat = setInterval(() => {
@@ -108,22 +108,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ws.ping();
     }
   }, config.limits.heartbeatMs);
-  const address = http.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
-  log.info({ port, host: config.host }, "listening");
+  const { port, addresses, note } = listening;
+  const urlHost =
+    config.host === undefined ? "localhost" : config.host.includes(":") ? `[${config.host}]` : config.host;
+  log.info({ port, addresses }, "listening");
+  if (note) log.warn(note);
   void hello(); // starts device probing in the background, so it is ready when the plugin connects
 
   const close = () => {
     closing ??= (async () => {
       clearInterval(heartbeat);
-      http.close();
+      for (const http of listening.servers) http.close();
       for (const conn of connections) conn.closed(); // aborts every job; sockets still open for `cancelled`
       await waitFor(() => queue.stats().jobs === 0, 5000);
       for (const ws of wss.clients) ws.close(CLOSE.goingAway, "the companion is shutting down");
       await waitFor(() => wss.clients.size === 0, 1000);
       for (const ws of wss.clients) ws.terminate();
-      http.closeAllConnections();
+      for (const http of listening.servers) http.closeAllConnections();
       log.info("stopped");
     })();
     return closing;
@@ -132,6 +133,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   return {
     port,
     url: `ws://${urlHost}:${port}`,
+    addresses,
+    note,
     token: tokenInfo.token,
     stats: () => ({ clients: connections.size, ...queue.stats() }),
     close,

@@ -259,7 +259,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await waitVisible(ui.locator("canvas.preview"), 30_000); // shapes are streaming
     await companion.kill();
 
-    await waitText(status(), /reconnecting|Companion not running/, 15_000);
+    await waitText(status(), /reconnecting|Can't reach the companion/, 15_000);
     await waitText(ui.getByTestId("run-error"), /companion/i);
     await shot("06-companion-stopped");
     expect(JSON.stringify(await board())).toBe(before);
@@ -313,6 +313,20 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     expect(names).toContain(`Primitives — Photo (${n} triangles) — partial`);
     expect(await commits()).toBe(committed + 1);
   }, 120_000);
+
+  it("an address the manifest does not allow is reported as blocked by Figma's network policy", async () => {
+    const other = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    try {
+      // the companion is running, but the CSP (from manifest.json) allows only the localhost name
+      const blocked = `ws://127.0.0.1:${port}`;
+      await other.goto(`${harness.url}?ws=${encodeURIComponent(blocked)}&token=${encodeURIComponent(companion.token)}`);
+      const status2 = other.frameLocator("#plugin-ui").getByTestId("connection-status");
+      await waitText(status2, `Figma's network policy blocked ${blocked}`, 15_000);
+      await other.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "10-address-blocked.png") });
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 
   it("without VGG-19 weights, style mode says how to get them (token remembered from an earlier session)", async () => {
     const cache = mkdtempSync(join(tmpdir(), "stylize-e2e-cache-"));

@@ -13,7 +13,23 @@ describe("plugin ⇄ UI message schema", () => {
 
   it("only accepts loopback-style WebSocket addresses for the companion", () => {
     expect(parseSettings({ companionUrl: "ws://127.0.0.1:1234" }).companionUrl).toBe("ws://127.0.0.1:1234");
-    expect(parseSettings({ companionUrl: "http://evil.example" }).companionUrl).toBe("ws://127.0.0.1:47615");
+    expect(parseSettings({ companionUrl: "http://evil.example" }).companionUrl).toBe("ws://localhost:47615");
+  });
+
+  it("defaults to ws://localhost:47615, the one address manifest.json allows", () => {
+    expect(defaultSettings().companionUrl).toBe("ws://localhost:47615");
+  });
+
+  it("migrates a stored companion address that is still the old IP-literal default", () => {
+    for (const old of ["ws://127.0.0.1:47615", "ws://127.0.0.1:47615/", "ws://[::1]:47615"]) {
+      expect(parseSettings({ token: "t", companionUrl: old })).toMatchObject({
+        token: "t",
+        companionUrl: "ws://localhost:47615",
+      });
+    }
+    // Other ports are a deliberate choice (tests, a second companion): left as they are.
+    expect(parseSettings({ companionUrl: "ws://127.0.0.1:1234" }).companionUrl).toBe("ws://127.0.0.1:1234");
+    expect(parseSettings({ companionUrl: "ws://localhost:47615" }).companionUrl).toBe("ws://localhost:47615");
   });
 
   it("insists on real bytes for images and names the bad field", () => {

@@ -32,8 +32,10 @@ function serve(tokenFile: string): Promise<{ url: string; token: string; output:
 describe("stylize serve / pair", () => {
   it("prints the token, serves paired clients, and shuts down cleanly on SIGTERM", async () => {
     const tokenFile = join(tempDir(), "token");
-    const { url, token } = await serve(tokenFile);
-    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const { url, token, output } = await serve(tokenFile);
+    // The plugin's address is localhost (Figma refuses IP literals); both loopback addresses answer it.
+    expect(url).toMatch(/^ws:\/\/localhost:\d+$/);
+    expect(output()).toMatch(/\(listening on 127\.0\.0\.1 and \[::1\]\)|Note: the address ::1 is not available/);
     expect(execFileSync(process.execPath, [CLI, "pair", "--token-file", tokenFile], { encoding: "utf8" })).toContain(
       token,
     );

@@ -1,5 +1,6 @@
 // A real WebSocket client for the server tests, plus small images and fake engines.
 import { mkdtempSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -20,6 +21,31 @@ export function tempDir(): string {
 
 export function start(opts: ServerOptions = {}): Promise<RunningServer> {
   return startServer({ port: 0, tokenPath: join(tempDir(), "token"), weights: "random", ...opts });
+}
+
+/** The HTTP status a WebSocket upgrade to `address`:`port` gets with this Host header (none when empty). */
+export function upgradeStatus(port: number, host: string, address = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      port,
+      host: address,
+      setHost: false, // send exactly the Host given (none when empty)
+      headers: {
+        ...(host ? { Host: host } : {}),
+        Connection: "Upgrade",
+        Upgrade: "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("response", (res) => resolve(res.statusCode ?? 0));
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 export async function png(width: number, height: number, rgb = { r: 200, g: 30, b: 60 }): Promise<Buffer> {

@@ -275,7 +275,8 @@ describe("companion server jobs", () => {
 
   it("drops a client that stops answering pings, cancelling its jobs", async () => {
     const { engines, log } = fakeEngines({ shapeDelayMs: 20 });
-    server = await start({ engines, limits: { heartbeatMs: 150 } });
+    // long enough for the first shapes to arrive on a busy machine
+    server = await start({ engines, limits: { heartbeatMs: 600 } });
     const c = new Client(new WebSocket(server.url, { autoPong: false }), server.token);
     await c.opened;
     await c.hello();

@@ -1,6 +1,5 @@
 // Pairing, DNS-rebinding and size defences, exercised with real sockets.
 import { statSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { deflateSync, crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,7 +9,7 @@ import { PROTOCOL_VERSION } from "../../shared/protocol";
 import { hostName, isLoopbackHost } from "../../companion/server/host";
 import type { RunningServer } from "../../companion/server/server";
 import { loadOrCreateToken, resetToken, tokenMatches } from "../../companion/server/token";
-import { Client, fakeEngines, png, start, tempDir } from "./helpers";
+import { Client, fakeEngines, png, start, tempDir, upgradeStatus } from "./helpers";
 
 let server: RunningServer | undefined;
 afterEach(async () => {
@@ -38,30 +37,6 @@ function bombPng(width: number, height: number): Buffer {
     chunk("IDAT", deflateSync(Buffer.alloc(1000))),
     chunk("IEND", Buffer.alloc(0)),
   ]);
-}
-
-function upgradeStatus(port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({
-      port,
-      host: "127.0.0.1",
-      setHost: false, // send exactly the Host given (none when empty)
-      headers: {
-        ...(host ? { Host: host } : {}),
-        Connection: "Upgrade",
-        Upgrade: "websocket",
-        "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-      },
-    });
-    req.on("upgrade", (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("response", (res) => resolve(res.statusCode ?? 0));
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 describe("pairing token", () => {

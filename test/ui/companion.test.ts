@@ -7,7 +7,9 @@ import {
   backoffDelay,
   CompanionClient,
   type ConnectionState,
+  listenForPolicyBlocks,
   NOT_CONNECTED,
+  type SocketFactory,
   type SocketLike,
 } from "../../ui/companion";
 
@@ -77,7 +79,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function client(url: string, token: string) {
+function client(url: string, token: string, makeSocket: SocketFactory = factory) {
   const states: ConnectionState[] = [];
   const messages: unknown[] = [];
   const frames: { part: string; payload: Uint8Array }[] = [];
@@ -91,7 +93,7 @@ function client(url: string, token: string) {
       onFrame: (h, p) => frames.push({ part: h.part, payload: p }),
       onDisconnect: () => disconnects++,
     },
-    factory,
+    makeSocket,
     fast,
   );
   cleanup.push(() => c.stop());
@@ -181,5 +183,96 @@ describe("companion client", () => {
     const again = await fakeCompanion(port);
     cleanup.push(() => again.close());
     await until("reconnected", () => t.c.connected, 3000);
+  });
+});
+
+/**
+ * A browser socket that Figma's CSP refused: it never opens, and once `fail()` is called it fails
+ * the way Chromium does it (checked against /usr/bin/chromium): `error`, readyState CLOSED, no `close`.
+ */
+function blockedSocket(): SocketLike & { fail(): void } {
+  const s: SocketLike & { fail(): void } = {
+    binaryType: "blob",
+    readyState: 0,
+    onopen: null,
+    onclose: null,
+    onerror: null,
+    onmessage: null,
+    send() {},
+    close() {},
+    fail() {
+      s.readyState = 3;
+      s.onerror?.({});
+    },
+  };
+  return s;
+}
+
+/** What Chromium fires on the document when CSP blocks a connection. */
+function violation(blockedURI: string, effectiveDirective = "connect-src"): Event {
+  return Object.assign(new Event("securitypolicyviolation"), { blockedURI, effectiveDirective });
+}
+
+describe("companion client under Figma's network policy", () => {
+  const BLOCKED = "ws://127.0.0.1:47615";
+
+  /** A client whose BLOCKED address gets CSP-refused sockets, and whose other addresses are real. */
+  function policed() {
+    const sockets: ReturnType<typeof blockedSocket>[] = [];
+    const makeSocket: SocketFactory = (url) => {
+      if (!url.startsWith(BLOCKED)) return factory(url);
+      const s = blockedSocket();
+      sockets.push(s);
+      return s;
+    };
+    const t = client(BLOCKED, TOKEN, makeSocket);
+    const page = new EventTarget();
+    const off = listenForPolicyBlocks(page, (url) => t.c.policyBlocked(url));
+    cleanup.push(off);
+    return { ...t, sockets, page };
+  }
+
+  it("says 'blocked' (not 'not running') when the violation comes before the socket fails, and stops retrying", async () => {
+    const t = policed();
+    t.c.start();
+    t.page.dispatchEvent(violation(`${BLOCKED}/`));
+    t.sockets[0].fail(); // the socket's own failure follows; it must not turn into a retry loop
+    expect(t.c.state).toEqual({ state: "blocked", url: BLOCKED });
+    await new Promise((r) => setTimeout(r, 150)); // several backoff periods
+    expect(t.sockets).toHaveLength(1);
+    expect(t.states.some((s) => s.state === "reconnecting")).toBe(false);
+
+    const fake = await fakeCompanion();
+    cleanup.push(() => fake.close());
+    t.c.retarget(`ws://127.0.0.1:${fake.port}`, TOKEN); // "Reset the address": pairs again
+    await until("connected", () => t.c.connected);
+  });
+
+  it("switches to 'blocked' when the violation arrives after the socket already failed", async () => {
+    const t = policed();
+    t.c.start();
+    t.sockets[0].fail(); // error without close: must not hang at "connecting"
+    expect(t.c.state).toMatchObject({ state: "reconnecting", url: BLOCKED, everConnected: false });
+    t.page.dispatchEvent(violation(BLOCKED));
+    expect(t.c.state).toEqual({ state: "blocked", url: BLOCKED });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(t.sockets).toHaveLength(1); // the pending retry was called off
+  });
+
+  it("ignores violations for other addresses and other directives", () => {
+    const t = policed();
+    t.c.start();
+    t.page.dispatchEvent(violation("ws://localhost:9999/"));
+    t.page.dispatchEvent(violation(BLOCKED, "img-src"));
+    expect(t.c.state).toMatchObject({ state: "connecting" });
+  });
+
+  it("treats a SecurityError from the socket constructor as blocked", () => {
+    const refuse: SocketFactory = () => {
+      throw Object.assign(new Error("blocked by CSP"), { name: "SecurityError" });
+    };
+    const t = client(BLOCKED, TOKEN, refuse);
+    t.c.start();
+    expect(t.c.state).toEqual({ state: "blocked", url: BLOCKED });
   });
 });

@@ -142,15 +142,29 @@ describe("job", () => {
 
 describe("plain-language messages and presets", () => {
   it("says how to start the companion, install weights, and what a refused token means", () => {
-    expect(connectionText({ state: "reconnecting", attempt: 1, delayMs: 2000, everConnected: false }).text).toContain(
-      START_HINT,
-    );
-    expect(connectionText({ state: "reconnecting", attempt: 1, delayMs: 2000, everConnected: true }).text).toMatch(
+    const url = "ws://localhost:47615";
+    const unreachable = connectionText({ state: "reconnecting", url, attempt: 1, delayMs: 2000, everConnected: false });
+    // Not running and blocked by Figma look alike here: both causes are named, with the address.
+    expect(unreachable.text).toContain(`Can't reach the companion at ${url} — ${START_HINT}`);
+    expect(unreachable.text).toMatch(/Figma's network policy may be blocking this address/);
+    expect(connectionText({ state: "reconnecting", url, attempt: 1, delayMs: 2000, everConnected: true }).text).toMatch(
       /reconnecting in 2 s/,
     );
     expect(connectionText({ state: "unauthorized", message: "x" }).text).toMatch(/Pairing token not accepted/);
     expect(connectionText({ state: "unauthorized", message: "x" }, false).text).toMatch(/Paste the pairing token/);
     expect(jobErrorText("weights-missing", "whatever")).toBe(WEIGHTS_HINT);
+  });
+
+  it("tells a policy-blocked address from an absent companion, and says what to do", () => {
+    const custom = connectionText({ state: "blocked", url: "ws://127.0.0.1:47615" });
+    expect(custom).toMatchObject({ tone: "bad" });
+    expect(custom.text).toMatch(
+      /^Figma's network policy blocked ws:\/\/127\.0\.0\.1:47615: the plugin may only connect to ws:\/\/localhost:47615/,
+    );
+    expect(custom.text).toMatch(/Press “Use the default address”/);
+    expect(custom.text).not.toMatch(/npm start/);
+    const dflt = connectionText({ state: "blocked", url: "ws://localhost:47615" });
+    expect(dflt.text).toMatch(/Re-import the plugin from its manifest\.json/);
     expect(WEIGHTS_HINT).toContain("npx stylize weights fetch");
     expect(START_HINT).toContain("npm start");
     expect(jobErrorText("disconnected", "")).toMatch(/not changed/);

@@ -1,5 +1,6 @@
-// Connection status (live region), pairing-token field and "Retry now".
+// Connection status (live region), pairing-token field, "Retry now" and "Use the default address".
 import { useState } from "preact/hooks";
+import { DEFAULT_COMPANION_URL } from "../../shared/protocol";
 import type { ConnectionState } from "../companion";
 import { connectionText, WEIGHTS_HINT } from "../messages";
 import { Text } from "./text";
@@ -9,10 +10,12 @@ type Props = {
   token: string;
   onToken(token: string): void;
   onRetry(): void;
+  /** Point the plugin back at the one address its manifest allows. */
+  onResetAddress(): void;
   needsWeights: boolean;
 };
 
-export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: Props) {
+export function ConnectionBar({ state, token, onToken, onRetry, onResetAddress, needsWeights }: Props) {
   const [draft, setDraft] = useState(token);
   const [editing, setEditing] = useState(state.state === "unauthorized" || token === "");
   const { tone, text } = connectionText(state, token !== "");
@@ -34,6 +37,11 @@ export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: 
         {state.state === "reconnecting" && (
           <button type="button" class="secondary small" onClick={onRetry}>
             Retry now
+          </button>
+        )}
+        {state.state === "blocked" && state.url !== DEFAULT_COMPANION_URL && (
+          <button type="button" class="secondary small" onClick={onResetAddress}>
+            Use the default address
           </button>
         )}
         {!showToken && (
