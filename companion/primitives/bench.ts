@@ -19,7 +19,7 @@ import { parseIntOption, parseShape, reportUserErrors } from "./command";
 import { DEFAULT_BUDGET, MAX_WORKERS } from "./engine";
 import { renderRgba, rmse } from "./render";
 import { runPrimitives } from "./run";
-import type { SearchBudget } from "./search";
+import type { SearchBudget } from "../../shared/primitives/search";
 
 const exec = promisify(execFile);
 const FIXTURE = "../shared/fixtures/pyramids.png";

@@ -3,9 +3,8 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { abortError } from "../errors";
-import type { FromWorker, ToWorker, WorkerInit } from "./messages";
-
-type Reply = Extract<FromWorker, { type: "found" }>;
+import type { FromWorker, ToWorker, WorkerInit } from "../../shared/primitives/messages";
+import type { SearchPool, WorkerReply as Reply } from "../../shared/primitives/session";
 
 /**
  * From the bundle: the built worker beside it. From the sources (vitest, tsx): the worker bundled
@@ -78,7 +77,7 @@ class SearchWorker {
   }
 }
 
-export class Pool {
+export class Pool implements SearchPool {
   private readonly workers: SearchWorker[];
 
   private constructor(workers: SearchWorker[]) {
