@@ -8,6 +8,7 @@ import { Advanced, ModeTabs, PresetPicker } from "./components/options";
 import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
+import { LocalPrimitives } from "./local-primitives";
 import { applyPreset } from "./presets";
 import { type RunState, Runner, type StyleFile } from "./runner";
 
@@ -21,14 +22,16 @@ export function App() {
   const [mask, setMask] = useState<LayerInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const client = useRef<CompanionClient | null>(null);
-  const runner = useMemo(
-    () =>
-      new Runner(() => {
-        if (!client.current) throw new Error("The companion connection is not set up yet.");
-        return client.current;
-      }, setRun),
-    [],
-  );
+  const runner = useMemo(() => {
+    // Primitives run inside the plugin when no companion is connected; style always needs it.
+    const local = new LocalPrimitives((msg) => runner.onMessage(msg));
+    const runner = new Runner((kind) => {
+      if (kind === "primitives" && !client.current?.connected) return local;
+      if (!client.current) throw new Error("The companion connection is not set up yet.");
+      return client.current;
+    }, setRun);
+    return runner;
+  }, []);
 
   useEffect(() => {
     const off = onPluginMessage((m) => {
@@ -76,9 +79,10 @@ export function App() {
     postToPlugin({ type: "save-settings", settings: s });
   };
   const styleCount = files.length + layers.length;
+  const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
   const blocker =
-    conn.state !== "connected"
-      ? "Waiting for the companion."
+    conn.state !== "connected" && settings.mode === "style"
+      ? "Style transfer needs the companion — start it with `npm start`."
       : !selection?.ok
         ? (selection?.hint ?? "Select one layer.")
         : settings.mode === "style" && styleCount === 0
@@ -140,7 +144,16 @@ export function App() {
       >
         {settings.mode === "style" ? "Stylize" : "Make primitives"}
       </button>
-      {blocker && !run && <p class="hint">{blocker}</p>}
+      {blocker && !run && (
+        <p class="hint">
+          <Text>{blocker}</Text>
+        </p>
+      )}
+      {inPlugin && !blocker && (
+        <p class="hint" data-testid="in-plugin">
+          Running in Figma — faster with the companion.
+        </p>
+      )}
       {/* a finished run of the other mode is yesterday's news; a running one stays visible */}
       {run && (run.mode === settings.mode || runner.busy) && (
         <RunPanel

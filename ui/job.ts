@@ -43,6 +43,8 @@ export type JobListener = {
 
 /** What the job needs from the connection (CompanionClient provides it). */
 export interface JobChannel {
+  /** True for the engine running inside the plugin (no companion, so no connection to lose). */
+  readonly inPlugin?: boolean;
   send(msg: ClientMessage): void;
   sendFrame(header: FrameHeader, payload: Uint8Array): void;
 }
@@ -156,6 +158,10 @@ export class Job {
       const r = this.pendingResult;
       this.finish({ kind: "style", png: payload, width: r.width, height: r.height, ms: r.ms, device: r.device });
     }
+  }
+
+  get inPlugin(): boolean {
+    return !!this.channel.inPlugin;
   }
 
   get done(): boolean {

@@ -41,7 +41,8 @@ export class Runner {
   last: RunInput | null = null;
 
   constructor(
-    private readonly channel: () => JobChannel,
+    /** The companion, or for primitives with no companion the engine inside the plugin. */
+    private readonly channel: (kind: JobRequest["kind"]) => JobChannel,
     private readonly onChange: (s: RunState | null) => void,
   ) {}
 
@@ -56,7 +57,7 @@ export class Runner {
     this.job?.onFrame(h, p);
   }
   onDisconnect(): void {
-    this.job?.disconnected();
+    if (!this.job?.inPlugin) this.job?.disconnected();
   }
 
   cancel(): void {
@@ -154,7 +155,7 @@ export class Runner {
   }
 
   private startJob(request: JobRequest, mode: Settings["mode"]) {
-    const job = new Job(this.channel(), request, {
+    const job = new Job(this.channel(request.kind), request, {
       onProgress: (progress) => this.set({ ...this.state!, progress }),
       onPreview: (png) => {
         if (this.state?.previewUrl) URL.revokeObjectURL(this.state.previewUrl);

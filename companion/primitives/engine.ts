@@ -33,5 +33,10 @@ export async function createPrimitives(
   const size = workSizeOf(target.width, target.height, opts.workSize);
   const work = await resizeRgba(target, size.width, size.height);
   const workers = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
-  return createSession(work, opts, { workers, startPool: (count, init) => Pool.start(count, init), signal: run.signal, budget: run.budget });
+  return createSession(work, opts, {
+    workers,
+    startPool: (count, init) => Pool.start(count, init),
+    signal: run.signal,
+    budget: run.budget,
+  });
 }

@@ -5,24 +5,24 @@
 // + − × ÷ alone, which IEEE 754 rounds identically everywhere (JavaScript never fuses a
 // multiply-add). Accurate to < 1 ulp for |x| up to 2^19·π/2 (the engine's angles stay far below).
 
-const S1 = -1.66666666666666324348e-1;
-const S2 = 8.33333333332248946124e-3;
-const S3 = -1.98412698298579493134e-4;
-const S4 = 2.75573137070700676789e-6;
-const S5 = -2.50507602534068634195e-8;
-const S6 = 1.58969099521155010221e-10;
-const C1 = 4.16666666666666019037e-2;
-const C2 = -1.38888888888741095749e-3;
-const C3 = 2.48015872894767294178e-5;
-const C4 = -2.75573143513906633035e-7;
-const C5 = 2.08757232129817482790e-9;
-const C6 = -1.13596475577881948265e-11;
-const INV_PIO2 = 6.36619772367581382433e-1;
+const S1 = -0.16666666666666632;
+const S2 = 0.00833333333332249;
+const S3 = -0.0001984126982985795;
+const S4 = 2.7557313707070068e-6;
+const S5 = -2.5050760253406863e-8;
+const S6 = 1.58969099521155e-10;
+const C1 = 0.0416666666666666;
+const C2 = -0.001388888888887411;
+const C3 = 2.480158728947673e-5;
+const C4 = -2.7557314351390663e-7;
+const C5 = 2.087572321298175e-9;
+const C6 = -1.1359647557788195e-11;
+const INV_PIO2 = 0.6366197723675814;
 /** π/2 split: the first 33 bits and the rest; a finer split for a second round. */
-const PIO2_1 = 1.57079632673412561417;
-const PIO2_1T = 6.07710050650619224932e-11;
-const PIO2_2 = 6.07710050630396597660e-11;
-const PIO2_2T = 2.02226624879595063154e-21;
+const PIO2_1 = 1.5707963267341256;
+const PIO2_1T = 6.077100506506192e-11;
+const PIO2_2 = 6.077100506303966e-11;
+const PIO2_2T = 2.0222662487959506e-21;
 
 const bits = new DataView(new ArrayBuffer(8));
 /** The high 32 bits of x's IEEE 754 representation. */
@@ -76,7 +76,9 @@ function reduce(x: number): { n: number; head: number } {
     head = r - w;
   }
   tail = r - head - w;
-  return x < 0 ? ((tail = -tail), { n: -n, head: -head }) : { n, head };
+  if (x >= 0) return { n, head };
+  tail = -tail;
+  return { n: -n, head: -head };
 }
 
 export function detSin(x: number): number {
@@ -109,15 +111,15 @@ export function detCos(x: number): number {
   }
 }
 
-const LG1 = 6.666666666666735130e-1;
-const LG2 = 3.999999999940941908e-1;
-const LG3 = 2.857142874366239149e-1;
-const LG4 = 2.222219843214978396e-1;
-const LG5 = 1.818357216161805012e-1;
-const LG6 = 1.531383769920937332e-1;
-const LG7 = 1.479819860511658591e-1;
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
+const LG1 = 0.6666666666666735;
+const LG2 = 0.3999999999940942;
+const LG3 = 0.2857142874366239;
+const LG4 = 0.22222198432149784;
+const LG5 = 0.1818357216161805;
+const LG6 = 0.15313837699209373;
+const LG7 = 0.14798198605116586;
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
 
 /** Natural log of a positive, finite, normal x (the engine never passes anything else). */
 export function detLog(x: number): number {
@@ -134,7 +136,7 @@ export function detLog(x: number): number {
   if ((0x000fffff & (2 + hx)) < 3) {
     // -2^-20 <= f < 2^-20
     if (f === 0) return k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO;
-    const R = f * f * (0.5 - 0.33333333333333333 * f);
+    const R = f * f * (0.5 - 0.3333333333333333 * f);
     return k === 0 ? f - R : dk * LN2_HI - (R - dk * LN2_LO - f);
   }
   const s = f / (2 + f);

@@ -255,7 +255,12 @@ const WHITE: Color = { r: 255, g: 255, b: 255, a: 255 };
  * Flattens RGBA onto a matte colour (default white) as floats: the canvas is opaque, so a
  * transparent part of a layer is matched as the colour that would show behind it.
  */
-export function targetRgb(data: Uint8Array | Uint8ClampedArray, width: number, height: number, matte: Color = WHITE): Float64Array {
+export function targetRgb(
+  data: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  matte: Color = WHITE,
+): Float64Array {
   const out = new Float64Array(width * height * 3);
   const m = [matte.r, matte.g, matte.b];
   for (let i = 0; i < width * height; i++) {
