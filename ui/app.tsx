@@ -79,6 +79,8 @@ export function App() {
     postToPlugin({ type: "save-settings", settings: s });
   };
   const styleCount = files.length + layers.length;
+  // a finished run of the other mode is yesterday's news; a running one stays visible
+  const showRun = run && (run.mode === settings.mode || runner.busy);
   const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
   const blocker =
     conn.state !== "connected" && settings.mode === "style"
@@ -144,7 +146,7 @@ export function App() {
       >
         {settings.mode === "style" ? "Stylize" : "Make primitives"}
       </button>
-      {blocker && !run && (
+      {blocker && !showRun && (
         <p class="hint">
           <Text>{blocker}</Text>
         </p>
@@ -154,8 +156,7 @@ export function App() {
           Running in Figma — faster with the companion.
         </p>
       )}
-      {/* a finished run of the other mode is yesterday's news; a running one stays visible */}
-      {run && (run.mode === settings.mode || runner.busy) && (
+      {showRun && (
         <RunPanel
           run={run}
           onCancel={() => runner.cancel()}

@@ -1,0 +1,140 @@
+// Browser end-to-end with no companion at all: primitives run inside the plugin (Web Workers in
+// the UI iframe, started from a data: URL) and come back as native nodes, in one undo step; style
+// mode says it needs the companion. And the in-plugin engine finds exactly the shapes Node finds.
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type FrameLocator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runInBrowser, shapeListHash } from "../../companion/primitives/bench-browser";
+import { DEFAULT_BUDGET } from "../../companion/primitives/engine";
+import { runPrimitives } from "../../companion/primitives/run";
+import type { RgbaImage } from "../../companion/image";
+import { PrimitivesOptionsSchema } from "../../shared/protocol";
+import * as v from "valibot";
+import { freePort } from "./companion";
+import type { Summary } from "./harness/page";
+import { serveHarness } from "./serve";
+import { eventually, waitText, waitVisible } from "./wait";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARTIFACTS = "test-artifacts/e2e";
+
+type Harness = { select(names: string[]): void; board(): Summary; commits(): number };
+type Win = { harness: Harness };
+
+describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the plugin", () => {
+  let browser: Browser;
+  let page: Page;
+  let ui: FrameLocator;
+  let harness: { url: string; close(): Promise<void> };
+  const board = () => page.evaluate(() => (window as unknown as Win).harness.board());
+  const commits = () => page.evaluate(() => (window as unknown as Win).harness.commits());
+  const run = () => ui.getByTestId("run");
+  const phase = (want: string, timeout: number) =>
+    eventually(
+      `run ${want}`,
+      () => run().getAttribute("data-phase"),
+      (p) => p === want || p === "failed",
+      timeout,
+    );
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const nobody = await freePort(); // nothing listens there: the companion is "not running"
+    [harness, browser] = await Promise.all([
+      serveHarness(),
+      chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] }),
+    ]);
+    page = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    page.on("pageerror", (err) => console.error("page error:", err.message));
+    await page.goto(`${harness.url}?ws=${encodeURIComponent(`ws://127.0.0.1:${nobody}`)}`);
+    ui = page.frameLocator("#plugin-ui");
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+
+  it("runs a primitives job in Figma and inserts native shapes beside the layer", async () => {
+    await waitText(ui.getByTestId("connection-status"), /Companion not running|Paste the pairing token/, 15_000);
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
+    await waitText(ui.getByTestId("selection"), "Photo");
+    await ui.getByRole("tab", { name: "Primitives" }).click();
+    await waitText(ui.getByTestId("in-plugin"), "Running in Figma — faster with the companion");
+    await ui.getByText("Draft").click(); // 50 shapes at 128 px
+    await ui.getByTestId("stylize").click();
+    await waitVisible(ui.locator("canvas.preview"), 30_000);
+    expect(await phase("done", 60_000)).toBe("done");
+    await page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "10-in-plugin-done.png") });
+
+    const result = (await board()).children!.find((c) => c.name === "Primitives — Photo (50 triangles)");
+    expect(result?.type).toBe("FRAME");
+    expect(result!.children).toHaveLength(51);
+    expect(new Set(result!.children!.slice(1).map((k) => k.type))).toEqual(new Set(["VECTOR"]));
+    expect(await commits()).toBe(1);
+  }, 120_000);
+
+  it("cancel leaves the document alone and offers the shapes found so far", async () => {
+    if (!(await ui.getByLabel("Shapes", { exact: true }).isVisible())) await ui.getByText("Advanced options").click();
+    await ui.getByLabel("Shapes", { exact: true }).fill("3000");
+    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    const before = JSON.stringify(await board());
+    await ui.getByTestId("stylize").click();
+    await waitText(run(), /\d+ \/ 3000 shapes/, 30_000);
+    await ui.getByRole("button", { name: "Cancel" }).click();
+    expect(await phase("cancelled", 10_000)).toBe("cancelled");
+    expect(JSON.stringify(await board())).toBe(before);
+    const offer = ui.getByRole("button", { name: /Insert the \d+ shapes found so far/ });
+    const n = Number(/(\d+)/.exec((await offer.textContent()) ?? "")?.[1]);
+    expect(n).toBeGreaterThan(0);
+    await offer.click();
+    expect(await phase("done", 30_000)).toBe("done");
+    expect((await board()).children!.map((c) => c.name)).toContain(`Primitives — Photo (${n} triangles) — partial`);
+    expect(await commits()).toBe(2);
+  }, 90_000);
+
+  it("style transfer says it needs the companion", async () => {
+    await ui.getByRole("tab", { name: "Style transfer" }).click();
+    await waitText(ui.locator("main"), "Style transfer needs the companion");
+    expect(await ui.getByTestId("stylize").isDisabled()).toBe(true);
+    await ui.getByRole("tab", { name: "Primitives" }).click();
+  });
+
+  it("finds exactly the shapes Node finds for the same pixels and seed (hash of the shape list)", async () => {
+    const image = stripes(96, 64);
+    for (const shape of ["triangle", "combo"] as const) {
+      const options = v.parse(PrimitivesOptionsSchema, {
+        count: 12,
+        shape,
+        alpha: shape === "combo" ? 0 : 128,
+        seed: 5,
+      });
+      const budget = { ...DEFAULT_BUDGET, candidates: 40, age: 40 };
+      const node = await runPrimitives(image, { ...options, workSize: 96 }, { workers: 2, budget });
+      const [browserRun] = await runInBrowser([image], { ...options, workSize: 96 }, 2, budget);
+      expect(browserRun.list.shapes).toHaveLength(12);
+      expect(shapeListHash(browserRun.list)).toBe(shapeListHash(node.list));
+    }
+  }, 60_000);
+});
+
+/** Diagonal colour bands with a disc: edges at every angle, so rotations and curves matter. */
+function stripes(width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const band = Math.floor((x + 2 * y) / 17) % 3;
+      const disc = (x - 60) ** 2 + (y - 30) ** 2 < 300;
+      const rgb = disc
+        ? [250, 210, 40]
+        : [
+            [30, 60, 140],
+            [200, 70, 60],
+            [90, 170, 110],
+          ][band];
+      data.set([...rgb, 255], 4 * (y * width + x));
+    }
+  }
+  return { width, height, data };
+}
