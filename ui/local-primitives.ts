@@ -14,31 +14,37 @@ const MAX_WORKERS = 8;
 
 export class LocalPrimitives implements JobChannel {
   readonly inPlugin = true;
-  private waiting: { id: string; options: PrimitivesOptions } | null = null;
+  private waiting: { id: string; options: PrimitivesOptions; focus: boolean; parts: Map<string, Uint8Array> } | null =
+    null;
   private readonly running = new Map<string, AbortController>();
 
   constructor(private readonly onMessage: (msg: ServerMessage) => void) {}
 
   send(msg: ClientMessage): void {
-    if (msg.type === "primitives") this.waiting = { id: msg.id, options: msg.options };
+    if (msg.type === "primitives")
+      this.waiting = { id: msg.id, options: msg.options, focus: msg.focus, parts: new Map() };
     else if (msg.type === "cancel") this.running.get(msg.id)?.abort();
     else throw new Error("Style transfer needs the companion — start it with `npm start`.");
   }
 
   sendFrame(header: FrameHeader, payload: Uint8Array): void {
     const job = this.waiting;
-    if (!job || header.id !== job.id || header.part !== "image") return;
+    if (!job || header.id !== job.id || !(header.part === "image" || (job.focus && header.part === "focus"))) return;
+    job.parts.set(header.part, payload);
+    if (job.parts.size < (job.focus ? 2 : 1)) return;
     this.waiting = null;
-    void this.run(job.id, job.options, payload);
+    void this.run(job.id, job.options, job.parts.get("image")!, job.parts.get("focus"));
   }
 
-  private async run(id: string, options: PrimitivesOptions, png: Uint8Array): Promise<void> {
+  private async run(id: string, options: PrimitivesOptions, png: Uint8Array, focusPng?: Uint8Array): Promise<void> {
     const abort = new AbortController();
     this.running.set(id, abort);
     try {
       let work: WorkImage;
+      let focus: WorkImage | undefined;
       try {
         work = await decodeAtWorkSize(png, options.workSize);
+        if (focusPng) focus = await decodeAtWorkSize(focusPng, options.workSize, work);
       } catch (err) {
         const message = `Could not read the exported layer (${err instanceof Error ? err.message : String(err)}).`;
         this.onMessage({ type: "error", id, code: "bad-image", message });
@@ -47,7 +53,7 @@ export class LocalPrimitives implements JobChannel {
       const workers = Math.max(1, Math.min(MAX_WORKERS, navigator.hardwareConcurrency || 2));
       const startPool = (count: number, init: Parameters<typeof BrowserPool.start>[1]) =>
         BrowserPool.start(count, init);
-      const session = await createSession(work, options, { workers, startPool, signal: abort.signal });
+      const session = await createSession(work, options, { workers, startPool, signal: abort.signal, focus });
       try {
         const done = await streamPrimitives(session, id, options, this.onMessage, abort.signal);
         if (!done) this.onMessage({ type: "cancelled", id });
@@ -69,12 +75,19 @@ export class LocalPrimitives implements JobChannel {
   }
 }
 
-/** Decodes a PNG with the browser, resized to the working size (longest side `workSize`). */
-export async function decodeAtWorkSize(png: Uint8Array, workSize: number): Promise<WorkImage> {
+/**
+ * Decodes a PNG with the browser, resized to the working size (longest side `workSize`), or
+ * stretched to exactly `size` (a focus mask onto its target).
+ */
+export async function decodeAtWorkSize(
+  png: Uint8Array,
+  workSize: number,
+  size?: { width: number; height: number },
+): Promise<WorkImage> {
   const blob = new Blob([png as BlobPart], { type: "image/png" });
   const plain = { premultiplyAlpha: "none", colorSpaceConversion: "none" } as const;
   let bitmap = await createImageBitmap(blob, plain);
-  const { width, height } = workSizeOf(bitmap.width, bitmap.height, workSize);
+  const { width, height } = size ?? workSizeOf(bitmap.width, bitmap.height, workSize);
   if (width !== bitmap.width || height !== bitmap.height) {
     bitmap.close();
     bitmap = await createImageBitmap(blob, {

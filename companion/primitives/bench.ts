@@ -102,6 +102,7 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
     background: "avg",
     seed: parseIntOption("--seed", flags.seed, 0, 2 ** 31 - 1),
     algorithm: "hillclimb",
+    focusWeight: 4,
   };
   const workers = parseIntOption("-j", flags.jobs, 1, MAX_WORKERS);
   const budget = flags.classicBudget ? CLASSIC_BUDGET : DEFAULT_BUDGET;

@@ -17,6 +17,8 @@ export interface PrimitivesRun {
   signal?: AbortSignal;
   /** Search effort per step (benchmarks and tests); defaults to DEFAULT_BUDGET. */
   budget?: SearchBudget;
+  /** Focus mask, any size (stretched to the target's): white = detail matters. */
+  focus?: RgbaImage;
 }
 
 export const MAX_WORKERS = 32;
@@ -32,11 +34,13 @@ export async function createPrimitives(
   const opts = parsed.output;
   const size = workSizeOf(target.width, target.height, opts.workSize);
   const work = await resizeRgba(target, size.width, size.height);
+  const focus = run.focus ? await resizeRgba(run.focus, size.width, size.height) : undefined;
   const workers = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
   return createSession(work, opts, {
     workers,
     startPool: (count, init) => Pool.start(count, init),
     signal: run.signal,
+    focus,
     budget: run.budget,
   });
 }

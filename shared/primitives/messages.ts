@@ -20,6 +20,10 @@ export interface WorkerInit {
   /** Int32Array(1) on a SharedArrayBuffer: non-zero = stop now. Absent where there is no
    * SharedArrayBuffer (a Figma plugin iframe is not cross-origin isolated): stopping terminates the workers. */
   abort?: Int32Array;
+  /** Focus: error weight per pixel (≥ 1); absent = all 1. */
+  weights?: Float64Array;
+  /** Allowed colours as flat RGB triples; absent = any colour. */
+  palette?: number[];
 }
 
 /** A found shape in plain data (structured-clone friendly). */

@@ -3,6 +3,7 @@
 // the plugin UI). See search.ts for the per-step search and model.ts for the scoring maths.
 import type { PrimitivesOptions } from "../protocol";
 import { type Color, SHAPE_TYPES, type Shape } from "../shapes";
+import { focusWeights, paletteRgb, parseHex } from "./controls";
 import type { Found, FromWorker, ToWorker, WorkerInit } from "./messages";
 import { averageColor, targetRgb } from "./model";
 import { toShape, typeCode } from "./params";
@@ -56,6 +57,8 @@ export interface SessionRun {
   signal?: AbortSignal;
   /** Search effort per step (benchmarks and tests); defaults to DEFAULT_BUDGET. */
   budget?: SearchBudget;
+  /** Focus mask (white = detail matters), RGBA at the working size; weighs options.focusWeight there. */
+  focus?: WorkImage;
 }
 
 /**
@@ -87,8 +90,15 @@ export async function createSession(
   const fixedBg = opts.background === "avg" ? undefined : parseHex(opts.background);
   const rgb = targetRgb(work.data, width, height, fixedBg);
   const background = fixedBg ?? averageColor(rgb);
-  const initialTotal = squaredError(rgb, background);
-  const score = (total: number) => Math.sqrt(Math.max(0, total) / (width * height * 4)) / 255;
+  const focus = run.focus;
+  if (focus && (focus.width !== width || focus.height !== height))
+    throw new Error(`focus mask is ${focus.width}×${focus.height}, the target ${width}×${height}`);
+  const weights = focus ? focusWeights(focus.data, width, height, opts.focusWeight) : undefined;
+  const palette = opts.palette?.length ? paletteRgb(opts.palette) : undefined;
+  const initialTotal = squaredError(rgb, background, weights);
+  // With focus, the score is the weighted RMSE (weights normalised), so it still reads 0..1.
+  const totalWeight = weights ? weights.reduce((s, w) => s + w, 0) : width * height;
+  const score = (total: number) => Math.sqrt(Math.max(0, total) / (totalWeight * 4)) / 255;
 
   // Workers poll a shared flag to stop mid-step; without SharedArrayBuffer (a plugin iframe is not
   // cross-origin isolated) stopping closes the pool instead, which ends the pending requests.
@@ -106,6 +116,8 @@ export async function createSession(
     workers,
     budget,
     abort,
+    weights,
+    palette,
   }));
 
   let closed = false;
@@ -183,15 +195,11 @@ function sharedFlag(): Int32Array | undefined {
   return typeof SharedArrayBuffer === "function" && isolated ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
 }
 
-function parseHex(hex: string): Color {
-  const n = Number.parseInt(hex.replace(/^#/, ""), 16);
-  return { r: (n >> 16) & 255, g: (n >> 8) & 255, b: n & 255, a: 255 };
-}
-
-function squaredError(rgb: Float64Array, c: Color): number {
+function squaredError(rgb: Float64Array, c: Color, weights?: Float64Array): number {
   let total = 0;
   for (let i = 0; i < rgb.length; i += 3) {
-    total += (rgb[i] - c.r) ** 2 + (rgb[i + 1] - c.g) ** 2 + (rgb[i + 2] - c.b) ** 2;
+    const e = (rgb[i] - c.r) ** 2 + (rgb[i + 1] - c.g) ** 2 + (rgb[i + 2] - c.b) ** 2;
+    total += weights ? weights[i / 3] * e : e;
   }
   return total;
 }

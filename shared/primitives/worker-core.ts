@@ -12,7 +12,8 @@ const SEED_SHRINK_EVERY = 30;
 export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => void): (msg: ToWorker) => void {
   const abort = init.abort;
   const aborted = abort ? () => Atomics.load(abort, 0) !== 0 : () => false;
-  const model = new Model(init.width, init.height, init.target, init.background, init.alpha);
+  const extras = { weights: init.weights, palette: init.palette };
+  const model = new Model(init.width, init.height, init.target, init.background, init.alpha, extras);
   const search = new Searcher(model, init.codes, init.alpha, aborted);
   const best = new Candidate();
 

@@ -5,16 +5,23 @@ import { abortError } from "../../errors";
 import { loadImage, type RgbaImage } from "../../image";
 import type { JobSpec } from "./job";
 
-export function primitivesJob(msg: PrimitivesJob): JobSpec<RgbaImage> {
+type Inputs = { image: RgbaImage; focus?: RgbaImage };
+
+export function primitivesJob(msg: PrimitivesJob): JobSpec<Inputs> {
   const { id, options } = msg;
   return {
-    parts: ["image"],
+    parts: msg.focus ? ["image", "focus"] : ["image"],
     // The engine works at `workSize`; decoding straight to it keeps queued jobs small in memory.
-    prepare: (parts, maxImagePixels) =>
-      loadImage(parts.get("image")!, { maxSide: options.workSize, maxInputPixels: maxImagePixels }),
+    async prepare(parts, maxImagePixels) {
+      const load = (bytes: Uint8Array) =>
+        loadImage(bytes, { maxSide: options.workSize, maxInputPixels: maxImagePixels });
+      const focusPart = parts.get("focus");
+      return { image: await load(parts.get("image")!), focus: focusPart ? await load(focusPart) : undefined };
+    },
 
-    async run(image, { io, signal, engines, config }) {
-      const session = await engines.createPrimitives(image, options, { workers: config.primitivesWorkers, signal });
+    async run({ image, focus }, { io, signal, engines, config }) {
+      const run = { workers: config.primitivesWorkers, signal, focus };
+      const session = await engines.createPrimitives(image, options, run);
       try {
         if (!(await streamPrimitives(session, id, options, (m) => io.send(m), signal))) throw abortError();
       } finally {
