@@ -12,6 +12,8 @@ const requestId = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^
 const size = v.pipe(v.number(), v.finite(), v.minValue(0));
 
 export const MODES = ["style", "primitives"] as const;
+/** What a picked layer is for: a style image, the style's region mask, the primitives' focus. */
+export const LAYER_ROLES = ["style", "mask", "focus"] as const;
 export type Mode = (typeof MODES)[number];
 export const PRESETS = ["draft", "standard", "high", "custom"] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -46,8 +48,8 @@ export const UiMessageSchema = v.variant("type", [
   /** The UI is listening: the plugin answers with `init` and the selection. */
   v.object({ type: v.literal("ui-ready") }),
   v.object({ type: v.literal("save-settings"), settings: SettingsSchema }),
-  /** Remember the currently selected layer as the style image or the region mask. */
-  v.object({ type: v.literal("pick-layer"), role: v.picklist(["style", "mask"]) }),
+  /** Remember the currently selected layer as the style image, the region mask or the primitives focus. */
+  v.object({ type: v.literal("pick-layer"), role: v.picklist(LAYER_ROLES) }),
   /**
    * Export what a job needs: the selected layer as content, sized so its longest side is `workSize`,
    * plus the style/mask layers the designer picked (by id).
@@ -90,7 +92,7 @@ export const PluginMessageSchema = v.variant("type", [
     relaunch: v.optional(SettingsSchema),
   }),
   v.object({ type: v.literal("selection"), selection: SelectionSchema }),
-  v.object({ type: v.literal("picked-layer"), role: v.picklist(["style", "mask"]), layer: LayerInfoSchema }),
+  v.object({ type: v.literal("picked-layer"), role: v.picklist(LAYER_ROLES), layer: LayerInfoSchema }),
   v.object({
     type: v.literal("job-images"),
     requestId,

@@ -5,6 +5,7 @@ import { onPluginMessage, postToPlugin } from "./bridge";
 import { CompanionClient, type ConnectionState } from "./companion";
 import { ConnectionBar } from "./components/connection";
 import { Advanced, ModeTabs, PresetPicker } from "./components/options";
+import { PrimitivesControls } from "./components/primitives-controls";
 import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
@@ -20,6 +21,7 @@ export function App() {
   const [files, setFiles] = useState<StyleFile[]>([]);
   const [layers, setLayers] = useState<LayerInfo[]>([]);
   const [mask, setMask] = useState<LayerInfo | null>(null);
+  const [focus, setFocus] = useState<LayerInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const client = useRef<CompanionClient | null>(null);
   const runner = useMemo(() => {
@@ -58,6 +60,7 @@ export function App() {
         case "picked-layer":
           setNotice(null);
           if (m.role === "mask") setMask(m.layer);
+          else if (m.role === "focus") setFocus(m.layer);
           else setLayers((ls) => (ls.some((l) => l.id === m.layer.id) ? ls : [...ls, m.layer]));
           return;
         case "plugin-error":
@@ -127,6 +130,15 @@ export function App() {
           onClearMask={() => setMask(null)}
         />
       )}
+      {settings.mode === "primitives" && (
+        <PrimitivesControls
+          settings={settings}
+          focus={focus}
+          onPickFocus={() => postToPlugin({ type: "pick-layer", role: "focus" })}
+          onClearFocus={() => setFocus(null)}
+          onChange={update}
+        />
+      )}
       <PresetPicker preset={settings.preset} onPreset={(p) => update(applyPreset(settings, settings.mode, p))} />
       <Advanced settings={settings} styleCount={styleCount} onChange={update} />
       {notice && (
@@ -141,7 +153,7 @@ export function App() {
         disabled={!!blocker || runner.busy}
         onClick={() => {
           setNotice(null);
-          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask });
+          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask, focus });
         }}
       >
         {settings.mode === "style" ? "Stylize" : "Make primitives"}

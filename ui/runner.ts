@@ -16,6 +16,8 @@ export type RunInput = {
   styleFiles: StyleFile[];
   styleLayers: LayerInfo[];
   mask: LayerInfo | null;
+  /** Primitives: the layer marking where detail matters. */
+  focus?: LayerInfo | null;
 };
 
 export type RunState = {
@@ -79,14 +81,16 @@ export class Runner {
           requestId: newJobId(),
           workSize: workSizeOf(settings),
           styleLayerIds: mode === "style" ? input.styleLayers.map((l) => l.id) : [],
-          maskLayerId: mode === "style" && input.mask ? input.mask.id : undefined,
+          // the region mask (style) or the focus layer (primitives): both exported the same way
+          maskLayerId: (mode === "style" ? input.mask : input.focus)?.id,
         },
         "job-images",
       );
       this.sourceId = images.source.id;
       let request: JobRequest;
       if (mode === "primitives") {
-        request = { kind: "primitives", options: settings.primitives, image: images.content };
+        const focus = await composeMask(images);
+        request = { kind: "primitives", options: settings.primitives, image: images.content, focus };
       } else {
         const styles = [...input.styleFiles.map((f) => f.bytes), ...images.styles.map((s) => s.png)];
         if (styles.length === 0)

@@ -94,6 +94,40 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(await commits()).toBe(2);
   }, 90_000);
 
+  it("a focus layer and a palette run end to end: every inserted fill is a palette colour", async () => {
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Subject"]));
+    await waitText(ui.getByTestId("selection"), "Subject");
+    await ui.getByRole("button", { name: "Focus on a region (use selected layer)" }).click();
+    await waitText(ui.getByTestId("focus-layer"), "Subject");
+    await ui.getByLabel("Focus weight").fill("8");
+    await ui.getByLabel("Focus weight").press("Tab");
+    await ui.getByLabel("Palette", { exact: true }).fill("#1d3b8f, #f2c230 ffffff");
+    await ui.getByLabel("Palette", { exact: true }).press("Tab");
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
+    await waitText(ui.getByTestId("selection"), "Photo");
+    await ui.getByLabel("Shapes", { exact: true }).fill("20");
+    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    await ui.getByTestId("stylize").click();
+    expect(await phase("done", 60_000)).toBe("done");
+    await page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "11-focus-palette-done.png") });
+    const fills = await page.evaluate(() => {
+      type N = { name: string; children?: N[]; fills?: { color: { r: number; g: number; b: number } }[] };
+      const figma = (window as unknown as { figma: { currentPage: N } }).figma;
+      const board = figma.currentPage.children!.find((n) => n.name === "Board")!;
+      const frame = board.children!.filter((n) => n.name === "Primitives — Photo (20 triangles)").at(-1)!;
+      const hex = (x: number) =>
+        Math.round(x * 255)
+          .toString(16)
+          .padStart(2, "0");
+      return frame.children!.slice(1).map((k) => {
+        const c = k.fills![0].color;
+        return `#${hex(c.r)}${hex(c.g)}${hex(c.b)}`;
+      });
+    });
+    expect(fills).toHaveLength(20);
+    for (const f of fills) expect(["#1d3b8f", "#f2c230", "#ffffff"]).toContain(f);
+  }, 90_000);
+
   it("style transfer says it needs the companion", async () => {
     await ui.getByRole("tab", { name: "Style transfer" }).click();
     await waitText(ui.locator("main"), "Style transfer needs the companion");
