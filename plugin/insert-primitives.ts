@@ -9,6 +9,7 @@ import {
   shapeToNode,
   toPaint,
 } from "../shared/shape-geometry";
+import { bindColourStyle, localColourStyles } from "./colour-styles";
 import { commitResult } from "./commit";
 import { requireNode } from "./selection";
 
@@ -55,6 +56,9 @@ export async function insertPrimitives(
   const { result } = msg;
   const scale = scaleBetween(result, source);
   const total = result.shapes.length;
+  // With a palette, shapes whose colour is a local colour style are bound to that style.
+  const palette = msg.settings.primitives.palette;
+  const styleByHex = new Map(palette?.length ? (await localColourStyles()).map((s) => [s.hex, s.id]) : []);
   return commitResult(source, msg.settings, async (track) => {
     const frame = track(figma.createFrame());
     frame.visible = false;
@@ -71,6 +75,7 @@ export async function insertPrimitives(
       for (let i = from; i < Math.min(total, from + BATCH); i++) {
         const node = createNode(shapeToNode(result.shapes[i], scale), frame, track);
         node.name = shapeName(result.shapes[i], i);
+        if (styleByHex.size) await bindColourStyle(node, styleByHex);
       }
       onProgress(Math.min(total, from + BATCH), total);
       await nextTick();

@@ -61,6 +61,8 @@ export const UiMessageSchema = v.variant("type", [
     styleLayerIds: v.optional(v.array(nodeId), []),
     maskLayerId: v.optional(nodeId),
   }),
+  /** The document's local colour styles (single opaque solid paints), for a primitives palette. */
+  v.object({ type: v.literal("get-colour-styles"), requestId }),
   v.object({
     type: v.literal("insert-style"),
     requestId,
@@ -109,6 +111,11 @@ export const PluginMessageSchema = v.variant("type", [
         height: size,
       }),
     ),
+  }),
+  v.object({
+    type: v.literal("colour-styles"),
+    requestId,
+    styles: v.array(v.object({ id: nodeId, name: v.string(), hex: v.pipe(v.string(), v.regex(/^#[0-9a-f]{6}$/)) })),
   }),
   v.object({ type: v.literal("insert-progress"), requestId, done: v.number(), total: v.number() }),
   v.object({ type: v.literal("inserted"), requestId, nodeId, name: v.string(), count: v.number() }),

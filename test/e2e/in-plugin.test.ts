@@ -17,6 +17,7 @@ import { serveHarness } from "./serve";
 import { eventually, waitText, waitVisible } from "./wait";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const PALETTE = ["#1d3b8f", "#f2c230", "#ffffff"];
 const ARTIFACTS = "test-artifacts/e2e";
 
 type Harness = { select(names: string[]): void; board(): Summary; commits(): number };
@@ -94,15 +95,27 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(await commits()).toBe(2);
   }, 90_000);
 
-  it("a focus layer and a palette run end to end: every inserted fill is a palette colour", async () => {
+  it("a focus layer and a palette of the file's colour styles run end to end: fills use those styles", async () => {
+    const styleIds = await page.evaluate((hexes) => {
+      const figma = (window as unknown as { figma: PluginAPI }).figma;
+      return hexes.map((hex, i) => {
+        const style = figma.createPaintStyle();
+        style.name = `Brand/${i}`;
+        const n = Number.parseInt(hex.slice(1), 16);
+        const color = { r: (n >> 16) / 255, g: ((n >> 8) & 255) / 255, b: (n & 255) / 255 };
+        style.paints = [{ type: "SOLID", color }];
+        return style.id;
+      });
+    }, PALETTE);
     await page.evaluate(() => (window as unknown as Win).harness.select(["Subject"]));
     await waitText(ui.getByTestId("selection"), "Subject");
     await ui.getByRole("button", { name: "Focus on a region (use selected layer)" }).click();
     await waitText(ui.getByTestId("focus-layer"), "Subject");
     await ui.getByLabel("Focus weight").fill("8");
     await ui.getByLabel("Focus weight").press("Tab");
-    await ui.getByLabel("Palette", { exact: true }).fill("#1d3b8f, #f2c230 ffffff");
-    await ui.getByLabel("Palette", { exact: true }).press("Tab");
+    await ui.getByRole("button", { name: "Use this file's colour styles" }).click();
+    await waitText(ui.getByTestId("palette-note"), "3 colour styles");
+    expect(await ui.getByLabel("Palette", { exact: true }).inputValue()).toBe(PALETTE.join(", "));
     await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
     await waitText(ui.getByTestId("selection"), "Photo");
     await ui.getByLabel("Shapes", { exact: true }).fill("20");
@@ -110,8 +123,14 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await ui.getByTestId("stylize").click();
     expect(await phase("done", 60_000)).toBe("done");
     await page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "11-focus-palette-done.png") });
-    const fills = await page.evaluate(() => {
-      type N = { name: string; children?: N[]; fills?: { color: { r: number; g: number; b: number } }[] };
+    const shapes = await page.evaluate(() => {
+      type N = {
+        name: string;
+        children?: N[];
+        fills?: { color: { r: number; g: number; b: number } }[];
+        fillStyleId?: string;
+        opacity?: number;
+      };
       const figma = (window as unknown as { figma: { currentPage: N } }).figma;
       const board = figma.currentPage.children!.find((n) => n.name === "Board")!;
       const frame = board.children!.filter((n) => n.name === "Primitives — Photo (20 triangles)").at(-1)!;
@@ -121,11 +140,15 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
           .padStart(2, "0");
       return frame.children!.slice(1).map((k) => {
         const c = k.fills![0].color;
-        return `#${hex(c.r)}${hex(c.g)}${hex(c.b)}`;
+        return { hex: `#${hex(c.r)}${hex(c.g)}${hex(c.b)}`, styleId: k.fillStyleId, opacity: k.opacity };
       });
     });
-    expect(fills).toHaveLength(20);
-    for (const f of fills) expect(["#1d3b8f", "#f2c230", "#ffffff"]).toContain(f);
+    expect(shapes).toHaveLength(20);
+    for (const s of shapes) {
+      expect(PALETTE).toContain(s.hex);
+      expect(s.styleId).toBe(styleIds[PALETTE.indexOf(s.hex)]); // bound to the style of its colour
+      expect(s.opacity).toBeCloseTo(128 / 255, 5); // the shape's alpha moved onto the node
+    }
   }, 90_000);
 
   it("style transfer says it needs the companion", async () => {

@@ -1,6 +1,9 @@
 // Primitives' two extra controls: a focus layer (more, smaller shapes where detail matters) and a
 // palette (shape colours only from a list).
+import { useState } from "preact/hooks";
 import type { LayerInfo, Settings } from "../../shared/plugin-messages";
+import { requestPlugin } from "../bridge";
+import { newJobId } from "../job";
 
 type Props = {
   settings: Settings;
@@ -22,8 +25,24 @@ export function parsePaletteText(text: string): string[] {
 
 export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus, onChange }: Props) {
   const p = settings.primitives;
-  const setPrimitives = (o: Partial<Settings["primitives"]>) =>
-    onChange({ ...settings, primitives: { ...p, ...o } });
+  const [stylesNote, setStylesNote] = useState<string | null>(null);
+  const setPrimitives = (o: Partial<Settings["primitives"]>) => onChange({ ...settings, primitives: { ...p, ...o } });
+  const useColourStyles = async () => {
+    const reply = await requestPlugin({ type: "get-colour-styles", requestId: newJobId() }, "colour-styles").catch(
+      (err: Error) => err,
+    );
+    if (reply instanceof Error) {
+      setStylesNote(reply.message);
+      return;
+    }
+    const { styles } = reply;
+    if (styles.length === 0) {
+      setStylesNote("This file has no solid colour styles yet.");
+      return;
+    }
+    setPrimitives({ palette: styles.map((s) => s.hex) });
+    setStylesNote(`${styles.length} colour styles: shapes will use them.`);
+  };
   return (
     <section class="sources" aria-label="Focus and palette">
       <div class="row mask">
@@ -67,9 +86,20 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
           onChange={(e) => {
             const palette = parsePaletteText(e.currentTarget.value);
             setPrimitives({ palette: palette.length ? palette : undefined });
+            setStylesNote(null);
           }}
         />
       </label>
+      <div class="row">
+        <button type="button" class="link small" onClick={() => void useColourStyles()}>
+          Use this file's colour styles
+        </button>
+        {stylesNote && (
+          <span class="hint" data-testid="palette-note">
+            {stylesNote}
+          </span>
+        )}
+      </div>
     </section>
   );
 }
