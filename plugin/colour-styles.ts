@@ -36,7 +36,7 @@ export async function bindColourStyle(node: SceneNode, styleByHex: Map<string, s
   const fills = n.fills as readonly Paint[];
   const useStroke = fills.length === 0;
   const paint = (useStroke ? n.strokes : fills)[0];
-  if (!paint || paint.type !== "SOLID") return;
+  if (paint?.type !== "SOLID") return;
   const id = styleByHex.get(paintHex(paint.color));
   if (!id) return;
   n.opacity = paint.opacity ?? 1;
