@@ -198,8 +198,9 @@ function sharedFlag(): Int32Array | undefined {
 function squaredError(rgb: Float64Array, c: Color, weights?: Float64Array): number {
   let total = 0;
   for (let i = 0; i < rgb.length; i += 3) {
-    const e = (rgb[i] - c.r) ** 2 + (rgb[i + 1] - c.g) ** 2 + (rgb[i + 2] - c.b) ** 2;
-    total += weights ? weights[i / 3] * e : e;
+    // (the unweighted sum keeps its original order of additions: same bits, same scores as before)
+    if (weights) total += weights[i / 3] * ((rgb[i] - c.r) ** 2 + (rgb[i + 1] - c.g) ** 2 + (rgb[i + 2] - c.b) ** 2);
+    else total += (rgb[i] - c.r) ** 2 + (rgb[i + 1] - c.g) ** 2 + (rgb[i + 2] - c.b) ** 2;
   }
   return total;
 }
