@@ -4,7 +4,7 @@ import type { SearchBudget } from "../shared/primitives/search";
 import { createSession } from "../shared/primitives/session";
 import type { PrimitivesOptions } from "../shared/protocol";
 import type { Shape, ShapeList } from "../shared/shapes";
-import { BrowserPool } from "./worker-pool";
+import { startWebWorkerPool } from "./worker-pool";
 
 async function runPrimitivesInBrowser(
   rgba: number[],
@@ -19,7 +19,7 @@ async function runPrimitivesInBrowser(
   const session = await createSession({ width, height, data }, options, {
     workers,
     budget,
-    startPool: (n, init) => BrowserPool.start(n, init),
+    startPool: startWebWorkerPool,
   });
   const shapes: Shape[] = [];
   let score = session.initialScore;

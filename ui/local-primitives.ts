@@ -7,7 +7,7 @@ import { createSession, type WorkImage, workSizeOf } from "../shared/primitives/
 import { streamPrimitives } from "../shared/primitives/stream";
 import type { ClientMessage, PrimitivesOptions, ServerMessage } from "../shared/protocol";
 import type { JobChannel } from "./job";
-import { BrowserPool } from "./worker-pool";
+import { startWebWorkerPool } from "./worker-pool";
 
 /** More workers than a step's climbs (8) would idle. */
 const MAX_WORKERS = 8;
@@ -51,9 +51,8 @@ export class LocalPrimitives implements JobChannel {
         return;
       }
       const workers = Math.max(1, Math.min(MAX_WORKERS, navigator.hardwareConcurrency || 2));
-      const startPool = (count: number, init: Parameters<typeof BrowserPool.start>[1]) =>
-        BrowserPool.start(count, init);
-      const session = await createSession(work, options, { workers, startPool, signal: abort.signal, focus });
+      const run = { workers, startPool: startWebWorkerPool, signal: abort.signal, focus };
+      const session = await createSession(work, options, run);
       try {
         const done = await streamPrimitives(session, id, options, this.onMessage, abort.signal);
         if (!done) this.onMessage({ type: "cancelled", id });

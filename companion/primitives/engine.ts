@@ -7,7 +7,7 @@ import type { SearchBudget } from "../../shared/primitives/search";
 import { createSession, type PrimitivesSession, workSizeOf } from "../../shared/primitives/session";
 import { UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
-import { Pool } from "./pool";
+import { startThreadPool } from "./pool";
 
 export { DEFAULT_BUDGET, type PrimitivesEvent, type PrimitivesSession } from "../../shared/primitives/session";
 
@@ -38,7 +38,7 @@ export async function createPrimitives(
   const workers = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
   return createSession(work, opts, {
     workers,
-    startPool: (count, init) => Pool.start(count, init),
+    startPool: startThreadPool,
     signal: run.signal,
     focus,
     budget: run.budget,
