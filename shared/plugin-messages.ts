@@ -61,7 +61,7 @@ export const UiMessageSchema = v.variant("type", [
     styleLayerIds: v.optional(v.array(nodeId), []),
     maskLayerId: v.optional(nodeId),
   }),
-  /** The document's local colour styles (single opaque solid paints), for a primitives palette. */
+  /** The file's local colour styles (single opaque solid paints), for a primitives palette. */
   v.object({ type: v.literal("get-colour-styles"), requestId }),
   v.object({
     type: v.literal("insert-style"),

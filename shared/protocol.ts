@@ -2,7 +2,7 @@
 // parsed with these schemas on arrival (`parseClientMessage` / `parseServerMessage`); the TS
 // types are inferred from them, so a field exists in exactly one place.
 // Images never travel inside JSON: they follow as binary frames (see ./frames.ts) naming the
-// job id and the part ("content", "style:0", "mask:0", "image", "preview", "result").
+// job id and the part ("content", "style:0", "mask:0", "image", "focus", "preview", "result").
 import * as v from "valibot";
 import { ShapeListSchema, SHAPE_MODES, ShapeSchema, ColorSchema } from "./shapes";
 
