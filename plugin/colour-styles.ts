@@ -1,24 +1,46 @@
-// The document's local colour styles as a primitives palette, and binding a result's shapes to
-// the style of their colour (so the result follows the design system: change the style, the art
-// follows). Only single, opaque solid styles count: a shape's colour must be exactly the style's.
+// The file's colour styles and colour variables as a primitives palette, and binding a result's
+// shapes to the style or variable of their colour (so the result follows the design system:
+// change the style, the art follows). Only opaque solid colours count: a shape's colour must be
+// exactly the style's (single solid paint) or the variable's (value in its collection's default mode).
+import type { PaletteEntry } from "../shared/plugin-messages";
 import { colorHex } from "../shared/svg";
 
 /** Figma's 0..1 colour as "#rrggbb" (the engine's palette colours are whole bytes). */
 const paintHex = (c: RGB) =>
   colorHex({ r: Math.round(c.r * 255), g: Math.round(c.g * 255), b: Math.round(c.b * 255), a: 255 });
 
-export type ColourStyle = { id: string; name: string; hex: string };
+type AsyncApi = {
+  getLocalPaintStylesAsync?: () => Promise<PaintStyle[]>;
+  variables?: Partial<VariablesAPI>;
+};
 
-type StyleApi = { getLocalPaintStylesAsync?: () => Promise<PaintStyle[]> };
-
-export async function localColourStyles(): Promise<ColourStyle[]> {
-  const api = figma as unknown as StyleApi;
+async function colourStyles(): Promise<PaletteEntry[]> {
+  const api = figma as unknown as AsyncApi;
   const styles = api.getLocalPaintStylesAsync ? await api.getLocalPaintStylesAsync() : figma.getLocalPaintStyles();
   return styles.flatMap((s) => {
     const [paint, ...rest] = s.paints;
-    if (!paint || rest.length > 0 || paint.type !== "SOLID" || (paint.opacity ?? 1) !== 1) return [];
-    return [{ id: s.id, name: s.name, hex: paintHex(paint.color) }];
+    if (paint?.type !== "SOLID" || rest.length > 0 || (paint.opacity ?? 1) !== 1) return [];
+    return [{ kind: "style" as const, id: s.id, name: s.name, hex: paintHex(paint.color) }];
   });
+}
+
+async function colourVariables(): Promise<PaletteEntry[]> {
+  const vars = (figma as unknown as AsyncApi).variables;
+  if (!vars?.getLocalVariablesAsync || !vars.getVariableCollectionByIdAsync) return [];
+  const out: PaletteEntry[] = [];
+  for (const variable of await vars.getLocalVariablesAsync("COLOR")) {
+    const collection = await vars.getVariableCollectionByIdAsync(variable.variableCollectionId);
+    const value = collection && variable.valuesByMode[collection.defaultModeId];
+    // aliases and translucent colours cannot be matched exactly by an opaque shape colour
+    if (!value || typeof value !== "object" || !("r" in value) || ("a" in value && value.a !== 1)) continue;
+    out.push({ kind: "variable", id: variable.id, name: variable.name, hex: paintHex(value) });
+  }
+  return out;
+}
+
+/** Colour styles first, then colour variables. */
+export async function localPalette(): Promise<PaletteEntry[]> {
+  return [...(await colourStyles()), ...(await colourVariables())];
 }
 
 type Styled = SceneNode & MinimalFillsMixin & MinimalStrokesMixin & BlendMixin;
@@ -28,21 +50,31 @@ type AsyncStyleSetters = {
 };
 
 /**
- * Binds the node's one paint (its fill, or its stroke for a curve) to the style of the same colour,
- * if any. The style's paint is opaque, so the shape's own opacity moves onto the node: it looks the same.
+ * Binds the node's one paint (its fill, or its stroke for a curve) to the style or variable of the
+ * same colour, if any. A style's paint is opaque, so the shape's own opacity moves onto the node; a
+ * variable binds only the colour, so the paint keeps its opacity. Either way it looks the same.
  */
-export async function bindColourStyle(node: SceneNode, styleByHex: Map<string, string>): Promise<void> {
+export async function bindPaletteEntry(node: SceneNode, byHex: Map<string, PaletteEntry>): Promise<void> {
   const n = node as Styled & AsyncStyleSetters;
-  const fills = n.fills as readonly Paint[];
-  const useStroke = fills.length === 0;
-  const paint = (useStroke ? n.strokes : fills)[0];
+  const useStroke = (n.fills as readonly Paint[]).length === 0;
+  const paints = useStroke ? n.strokes : (n.fills as readonly Paint[]);
+  const paint = paints[0];
   if (paint?.type !== "SOLID") return;
-  const id = styleByHex.get(paintHex(paint.color));
-  if (!id) return;
+  const entry = byHex.get(paintHex(paint.color));
+  if (!entry) return;
+  if (entry.kind === "variable") {
+    const vars = figma.variables;
+    const variable = await vars.getVariableByIdAsync(entry.id);
+    if (!variable) return;
+    const bound = [vars.setBoundVariableForPaint(paint, "color", variable)];
+    if (useStroke) n.strokes = bound;
+    else n.fills = bound;
+    return;
+  }
   n.opacity = paint.opacity ?? 1;
   if (useStroke) {
-    if (n.setStrokeStyleIdAsync) await n.setStrokeStyleIdAsync(id);
-    else n.strokeStyleId = id;
-  } else if (n.setFillStyleIdAsync) await n.setFillStyleIdAsync(id);
-  else n.fillStyleId = id;
+    if (n.setStrokeStyleIdAsync) await n.setStrokeStyleIdAsync(entry.id);
+    else n.strokeStyleId = entry.id;
+  } else if (n.setFillStyleIdAsync) await n.setFillStyleIdAsync(entry.id);
+  else n.fillStyleId = entry.id;
 }

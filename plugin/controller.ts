@@ -2,7 +2,7 @@
 // can start it against a stubbed `figma`.
 import { post, onUiMessage, errorMessage } from "./bridge";
 import { prepareJob } from "./export";
-import { localColourStyles } from "./colour-styles";
+import { localPalette } from "./colour-styles";
 import { insertPrimitives } from "./insert-primitives";
 import { insertStyle } from "./insert-style";
 import { describeSelection, layerInfo, requireSingleSelection } from "./selection";
@@ -35,7 +35,7 @@ export function startPlugin(): void {
         return;
       }
       case "get-colour-styles":
-        post({ type: "colour-styles", requestId: msg.requestId, styles: await localColourStyles() });
+        post({ type: "colour-styles", requestId: msg.requestId, styles: await localPalette() });
         return;
       case "prepare-job":
         post(await prepareJob(msg));

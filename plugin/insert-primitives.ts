@@ -9,7 +9,7 @@ import {
   shapeToNode,
   toPaint,
 } from "../shared/shape-geometry";
-import { bindColourStyle, localColourStyles } from "./colour-styles";
+import { bindPaletteEntry, localPalette } from "./colour-styles";
 import { commitResult } from "./commit";
 import { requireNode } from "./selection";
 
@@ -56,9 +56,11 @@ export async function insertPrimitives(
   const { result } = msg;
   const scale = scaleBetween(result, source);
   const total = result.shapes.length;
-  // With a palette, shapes whose colour is a local colour style are bound to that style.
+  // With a palette, shapes whose colour is a colour style or variable of the file are bound to it
+  // (reversed into the map, so where a style and a variable share a colour the style wins).
   const palette = msg.settings.primitives.palette;
-  const styleByHex = new Map(palette?.length ? (await localColourStyles()).map((s) => [s.hex, s.id]) : []);
+  const entries = palette?.length ? (await localPalette()).reverse() : [];
+  const byHex = new Map(entries.map((e) => [e.hex, e]));
   return commitResult(source, msg.settings, async (track) => {
     const frame = track(figma.createFrame());
     frame.visible = false;
@@ -75,7 +77,7 @@ export async function insertPrimitives(
       for (let i = from; i < Math.min(total, from + BATCH); i++) {
         const node = createNode(shapeToNode(result.shapes[i], scale), frame, track);
         node.name = shapeName(result.shapes[i], i);
-        if (styleByHex.size) await bindColourStyle(node, styleByHex);
+        if (byHex.size) await bindPaletteEntry(node, byHex);
       }
       onProgress(Math.min(total, from + BATCH), total);
       await nextTick();

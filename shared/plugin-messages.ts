@@ -32,6 +32,15 @@ export const SettingsSchema = v.object({
 export type Settings = v.InferOutput<typeof SettingsSchema>;
 export const defaultSettings = (): Settings => v.parse(SettingsSchema, {});
 
+/** A colour style or colour variable of the file, offered as a palette colour. */
+export const PaletteEntrySchema = v.object({
+  kind: v.picklist(["style", "variable"]),
+  id: nodeId,
+  name: v.string(),
+  hex: v.pipe(v.string(), v.regex(/^#[0-9a-f]{6}$/)),
+});
+export type PaletteEntry = v.InferOutput<typeof PaletteEntrySchema>;
+
 /** A layer as the UI needs to know it. */
 export const LayerInfoSchema = v.object({ id: nodeId, name: v.string(), type: v.string(), width: size, height: size });
 export type LayerInfo = v.InferOutput<typeof LayerInfoSchema>;
@@ -61,7 +70,7 @@ export const UiMessageSchema = v.variant("type", [
     styleLayerIds: v.optional(v.array(nodeId), []),
     maskLayerId: v.optional(nodeId),
   }),
-  /** The file's local colour styles (single opaque solid paints), for a primitives palette. */
+  /** The file's local colour styles and colour variables (opaque solid colours), for a primitives palette. */
   v.object({ type: v.literal("get-colour-styles"), requestId }),
   v.object({
     type: v.literal("insert-style"),
@@ -115,7 +124,7 @@ export const PluginMessageSchema = v.variant("type", [
   v.object({
     type: v.literal("colour-styles"),
     requestId,
-    styles: v.array(v.object({ id: nodeId, name: v.string(), hex: v.pipe(v.string(), v.regex(/^#[0-9a-f]{6}$/)) })),
+    styles: v.array(PaletteEntrySchema),
   }),
   v.object({ type: v.literal("insert-progress"), requestId, done: v.number(), total: v.number() }),
   v.object({ type: v.literal("inserted"), requestId, nodeId, name: v.string(), count: v.number() }),

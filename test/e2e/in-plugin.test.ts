@@ -18,6 +18,7 @@ import { eventually, waitText, waitVisible } from "./wait";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const PALETTE = ["#1d3b8f", "#f2c230", "#ffffff"];
+const VARIABLE = "#c0392b";
 const ARTIFACTS = "test-artifacts/e2e";
 
 type Harness = { select(names: string[]): void; board(): Summary; commits(): number };
@@ -95,7 +96,7 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(await commits()).toBe(2);
   }, 90_000);
 
-  it("a focus layer and a palette of the file's colour styles run end to end: fills use those styles", async () => {
+  it("a focus layer and a palette of the file's colour styles and variables run end to end: fills use them", async () => {
     const styleIds = await page.evaluate((hexes) => {
       const figma = (window as unknown as { figma: PluginAPI }).figma;
       return hexes.map((hex, i) => {
@@ -107,6 +108,26 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
         return style.id;
       });
     }, PALETTE);
+    // figma-api-stub has no variables API: a colour variable, as Figma's VariablesAPI returns it
+    await page.evaluate((hex) => {
+      const n = Number.parseInt(hex.slice(1), 16);
+      const value = { r: (n >> 16) / 255, g: ((n >> 8) & 255) / 255, b: (n & 255) / 255, a: 1 };
+      const variable = {
+        id: "VariableID:1:1",
+        name: "Brand/red",
+        variableCollectionId: "C1",
+        valuesByMode: { m1: value },
+      };
+      (window as unknown as { figma: { variables: unknown } }).figma.variables = {
+        getLocalVariablesAsync: async () => [variable],
+        getVariableCollectionByIdAsync: async () => ({ defaultModeId: "m1" }),
+        getVariableByIdAsync: async (id: string) => (id === variable.id ? variable : null),
+        setBoundVariableForPaint: (paint: object, field: string, v: { id: string }) => ({
+          ...paint,
+          boundVariables: { [field]: { type: "VARIABLE_ALIAS", id: v.id } },
+        }),
+      };
+    }, VARIABLE);
     await page.evaluate(() => (window as unknown as Win).harness.select(["Subject"]));
     await waitText(ui.getByTestId("selection"), "Subject");
     await ui.getByRole("button", { name: "Focus on a region (use selected layer)" }).click();
@@ -114,8 +135,8 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await ui.getByLabel("Focus weight").fill("8");
     await ui.getByLabel("Focus weight").press("Tab");
     await ui.getByRole("button", { name: "Use this file's colour styles" }).click();
-    await waitText(ui.getByTestId("palette-note"), "3 colour styles");
-    expect(await ui.getByLabel("Palette", { exact: true }).inputValue()).toBe(PALETTE.join(", "));
+    await waitText(ui.getByTestId("palette-note"), "4 colours from your styles and variables");
+    expect(await ui.getByLabel("Palette", { exact: true }).inputValue()).toBe([...PALETTE, VARIABLE].join(", "));
     await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
     await waitText(ui.getByTestId("selection"), "Photo");
     await ui.getByLabel("Shapes", { exact: true }).fill("20");
@@ -127,7 +148,11 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
       type N = {
         name: string;
         children?: N[];
-        fills?: { color: { r: number; g: number; b: number } }[];
+        fills?: {
+          color: { r: number; g: number; b: number };
+          opacity?: number;
+          boundVariables?: { color?: { id: string } };
+        }[];
         fillStyleId?: string;
         opacity?: number;
       };
@@ -140,15 +165,29 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
           .padStart(2, "0");
       return frame.children!.slice(1).map((k) => {
         const c = k.fills![0].color;
-        return { hex: `#${hex(c.r)}${hex(c.g)}${hex(c.b)}`, styleId: k.fillStyleId, opacity: k.opacity };
+        const f = k.fills![0];
+        return {
+          hex: `#${hex(c.r)}${hex(c.g)}${hex(c.b)}`,
+          styleId: k.fillStyleId,
+          opacity: k.opacity,
+          variableId: f.boundVariables?.color?.id,
+          paintOpacity: f.opacity,
+        };
       });
     });
     expect(shapes).toHaveLength(20);
     for (const s of shapes) {
+      if (s.hex === VARIABLE) {
+        expect(s.variableId).toBe("VariableID:1:1"); // the colour bound to the variable
+        expect(s.paintOpacity).toBeCloseTo(128 / 255, 5); // the paint keeps the shape's alpha
+        continue;
+      }
       expect(PALETTE).toContain(s.hex);
       expect(s.styleId).toBe(styleIds[PALETTE.indexOf(s.hex)]); // bound to the style of its colour
       expect(s.opacity).toBeCloseTo(128 / 255, 5); // the shape's alpha moved onto the node
     }
+    expect(shapes.some((s) => s.hex === VARIABLE)).toBe(true);
+    expect(shapes.some((s) => s.hex !== VARIABLE)).toBe(true);
   }, 90_000);
 
   it("style transfer says it needs the companion", async () => {

@@ -37,11 +37,12 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
     }
     const { styles } = reply;
     if (styles.length === 0) {
-      setStylesNote("This file has no solid colour styles yet.");
+      setStylesNote("This file has no solid colour styles or colour variables yet.");
       return;
     }
-    setPrimitives({ palette: styles.map((s) => s.hex) });
-    setStylesNote(`${styles.length} colour styles: shapes will use them.`);
+    const hexes = [...new Set(styles.map((s) => s.hex))];
+    setPrimitives({ palette: hexes });
+    setStylesNote(`${hexes.length} colours from your styles and variables: shapes will use them.`);
   };
   return (
     <section class="sources" aria-label="Focus and palette">
@@ -92,7 +93,7 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
       </label>
       <div class="row">
         <button type="button" class="link small" onClick={() => void useColourStyles()}>
-          Use this file's colour styles
+          Use this file's colour styles and variables
         </button>
         {stylesNote && (
           <span class="hint" data-testid="palette-note">
