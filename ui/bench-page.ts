@@ -13,12 +13,16 @@ async function runPrimitivesInBrowser(
   options: PrimitivesOptions,
   workers: number,
   budget: SearchBudget,
+  /** Focus mask RGBA at the same size, if any. */
+  focusRgba?: number[],
 ): Promise<{ list: ShapeList; ms: number; workers: number }> {
   const t0 = performance.now();
   const data = new Uint8ClampedArray(rgba);
+  const focus = focusRgba ? { width, height, data: new Uint8ClampedArray(focusRgba) } : undefined;
   const session = await createSession({ width, height, data }, options, {
     workers,
     budget,
+    focus,
     startPool: startWebWorkerPool,
   });
   const shapes: Shape[] = [];

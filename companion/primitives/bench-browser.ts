@@ -25,12 +25,13 @@ export function shapeListHash(list: ShapeList): string {
   return createHash("sha256").update(JSON.stringify(list)).digest("hex");
 }
 
-/** Runs each image (already at the working size) in one headless Chromium page. */
+/** Runs each image (already at the working size, with its focus mask at that size if any) in one headless Chromium page. */
 export async function runInBrowser(
   images: RgbaImage[],
   options: PrimitivesOptions,
   workers: number,
   budget: SearchBudget,
+  focus: (RgbaImage | undefined)[] = [],
 ): Promise<BrowserRun[]> {
   if (!existsSync(CHROMIUM))
     throw new UserError(
@@ -50,16 +51,17 @@ export async function runInBrowser(
     await page.setContent("<!doctype html><title>stylize bench</title>");
     await page.addScriptTag({ content: await readFile(script, "utf8") });
     const runs: BrowserRun[] = [];
-    for (const img of images) {
+    for (const [i, img] of images.entries()) {
+      const mask = focus[i] ? Array.from(focus[i].data) : undefined;
       runs.push(
         await page.evaluate(
-          ([rgba, w, h, opts, n, b]) =>
+          ([rgba, w, h, opts, n, b, m]) =>
             (
               globalThis as unknown as {
                 runPrimitivesInBrowser(...a: unknown[]): Promise<BrowserRun>;
               }
-            ).runPrimitivesInBrowser(rgba, w, h, opts, n, b),
-          [Array.from(img.data), img.width, img.height, options, workers, budget] as const,
+            ).runPrimitivesInBrowser(rgba, w, h, opts, n, b, m),
+          [Array.from(img.data), img.width, img.height, options, workers, budget, mask] as const,
         ),
       );
     }

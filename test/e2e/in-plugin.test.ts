@@ -197,20 +197,23 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await ui.getByRole("tab", { name: "Primitives" }).click();
   });
 
-  it("finds exactly the shapes Node finds for the same pixels and seed (hash of the shape list)", async () => {
+  it("finds exactly the shapes Node finds for the same pixels and seed, also with focus and palette (hash)", async () => {
     const image = stripes(96, 64);
-    for (const shape of ["triangle", "combo"] as const) {
-      const options = v.parse(PrimitivesOptionsSchema, {
-        count: 12,
-        shape,
-        alpha: shape === "combo" ? 0 : 128,
-        seed: 5,
-      });
+    const focus = stripes(96, 64); // any picture works as a mask: its brightness is the weight
+    const cases = [
+      { shape: "triangle" },
+      { shape: "combo", alpha: 0 },
+      { shape: "combo", alpha: 0, palette: ["#1d3b8f", "#f2c230", "#ffffff", "#c0392b"], focusWeight: 6 },
+      { algorithm: "seed", shape: "rotated-ellipse" },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const options = v.parse(PrimitivesOptionsSchema, { count: 12, seed: 5, workSize: 96, ...c });
       const budget = { ...DEFAULT_BUDGET, candidates: 40, age: 40 };
-      const node = await runPrimitives(image, { ...options, workSize: 96 }, { workers: 2, budget });
-      const [browserRun] = await runInBrowser([image], { ...options, workSize: 96 }, 2, budget);
+      const withFocus = i === 2 ? focus : undefined;
+      const node = await runPrimitives(image, options, { workers: 2, budget, focus: withFocus });
+      const [browserRun] = await runInBrowser([image], options, 2, budget, [withFocus]);
       expect(browserRun.list.shapes).toHaveLength(12);
-      expect(shapeListHash(browserRun.list)).toBe(shapeListHash(node.list));
+      expect(shapeListHash(browserRun.list), JSON.stringify(c)).toBe(shapeListHash(node.list));
     }
   }, 60_000);
 });
