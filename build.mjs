@@ -16,6 +16,20 @@ await build({
   logLevel: "warning",
 });
 
+// The in-plugin primitives worker. Figma's null-origin iframe refuses blob: workers, so the UI
+// starts it from a data: URL, inlined like everything else.
+const worker = await build({
+  entryPoints: ["ui/primitives-worker.ts"],
+  bundle: true,
+  write: false,
+  format: "iife",
+  target: "es2020",
+  minify: true,
+  logLevel: "warning",
+});
+const workerUrl = `data:text/javascript;base64,${Buffer.from(worker.outputFiles[0].contents).toString("base64")}`;
+const define = { PRIMITIVES_WORKER_URL: JSON.stringify(workerUrl) };
+
 // The UI iframe: Figma loads one HTML file, so JS and CSS are inlined into it.
 const ui = await build({
   entryPoints: ["ui/main.tsx"],
@@ -27,6 +41,7 @@ const ui = await build({
   jsx: "automatic",
   jsxImportSource: "preact",
   loader: { ".css": "css", ".module.css": "local-css" },
+  define,
   minify,
   logLevel: "warning",
 });
@@ -46,6 +61,19 @@ await writeFile(
     .replace("<!--STYLE-->", () => `<style>${css}</style>`)
     .replace("<!--SCRIPT-->", () => `<script>${safeJs}</script>`),
 );
+
+// `bench primitives --browser` loads this page script in headless Chromium: the UI's worker pool
+// and engine, nothing else.
+await build({
+  entryPoints: ["ui/bench-page.ts"],
+  bundle: true,
+  outfile: "dist/primitives-bench.js",
+  format: "iife",
+  target: "es2020",
+  define,
+  minify,
+  logLevel: "warning",
+});
 
 // The companion: ESM for Node 20; dependencies stay in node_modules (native sharp/onnxruntime).
 await build({

@@ -2,6 +2,7 @@
 // can start it against a stubbed `figma`.
 import { post, onUiMessage, errorMessage } from "./bridge";
 import { prepareJob } from "./export";
+import { localPalette } from "./colour-styles";
 import { insertPrimitives } from "./insert-primitives";
 import { insertStyle } from "./insert-style";
 import { describeSelection, layerInfo, requireSingleSelection } from "./selection";
@@ -33,6 +34,9 @@ export function startPlugin(): void {
         }
         return;
       }
+      case "get-colour-styles":
+        post({ type: "colour-styles", requestId: msg.requestId, styles: await localPalette() });
+        return;
       case "prepare-job":
         post(await prepareJob(msg));
         return;

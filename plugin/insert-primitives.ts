@@ -9,6 +9,7 @@ import {
   shapeToNode,
   toPaint,
 } from "../shared/shape-geometry";
+import { bindPaletteEntry, localPalette } from "./colour-styles";
 import { commitResult } from "./commit";
 import { requireNode } from "./selection";
 
@@ -54,6 +55,11 @@ export async function insertPrimitives(
   const source = await requireNode(msg.sourceId, "source");
   const { result } = msg;
   const total = result.shapes.length;
+  // With a palette, shapes whose colour is a colour style or variable of the file are bound to it
+  // (reversed into the map, so where a style and a variable share a colour the style wins).
+  const palette = msg.settings.primitives.palette;
+  const entries = palette?.length ? (await localPalette()).reverse() : [];
+  const byHex = new Map(entries.map((e) => [e.hex, e]));
   return commitResult(source, msg.settings, async (track, box) => {
     const scale = scaleBetween(result, box); // the shapes were found on the export of this box
     const frame = track(figma.createFrame());
@@ -71,6 +77,7 @@ export async function insertPrimitives(
       for (let i = from; i < Math.min(total, from + BATCH); i++) {
         const node = createNode(shapeToNode(result.shapes[i], scale), frame, track);
         node.name = shapeName(result.shapes[i], i);
+        if (byHex.size) await bindPaletteEntry(node, byHex);
       }
       onProgress(Math.min(total, from + BATCH), total);
       await nextTick();

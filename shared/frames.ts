@@ -5,8 +5,8 @@ import * as v from "valibot";
 
 export const FrameHeaderSchema = v.object({
   id: v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/)),
-  /** "content", "style:0", "mask:0", "image", "preview", "result" */
-  part: v.pipe(v.string(), v.regex(/^(content|image|preview|result|style:[0-7]|mask:[0-7])$/)),
+  /** "content", "style:0", "mask:0", "image", "focus", "preview", "result" */
+  part: v.pipe(v.string(), v.regex(/^(content|image|focus|preview|result|style:[0-7]|mask:[0-7])$/)),
 });
 export type FrameHeader = v.InferOutput<typeof FrameHeaderSchema>;
 

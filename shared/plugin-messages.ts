@@ -23,6 +23,8 @@ const requestId = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^
 const size = v.pipe(v.number(), v.finite(), v.minValue(0));
 
 export const MODES = ["style", "primitives"] as const;
+/** What a picked layer is for: a style image, the style's region mask, the primitives' focus. */
+export const LAYER_ROLES = ["style", "mask", "focus"] as const;
 export type Mode = (typeof MODES)[number];
 export const PRESETS = ["draft", "standard", "high", "custom"] as const;
 export type Preset = (typeof PRESETS)[number];
@@ -68,6 +70,15 @@ export const jobSettings = ({ mode, preset, style, primitives }: JobSettings): J
   primitives,
 });
 
+/** A colour style or colour variable of the file, offered as a palette colour. */
+export const PaletteEntrySchema = v.object({
+  kind: v.picklist(["style", "variable"]),
+  id: nodeId,
+  name: v.string(),
+  hex: v.pipe(v.string(), v.regex(/^#[0-9a-f]{6}$/)),
+});
+export type PaletteEntry = v.InferOutput<typeof PaletteEntrySchema>;
+
 /** A layer as the UI needs to know it. */
 export const LayerInfoSchema = v.object({ id: nodeId, name: v.string(), type: v.string(), width: size, height: size });
 export type LayerInfo = v.InferOutput<typeof LayerInfoSchema>;
@@ -84,8 +95,8 @@ export const UiMessageSchema = v.variant("type", [
   /** The UI is listening: the plugin answers with `init` and the selection. */
   v.object({ type: v.literal("ui-ready") }),
   v.object({ type: v.literal("save-settings"), settings: SettingsSchema }),
-  /** Remember the currently selected layer as the style image or the region mask. */
-  v.object({ type: v.literal("pick-layer"), role: v.picklist(["style", "mask"]) }),
+  /** Remember the currently selected layer as the style image, the region mask or the primitives focus. */
+  v.object({ type: v.literal("pick-layer"), role: v.picklist(LAYER_ROLES) }),
   /**
    * Export what a job needs: the selected layer as content, sized so its longest side is `workSize`,
    * plus the style/mask layers the designer picked (by id).
@@ -97,6 +108,8 @@ export const UiMessageSchema = v.variant("type", [
     styleLayerIds: v.optional(v.array(nodeId), []),
     maskLayerId: v.optional(nodeId),
   }),
+  /** The file's local colour styles and colour variables (opaque solid colours), for a primitives palette. */
+  v.object({ type: v.literal("get-colour-styles"), requestId }),
   v.object({
     type: v.literal("insert-style"),
     requestId,
@@ -128,7 +141,7 @@ export const PluginMessageSchema = v.variant("type", [
     relaunch: v.optional(JobSettingsSchema),
   }),
   v.object({ type: v.literal("selection"), selection: SelectionSchema }),
-  v.object({ type: v.literal("picked-layer"), role: v.picklist(["style", "mask"]), layer: LayerInfoSchema }),
+  v.object({ type: v.literal("picked-layer"), role: v.picklist(LAYER_ROLES), layer: LayerInfoSchema }),
   v.object({
     type: v.literal("job-images"),
     requestId,
@@ -145,6 +158,11 @@ export const PluginMessageSchema = v.variant("type", [
         height: size,
       }),
     ),
+  }),
+  v.object({
+    type: v.literal("colour-styles"),
+    requestId,
+    styles: v.array(PaletteEntrySchema),
   }),
   v.object({ type: v.literal("insert-progress"), requestId, done: v.number(), total: v.number() }),
   v.object({ type: v.literal("inserted"), requestId, nodeId, name: v.string(), count: v.number() }),

@@ -2,7 +2,7 @@
 // parsed with these schemas on arrival (`parseClientMessage` / `parseServerMessage`); the TS
 // types are inferred from them, so a field exists in exactly one place.
 // Images never travel inside JSON: they follow as binary frames (see ./frames.ts) naming the
-// job id and the part ("content", "style:0", "mask:0", "image", "preview", "result").
+// job id and the part ("content", "style:0", "mask:0", "image", "focus", "preview", "result").
 import * as v from "valibot";
 import { ShapeListSchema, SHAPE_MODES, ShapeSchema, ColorSchema } from "./shapes";
 
@@ -18,6 +18,8 @@ export const DEFAULT_COMPANION_URL = `ws://localhost:${DEFAULT_PORT}`;
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const real = (min: number, max: number) => v.pipe(v.number(), v.finite(), v.minValue(min), v.maxValue(max));
+
+const hexColor = v.pipe(v.string(), v.regex(/^#?[0-9a-fA-F]{6}$/));
 
 export const DEVICES = ["auto", "cpu", "webgpu", "cuda"] as const;
 export type Device = (typeof DEVICES)[number];
@@ -54,9 +56,13 @@ export const PrimitivesOptionsSchema = v.object({
   alpha: v.optional(int(0, 255), 128),
   workSize: v.optional(int(16, 1024), 256),
   /** "avg" (the target's mean colour) or a hex colour like "#ffffff". */
-  background: v.optional(v.union([v.literal("avg"), v.pipe(v.string(), v.regex(/^#?[0-9a-fA-F]{6}$/))]), "avg"),
+  background: v.optional(v.union([v.literal("avg"), hexColor]), "avg"),
   seed: v.optional(int(0, 2 ** 31 - 1), 0),
   algorithm: v.optional(v.picklist(["hillclimb", "seed"]), "hillclimb"),
+  /** Shape colours only from these ("#rrggbb"); absent or empty = any colour. */
+  palette: v.optional(v.pipe(v.array(hexColor), v.maxLength(256))),
+  /** How much more the error counts inside the focus mask (a job's "focus" part). */
+  focusWeight: v.optional(real(1, 100), 4),
 });
 export type PrimitivesOptions = v.InferOutput<typeof PrimitivesOptionsSchema>;
 
@@ -83,6 +89,8 @@ export const PrimitivesJobSchema = v.object({
   type: v.literal("primitives"),
   id,
   options: PrimitivesOptionsSchema,
+  /** A focus mask (binary part "focus", white = detail matters) follows the image. */
+  focus: v.optional(v.boolean(), false),
 });
 
 export const ClientMessageSchema = v.variant("type", [

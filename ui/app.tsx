@@ -6,9 +6,11 @@ import { DEFAULT_COMPANION_URL } from "../shared/protocol";
 import { CompanionClient, type ConnectionState, listenForPolicyBlocks } from "./companion";
 import { ConnectionBar } from "./components/connection";
 import { Advanced, ModeTabs, PresetPicker } from "./components/options";
+import { PrimitivesControls } from "./components/primitives-controls";
 import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
+import { LocalPrimitives } from "./local-primitives";
 import { applyPreset } from "./presets";
 import { type RunState, Runner, type StyleFile } from "./runner";
 
@@ -20,16 +22,19 @@ export function App() {
   const [files, setFiles] = useState<StyleFile[]>([]);
   const [layers, setLayers] = useState<LayerInfo[]>([]);
   const [mask, setMask] = useState<LayerInfo | null>(null);
+  const [focus, setFocus] = useState<LayerInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const client = useRef<CompanionClient | null>(null);
-  const runner = useMemo(
-    () =>
-      new Runner(() => {
-        if (!client.current) throw new Error("The companion connection is not set up yet.");
-        return client.current;
-      }, setRun),
-    [],
-  );
+  const runner = useMemo(() => {
+    // Primitives run inside the plugin when no companion is connected; style always needs it.
+    const local = new LocalPrimitives((msg) => runner.onMessage(msg));
+    const runner = new Runner((kind) => {
+      if (kind === "primitives" && !client.current?.connected) return local;
+      if (!client.current) throw new Error("The companion connection is not set up yet.");
+      return client.current;
+    }, setRun);
+    return runner;
+  }, []);
 
   useEffect(() => {
     const off = onPluginMessage((m) => {
@@ -56,6 +61,7 @@ export function App() {
         case "picked-layer":
           setNotice(null);
           if (m.role === "mask") setMask(m.layer);
+          else if (m.role === "focus") setFocus(m.layer);
           else setLayers((ls) => (ls.some((l) => l.id === m.layer.id) ? ls : [...ls, m.layer]));
           return;
         case "plugin-error":
@@ -80,9 +86,12 @@ export function App() {
     postToPlugin({ type: "save-settings", settings: s });
   };
   const styleCount = files.length + layers.length;
+  // a finished run of the other mode is yesterday's news; a running one stays visible
+  const showRun = run && (run.mode === settings.mode || runner.busy);
+  const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
   const blocker =
-    conn.state !== "connected"
-      ? "Waiting for the companion."
+    conn.state !== "connected" && settings.mode === "style"
+      ? "Style transfer needs the companion — start it with `npm start`."
       : !selection?.ok
         ? (selection?.hint ?? "Select one layer.")
         : settings.mode === "style" && styleCount === 0
@@ -129,6 +138,15 @@ export function App() {
           onClearMask={() => setMask(null)}
         />
       )}
+      {settings.mode === "primitives" && (
+        <PrimitivesControls
+          settings={settings}
+          focus={focus}
+          onPickFocus={() => postToPlugin({ type: "pick-layer", role: "focus" })}
+          onClearFocus={() => setFocus(null)}
+          onChange={update}
+        />
+      )}
       <PresetPicker preset={settings.preset} onPreset={(p) => update(applyPreset(settings, settings.mode, p))} />
       <Advanced settings={settings} styleCount={styleCount} onChange={update} />
       {notice && (
@@ -143,14 +161,22 @@ export function App() {
         disabled={!!blocker || runner.busy}
         onClick={() => {
           setNotice(null);
-          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask });
+          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask, focus });
         }}
       >
         {settings.mode === "style" ? "Stylize" : "Make primitives"}
       </button>
-      {blocker && !run && <p class="hint">{blocker}</p>}
-      {/* a finished run of the other mode is yesterday's news; a running one stays visible */}
-      {run && (run.mode === settings.mode || runner.busy) && (
+      {blocker && !showRun && (
+        <p class="hint">
+          <Text>{blocker}</Text>
+        </p>
+      )}
+      {inPlugin && !blocker && (
+        <p class="hint" data-testid="in-plugin">
+          Running in Figma — faster with the companion.
+        </p>
+      )}
+      {showRun && (
         <RunPanel
           run={run}
           onCancel={() => runner.cancel()}

@@ -14,7 +14,13 @@ import {
 import type { Color, Shape, ShapeList } from "../shared/shapes";
 
 export type JobRequest =
-  | { kind: "primitives"; options: Partial<PrimitivesOptions>; image: Uint8Array }
+  | {
+      kind: "primitives";
+      options: Partial<PrimitivesOptions>;
+      image: Uint8Array;
+      /** Focus mask PNG (white = detail matters), any size. */
+      focus?: Uint8Array;
+    }
   | {
       kind: "style";
       options: Partial<StyleOptions>;
@@ -43,6 +49,8 @@ export type JobListener = {
 
 /** What the job needs from the connection (CompanionClient provides it). */
 export interface JobChannel {
+  /** True for the engine running inside the plugin (no companion, so no connection to lose). */
+  readonly inPlugin?: boolean;
   send(msg: ClientMessage): void;
   sendFrame(header: FrameHeader, payload: Uint8Array): void;
 }
@@ -76,8 +84,9 @@ export class Job {
     if (r.kind === "primitives") {
       // defaults filled and limits checked here, so a bad option fails before anything is sent
       const options = v.parse(PrimitivesOptionsSchema, r.options);
-      this.channel.send({ type: "primitives", id: this.id, options });
+      this.channel.send({ type: "primitives", id: this.id, options, focus: !!r.focus });
       this.channel.sendFrame({ id: this.id, part: "image" }, r.image);
+      if (r.focus) this.channel.sendFrame({ id: this.id, part: "focus" }, r.focus);
       return;
     }
     const masks = r.mask ? [0] : [];
@@ -156,6 +165,10 @@ export class Job {
       const r = this.pendingResult;
       this.finish({ kind: "style", png: payload, width: r.width, height: r.height, ms: r.ms, device: r.device });
     }
+  }
+
+  get inPlugin(): boolean {
+    return !!this.channel.inPlugin;
   }
 
   get done(): boolean {

@@ -17,6 +17,8 @@ export type RunInput = {
   styleFiles: StyleFile[];
   styleLayers: LayerInfo[];
   mask: LayerInfo | null;
+  /** Primitives: the layer marking where detail matters. */
+  focus?: LayerInfo | null;
 };
 
 export type RunState = {
@@ -42,7 +44,8 @@ export class Runner {
   last: RunInput | null = null;
 
   constructor(
-    private readonly channel: () => JobChannel,
+    /** The companion, or for primitives with no companion the engine inside the plugin. */
+    private readonly channel: (kind: JobRequest["kind"]) => JobChannel,
     private readonly onChange: (s: RunState | null) => void,
   ) {}
 
@@ -57,7 +60,7 @@ export class Runner {
     this.job?.onFrame(h, p);
   }
   onDisconnect(): void {
-    this.job?.disconnected();
+    if (!this.job?.inPlugin) this.job?.disconnected();
   }
 
   cancel(): void {
@@ -79,14 +82,16 @@ export class Runner {
           requestId: newJobId(),
           workSize: workSizeOf(settings),
           styleLayerIds: mode === "style" ? input.styleLayers.map((l) => l.id) : [],
-          maskLayerId: mode === "style" && input.mask ? input.mask.id : undefined,
+          // the region mask (style) or the focus layer (primitives): both exported the same way
+          maskLayerId: (mode === "style" ? input.mask : input.focus)?.id,
         },
         "job-images",
       );
       this.sourceId = images.source.id;
       let request: JobRequest;
       if (mode === "primitives") {
-        request = { kind: "primitives", options: settings.primitives, image: images.content };
+        const focus = await composeMask(images);
+        request = { kind: "primitives", options: settings.primitives, image: images.content, focus };
       } else {
         const styles = [...input.styleFiles.map((f) => f.bytes), ...images.styles.map((s) => s.png)];
         if (styles.length === 0)
@@ -153,7 +158,7 @@ export class Runner {
   }
 
   private startJob(request: JobRequest, mode: Settings["mode"]) {
-    const job = new Job(this.channel(), request, {
+    const job = new Job(this.channel(request.kind), request, {
       onProgress: (progress) => this.set({ ...this.state!, progress }),
       onPreview: (png) => this.set({ ...this.state!, previewUrl: pngDataUrl(png) }),
       onShapes: (canvas) => this.set({ ...this.state!, canvas }),

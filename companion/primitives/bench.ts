@@ -17,9 +17,11 @@ import { type RgbaImage, loadImage, resizeRgba } from "../image";
 import { machineInfo } from "../machine";
 import { parseIntOption, parseShape, reportUserErrors } from "./command";
 import { DEFAULT_BUDGET, MAX_WORKERS } from "./engine";
+import { runInBrowser, shapeListHash } from "./bench-browser";
 import { renderRgba, rmse } from "./render";
 import { runPrimitives } from "./run";
-import type { SearchBudget } from "./search";
+import type { SearchBudget } from "../../shared/primitives/search";
+import { workSizeOf } from "../../shared/primitives/session";
 
 const exec = promisify(execFile);
 const FIXTURE = "../shared/fixtures/pyramids.png";
@@ -47,6 +49,8 @@ interface BenchFlags {
   image: string[];
   seed: string;
   classicBudget?: boolean;
+  browser?: boolean;
+  json?: boolean;
 }
 
 export function registerPrimitivesBench(bench: Command): void {
@@ -69,6 +73,8 @@ export function registerPrimitivesBench(bench: Command): void {
       "--classic-budget",
       "search as hard as the classic tool (16 climbs × 1000 shapes, age 100) to compare raw speed",
     )
+    .option("--browser", "also run the in-plugin engine in headless Chromium on the same pixels, side by side")
+    .option("--json", "one JSON line per runtime and image: runtime, ms, score, hash of the shape list")
     .action(reportUserErrors("stylize bench primitives", benchPrimitives));
 }
 
@@ -96,6 +102,7 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
     background: "avg",
     seed: parseIntOption("--seed", flags.seed, 0, 2 ** 31 - 1),
     algorithm: "hillclimb",
+    focusWeight: 4,
   };
   const workers = parseIntOption("-j", flags.jobs, 1, MAX_WORKERS);
   const budget = flags.classicBudget ? CLASSIC_BUDGET : DEFAULT_BUDGET;
@@ -105,6 +112,7 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "stylize-bench-"));
   try {
     const images = flags.image.length ? flags.image : await defaultImages(dir);
+    if (flags.browser || flags.json) return await benchRuntimes(images, options, workers, budget, flags);
     console.log(`machine: ${machineInfo()}`);
     console.log(
       `load average at start: ${loadavg()
@@ -176,6 +184,54 @@ async function benchImage(
     row.go = { ms, score: rmse(target, await resizeRgba(go, width, height)) };
   }
   return row;
+}
+
+/**
+ * Node and (with --browser) the in-plugin engine in Chromium on the identical working-size pixels:
+ * times, the engine's score and the hash of each shape list (equal hashes = identical results).
+ */
+async function benchRuntimes(
+  paths: string[],
+  options: PrimitivesOptions,
+  workers: number,
+  budget: SearchBudget,
+  flags: BenchFlags,
+): Promise<void> {
+  const images: RgbaImage[] = [];
+  for (const path of paths) {
+    const image = await loadImage(path);
+    const size = workSizeOf(image.width, image.height, options.workSize);
+    images.push(await resizeRgba(image, size.width, size.height));
+  }
+  const node = [];
+  for (const image of images) node.push(await runPrimitives(image, options, { workers, budget }));
+  const browser = flags.browser ? await runInBrowser(images, options, workers, budget) : [];
+  if (!flags.json) {
+    console.log(`machine: ${machineInfo()}; load average ${loadavg()[0].toFixed(2)}`);
+    console.log(`task: ${options.count} × ${options.shape}, alpha ${options.alpha}, ${workers} workers each`);
+  }
+  for (const [i, path] of paths.entries()) {
+    const runs = [{ runtime: "node", ...node[i] }, ...(browser[i] ? [{ runtime: "browser", ...browser[i] }] : [])];
+    const lines = runs.map((r) => ({
+      runtime: r.runtime,
+      ms: Math.round(r.ms),
+      score: r.list.score ?? Number.NaN,
+      hash: shapeListHash(r.list),
+      image: basename(path),
+    }));
+    if (flags.json) {
+      for (const l of lines) console.log(JSON.stringify(l));
+      continue;
+    }
+    const [n, b] = lines;
+    const size = `${images[i].width}x${images[i].height}`;
+    const side = b
+      ? ` | browser ${(b.ms / 1000).toFixed(2)} s, score ${b.score.toFixed(5)} | browser/node ${(b.ms / n.ms).toFixed(2)}x, shapes ${b.hash === n.hash ? "identical" : "DIFFERENT"}`
+      : "";
+    console.log(
+      `${n.image.padEnd(22)} ${size.padEnd(8)} node ${(n.ms / 1000).toFixed(2)} s, score ${n.score.toFixed(5)}${side}`,
+    );
+  }
 }
 
 function printRow(r: Row): void {

@@ -31,12 +31,35 @@ export function parseIntOption(flag: string, value: string, min: number, max: nu
   return n;
 }
 
+export function parseRealOption(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new UserError("bad-message", `${flag} must be a number from ${min} to ${max} (got "${value}")`);
+  }
+  return n;
+}
+
 export function parseShape(value: string): ShapeMode {
   const mode = CLASSIC_MODES[value] ?? value;
   if (!(SHAPE_MODES as readonly string[]).includes(mode)) {
     throw new UserError("bad-message", `-m must be one of ${SHAPE_MODES.join(", ")} (or 0-8) (got "${value}")`);
   }
   return mode as ShapeMode;
+}
+
+/** "#hex,#hex,…" → the list (each a 6-digit hex colour). */
+export function parsePalette(value: string): string[] {
+  const colours = value
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const bad = colours.find((c) => !/^#?[0-9a-fA-F]{6}$/.test(c));
+  if (colours.length === 0 || bad !== undefined || colours.length > 256)
+    throw new UserError(
+      "bad-message",
+      `--palette must list 1 to 256 hex colours separated by commas, like "#1d3b8f,#f2c230" (got "${value}")`,
+    );
+  return colours;
 }
 
 export function parseBackground(value: string): string {
@@ -55,6 +78,9 @@ interface Flags {
   jobs?: string;
   seed: string;
   algorithm: string;
+  focus?: string;
+  focusWeight: string;
+  palette?: string;
   json?: boolean;
 }
 
@@ -73,6 +99,9 @@ export function registerPrimitives(program: Command): void {
     .option("-j, --jobs <n>", "worker threads (default: cores)")
     .option("--seed <n>", "random seed (same seed and -j = same result)", "0")
     .option("--algorithm <name>", "hillclimb (best shape per step) or seed (the paper's random variant)", "hillclimb")
+    .option("--focus <mask.png>", "where detail matters: white areas of this image weigh more (see --focus-weight)")
+    .option("--focus-weight <n>", "how much more the error counts inside the focus mask (1-100)", "4")
+    .option("--palette <colours>", 'shape colours only from these, e.g. "#1d3b8f,#f2c230,#ffffff"')
     .option("--json", "print one JSON summary on stdout instead of progress on stderr")
     .action(reportUserErrors("stylize primitives", primitivesCommand));
 }
@@ -107,14 +136,18 @@ async function primitivesCommand(input: string, flags: Flags): Promise<void> {
     background: parseBackground(flags.bg),
     seed: parseIntOption("--seed", flags.seed, 0, 2 ** 31 - 1),
     algorithm: flags.algorithm,
+    palette: flags.palette === undefined ? undefined : parsePalette(flags.palette),
+    focusWeight: parseRealOption("--focus-weight", flags.focusWeight, 1, 100),
   };
   const workers = flags.jobs ? parseIntOption("-j", flags.jobs, 1, MAX_WORKERS) : availableParallelism();
   const size = flags.size ? parseIntOption("-s", flags.size, 1, 16384) : undefined;
 
   const image = await loadImage(input);
+  const focus = flags.focus ? await loadImage(flags.focus) : undefined;
   const progress = flags.json ? null : new Progress(options.count);
   const result = await runPrimitives(image, options, {
     workers,
+    focus,
     onShape: (e, ms) => progress?.update(e.index + 1, e.score, ms),
   });
   progress?.done();

@@ -1,36 +1,15 @@
-// The primitives engine: rebuilds an image from shapes, one shape per step, searched by a pool of
-// worker threads. See search.ts for the per-step search and model.ts for the scoring maths.
+// The primitives engine in Node: validates options, resizes the target with sharp and runs the
+// shared engine (shared/primitives/session.ts) on a pool of worker threads.
 import { availableParallelism } from "node:os";
 import * as v from "valibot";
 import { type PrimitivesOptions, PrimitivesOptionsSchema } from "../../shared/protocol";
-import { type Color, SHAPE_TYPES, type Shape } from "../../shared/shapes";
+import type { SearchBudget } from "../../shared/primitives/search";
+import { createSession, type PrimitivesSession, workSizeOf } from "../../shared/primitives/session";
 import { UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
-import type { Found } from "./messages";
-import { averageColor, targetRgb } from "./model";
-import { toShape, typeCode } from "./params";
-import { Pool } from "./pool";
-import type { SearchBudget } from "./search";
+import { startThreadPool } from "./pool";
 
-export interface PrimitivesEvent {
-  index: number;
-  shape: Shape;
-  score: number;
-}
-
-export interface PrimitivesSession {
-  /** Working size (target already resized to options.workSize). */
-  width: number;
-  height: number;
-  /** Worker threads actually started (at most the climbs per step; 1 for the seed variant). */
-  workers: number;
-  background: Color;
-  initialScore: number;
-  /** Yields each accepted shape. Ends after options.count shapes, or early (returns, no throw) once signal is aborted. */
-  shapes(): AsyncGenerator<PrimitivesEvent>;
-  /** Frees the workers. Safe to call twice, also mid-run. */
-  close(): Promise<void>;
-}
+export { DEFAULT_BUDGET, type PrimitivesEvent, type PrimitivesSession } from "../../shared/primitives/session";
 
 export interface PrimitivesRun {
   /** Worker threads (default: the machine's cores). Results depend on the seed only, not on this. */
@@ -38,17 +17,11 @@ export interface PrimitivesRun {
   signal?: AbortSignal;
   /** Search effort per step (benchmarks and tests); defaults to DEFAULT_BUDGET. */
   budget?: SearchBudget;
+  /** Focus mask, any size (stretched to the target's): white = detail matters. */
+  focus?: RgbaImage;
 }
 
-/**
- * Per step: 8 climbs, each from the best of 150 random shapes, stopping after 200 failed mutations.
- * The classic tool uses 16 × 1000 with 100; with our multi-scale moves this reaches the same or a
- * lower score on the test images with about a third of the evaluations (see bench.ts).
- */
-export const DEFAULT_BUDGET: SearchBudget = { climbs: 8, candidates: 150, age: 200 };
 export const MAX_WORKERS = 32;
-/** Seed variant: give up on a shape after this many random tries in a row. */
-const SEED_TRIES = 20_000;
 
 /** `target` is the decoded full image; the engine resizes it to options.workSize (longest side). */
 export async function createPrimitives(
@@ -59,112 +32,15 @@ export async function createPrimitives(
   const parsed = v.safeParse(PrimitivesOptionsSchema, options);
   if (!parsed.success) throw new UserError("bad-message", `Invalid primitives options: ${parsed.issues[0].message}`);
   const opts = parsed.output;
-  const budget = run.budget ?? DEFAULT_BUDGET;
-  // More workers than climbs would idle; the seed variant is sequential by nature.
-  const wanted = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
-  const workers = opts.algorithm === "seed" ? 1 : Math.min(wanted, budget.climbs);
-
-  const scale = opts.workSize / Math.max(target.width, target.height);
-  const width = Math.max(1, Math.round(target.width * scale));
-  const height = Math.max(1, Math.round(target.height * scale));
-  const work = await resizeRgba(target, width, height);
-  // Transparent parts stand for the background: the chosen colour, or white with "avg".
-  const fixedBg = opts.background === "avg" ? undefined : parseHex(opts.background);
-  const rgb = targetRgb(work.data, width, height, fixedBg);
-  const background = fixedBg ?? averageColor(rgb);
-  const initialTotal = squaredError(rgb, background);
-  const score = (total: number) => Math.sqrt(Math.max(0, total) / (width * height * 4)) / 255;
-
-  const abort = new Int32Array(new SharedArrayBuffer(4));
-  const codes = opts.shape === "combo" ? SHAPE_TYPES.map((_, i) => i) : [typeCode(opts.shape)];
-  const pool = await Pool.start(workers, (index) => ({
-    width,
-    height,
-    target: rgb,
-    background,
-    codes,
-    alpha: opts.alpha,
-    seed: opts.seed,
-    index,
+  const size = workSizeOf(target.width, target.height, opts.workSize);
+  const work = await resizeRgba(target, size.width, size.height);
+  const focus = run.focus ? await resizeRgba(run.focus, size.width, size.height) : undefined;
+  const workers = Math.max(1, Math.min(MAX_WORKERS, Math.floor(run.workers ?? availableParallelism())));
+  return createSession(work, opts, {
     workers,
-    budget,
-    abort,
-  }));
-
-  let closed = false;
-  const stop = () => Atomics.store(abort, 0, 1);
-  const signal = run.signal;
-  signal?.addEventListener("abort", stop, { once: true });
-  if (signal?.aborted) stop();
-  const stopped = () => closed || Atomics.load(abort, 0) !== 0;
-
-  let started = false;
-  async function* shapes(): AsyncGenerator<PrimitivesEvent> {
-    // The workers' canvases carry the shapes found so far: a second pass would start mid-way.
-    if (started) throw new Error("PrimitivesSession.shapes() can only be iterated once");
-    started = true;
-    let total = initialTotal;
-    let iteration = 0;
-    const longest = Math.max(width, height);
-    for (let index = 0; index < opts.count; index++) {
-      if (stopped()) return;
-      let best: Found | null = null;
-      try {
-        if (opts.algorithm === "seed") {
-          const r = await pool.one(0, {
-            type: "seed",
-            iteration,
-            startSize: Math.round(longest / 2),
-            minSize: Math.max(2, Math.round(longest / 64)),
-            tries: SEED_TRIES,
-          });
-          iteration = r.iteration ?? iteration;
-          best = r.found;
-        } else {
-          // Lowest error wins; ties go to the lower climb, so any worker count gives the same result.
-          for (const r of await pool.all({ type: "step", step: index })) {
-            const f = r.found;
-            if (f && (!best || f.energy < best.energy || (f.energy === best.energy && f.climb < best.climb))) best = f;
-          }
-        }
-      } catch (err) {
-        if (stopped()) return;
-        throw err;
-      }
-      if (stopped() || !best) return;
-      pool.broadcast({ type: "draw", found: best });
-      total += best.energy;
-      const color = { r: best.color[0], g: best.color[1], b: best.color[2], a: best.alpha };
-      yield { index, shape: toShape(best.code, best.p, color), score: score(total) };
-    }
-  }
-
-  return {
-    width,
-    height,
-    workers,
-    background,
-    initialScore: score(initialTotal),
-    shapes,
-    async close() {
-      if (closed) return;
-      closed = true;
-      stop();
-      signal?.removeEventListener("abort", stop);
-      await pool.close();
-    },
-  };
-}
-
-function parseHex(hex: string): Color {
-  const n = Number.parseInt(hex.replace(/^#/, ""), 16);
-  return { r: (n >> 16) & 255, g: (n >> 8) & 255, b: n & 255, a: 255 };
-}
-
-function squaredError(rgb: Float64Array, c: Color): number {
-  let total = 0;
-  for (let i = 0; i < rgb.length; i += 3) {
-    total += (rgb[i] - c.r) ** 2 + (rgb[i + 1] - c.g) ** 2 + (rgb[i + 2] - c.b) ** 2;
-  }
-  return total;
+    startPool: startThreadPool,
+    signal: run.signal,
+    focus,
+    budget: run.budget,
+  });
 }

@@ -1,62 +1,11 @@
-// Primitives worker thread: owns a copy of the canvas and searches one step at a time.
-// Every worker draws every accepted shape, so all canvases stay identical.
+// Primitives worker thread: the shared search worker (shared/primitives/worker-core.ts) on a Node port.
 import { parentPort, workerData } from "node:worker_threads";
-import type { Found, FromWorker, ToWorker, WorkerInit } from "./messages";
-import { Model } from "./model";
-import { Candidate, Searcher } from "./search";
-import { Rng } from "./rng";
-
-/** Shrink the seed variant's size limit by 2 px every this many iterations. */
-const SEED_SHRINK_EVERY = 30;
+import type { FromWorker, ToWorker, WorkerInit } from "../../shared/primitives/messages";
+import { createSearchWorker } from "../../shared/primitives/worker-core";
 
 if (!parentPort) throw new Error("primitives worker must run in a worker thread");
 const port = parentPort;
-const init = workerData as WorkerInit;
-const model = new Model(init.width, init.height, init.target, init.background, init.alpha);
-const search = new Searcher(model, init.codes, init.alpha, () => Atomics.load(init.abort, 0) !== 0);
-const best = new Candidate();
-
 const send = (msg: FromWorker) => port.postMessage(msg);
-
-/** Rounds the shape to 1/100 px (compact output) and rescores it as rounded, so all agree. */
-function found(c: Candidate): Found {
-  for (let i = 0; i < c.p.length; i++) c.p[i] = Math.round(c.p[i] * 100) / 100;
-  search.evaluate(c);
-  return {
-    code: c.code,
-    p: Array.from(c.p),
-    alpha: c.alpha,
-    color: [c.color[0], c.color[1], c.color[2]],
-    energy: c.energy,
-    climb: c.climb,
-  };
-}
-
-port.on("message", (msg: ToWorker) => {
-  try {
-    if (msg.type === "draw") {
-      const f = msg.found;
-      search.spans.rasterize(f.code, f.p);
-      model.draw(search.spans, f.color[0], f.color[1], f.color[2], f.alpha);
-    } else if (msg.type === "step") {
-      const ok = search.step(init.seed, msg.step, init.budget, init.index, init.workers, best);
-      send({ type: "found", found: ok && Number.isFinite(best.energy) ? found(best) : null, aborted: !ok });
-    } else {
-      // Seed variant: one random shape per iteration until one lowers the error.
-      let it = msg.iteration;
-      const rng = new Rng(init.seed, it, init.index);
-      for (let i = 0; i < msg.tries; i++, it++) {
-        const size = Math.max(msg.minSize, msg.startSize - 2 * Math.floor(it / SEED_SHRINK_EVERY));
-        if (search.seedStep(rng, msg.minSize, size, 1, best)) {
-          send({ type: "found", found: found(best), aborted: false, iteration: it + 1 });
-          return;
-        }
-        if (Atomics.load(init.abort, 0)) break;
-      }
-      send({ type: "found", found: null, aborted: Atomics.load(init.abort, 0) !== 0, iteration: it });
-    }
-  } catch (err) {
-    send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-  }
-});
+const handle = createSearchWorker(workerData as WorkerInit, send);
+port.on("message", (msg: ToWorker) => handle(msg));
 send({ type: "ready" });

@@ -236,6 +236,12 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
         this.rotation = (Math.atan2(-m[1][0], m[0][0]) * 180) / Math.PI + 0; // Figma: counter-clockwise degrees
       },
     });
+    proto.setFillStyleIdAsync = async function (this: Loose, id: string) {
+      this.fillStyleId = id;
+    };
+    proto.setStrokeStyleIdAsync = async function (this: Loose, id: string) {
+      this.strokeStyleId = id;
+    };
     const setRelaunchData = proto.setRelaunchData as ((d: Record<string, string>) => void) | undefined;
     proto.setRelaunchData = function (this: AnyNode, data: Record<string, string>) {
       for (const description of Object.values(data)) {
@@ -372,7 +378,19 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
   };
   figma.getNodeById = dynamicPage("getNodeById");
   figma.getStyleById = dynamicPage("getStyleById");
+  const paintStyles = figma.getLocalPaintStyles.bind(figma);
+  figma.getLocalPaintStylesAsync = async () => paintStyles();
   figma.getLocalPaintStyles = dynamicPage("getLocalPaintStyles");
+  // figma-api-stub has no variables API: a file without variables (tests can replace it)
+  Object.defineProperty(figma, "variables", {
+    configurable: true,
+    writable: true,
+    value: {
+      getLocalVariablesAsync: async () => [],
+      getVariableCollectionByIdAsync: async () => null,
+      getVariableByIdAsync: async () => null,
+    },
+  });
   const on = figma.on.bind(figma) as (type: string, cb: () => void) => void;
   const off = (figma as unknown as { off?: (type: string, cb: () => void) => void }).off?.bind(figma);
   Object.assign(figma, {

@@ -68,6 +68,37 @@ describe("stylize primitives", () => {
     expect(list.shapes.every((s: { type: string }) => s.type === "rotated-rectangle")).toBe(true);
   });
 
+  it("takes a focus mask and a palette: every fill is a palette colour", async () => {
+    const mask = join(dir, "focus.png");
+    await sharp({ create: { width: 60, height: 45, channels: 3, background: "#ffffff" } })
+      .png()
+      .toFile(mask);
+    const out = join(dir, "pal.json");
+    const palette = "#1d3b8f,#f2c230,#202020";
+    await cli(
+      input,
+      "-o",
+      out,
+      "-n",
+      "6",
+      "-r",
+      "40",
+      "-j",
+      "1",
+      "--focus",
+      mask,
+      "--focus-weight",
+      "6",
+      "--palette",
+      palette,
+    );
+    const list = v.parse(ShapeListSchema, JSON.parse(await readFile(out, "utf8")));
+    expect(list.shapes).toHaveLength(6);
+    const hex = (c: { r: number; g: number; b: number }) =>
+      `#${[c.r, c.g, c.b].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
+    for (const s of list.shapes) expect(palette.split(",")).toContain(hex(s.color));
+  });
+
   it("refuses bad input with a clear message and exit code 1", async () => {
     const bad = [
       [[join(dir, "missing.png"), "-o", join(dir, "x.svg")], /Cannot read/],
@@ -75,6 +106,9 @@ describe("stylize primitives", () => {
       [[input, "-o", join(dir, "x.svg"), "-n", "0"], /-n must be a whole number from 1 to 5000/],
       [[input, "-o", join(dir, "x.svg"), "-m", "hexagon"], /-m must be one of/],
       [[input, "-o", join(dir, "x.svg"), "--bg", "red"], /--bg must be/],
+      [[input, "-o", join(dir, "x.svg"), "--palette", "#12345,red"], /--palette must list 1 to 256 hex colours/],
+      [[input, "-o", join(dir, "x.svg"), "--focus-weight", "0"], /--focus-weight must be a number from 1 to 100/],
+      [[input, "-o", join(dir, "x.svg"), "--focus", join(dir, "nope.png")], /Cannot read/],
     ] as const;
     for (const [args, message] of bad) {
       const err = await cli(...args).then(

@@ -15,6 +15,7 @@ const options = (o: Partial<PrimitivesOptions> = {}): PrimitivesOptions => ({
   background: "avg",
   seed: 1,
   algorithm: "hillclimb",
+  focusWeight: 4,
   ...o,
 });
 

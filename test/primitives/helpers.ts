@@ -1,8 +1,8 @@
 // Small generated images for the primitives tests (tests never read ../shared fixtures).
 import type { RgbaImage } from "../../companion/image";
-import { Model, targetRgb } from "../../companion/primitives/model";
-import { fromShape } from "../../companion/primitives/params";
-import { Spans } from "../../companion/primitives/raster";
+import { Model, targetRgb } from "../../shared/primitives/model";
+import { fromShape } from "../../shared/primitives/params";
+import { Spans } from "../../shared/primitives/raster";
 import type { ShapeList } from "../../shared/shapes";
 
 /** A sunset-like test card: vertical gradient, a bright disc and two dark "pyramids". */

@@ -1,9 +1,9 @@
 // The scoring maths: closed-form colour and error change against brute force on small cases.
 import { describe, expect, it } from "vitest";
-import { Model, averageColor, targetRgb } from "../../companion/primitives/model";
-import { fromShape } from "../../companion/primitives/params";
-import { Spans } from "../../companion/primitives/raster";
-import { Rng } from "../../companion/primitives/rng";
+import { Model, averageColor, targetRgb } from "../../shared/primitives/model";
+import { fromShape } from "../../shared/primitives/params";
+import { Spans } from "../../shared/primitives/raster";
+import { Rng } from "../../shared/primitives/rng";
 import type { Shape } from "../../shared/shapes";
 
 const W = 9;

@@ -1,9 +1,9 @@
 // Rasteriser coverage against an independent per-pixel reference: a pixel is in a shape when its
 // centre is. Pixels whose centres sit (almost) exactly on an edge may go either way.
 import { describe, expect, it } from "vitest";
-import { fromShape } from "../../companion/primitives/params";
-import { Spans } from "../../companion/primitives/raster";
-import { Rng } from "../../companion/primitives/rng";
+import { fromShape } from "../../shared/primitives/params";
+import { Spans } from "../../shared/primitives/raster";
+import { Rng } from "../../shared/primitives/rng";
 import { SHAPE_TYPES, type Shape } from "../../shared/shapes";
 import { shapeBounds } from "../../shared/svg";
 

@@ -52,7 +52,16 @@ describe("SVG output", () => {
   it("matches a real run, also scaled up for output", async () => {
     const session = await createPrimitives(
       target,
-      { count: 20, shape: "combo", alpha: 0, workSize: 64, background: "avg", seed: 3, algorithm: "hillclimb" },
+      {
+        count: 20,
+        shape: "combo",
+        alpha: 0,
+        workSize: 64,
+        background: "avg",
+        seed: 3,
+        algorithm: "hillclimb",
+        focusWeight: 4,
+      },
       { workers: 1, budget: { climbs: 2, candidates: 50, age: 20 } },
     );
     const list: ShapeList = {

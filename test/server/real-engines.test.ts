@@ -33,6 +33,29 @@ describe("real engines over the socket", () => {
     expect(scores.at(-1)).toBeLessThan(scores[0] + 1e-9); // the picture only gets closer
   });
 
+  it("takes a palette and a focus mask part: fills come from the palette, the focus changes the shapes", async () => {
+    server = await start({ engines: { listDevices }, primitivesWorkers: 1 });
+    const c = await Client.connect(server);
+    const image = await gradient(64, 48);
+    const palette = ["#000000", "#ffffff", "#3366cc", "#cc3333"];
+    const options = { count: 10, workSize: 32, seed: 4, palette, focusWeight: 10 };
+    const mask = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#000000" } })
+      .composite([{ input: await png(20, 48, { r: 255, g: 255, b: 255 }), left: 0, top: 0 }])
+      .png()
+      .toBuffer();
+    c.json({ type: "primitives", id: "focused", options, focus: true });
+    c.part("focused", "image", image);
+    c.part("focused", "focus", mask);
+    c.primitives("plain", image, options);
+    const [focused, plain] = [await c.outcome("focused", 30_000), await c.outcome("plain", 30_000)];
+    if (focused.type !== "result" || focused.kind !== "primitives") throw new Error(JSON.stringify(focused));
+    if (plain.type !== "result" || plain.kind !== "primitives") throw new Error(JSON.stringify(plain));
+    const hex = (x: { r: number; g: number; b: number }) =>
+      `#${[x.r, x.g, x.b].map((n) => n.toString(16).padStart(2, "0")).join("")}`;
+    for (const s of [...focused.result.shapes, ...plain.result.shapes]) expect(palette).toContain(hex(s.color));
+    expect(focused.result.shapes).not.toEqual(plain.result.shapes);
+  });
+
   it("stops the worker pool within a second when the client disconnects", async () => {
     server = await start({ engines: { listDevices }, primitivesWorkers: 1 });
     const c = await Client.connect(server);

@@ -30,25 +30,3 @@ export interface JobSpec<I> {
   /** Streams progress and sends the final `result`; rejects with AbortError when cancelled. */
   run(inputs: I, ctx: RunContext): Promise<void>;
 }
-
-/** Calls `flush` at most every `ms` (or sooner once `max` items are pending). */
-export class Batcher<T> {
-  private items: T[] = [];
-  private last = Date.now();
-  constructor(
-    private readonly flushFn: (items: T[]) => void,
-    private readonly ms = 100,
-    private readonly max = 10,
-  ) {}
-  push(item: T): void {
-    this.items.push(item);
-    if (this.items.length >= this.max || Date.now() - this.last >= this.ms) this.flush();
-  }
-  flush(): void {
-    if (this.items.length === 0) return;
-    const items = this.items;
-    this.items = [];
-    this.last = Date.now();
-    this.flushFn(items);
-  }
-}

@@ -1,47 +1,29 @@
 // A primitives job: one "image" part; shapes are streamed in batches as the engine accepts them.
+import { streamPrimitives } from "../../../shared/primitives/stream";
 import type { PrimitivesJob } from "../../../shared/protocol";
-import type { Shape } from "../../../shared/shapes";
 import { abortError } from "../../errors";
 import { loadImage, type RgbaImage } from "../../image";
-import { Batcher, type JobSpec } from "./job";
+import type { JobSpec } from "./job";
 
-export function primitivesJob(msg: PrimitivesJob): JobSpec<RgbaImage> {
+type Inputs = { image: RgbaImage; focus?: RgbaImage };
+
+export function primitivesJob(msg: PrimitivesJob): JobSpec<Inputs> {
   const { id, options } = msg;
   return {
-    parts: ["image"],
+    parts: msg.focus ? ["image", "focus"] : ["image"],
     // The engine works at `workSize`; decoding straight to it keeps queued jobs small in memory.
-    prepare: (parts, maxImagePixels) =>
-      loadImage(parts.get("image")!, { maxSide: options.workSize, maxInputPixels: maxImagePixels }),
+    async prepare(parts, maxImagePixels) {
+      const load = (bytes: Uint8Array) =>
+        loadImage(bytes, { maxSide: options.workSize, maxInputPixels: maxImagePixels });
+      const focusPart = parts.get("focus");
+      return { image: await load(parts.get("image")!), focus: focusPart ? await load(focusPart) : undefined };
+    },
 
-    async run(image, { io, signal, engines, config }) {
-      const started = Date.now();
-      const session = await engines.createPrimitives(image, options, { workers: config.primitivesWorkers, signal });
+    async run({ image, focus }, { io, signal, engines, config }) {
+      const run = { workers: config.primitivesWorkers, signal, focus };
+      const session = await engines.createPrimitives(image, options, run);
       try {
-        const { width, height, background } = session;
-        const shapes: Shape[] = [];
-        let score = session.initialScore;
-        const batch = new Batcher<Shape>((items) => {
-          const from = shapes.length - items.length;
-          io.send({ type: "shapes", id, width, height, background, from, shapes: items, score });
-          const done = shapes.length;
-          const etaMs = ((Date.now() - started) / done) * (options.count - done);
-          io.send({ type: "progress", id, done, total: options.count, value: score, etaMs: Math.round(etaMs) });
-        });
-        for await (const ev of session.shapes()) {
-          shapes.push(ev.shape);
-          score = ev.score;
-          batch.push(ev.shape);
-        }
-        // The engine ends quietly when aborted; a cancelled job must not report a result.
-        if (signal.aborted) throw abortError();
-        batch.flush();
-        io.send({
-          type: "result",
-          kind: "primitives",
-          id,
-          result: { width, height, background, shapes, score },
-          ms: Date.now() - started,
-        });
+        if (!(await streamPrimitives(session, id, options, (m) => io.send(m), signal))) throw abortError();
       } finally {
         await session.close();
       }

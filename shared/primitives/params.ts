@@ -1,7 +1,7 @@
 // The engine's compact shape form: a type code plus up to 8 numbers in a reusable Float64Array,
 // so random generation, mutation and undo never allocate. Converted to/from the shared `Shape`
 // objects only at the edges (an accepted shape, or a shape given by a test).
-import { type Color, SHAPE_TYPES, type Shape, type ShapeType } from "../../shared/shapes";
+import { type Color, SHAPE_TYPES, type Shape, type ShapeType } from "../shapes";
 
 export const T_TRIANGLE = 0;
 export const T_RECTANGLE = 1;

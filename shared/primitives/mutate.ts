@@ -1,6 +1,7 @@
 // Random shapes and small mutations, per type, in place on the params array (see params.ts).
 // Sizes follow the classic `primitive` tool: new shapes are small (≈ 32 px at a 256 px working
 // size) and grow by hill climbing. Moves are normal with σ = 16 px as there, or 8 or 4 px.
+import { detCos } from "./det-math";
 import { T_BEZIER, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT, T_TRIANGLE } from "./params";
 import type { Rng } from "./rng";
 
@@ -163,7 +164,7 @@ export function mutateShape(code: number, p: Float64Array, rng: Rng, w: number, 
 }
 
 /** cos²(15°): an angle under 15° has cos > cos 15°. */
-const COS2_MIN = Math.cos((MIN_TRIANGLE_DEG * Math.PI) / 180) ** 2;
+const COS2_MIN = detCos((MIN_TRIANGLE_DEG * Math.PI) / 180) ** 2;
 
 /** No slivers: every angle over 15°, as the classic tool requires. Square roots avoided (hot). */
 function triangleValid(p: Float64Array): boolean {

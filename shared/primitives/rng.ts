@@ -1,5 +1,7 @@
 // Small, fast, seedable PRNG (sfc32) so a run is reproducible for a given seed and worker count.
 // Math.random cannot be seeded, and the hot loop must not allocate.
+import { detCos, detLog, detSin } from "./det-math";
+
 export class Rng {
   private a: number;
   private b: number;
@@ -53,9 +55,9 @@ export class Rng {
     let u = 0;
     while (u === 0) u = this.float();
     const v = this.float();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
+    const r = Math.sqrt(-2 * detLog(u));
+    this.spare = r * detSin(2 * Math.PI * v);
     this.hasSpare = true;
-    return r * Math.cos(2 * Math.PI * v);
+    return r * detCos(2 * Math.PI * v);
   }
 }

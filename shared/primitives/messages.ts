@@ -1,5 +1,5 @@
-// Messages between the engine (main thread) and its search workers.
-import type { Color } from "../../shared/shapes";
+// Messages between the engine (main thread) and its search workers (worker_threads or Web Workers).
+import type { Color } from "../shapes";
 import type { SearchBudget } from "./search";
 
 export interface WorkerInit {
@@ -17,8 +17,13 @@ export interface WorkerInit {
   index: number;
   workers: number;
   budget: SearchBudget;
-  /** Int32Array(1) on a SharedArrayBuffer: non-zero = stop now. */
-  abort: Int32Array;
+  /** Int32Array(1) on a SharedArrayBuffer: non-zero = stop now. Absent where there is no
+   * SharedArrayBuffer (a Figma plugin iframe is not cross-origin isolated): stopping terminates the workers. */
+  abort?: Int32Array;
+  /** Focus: error weight per pixel (≥ 1); absent = all 1. */
+  weights?: Float64Array;
+  /** Allowed colours as flat RGB triples; absent = any colour. */
+  palette?: number[];
 }
 
 /** A found shape in plain data (structured-clone friendly). */

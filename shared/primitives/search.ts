@@ -134,6 +134,7 @@ export class Searcher {
       if (!this.alpha) t.alpha = 32 + rng.int(224);
       this.spans.rasterize(t.code, t.p);
       if (!this.model.meanTarget(this.spans, t.color)) continue;
+      this.model.snapToPalette(t.color);
       t.energy = this.model.delta(this.spans, t.alpha, t.color);
       this.evals++;
       if (t.energy < 0) {

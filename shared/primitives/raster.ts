@@ -2,6 +2,7 @@
 // A pixel belongs to a shape when its centre (x + 0.5, y + 0.5) lies inside it, which is what
 // an SVG renderer covers at ≥ 50 % and so keeps the engine's canvas close to the exported SVG.
 // Everything writes into preallocated Int32Arrays: no allocation per shape.
+import { detCos, detSin } from "./det-math";
 import { T_BEZIER, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT, T_TRIANGLE } from "./params";
 
 const DEG = Math.PI / 180;
@@ -193,8 +194,8 @@ export class Spans {
   }
 
   private rotatedRectangle(cx: number, cy: number, rx: number, ry: number, angle: number): void {
-    const c = Math.cos(angle * DEG);
-    const s = Math.sin(angle * DEG);
+    const c = detCos(angle * DEG);
+    const s = detSin(angle * DEG);
     const pts = this.pts;
     for (let i = 0; i < 4; i++) {
       const u = CORNER_U[i] * rx;
@@ -208,8 +209,8 @@ export class Spans {
   /** Ellipse rotated clockwise by `angle` degrees (y down), as SVG's rotate() does. */
   private ellipse(cx: number, cy: number, rx: number, ry: number, angle: number): void {
     if (!(rx > 0 && ry > 0)) return;
-    const c = Math.cos(angle * DEG);
-    const s = Math.sin(angle * DEG);
+    const c = detCos(angle * DEG);
+    const s = detSin(angle * DEG);
     const irx = 1 / (rx * rx);
     const iry = 1 / (ry * ry);
     // Inside when A·X² + B·X·Y + C·Y² ≤ 1 with (X, Y) relative to the centre.

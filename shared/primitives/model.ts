@@ -11,7 +11,12 @@
 // Only the rows a drawn shape touches are re-summed.
 //
 // The canvas is kept in floating point, so the predicted change is exact (not off by rounding).
-import type { Color } from "../../shared/shapes";
+//
+// Focus: each pixel's error may carry a weight w ≥ 1 (more where detail matters). Every sum above
+// then runs over w·(…), and n becomes W = Σw; with no weights W = n and the maths is unchanged.
+// Palette: the colour is then the palette entry with the lowest error change, each entry scored
+// by the same closed form (the parabola evaluated at that entry) — no search.
+import type { Color } from "../shapes";
 import type { Spans } from "./raster";
 
 export class Model {
@@ -23,20 +28,36 @@ export class Model {
   readonly canvas: Float64Array;
   /** Fixed opacity 1..255 the sums are specialised for, or 0 for any. */
   readonly alpha: number;
-  /** Numbers per prefix position: [G0 G1 G2 H] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK] (any). */
+  /** Numbers per prefix position: [G0 G1 G2 H W] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK W] (any). */
   private readonly q: number;
   private readonly prefix: Float64Array;
   private readonly rowErr: Float64Array;
   private readonly dirty: Uint8Array;
-  /** Sum of squared errors over RGB (canvas alpha is always 255, matching an opaque target). */
+  /** Per-pixel error weights (focus), or null: all 1. */
+  private readonly weights: Float64Array | null;
+  /** Allowed colours as flat RGB triples, or null: any colour. */
+  private readonly palette: Float64Array | null;
+  /** Σw over the image (width × height without weights). */
+  readonly totalWeight: number;
+  /** Sum of (weighted) squared errors over RGB (canvas alpha is always 255, matching an opaque target). */
   total = 0;
 
-  constructor(width: number, height: number, targetRgb: Float64Array, background: Color, alpha = 0) {
+  constructor(
+    width: number,
+    height: number,
+    targetRgb: Float64Array,
+    background: Color,
+    alpha = 0,
+    extras: { weights?: Float64Array; palette?: ArrayLike<number> } = {},
+  ) {
     this.width = width;
     this.height = height;
     this.target = targetRgb;
     this.alpha = alpha;
-    this.q = alpha ? 4 : 8;
+    this.weights = extras.weights ?? null;
+    this.palette = extras.palette?.length ? Float64Array.from(extras.palette) : null;
+    this.totalWeight = this.weights ? this.weights.reduce((s, w) => s + w, 0) : width * height;
+    this.q = alpha ? 5 : 9;
     this.canvas = new Float64Array(width * height * 3);
     for (let i = 0; i < width * height; i++) {
       this.canvas[3 * i] = background.r;
@@ -52,14 +73,14 @@ export class Model {
 
   /** RMSE over RGBA scaled to 0..1 (the classic tool's score); alpha contributes nothing here. */
   score(total = this.total): number {
-    return Math.sqrt(Math.max(0, total) / (this.width * this.height * 4)) / 255;
+    return Math.sqrt(Math.max(0, total) / (this.totalWeight * 4)) / 255;
   }
 
   /** G per channel and H for the last accumulated spans, at the given opacity. */
   private readonly g = new Float64Array(3);
   private h = 0;
 
-  /** Sums the covered pixels' G and H into `g`/`h` for opacity a (0..1]; returns the pixel count. */
+  /** Sums the covered pixels' G and H into `g`/`h` for opacity a (0..1]; returns their weight W. */
   private accumulate(spans: Spans, a: number): number {
     const P = this.prefix;
     const ys = spans.y;
@@ -67,18 +88,18 @@ export class Model {
     const x2s = spans.x2;
     const count = spans.count;
     let n = 0;
-    if (this.q === 4) {
-      // Hot path: four running sums, in locals.
-      const stride = (this.width + 1) * 4;
+    if (this.q === 5) {
+      // Hot path: five running sums, in locals.
+      const stride = (this.width + 1) * 5;
       let g0 = 0;
       let g1 = 0;
       let g2 = 0;
       let h = 0;
       for (let i = 0; i < count; i++) {
         const row = ys[i] * stride;
-        const lo = row + x1s[i] * 4;
-        const hi = row + (x2s[i] + 1) * 4;
-        n += x2s[i] - x1s[i] + 1;
+        const lo = row + x1s[i] * 5;
+        const hi = row + (x2s[i] + 1) * 5;
+        n += P[hi + 4] - P[lo + 4];
         g0 += P[hi] - P[lo];
         g1 += P[hi + 1] - P[lo + 1];
         g2 += P[hi + 2] - P[lo + 2];
@@ -90,7 +111,7 @@ export class Model {
       this.h = h;
       return n;
     }
-    const stride = (this.width + 1) * 8;
+    const stride = (this.width + 1) * 9;
     let d0 = 0;
     let d1 = 0;
     let d2 = 0;
@@ -101,9 +122,9 @@ export class Model {
     let kk = 0;
     for (let i = 0; i < count; i++) {
       const row = ys[i] * stride;
-      const lo = row + x1s[i] * 8;
-      const hi = row + (x2s[i] + 1) * 8;
-      n += x2s[i] - x1s[i] + 1;
+      const lo = row + x1s[i] * 9;
+      const hi = row + (x2s[i] + 1) * 9;
+      n += P[hi + 8] - P[lo + 8];
       d0 += P[hi] - P[lo];
       d1 += P[hi + 1] - P[lo + 1];
       d2 += P[hi + 2] - P[lo + 2];
@@ -139,6 +160,7 @@ export class Model {
       return 0;
     }
     const an = a * n;
+    if (this.palette) return this.bestOfPalette(a, an, out);
     let delta = this.h;
     for (let ch = 0; ch < 3; ch++) {
       const g = this.g[ch];
@@ -148,6 +170,43 @@ export class Model {
       delta += a * c * (an * c - 2 * g);
     }
     return delta;
+  }
+
+  /** The palette entry with the lowest error change (into out) and that change. */
+  private bestOfPalette(a: number, an: number, out: Int32Array): number {
+    const pal = this.palette!;
+    let best = Number.POSITIVE_INFINITY;
+    let at = 0;
+    for (let i = 0; i < pal.length; i += 3) {
+      let delta = this.h;
+      for (let ch = 0; ch < 3; ch++) delta += a * pal[i + ch] * (an * pal[i + ch] - 2 * this.g[ch]);
+      if (delta < best) {
+        best = delta;
+        at = i;
+      }
+    }
+    out[0] = pal[at];
+    out[1] = pal[at + 1];
+    out[2] = pal[at + 2];
+    return best;
+  }
+
+  /** The palette colour nearest to out[0..2] (RGB distance), written back; no-op without a palette. */
+  snapToPalette(out: Int32Array): void {
+    const pal = this.palette;
+    if (!pal) return;
+    let best = Number.POSITIVE_INFINITY;
+    let at = 0;
+    for (let i = 0; i < pal.length; i += 3) {
+      const d = (pal[i] - out[0]) ** 2 + (pal[i + 1] - out[1]) ** 2 + (pal[i + 2] - out[2]) ** 2;
+      if (d < best) {
+        best = d;
+        at = i;
+      }
+    }
+    out[0] = pal[at];
+    out[1] = pal[at + 1];
+    out[2] = pal[at + 2];
   }
 
   /** The change in total squared error for drawing the spans with a given colour. */
@@ -216,11 +275,17 @@ export class Model {
     const c = this.canvas;
     const q = this.q;
     const a = this.alpha / 255;
+    const wts = this.weights;
     let o = y * (this.width + 1) * q;
     for (let i = 0; i < q; i++) P[o + i] = 0;
     let err = 0;
     for (let x = 0, j = y * this.width * 3; x < this.width; x++, j += 3) {
       const n = o + q;
+      if (wts) {
+        err += this.sumWeighted(o, j, wts[y * this.width + x]);
+        o = n;
+        continue;
+      }
       let dk = 0;
       let kk = 0;
       for (let ch = 0; ch < 3; ch++) {
@@ -230,22 +295,54 @@ export class Model {
         err += d * d;
         dk += d * kv;
         kk += kv * kv;
-        if (q === 4) {
+        if (q === 5) {
           P[n + ch] = P[o + ch] + tv - (1 - a) * kv;
         } else {
           P[n + ch] = P[o + ch] + d;
           P[n + 3 + ch] = P[o + 3 + ch] + kv;
         }
       }
-      if (q === 4) {
+      if (q === 5) {
         P[n + 3] = P[o + 3] + 2 * a * dk + a * a * kk;
       } else {
         P[n + 6] = P[o + 6] + dk;
         P[n + 7] = P[o + 7] + kk;
       }
+      P[n + q - 1] = P[o + q - 1] + 1;
       o = n;
     }
     this.rowErr[y] = err;
+  }
+
+  /** One pixel's prefix step with error weight w (focus): every term times w, W grows by w. Returns its weighted error. */
+  private sumWeighted(o: number, j: number, w: number): number {
+    const P = this.prefix;
+    const q = this.q;
+    const a = this.alpha / 255;
+    const n = o + q;
+    let dk = 0;
+    let kk = 0;
+    let err = 0;
+    for (let ch = 0; ch < 3; ch++) {
+      const tv = this.target[j + ch];
+      const kv = this.canvas[j + ch];
+      const d = tv - kv;
+      err += d * d;
+      dk += d * kv;
+      kk += kv * kv;
+      if (q === 5) P[n + ch] = P[o + ch] + w * (tv - (1 - a) * kv);
+      else {
+        P[n + ch] = P[o + ch] + w * d;
+        P[n + 3 + ch] = P[o + 3 + ch] + w * kv;
+      }
+    }
+    if (q === 5) P[n + 3] = P[o + 3] + w * (2 * a * dk + a * a * kk);
+    else {
+      P[n + 6] = P[o + 6] + w * dk;
+      P[n + 7] = P[o + 7] + w * kk;
+    }
+    P[n + q - 1] = P[o + q - 1] + w;
+    return w * err;
   }
 }
 
@@ -255,7 +352,12 @@ const WHITE: Color = { r: 255, g: 255, b: 255, a: 255 };
  * Flattens RGBA onto a matte colour (default white) as floats: the canvas is opaque, so a
  * transparent part of a layer is matched as the colour that would show behind it.
  */
-export function targetRgb(data: Uint8Array, width: number, height: number, matte: Color = WHITE): Float64Array {
+export function targetRgb(
+  data: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  matte: Color = WHITE,
+): Float64Array {
   const out = new Float64Array(width * height * 3);
   const m = [matte.r, matte.g, matte.b];
   for (let i = 0; i < width * height; i++) {

@@ -1,0 +1,106 @@
+// Primitives' two extra controls: a focus layer (more, smaller shapes where detail matters) and a
+// palette (shape colours only from a list).
+import { useState } from "preact/hooks";
+import type { LayerInfo, Settings } from "../../shared/plugin-messages";
+import { requestPlugin } from "../bridge";
+import { newJobId } from "../job";
+
+type Props = {
+  settings: Settings;
+  focus: LayerInfo | null;
+  onPickFocus(): void;
+  onClearFocus(): void;
+  onChange(s: Settings): void;
+};
+
+const HEX = /^#?[0-9a-fA-F]{6}$/;
+
+/** "#hex, #hex …" as typed → the valid colours, "#"-prefixed. */
+export function parsePaletteText(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .filter((c) => HEX.test(c))
+    .map((c) => (c.startsWith("#") ? c : `#${c}`).toLowerCase());
+}
+
+export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus, onChange }: Props) {
+  const p = settings.primitives;
+  const [stylesNote, setStylesNote] = useState<string | null>(null);
+  const setPrimitives = (o: Partial<Settings["primitives"]>) => onChange({ ...settings, primitives: { ...p, ...o } });
+  const useColourStyles = async () => {
+    const reply = await requestPlugin({ type: "get-colour-styles", requestId: newJobId() }, "colour-styles").catch(
+      (err: Error) => err,
+    );
+    if (reply instanceof Error) {
+      setStylesNote(reply.message);
+      return;
+    }
+    const { styles } = reply;
+    if (styles.length === 0) {
+      setStylesNote("This file has no solid colour styles or colour variables yet.");
+      return;
+    }
+    const hexes = [...new Set(styles.map((s) => s.hex))];
+    setPrimitives({ palette: hexes });
+    setStylesNote(`${hexes.length} colours from your styles and variables: shapes will use them.`);
+  };
+  return (
+    <section class="sources" aria-label="Focus and palette">
+      <div class="row mask">
+        {focus ? (
+          <>
+            <span class="hint" data-testid="focus-layer">
+              Focus: more detail inside <strong>{focus.name}</strong>
+            </span>
+            <label class="inline">
+              ×
+              <input
+                type="number"
+                aria-label="Focus weight"
+                min={1}
+                max={100}
+                step={1}
+                value={p.focusWeight}
+                onChange={(e) =>
+                  setPrimitives({ focusWeight: Math.min(100, Math.max(1, Number(e.currentTarget.value) || 4)) })
+                }
+              />
+            </label>
+            <button type="button" class="link small" onClick={onClearFocus}>
+              Clear
+            </button>
+          </>
+        ) : (
+          <button type="button" class="link small" onClick={onPickFocus}>
+            Focus on a region (use selected layer)
+          </button>
+        )}
+      </div>
+      <label class="row">
+        Palette
+        <input
+          type="text"
+          aria-label="Palette"
+          placeholder="any colour — or #hex, #hex, …"
+          spellcheck={false}
+          value={(p.palette ?? []).join(", ")}
+          onChange={(e) => {
+            const palette = parsePaletteText(e.currentTarget.value);
+            setPrimitives({ palette: palette.length ? palette : undefined });
+            setStylesNote(null);
+          }}
+        />
+      </label>
+      <div class="row">
+        <button type="button" class="link small" onClick={() => void useColourStyles()}>
+          Use this file's colour styles and variables
+        </button>
+        {stylesNote && (
+          <span class="hint" data-testid="palette-note">
+            {stylesNote}
+          </span>
+        )}
+      </div>
+    </section>
+  );
+}
