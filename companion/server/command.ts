@@ -1,7 +1,9 @@
 // `stylize serve`: run the companion for the plugin. `stylize pair`: print (or reset) the token.
 import type { Command } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
-import { createLogger, type LogLevel } from "../log";
+import type { FrontDoor } from "../cluster/front-door";
+import { createLogger, type Logger, type LogLevel } from "../log";
+import type { ServerOptions } from "./config";
 import { FETCH_HINT } from "../style/weights";
 import { DEFAULT_LIMITS } from "./config";
 import { realEngines } from "./engines";
@@ -24,6 +26,7 @@ interface ServeFlags {
   workers?: string;
   verbose?: boolean;
   logLevel?: LogLevel;
+  queue?: string;
 }
 
 function num(name: string, text: string, min: number, integer = true): number {
@@ -60,14 +63,18 @@ export function registerServe(program: Command): void {
     .option("--workers <n>", "worker threads per primitives job (default: the engine's choice)")
     .option("-v, --verbose", "log what the server does (info level)")
     .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
+    .option("--queue <url>", "scale-out: send jobs to `stylize worker`s through Redis at redis://HOST:PORT")
     .action(async (flags: ServeFlags) => {
       const logger = createLogger(flags.logLevel ?? (flags.verbose ? "info" : "warn"));
       if (!["127.0.0.1", "localhost", "::1"].includes(flags.host)) {
         logger.warn({ host: flags.host }, "listening on a non-loopback address; only loopback Host names are accepted");
       }
       let server: Awaited<ReturnType<typeof startServer>>;
+      let queue: QueueMode | undefined;
       try {
+        queue = flags.queue ? await queueMode(flags.queue, logger) : undefined;
         server = await startServer({
+          ...queue?.options,
           port: num("port", flags.port, 0),
           host: flags.host,
           weights: flags.weights,
@@ -81,7 +88,9 @@ export function registerServe(program: Command): void {
               ? Math.round(num("max-image-mp", flags.maxImageMp, 0.000001, false) * 1e6)
               : DEFAULT_LIMITS.maxImagePixels,
           },
-          concurrency: flags.primitivesJobs ? { primitives: num("primitives-jobs", flags.primitivesJobs, 1) } : {},
+          concurrency:
+            queue?.options.concurrency ??
+            (flags.primitivesJobs ? { primitives: num("primitives-jobs", flags.primitivesJobs, 1) } : {}),
           primitivesWorkers: flags.workers ? num("workers", flags.workers, 1) : undefined,
         });
       } catch (err) {
@@ -91,10 +100,15 @@ export function registerServe(program: Command): void {
             ? `Port ${flags.port} is already in use. Is another \`stylize serve\` running? Stop it, or pick another port with --port.`
             : e.message;
         console.error(`stylize serve: ${msg}`);
+        await queue?.frontDoor.close();
         process.exitCode = 1;
         return;
       }
       const weights = await realEngines.weights(flags.weights);
+      if (queue)
+        console.log(
+          `Jobs go to the queue at ${flags.queue}: start workers with \`stylize worker --queue ${flags.queue}\`.`,
+        );
       console.log(
         [
           `Stylize companion is running at ${server.url}`,
@@ -102,9 +116,11 @@ export function registerServe(program: Command): void {
           `  Pairing token: ${server.token}`,
           "",
           PAIR_HINT,
-          weights.installed
-            ? `Style weights: ${weights.spec}`
-            : `Style weights are not installed (primitives work without them). ${FETCH_HINT}`,
+          queue
+            ? "Style jobs go to workers that have the VGG-19 weights."
+            : weights.installed
+              ? `Style weights: ${weights.spec}`
+              : `Style weights are not installed (primitives work without them). ${FETCH_HINT}`,
           "Keep this window open while you use the plugin. Press Ctrl+C to stop.",
         ].join("\n"),
       );
@@ -113,7 +129,10 @@ export function registerServe(program: Command): void {
         if (stopping) process.exit(1); // a second Ctrl+C: stop now
         stopping = true;
         logger.info({ signal }, "shutting down");
-        void server.close().then(() => process.exit(0));
+        void server
+          .close()
+          .then(() => queue?.frontDoor.close())
+          .then(() => process.exit(0));
       };
       // A long-running service: a stray rejection is logged, not fatal (jobs already fail on their own).
       process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
@@ -134,4 +153,16 @@ function registerPair(program: Command): void {
       console.log(PAIR_HINT);
       if (flags.reset) console.log("A running `stylize serve` picks the new token up when restarted.");
     });
+}
+
+interface QueueMode {
+  frontDoor: FrontDoor;
+  options: Pick<ServerOptions, "engines" | "concurrency">;
+}
+
+/** Scale-out mode: the queue, not this process, decides how many jobs run (imported only here). */
+async function queueMode(url: string, logger: Logger): Promise<QueueMode> {
+  const { connectFrontDoor } = await import("../cluster/front-door");
+  const frontDoor = await connectFrontDoor(url, logger);
+  return { frontDoor, options: { engines: frontDoor.engines, concurrency: { style: 1000, primitives: 1000 } } };
 }
