@@ -98,14 +98,26 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
     expect(c.invalid).toEqual([]);
   }, 90_000);
 
-  it("a worker without weights takes no style job; a worker-side refusal reaches the plugin in words", async () => {
+  it("style waits for a worker with weights; a worker's refusal reaches the plugin in its words", async () => {
     await frontDoor();
-    const w = await worker(); // no --weights and none installed in the test environment's cache
-    expect(w.output()).toMatch(/taking primitives jobs .*no style jobs/);
+    const cpuOnly = await worker("--weights", "/nonexistent/vgg19.h5");
+    expect(cpuOnly.output()).toMatch(/taking primitives jobs .*no style jobs/);
     const c = await Client.connect(server!);
-    c.primitives("bad", await gradient(32, 32), { count: 3, workSize: 16, shape: "ellipse" });
-    expect(await c.outcome("bad", 20_000)).toMatchObject({ type: "result" });
-  }, 30_000);
+    const options = { size: 512, iters: 2, device: "cpu" };
+    c.json({ type: "style", id: "big", styles: 1, options });
+    c.part("big", "content", await gradient(48, 32));
+    c.part("big", "style:0", await png(24, 24));
+    await c.next((m) => m.type === "accepted" && m.id === "big");
+    await sleep(1500);
+    expect(outcomes(c, "big")).toEqual([]); // nobody here can run it
+
+    // A worker with weights but (here) only 1 MB to spend: its memory guard refuses the job.
+    workers.push(spawnWorker(redis.url, ["--weights", "random:1"], { STYLIZE_STYLE_MEM_MB: "1" }));
+    await workers.at(-1)!.ready;
+    const refused = await c.outcome("big", 20_000);
+    expect(refused).toMatchObject({ type: "error", code: "too-large" });
+    if (refused.type === "error") expect(refused.message).toMatch(/512 px style transfer needs about/);
+  }, 40_000);
 
   it("cancel from the plugin, and a disconnect, stop the job on the worker within 1 s", async () => {
     await frontDoor();

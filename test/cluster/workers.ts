@@ -9,8 +9,10 @@ export interface WorkerProcess {
   ready: Promise<void>;
 }
 
-export function spawnWorker(url: string, args: string[] = []): WorkerProcess {
-  const child = spawn(process.execPath, [CLI, "worker", "--queue", url, "-v", ...args]);
+export function spawnWorker(url: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const child = spawn(process.execPath, [CLI, "worker", "--queue", url, "-v", ...args], {
+    env: { ...process.env, ...env },
+  });
   let out = "";
   child.stderr!.on("data", (d) => {
     out += d;
