@@ -7,12 +7,14 @@ import { QUEUE } from "../../companion/cluster/protocol";
 import type { RunningServer } from "../../companion/server/server";
 import type { ServerMessage } from "../../shared/protocol";
 import { Client, gradient, png, sleep, start } from "../server/helpers";
-import { HAVE_REDIS, NO_REDIS_MESSAGE, RedisServer } from "./redis";
-import { spawnWorker, stopWorker, type WorkerProcess } from "./workers";
+import { HAVE_REDIS, NO_REDIS_MESSAGE, RedisServer } from "../../companion/cluster/local-redis";
+import { spawnWorker, stopWorker, type WorkerProcess } from "../../companion/cluster/worker-process";
+
+const CLI = "dist/companion/stylize.js";
 
 if (!HAVE_REDIS) {
   if (process.env.CI === "true") throw new Error(NO_REDIS_MESSAGE);
-  console.warn(NO_REDIS_MESSAGE);
+  console.warn(`${NO_REDIS_MESSAGE}: cluster tests skipped`);
 }
 
 describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a real Redis", () => {
@@ -40,7 +42,7 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
     return server;
   }
   async function worker(...args: string[]): Promise<WorkerProcess> {
-    const w = spawnWorker(redis.url, ["--lock-ms", "1000", "--threads", "1", ...args]);
+    const w = spawnWorker(CLI, redis.url, ["--lock-ms", "1000", "--threads", "1", ...args]);
     workers.push(w);
     await w.ready;
     return w;
@@ -112,7 +114,7 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
     expect(outcomes(c, "big")).toEqual([]); // nobody here can run it
 
     // A worker with weights but (here) only 1 MB to spend: its memory guard refuses the job.
-    workers.push(spawnWorker(redis.url, ["--weights", "random:1"], { STYLIZE_STYLE_MEM_MB: "1" }));
+    workers.push(spawnWorker(CLI, redis.url, ["--weights", "random:1"], { STYLIZE_STYLE_MEM_MB: "1" }));
     await workers.at(-1)!.ready;
     const refused = await c.outcome("big", 20_000);
     expect(refused).toMatchObject({ type: "error", code: "too-large" });

@@ -1,16 +1,15 @@
 // `stylize worker` child processes (the built CLI, as a studio runs it), for tests and the bench.
 import { type ChildProcess, spawn } from "node:child_process";
 
-const CLI = "dist/companion/stylize.js";
-
 export interface WorkerProcess {
   child: ChildProcess;
   output(): string;
   ready: Promise<void>;
 }
 
-export function spawnWorker(url: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, [CLI, "worker", "--queue", url, "-v", ...args], {
+/** `cli`: the built dist/companion/stylize.js. */
+export function spawnWorker(cli: string, url: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const child = spawn(process.execPath, [cli, "worker", "--queue", url, "-v", ...args], {
     env: { ...process.env, ...env },
   });
   let out = "";

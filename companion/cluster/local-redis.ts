@@ -1,5 +1,5 @@
-// A real redis-server for the cluster tests and bench: a free loopback port, a temp dir, no
-// persistence. Without redis-server the tests skip with a message (under CI=true they fail).
+// A real redis-server for the cluster tests and `bench cluster`: a free loopback port, a temp dir,
+// no persistence. Without redis-server the tests skip with a message (under CI=true they fail).
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? "/usr/bin/redis-server";
 export const HAVE_REDIS = existsSync(REDIS_SERVER);
-export const NO_REDIS_MESSAGE = `redis-server not found at ${REDIS_SERVER} (apt-get install redis-server): cluster tests skipped`;
+export const NO_REDIS_MESSAGE = `redis-server not found at ${REDIS_SERVER} (apt-get install redis-server)`;
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
