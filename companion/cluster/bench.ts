@@ -29,7 +29,9 @@ interface Round {
 export function registerClusterBench(bench: Command): void {
   bench
     .command("cluster")
-    .description("scale-out mode: front door + 1 then 2 workers over a real redis-server; jobs lost/duplicated, scaling")
+    .description(
+      "scale-out mode: front door + 1 then 2 workers over a real redis-server; jobs lost/duplicated, scaling",
+    )
     .option("--shapes <n>", "triangles per job", "40")
     .option("--size <px>", "image side (and working size) in pixels", "64")
     .action(async (flags: { shapes: string; size: string }) => {
@@ -40,7 +42,9 @@ export function registerClusterBench(bench: Command): void {
       }
       const shapes = Number(flags.shapes);
       const size = Number(flags.size);
-      console.log(`Cluster: ${CLIENTS} clients, ${JOBS} primitives jobs (${size}x${size} px, ${shapes} triangles each)`);
+      console.log(
+        `Cluster: ${CLIENTS} clients, ${JOBS} primitives jobs (${size}x${size} px, ${shapes} triangles each)`,
+      );
       console.log(`Machine: ${machineInfo()}`);
       const redis = await RedisServer.start();
       const door = await connectFrontDoor(redis.url, silentLogger);
@@ -110,7 +114,9 @@ async function submitAll(
       await Promise.all(
         ids.map(async (id, ji) => {
           const sent = Date.now();
-          client.ws.send(JSON.stringify({ type: "primitives", id, options: { count: shapes, workSize: size, seed: ji } }));
+          client.ws.send(
+            JSON.stringify({ type: "primitives", id, options: { count: shapes, workSize: size, seed: ji } }),
+          );
           client.ws.send(encodeFrame({ id, part: "image" }, image));
           const end = await client.outcome(id);
           if (end.type === "result") {

@@ -1,4 +1,5 @@
 // `stylize serve`: run the companion for the plugin. `stylize pair`: print (or reset) the token.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../../shared/protocol";
 import type { FrontDoor } from "../cluster/front-door";
@@ -9,6 +10,8 @@ import { DEFAULT_LIMITS } from "./config";
 import { realEngines } from "./engines";
 import { startServer } from "./server";
 import { defaultTokenPath, loadOrCreateToken, resetToken } from "./token";
+import { defaultUsersPath, listUsers, userOfToken } from "./users";
+import { registerUsers } from "./users-command";
 
 const PAIR_HINT =
   'In Figma, run the Stylize plugin, paste the token into "Pairing token" and press Pair (once per machine).';
@@ -27,6 +30,10 @@ interface ServeFlags {
   verbose?: boolean;
   logLevel?: LogLevel;
   queue?: string;
+  public?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  usersFile: string;
 }
 
 function num(name: string, text: string, min: number, integer = true): number {
@@ -40,6 +47,7 @@ function num(name: string, text: string, min: number, integer = true): number {
 /** Registers `serve` and `pair` (cli.ts only knows this one entry point). */
 export function registerServe(program: Command): void {
   registerPair(program);
+  registerUsers(program);
   program
     .command("serve")
     .description("run the companion the Figma plugin connects to (loopback WebSocket)")
@@ -64,17 +72,20 @@ export function registerServe(program: Command): void {
     .option("-v, --verbose", "log what the server does (info level)")
     .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
     .option("--queue <url>", "scale-out: send jobs to `stylize worker`s through Redis at redis://HOST:PORT")
+    .option("--public", "reachable from other machines (with --host 0.0.0.0): needs TLS and `stylize users`")
+    .option("--tls-cert <file>", "TLS certificate (PEM) for --public")
+    .option("--tls-key <file>", "TLS private key (PEM) for --public")
+    .option("--users-file <path>", "where --public keeps user tokens (hashed)", defaultUsersPath())
     .action(async (flags: ServeFlags) => {
       const logger = createLogger(flags.logLevel ?? (flags.verbose ? "info" : "warn"));
-      if (!["127.0.0.1", "localhost", "::1"].includes(flags.host)) {
-        logger.warn({ host: flags.host }, "listening on a non-loopback address; only loopback Host names are accepted");
-      }
       let server: Awaited<ReturnType<typeof startServer>>;
       let queue: QueueMode | undefined;
       try {
+        const lan = publicMode(flags);
         queue = flags.queue ? await queueMode(flags.queue, logger) : undefined;
         server = await startServer({
           ...queue?.options,
+          public: lan,
           port: num("port", flags.port, 0),
           host: flags.host,
           weights: flags.weights,
@@ -100,7 +111,7 @@ export function registerServe(program: Command): void {
             ? `Port ${flags.port} is already in use. Is another \`stylize serve\` running? Stop it, or pick another port with --port.`
             : e.message;
         console.error(`stylize serve: ${msg}`);
-        await queue?.frontDoor.close();
+        await queue?.frontDoor.close().catch(() => {});
         process.exitCode = 1;
         return;
       }
@@ -113,9 +124,9 @@ export function registerServe(program: Command): void {
         [
           `Stylize companion is running at ${server.url}`,
           "",
-          `  Pairing token: ${server.token}`,
-          "",
-          PAIR_HINT,
+          ...(flags.public
+            ? ["", "  Users sign in with their own token (`stylize users add <name>` prints it)."]
+            : ["", `  Pairing token: ${server.token}`, "", PAIR_HINT]),
           queue
             ? "Style jobs go to workers that have the VGG-19 weights."
             : weights.installed
@@ -165,4 +176,33 @@ async function queueMode(url: string, logger: Logger): Promise<QueueMode> {
   const { connectFrontDoor } = await import("../cluster/front-door");
   const frontDoor = await connectFrontDoor(url, logger);
   return { frontDoor, options: { engines: frontDoor.engines, concurrency: { style: 1000, primitives: 1000 } } };
+}
+
+/** Plain ws stays on loopback; anything reachable from the LAN needs TLS and user tokens. */
+function publicMode(flags: ServeFlags): ServerOptions["public"] {
+  const loopback = ["127.0.0.1", "localhost", "::1"].includes(flags.host);
+  if (!flags.public) {
+    if (!loopback)
+      throw new Error(`--host ${flags.host} is not a loopback address: add --public (TLS and user tokens).`);
+    return undefined;
+  }
+  if (!flags.tlsCert || !flags.tlsKey) {
+    throw new Error("--public needs --tls-cert and --tls-key (PEM files): plain ws stays on this computer only.");
+  }
+  if (listUsers(flags.usersFile).length === 0) {
+    throw new Error("--public needs at least one user: run `stylize users add <name>` and give them the token.");
+  }
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const usersFile = flags.usersFile;
+  return {
+    cert: read("certificate", flags.tlsCert),
+    key: read("key", flags.tlsKey),
+    userOfToken: (token) => userOfToken(token, usersFile),
+  };
 }

@@ -1,6 +1,7 @@
 // `startServer`: an HTTP server on loopback that only upgrades to WebSocket for loopback Host
 // names (DNS rebinding), hands each socket to a Connection, and shuts down cleanly.
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { silentLogger } from "../log";
@@ -14,7 +15,7 @@ import { loadOrCreateToken } from "./token";
 
 export interface RunningServer {
   port: number;
-  /** ws://host:port */
+  /** ws://host:port (wss:// in LAN mode) */
   url: string;
   token: string;
   /** Clients connected, jobs admitted / waiting / running (for tests and the load bench). */
@@ -35,11 +36,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const ctx = { config, engines, queue, token: tokenInfo.token, log, hello, shuttingDown: () => closing !== undefined };
 
-  const http = createServer((req, res) => {
+  // LAN mode accepts any Host name (TLS and per-user tokens guard it); otherwise loopback only.
+  const hostAllowed = (host: string | undefined) => config.public !== undefined || isLoopbackHost(host);
+  const onRequest: RequestListener = (req, res) => {
     // Plain HTTP gets nothing useful: this port only speaks WebSocket.
-    res.writeHead(isLoopbackHost(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
+    res.writeHead(hostAllowed(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
     res.end("Stylize companion: connect from the Figma plugin.\n");
-  });
+  };
+  const http = config.public
+    ? createTlsServer({ cert: config.public.cert, key: config.public.key }, onRequest)
+    : createServer(onRequest);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.limits.maxMessageBytes,
@@ -52,7 +58,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const origin = req.headers.origin ?? "(none)";
-    if (!isLoopbackHost(req.headers.host)) {
+    if (!hostAllowed(req.headers.host)) {
       log.warn({ host: req.headers.host, origin }, "refused a connection with a non-loopback Host (DNS rebinding?)");
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
@@ -131,7 +137,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   return {
     port,
-    url: `ws://${urlHost}:${port}`,
+    url: `${config.public ? "wss" : "ws"}://${urlHost}:${port}`,
     token: tokenInfo.token,
     stats: () => ({ clients: connections.size, ...queue.stats() }),
     close,

@@ -47,8 +47,7 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
     await w.ready;
     return w;
   }
-  const outcomes = (c: Client, id: string) =>
-    c.of(id).filter((m) => ["result", "error", "cancelled"].includes(m.type));
+  const outcomes = (c: Client, id: string) => c.of(id).filter((m) => ["result", "error", "cancelled"].includes(m.type));
   /** Shape batches must follow on from each other: nothing repeated, nothing skipped. */
   function expectContiguous(c: Client, id: string, count: number): void {
     let next = 0;
