@@ -48,6 +48,8 @@ afterEach(async () => {
   server = undefined;
 });
 
+if (!existsSync(OPENSSL) && process.env.CI === "true") throw new Error(`${OPENSSL} is missing: LAN-mode tests need it`);
+
 describe.skipIf(!existsSync(OPENSSL))("serve --public: TLS and per-user tokens", () => {
   it("serves a user's token over wss, refuses wrong and revoked tokens, and stores only hashes", async () => {
     const dir = tempDir();

@@ -1,19 +1,23 @@
-// Connection status (live region), pairing-token field and "Retry now".
+// Connection status (live region), pairing-token and address fields, and "Retry now".
 import { useState } from "preact/hooks";
 import type { ConnectionState } from "../companion";
-import { connectionText, WEIGHTS_HINT } from "../messages";
+import { addressProblem, connectionText, WEIGHTS_HINT } from "../messages";
 import { Text } from "./text";
 
 type Props = {
   state: ConnectionState;
   token: string;
-  onToken(token: string): void;
+  /** ws://127.0.0.1:47615 for the companion on this computer, wss://host:port for a studio's. */
+  address: string;
+  onPair(token: string, address: string): void;
   onRetry(): void;
   needsWeights: boolean;
 };
 
-export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: Props) {
+export function ConnectionBar({ state, token, address, onPair, onRetry, needsWeights }: Props) {
   const [draft, setDraft] = useState(token);
+  const [addressDraft, setAddressDraft] = useState(address);
+  const problem = addressProblem(addressDraft.trim());
   const [editing, setEditing] = useState(state.state === "unauthorized" || token === "");
   const { tone, text } = connectionText(state, token !== "");
   const showToken = editing || state.state === "unauthorized";
@@ -47,7 +51,8 @@ export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: 
           class="row token"
           onSubmit={(e) => {
             e.preventDefault();
-            onToken(draft.trim());
+            if (problem) return;
+            onPair(draft.trim(), addressDraft.trim());
             setEditing(false);
           }}
         >
@@ -61,7 +66,22 @@ export function ConnectionBar({ state, token, onToken, onRetry, needsWeights }: 
             value={draft}
             onInput={(e) => setDraft(e.currentTarget.value)}
           />
-          <button type="submit" class="secondary small">
+          <label for="address">Companion address</label>
+          <input
+            id="address"
+            type="text"
+            autoComplete="off"
+            spellcheck={false}
+            value={addressDraft}
+            aria-invalid={problem !== null}
+            onInput={(e) => setAddressDraft(e.currentTarget.value)}
+          />
+          {problem && (
+            <p class="hint warn" data-testid="address-problem">
+              <Text>{problem}</Text>
+            </p>
+          )}
+          <button type="submit" class="secondary small" disabled={problem !== null}>
             Pair
           </button>
         </form>
