@@ -3,6 +3,7 @@
 // a BullMQ queue and turn what a worker publishes back into the engine's events and result.
 // Loaded only in queue mode, so the default companion never imports bullmq or needs Redis.
 import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Shape } from "../../shared/shapes";
 import { abortError, UserError } from "../errors";
 import type { Logger } from "../log";
@@ -32,6 +33,9 @@ export interface FrontDoor {
 const UNAVAILABLE = "The job queue is unavailable (Redis is not answering); try again in a moment.";
 /** Finished jobs stay in Redis this long, so re-adding the same id is a no-op, never a second run. */
 const KEEP_S = 3600;
+/** How long start-up waits for Redis before serving anyway. */
+const READY_WAIT_MS = 3000;
+const CLOSE_WAIT_MS = 1000;
 
 export async function connectFrontDoor(url: string, log: Logger): Promise<FrontDoor> {
   // Imported here, not at the top: the bundle would otherwise load them for every command.
@@ -53,14 +57,15 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
   };
   const runs = new Map<string, RemoteRun>();
   let up = false;
+  let everUp = false;
 
   for (const client of [pub, sub]) client.on("error", (err) => log.debug({ err: err.message }, "redis error"));
   const onQueueError = (err: Error) => log.debug({ err: err.message }, "queue error");
   for (const q of Object.values(queues)) q.on("error", onQueueError);
   for (const q of Object.values(listeners)) q.on("error", onQueueError);
   pub.on("ready", () => {
-    if (!up) log.warn({ url }, "job queue available");
-    up = true;
+    if (everUp && !up) log.warn({ url }, "job queue available again");
+    up = everUp = true;
   });
   // Redis went away: jobs in it may be gone, so every job in flight ends now with plain words
   // (exactly one outcome) rather than waiting for a result that may never come.
@@ -74,14 +79,22 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
     const ev = JSON.parse(text) as WorkerEvent;
     runs.get(ev.jobId)?.push(ev);
   });
-  await sub.subscribe(eventsChannel(name));
+  const ready = Promise.all([
+    sub.subscribe(eventsChannel(name)),
+    ...Object.values(listeners).map((events) => events.waitUntilReady()),
+  ]);
+  ready.catch((err) => log.warn({ err: err.message }, "could not listen to the job queue"));
   for (const events of Object.values(listeners)) {
     events.on("completed", ({ jobId, returnvalue }) => {
       const value = typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue;
       runs.get(jobId)?.complete(value);
     });
     events.on("failed", ({ jobId, failedReason }) => runs.get(jobId)?.fail(workerError(failedReason)));
-    await events.waitUntilReady();
+  }
+  // Start anyway when Redis is not there yet: jobs get "queue unavailable" until it answers.
+  const timeout = delay(READY_WAIT_MS, "timeout" as const, { ref: false });
+  if ((await Promise.race([ready, timeout])) === "timeout") {
+    log.warn({ url }, 'Redis is not answering yet; jobs get "queue unavailable" until it does');
   }
 
   async function submit(kind: ClusterKind, data: object, signal?: AbortSignal): Promise<RemoteRun> {
@@ -189,21 +202,16 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
     engines,
     async close() {
       for (const run of runs.values()) run.fail(new UserError("queue-unavailable", "The companion is shutting down."));
-      await Promise.allSettled([
-        ...Object.values(queues).map((q) => q.close()),
-        ...Object.values(listeners).map((q) => q.close()),
-      ]);
+      const all = [...Object.values(queues), ...Object.values(listeners)];
+      // A graceful close waits for Redis; when Redis is away, give up after a moment.
+      const graceful = Promise.allSettled(all.map((q) => q.close()));
+      await Promise.race([graceful, delay(CLOSE_WAIT_MS, undefined, { ref: false })]);
       pub.disconnect();
       sub.disconnect();
     },
   };
 }
 
-/**
- * The session the primitives job spec drives. Shapes come as the worker finds them; after a
- * stalled-job retry the new worker finds the same shapes again (same seed), so indexes already
- * passed on are skipped; whatever the stream missed is taken from the final result.
- */
 function remoteSession(
   run: RemoteRun,
   events: AsyncGenerator<WorkerEvent, unknown>,

@@ -55,7 +55,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const running = new Map<string, AbortController>();
   for (const c of [pub, sub]) c.on("error", (err) => opts.log.debug({ err: err.message }, "redis error"));
   sub.on("message", (_channel, jobId) => running.get(jobId)?.abort());
-  await sub.subscribe(CANCEL_CHANNEL);
+  const listening = sub.subscribe(CANCEL_CHANNEL);
 
   const process = async (job: Job): Promise<PrimitivesDone | StyleDone> => {
     const jobId = job.id!;
@@ -94,7 +94,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     w.on("error", (err) => opts.log.warn({ err: err.message }, "worker error"));
     return w;
   });
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const ready = Promise.all(workers.map((w) => w.waitUntilReady()));
+  const slow = setTimeout(() => opts.log.warn({ url: opts.url }, "waiting for Redis to answer"), 3000);
+  await Promise.all([ready, listening]).finally(() => clearTimeout(slow));
 
   return {
     async close(force = false) {

@@ -125,8 +125,8 @@ export function registerServe(program: Command): void {
           `Stylize companion is running at ${server.url}`,
           "",
           ...(flags.public
-            ? ["", "  Users sign in with their own token (`stylize users add <name>` prints it)."]
-            : ["", `  Pairing token: ${server.token}`, "", PAIR_HINT]),
+            ? ["  Users sign in with their own token (`stylize users add <name>` prints it)."]
+            : [`  Pairing token: ${server.token}`, "", PAIR_HINT]),
           queue
             ? "Style jobs go to workers that have the VGG-19 weights."
             : weights.installed
