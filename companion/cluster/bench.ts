@@ -2,7 +2,7 @@
 // 1, then 2 `stylize worker` processes (one thread each); 8 clients submit 40 small primitives jobs.
 // Then a worker is killed (SIGKILL) mid-run: every job must still end in exactly one result.
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { encodeFrame } from "../../shared/frames";
@@ -32,7 +32,7 @@ export function registerClusterBench(bench: Command): void {
     .description(
       "scale-out mode: front door + 1 then 2 workers over a real redis-server; jobs lost/duplicated, scaling",
     )
-    .option("--shapes <n>", "triangles per job", "40")
+    .option("--shapes <n>", "triangles per job", "100")
     .option("--size <px>", "image side (and working size) in pixels", "64")
     .action(async (flags: { shapes: string; size: string }) => {
       if (!HAVE_REDIS) {
@@ -45,7 +45,7 @@ export function registerClusterBench(bench: Command): void {
       console.log(
         `Cluster: ${CLIENTS} clients, ${JOBS} primitives jobs (${size}x${size} px, ${shapes} triangles each)`,
       );
-      console.log(`Machine: ${machineInfo()}`);
+      console.log(`Machine: ${machineInfo()}, load average ${loadavg()[0].toFixed(1)} at the start`);
       const redis = await RedisServer.start();
       const door = await connectFrontDoor(redis.url, silentLogger);
       const server = await startServer({
