@@ -175,7 +175,7 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
           const next = await events.next();
           if (next.done) {
             const done = next.value as StyleDone;
-            return { ...done, image: await fromPng64(done.image), iters: 0, loss: 0, evals: 0, stepMs: 0 };
+            return { ...done, image: await fromPng64(done.image) };
           }
           const ev = next.value;
           if (ev.t === "progress") spec.onProgress?.(ev);

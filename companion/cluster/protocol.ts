@@ -36,10 +36,15 @@ export interface PrimitivesDone {
   shapes: Shape[];
   scores: number[];
 }
+/** The engine's StyleResult, with the image as base64 PNG. */
 export interface StyleDone {
   image: string;
   device: string;
   ms: number;
+  iters: number;
+  loss: number;
+  evals: number;
+  stepMs: number;
 }
 
 /** Events a worker publishes while it runs a job (a retried job starts them again). */

@@ -155,5 +155,5 @@ async function runStyle(
     onNote: (message) => publish({ t: "note", message }),
     onPreview: async (img, iter) => publish({ t: "preview", png: await toPng64(img), iter }),
   });
-  return { image: await toPng64(result.image), device: result.device, ms: result.ms };
+  return { ...result, image: await toPng64(result.image) };
 }
