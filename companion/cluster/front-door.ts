@@ -76,8 +76,12 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
   });
 
   sub.on("message", (_channel, text) => {
-    const ev = JSON.parse(text) as WorkerEvent;
-    runs.get(ev.jobId)?.push(ev);
+    try {
+      const ev = JSON.parse(text) as WorkerEvent;
+      runs.get(ev.jobId)?.push(ev);
+    } catch {
+      log.warn("ignored an unreadable event on the job queue's channel");
+    }
   });
   const ready = Promise.all([
     sub.subscribe(eventsChannel(name)),
