@@ -1,5 +1,6 @@
 // `stylize bench <engine>`: each benchmark lives beside the engine it measures.
 import type { Command } from "commander";
+import { registerClusterBench } from "./cluster/bench";
 import { registerPrimitivesBench } from "./primitives/bench";
 import { registerLoadBench } from "./server/bench-load";
 import { registerStyleBench } from "./style/bench";
@@ -9,4 +10,5 @@ export function registerBench(program: Command): void {
   registerPrimitivesBench(bench);
   registerStyleBench(bench);
   registerLoadBench(bench);
+  registerClusterBench(bench);
 }

@@ -7,6 +7,7 @@ import { registerStyle } from "./style/command";
 import { registerWeights } from "./style/weights-command";
 import { registerDevices } from "./style/devices-command";
 import { registerBench } from "./bench";
+import { registerWorker } from "./cluster/command";
 
 const program = new Command()
   .name("stylize")
@@ -20,5 +21,6 @@ registerStyle(program);
 registerWeights(program);
 registerDevices(program);
 registerBench(program);
+registerWorker(program);
 
 await program.parseAsync(process.argv);

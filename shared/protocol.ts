@@ -115,6 +115,7 @@ export const ERROR_CODES = [
   "weights-missing", // VGG-19 weights not installed
   "device-unavailable",
   "duplicate-job",
+  "queue-unavailable", // scale-out mode: Redis is not answering
   "internal", // a bug: the job failed, the server goes on
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -25,7 +25,14 @@ describe("build output", () => {
 
   it("the stylize bin lists its subcommands", () => {
     const out = execFileSync(process.execPath, ["dist/companion/stylize.js", "--help"], { encoding: "utf8" });
-    for (const cmd of ["serve", "primitives", "style", "weights", "bench"]) expect(out).toContain(cmd);
+    for (const cmd of ["serve", "primitives", "style", "weights", "bench", "worker", "users"])
+      expect(out).toContain(cmd);
+  });
+
+  it("the default companion never loads the team-mode queue (bullmq, ioredis): only dynamic imports", () => {
+    const js = read("dist/companion/stylize.js");
+    expect(js).toMatch(/await import\("bullmq"\)/);
+    expect(js).not.toMatch(/^import [^;]*from "(bullmq|ioredis)"/m);
   });
 });
 

@@ -103,15 +103,16 @@ export function App() {
       <ConnectionBar
         state={conn}
         token={settings.token}
+        address={settings.companionUrl}
         needsWeights={settings.mode === "style"}
         onRetry={() => client.current?.reconnectNow()}
         onResetAddress={() => {
           update({ ...settings, companionUrl: DEFAULT_COMPANION_URL });
           client.current?.retarget(DEFAULT_COMPANION_URL, settings.token);
         }}
-        onToken={(token) => {
-          update({ ...settings, token });
-          client.current?.retarget(settings.companionUrl, token);
+        onPair={(token, companionUrl) => {
+          update({ ...settings, token, companionUrl });
+          client.current?.retarget(companionUrl, token);
         }}
       />
       <ModeTabs mode={settings.mode} onMode={(mode) => update({ ...settings, mode })} />

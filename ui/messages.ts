@@ -66,6 +66,19 @@ export function jobErrorText(code: ErrorCode | "disconnected", message: string):
   }
 }
 
+/**
+ * Why a companion address cannot be used, or null. Plain ws:// is for the companion on this
+ * computer only; a studio's front door on another machine is reached with wss:// (TLS).
+ */
+export function addressProblem(address: string): string | null {
+  const m = /^(wss?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/.exec(address);
+  if (!m) return "The address looks like ws://127.0.0.1:47615, or wss://host:port for a studio's companion.";
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(m[2]);
+  if (m[1] === "ws" && !loopback)
+    return "A companion on another computer needs wss:// (TLS): ws:// stays on this computer.";
+  return null;
+}
+
 export function formatEta(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "";
   const s = Math.round(ms / 1000);

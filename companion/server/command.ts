@@ -1,12 +1,17 @@
 // `stylize serve`: run the companion for the plugin. `stylize pair`: print (or reset) the token.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { DEFAULT_PORT } from "../../shared/protocol";
-import { createLogger, type LogLevel } from "../log";
+import type { FrontDoor } from "../cluster/front-door";
+import { createLogger, type Logger, type LogLevel } from "../log";
+import type { ServerOptions } from "./config";
 import { FETCH_HINT } from "../style/weights";
 import { DEFAULT_LIMITS } from "./config";
 import { realEngines } from "./engines";
 import { startServer } from "./server";
 import { defaultTokenPath, loadOrCreateToken, resetToken } from "./token";
+import { defaultUsersPath, listUsers, userOfToken } from "./users";
+import { registerUsers } from "./users-command";
 
 const PAIR_HINT =
   'In Figma, run the Stylize plugin, paste the token into "Pairing token" and press Pair (once per machine).';
@@ -24,6 +29,11 @@ interface ServeFlags {
   workers?: string;
   verbose?: boolean;
   logLevel?: LogLevel;
+  queue?: string;
+  public?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  usersFile: string;
 }
 
 function num(name: string, text: string, min: number, integer = true): number {
@@ -39,6 +49,7 @@ const bracket = (address: string) => (address.includes(":") ? `[${address}]` : a
 /** Registers `serve` and `pair` (cli.ts only knows this one entry point). */
 export function registerServe(program: Command): void {
   registerPair(program);
+  registerUsers(program);
   program
     .command("serve")
     .description("run the companion the Figma plugin connects to (loopback WebSocket)")
@@ -62,14 +73,21 @@ export function registerServe(program: Command): void {
     .option("--workers <n>", "worker threads per primitives job (default: the engine's choice)")
     .option("-v, --verbose", "log what the server does (info level)")
     .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
+    .option("--queue <url>", "scale-out: send jobs to `stylize worker`s through Redis at redis://HOST:PORT")
+    .option("--public", "reachable from other machines (with --host 0.0.0.0): needs TLS and `stylize users`")
+    .option("--tls-cert <file>", "TLS certificate (PEM) for --public")
+    .option("--tls-key <file>", "TLS private key (PEM) for --public")
+    .option("--users-file <path>", "where --public keeps user tokens (hashed)", defaultUsersPath())
     .action(async (flags: ServeFlags) => {
       const logger = createLogger(flags.logLevel ?? (flags.verbose ? "info" : "warn"));
-      if (flags.host !== undefined && !["127.0.0.1", "localhost", "::1"].includes(flags.host)) {
-        logger.warn({ host: flags.host }, "listening on a non-loopback address; only loopback Host names are accepted");
-      }
       let server: Awaited<ReturnType<typeof startServer>>;
+      let queue: QueueMode | undefined;
       try {
+        const lan = publicMode(flags);
+        queue = flags.queue ? await queueMode(flags.queue, logger) : undefined;
         server = await startServer({
+          ...queue?.options,
+          public: lan,
           port: num("port", flags.port, 0),
           host: flags.host,
           weights: flags.weights,
@@ -83,7 +101,9 @@ export function registerServe(program: Command): void {
               ? Math.round(num("max-image-mp", flags.maxImageMp, 0.000001, false) * 1e6)
               : DEFAULT_LIMITS.maxImagePixels,
           },
-          concurrency: flags.primitivesJobs ? { primitives: num("primitives-jobs", flags.primitivesJobs, 1) } : {},
+          concurrency:
+            queue?.options.concurrency ??
+            (flags.primitivesJobs ? { primitives: num("primitives-jobs", flags.primitivesJobs, 1) } : {}),
           primitivesWorkers: flags.workers ? num("workers", flags.workers, 1) : undefined,
         });
       } catch (err) {
@@ -94,21 +114,28 @@ export function registerServe(program: Command): void {
             ? `Port ${flags.port} is already in use${on}. Is another \`stylize serve\` running? Stop it, or pick another port with --port.`
             : e.message;
         console.error(`stylize serve: ${msg}`);
+        await queue?.frontDoor.close().catch(() => {});
         process.exitCode = 1;
         return;
       }
       const weights = await realEngines.weights(flags.weights);
+      if (queue)
+        console.log(
+          `Jobs go to the queue at ${flags.queue}: start workers with \`stylize worker --queue ${flags.queue}\`.`,
+        );
       console.log(
         [
           `Stylize companion is running at ${server.url} (listening on ${server.addresses.map(bracket).join(" and ")})`,
           ...(server.note ? [`Note: ${server.note}.`] : []),
           "",
-          `  Pairing token: ${server.token}`,
-          "",
-          PAIR_HINT,
-          weights.installed
-            ? `Style weights: ${weights.spec}`
-            : `Style weights are not installed (primitives work without them). ${FETCH_HINT}`,
+          ...(flags.public
+            ? ["  Users sign in with their own token (`stylize users add <name>` prints it)."]
+            : [`  Pairing token: ${server.token}`, "", PAIR_HINT]),
+          queue
+            ? "Style jobs go to workers that have the VGG-19 weights."
+            : weights.installed
+              ? `Style weights: ${weights.spec}`
+              : `Style weights are not installed (primitives work without them). ${FETCH_HINT}`,
           "Keep this window open while you use the plugin. Press Ctrl+C to stop.",
         ].join("\n"),
       );
@@ -117,7 +144,10 @@ export function registerServe(program: Command): void {
         if (stopping) process.exit(1); // a second Ctrl+C: stop now
         stopping = true;
         logger.info({ signal }, "shutting down");
-        void server.close().then(() => process.exit(0));
+        void server
+          .close()
+          .then(() => queue?.frontDoor.close())
+          .then(() => process.exit(0));
       };
       // A long-running service: a stray rejection is logged, not fatal (jobs already fail on their own).
       process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
@@ -138,4 +168,45 @@ function registerPair(program: Command): void {
       console.log(PAIR_HINT);
       if (flags.reset) console.log("A running `stylize serve` picks the new token up when restarted.");
     });
+}
+
+interface QueueMode {
+  frontDoor: FrontDoor;
+  options: Pick<ServerOptions, "engines" | "concurrency">;
+}
+
+/** Scale-out mode: the queue, not this process, decides how many jobs run (imported only here). */
+async function queueMode(url: string, logger: Logger): Promise<QueueMode> {
+  const { connectFrontDoor } = await import("../cluster/front-door");
+  const frontDoor = await connectFrontDoor(url, logger);
+  return { frontDoor, options: { engines: frontDoor.engines, concurrency: { style: 1000, primitives: 1000 } } };
+}
+
+/** Plain ws stays on loopback; anything reachable from the LAN needs TLS and user tokens. */
+function publicMode(flags: ServeFlags): ServerOptions["public"] {
+  const loopback = flags.host === undefined || ["127.0.0.1", "localhost", "::1"].includes(flags.host);
+  if (!flags.public) {
+    if (!loopback)
+      throw new Error(`--host ${flags.host} is not a loopback address: add --public (TLS and user tokens).`);
+    return undefined;
+  }
+  if (!flags.tlsCert || !flags.tlsKey) {
+    throw new Error("--public needs --tls-cert and --tls-key (PEM files): plain ws stays on this computer only.");
+  }
+  if (listUsers(flags.usersFile).length === 0) {
+    throw new Error("--public needs at least one user: run `stylize users add <name>` and give them the token.");
+  }
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const usersFile = flags.usersFile;
+  return {
+    cert: read("certificate", flags.tlsCert),
+    key: read("key", flags.tlsKey),
+    userOfToken: (token) => userOfToken(token, usersFile),
+  };
 }

@@ -40,6 +40,11 @@ export interface ServerConfig {
   /** Worker threads per primitives job (undefined: the engine decides). */
   primitivesWorkers?: number;
   logger?: Logger;
+  /**
+   * LAN mode (`serve --public`): TLS (wss) and per-user tokens instead of the pairing token, and any
+   * Host name (the loopback-only Host check guards a local companion against DNS rebinding).
+   */
+  public?: { cert: string | Buffer; key: string | Buffer; userOfToken(token: string): string | undefined };
   /** Replace engine entry points (tests). */
   engines?: Partial<Engines>;
 }

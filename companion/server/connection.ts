@@ -139,7 +139,12 @@ export class Connection {
 
   private async onHello(msg: ClientMessage): Promise<void> {
     if (msg.type !== "hello") return this.refuse("unauthorized", "the first message must be a hello");
-    if (!tokenMatches(this.ctx.token, msg.token)) {
+    const lan = this.ctx.config.public;
+    if (lan) {
+      const user = lan.userOfToken(msg.token);
+      if (!user) return this.refuse("unauthorized", "This token is not (or no longer) valid here. Ask for a new one.");
+      this.log.info({ user }, "user signed in");
+    } else if (!tokenMatches(this.ctx.token, msg.token)) {
       return this.refuse(
         "unauthorized",
         "The pairing token is wrong. Run `npx stylize pair` and paste the token into the plugin.",

@@ -1,12 +1,13 @@
 // Where the companion listens. The plugin may only connect to `ws://localhost:…` (Figma's manifest
 // refuses IP literals), and `localhost` resolves to ::1 first on some systems and 127.0.0.1 on
 // others, so by default it listens on both loopback addresses with the same port.
-import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
-import type { Duplex } from "node:stream";
+import type { Server as HttpServer } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 
 export const LOOPBACK_ADDRESSES = ["127.0.0.1", "::1"] as const;
 
-export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+/** An HTTP(S) server with the companion's handlers, not yet listening. */
+export type Server = HttpServer | HttpsServer;
 
 export interface Listening {
   /** One HTTP server per address, all with the same handlers. */
@@ -25,11 +26,9 @@ const NO_IPV6 = new Set(["EADDRNOTAVAIL", "EAFNOSUPPORT", "EINVAL"]);
 export async function listenLoopback(
   host: string | undefined,
   port: number,
-  onRequest: RequestListener,
-  onUpgrade: UpgradeListener,
+  make: () => Server,
   pair: readonly [string, string] = LOOPBACK_ADDRESSES,
 ): Promise<Listening> {
-  const make = () => createServer(onRequest).on("upgrade", onUpgrade);
   if (host !== undefined) {
     const server = await listenOn(make(), port, host);
     return { servers: [server], port: portOf(server), addresses: [host] };

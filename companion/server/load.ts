@@ -108,7 +108,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadReport> {
 }
 
 /** A small picture that differs per client, so the engine has real work. */
-async function testImage(size: number, seed: number): Promise<Buffer> {
+export async function testImage(size: number, seed: number): Promise<Buffer> {
   const data = Buffer.alloc(size * size * 4);
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {
@@ -124,15 +124,18 @@ async function testImage(size: number, seed: number): Promise<Buffer> {
     .toBuffer();
 }
 
-interface LoadClient {
+export interface LoadClient {
   ws: WebSocket;
   invalid: string[];
+  /** Final messages (result, error, cancelled) seen per job id: more than one would be a bug. */
+  finals: Map<string, number>;
   outcome(id: string): Promise<ServerMessage>;
 }
 
-async function connect(url: string, token: string): Promise<LoadClient> {
+export async function connect(url: string, token: string): Promise<LoadClient> {
   const ws = new WebSocket(url);
   const invalid: string[] = [];
+  const finals = new Map<string, number>();
   const waiting = new Map<string, (m: ServerMessage) => void>();
   let hello: (m: ServerMessage) => void = () => {};
   const paired = new Promise<ServerMessage>((r) => {
@@ -144,7 +147,10 @@ async function connect(url: string, token: string): Promise<LoadClient> {
     if (!p.ok) return void invalid.push(p.error);
     const m = p.value;
     if (m.type === "hello" || (m.type === "error" && !m.id)) hello(m);
-    else if ((m.type === "result" || m.type === "error" || m.type === "cancelled") && m.id) waiting.get(m.id)?.(m);
+    else if ((m.type === "result" || m.type === "error" || m.type === "cancelled") && m.id) {
+      finals.set(m.id, (finals.get(m.id) ?? 0) + 1);
+      waiting.get(m.id)?.(m);
+    }
   });
   ws.on("close", (code) => {
     for (const [id, done] of waiting) done({ type: "error", id, code: "internal", message: `socket closed (${code})` });
@@ -159,6 +165,7 @@ async function connect(url: string, token: string): Promise<LoadClient> {
   return {
     ws,
     invalid,
+    finals,
     outcome: (id) => new Promise((resolve) => waiting.set(id, resolve)),
   };
 }

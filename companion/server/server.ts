@@ -1,7 +1,8 @@
 // `startServer`: HTTP servers on loopback (127.0.0.1 and ::1, see ./listen.ts) that only upgrade to
 // WebSocket for loopback Host names (DNS rebinding), hand each socket to a Connection, and shut
-// down cleanly.
-import type { IncomingMessage, RequestListener } from "node:http";
+// down cleanly. With `--public` (team mode) one HTTPS server on the given address instead.
+import { createServer, type IncomingMessage, type RequestListener } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { silentLogger } from "../log";
@@ -16,7 +17,7 @@ import { loadOrCreateToken } from "./token";
 
 export interface RunningServer {
   port: number;
-  /** The address the plugin uses: ws://localhost:port by default, else ws://host:port. */
+  /** The address the plugin uses: ws://localhost:port by default, else ws://host:port (wss:// in LAN mode). */
   url: string;
   /** The addresses listened on (both loopback addresses by default, the same port on each). */
   addresses: string[];
@@ -41,11 +42,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let closing: Promise<void> | undefined;
   const ctx = { config, engines, queue, token: tokenInfo.token, log, hello, shuttingDown: () => closing !== undefined };
 
+  // LAN mode accepts any Host name (TLS and per-user tokens guard it); otherwise loopback only.
+  const hostAllowed = (host: string | undefined) => config.public !== undefined || isLoopbackHost(host);
   const onRequest: RequestListener = (req, res) => {
     // Plain HTTP gets nothing useful: this port only speaks WebSocket.
-    res.writeHead(isLoopbackHost(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
+    res.writeHead(hostAllowed(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
     res.end("Stylize companion: connect from the Figma plugin.\n");
   };
+  const makeServer = () =>
+    (config.public
+      ? createTlsServer({ cert: config.public.cert, key: config.public.key }, onRequest)
+      : createServer(onRequest)
+    ).on("upgrade", onUpgrade);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.limits.maxMessageBytes,
@@ -58,7 +66,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const origin = req.headers.origin ?? "(none)";
-    if (!isLoopbackHost(req.headers.host)) {
+    if (!hostAllowed(req.headers.host)) {
       log.warn({ host: req.headers.host, origin }, "refused a connection with a non-loopback Host (DNS rebinding?)");
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
@@ -93,7 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   };
 
-  const listening = await listenLoopback(config.host, config.port, onRequest, onUpgrade);
+  const listening = await listenLoopback(config.host, config.port, makeServer);
   for (const http of listening.servers) http.on("error", (err) => log.error({ err }, "server error"));
   // A peer that vanished without closing its socket would keep its jobs running: find it.
   // (Started only once listening, so a failed start leaves nothing behind.)
@@ -132,7 +140,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   return {
     port,
-    url: `ws://${urlHost}:${port}`,
+    url: `${config.public ? "wss" : "ws"}://${urlHost}:${port}`,
     addresses,
     note,
     token: tokenInfo.token,

@@ -119,6 +119,13 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     // first run: no token yet, so the companion refuses and the UI asks for it
     await waitText(status(), "Paste the pairing token", 15_000);
     await ui.getByLabel("Pairing token").fill(companion.token);
+    // The address field takes a studio's wss:// front door, and refuses plain ws:// to another computer.
+    const address = ui.getByLabel("Companion address");
+    await address.fill("ws://192.168.1.20:47615");
+    await waitText(ui.getByTestId("address-problem"), "needs wss://");
+    await address.fill("wss://gpu-box.studio.lan:47615");
+    await ui.getByTestId("address-problem").waitFor({ state: "detached", timeout: 5000 });
+    await address.fill(companion.url);
     await ui.getByRole("button", { name: "Pair" }).click();
     await waitText(status(), "Connected to companion", 15_000);
     expect(await uiOrigin()).toBe("null"); // an opaque origin, as in Figma

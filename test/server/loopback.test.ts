@@ -1,5 +1,6 @@
 // `localhost` may resolve to ::1 or to 127.0.0.1 first: by default the companion listens on both,
 // as one server (one token, one Host check, one set of limits).
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -96,8 +97,8 @@ describe.runIf(ipv6)("listening on both loopback addresses", () => {
 describe("without an IPv6 loopback", () => {
   it("says so and serves on 127.0.0.1 alone", async () => {
     // 192.0.2.1 (TEST-NET-1) is not an address of this machine: it stands in for a missing ::1.
-    const answer = (_req: unknown, res: { end(): void }) => res.end();
-    const l = await listenLoopback(undefined, 0, answer, () => {}, ["127.0.0.1", "192.0.2.1"]);
+    const answer = () => createHttpServer((_req, res) => res.end());
+    const l = await listenLoopback(undefined, 0, answer, ["127.0.0.1", "192.0.2.1"]);
     try {
       expect(l.addresses).toEqual(["127.0.0.1"]);
       expect(l.servers).toHaveLength(1);

@@ -1,22 +1,28 @@
-// Connection status (live region), pairing-token field, "Retry now" and "Use the default address".
-import { useState } from "preact/hooks";
+// Connection status (live region), pairing-token and address fields, "Retry now" and "Use the
+// default address".
+import { useEffect, useState } from "preact/hooks";
 import { DEFAULT_COMPANION_URL } from "../../shared/protocol";
 import type { ConnectionState } from "../companion";
-import { connectionText, WEIGHTS_HINT } from "../messages";
+import { addressProblem, connectionText, WEIGHTS_HINT } from "../messages";
 import { Text } from "./text";
 
 type Props = {
   state: ConnectionState;
   token: string;
-  onToken(token: string): void;
+  /** ws://localhost:47615 for the companion on this computer, wss://host:port for a studio's. */
+  address: string;
+  onPair(token: string, address: string): void;
   onRetry(): void;
   /** Point the plugin back at the one address its manifest allows. */
   onResetAddress(): void;
   needsWeights: boolean;
 };
 
-export function ConnectionBar({ state, token, onToken, onRetry, onResetAddress, needsWeights }: Props) {
+export function ConnectionBar({ state, token, address, onPair, onRetry, onResetAddress, needsWeights }: Props) {
   const [draft, setDraft] = useState(token);
+  const [addressDraft, setAddressDraft] = useState(address);
+  useEffect(() => setAddressDraft(address), [address]); // e.g. after "Use the default address"
+  const problem = addressProblem(addressDraft.trim());
   const [editing, setEditing] = useState(state.state === "unauthorized" || token === "");
   const { tone, text } = connectionText(state, token !== "");
   const showToken = editing || state.state === "unauthorized";
@@ -55,7 +61,8 @@ export function ConnectionBar({ state, token, onToken, onRetry, onResetAddress, 
           class="row token"
           onSubmit={(e) => {
             e.preventDefault();
-            onToken(draft.trim());
+            if (problem) return;
+            onPair(draft.trim(), addressDraft.trim());
             setEditing(false);
           }}
         >
@@ -69,7 +76,22 @@ export function ConnectionBar({ state, token, onToken, onRetry, onResetAddress, 
             value={draft}
             onInput={(e) => setDraft(e.currentTarget.value)}
           />
-          <button type="submit" class="secondary small">
+          <label for="address">Companion address</label>
+          <input
+            id="address"
+            type="text"
+            autoComplete="off"
+            spellcheck={false}
+            value={addressDraft}
+            aria-invalid={problem !== null}
+            onInput={(e) => setAddressDraft(e.currentTarget.value)}
+          />
+          {problem && (
+            <p class="hint warn" data-testid="address-problem">
+              <Text>{problem}</Text>
+            </p>
+          )}
+          <button type="submit" class="secondary small" disabled={problem !== null}>
             Pair
           </button>
         </form>

@@ -1,0 +1,159 @@
+// `stylize worker --queue redis://…`: takes jobs of the kinds this machine can do from BullMQ,
+// runs them with the real engines and publishes their events to the front door that asked.
+// A worker killed mid-job loses its lock; BullMQ's stalled-job check hands the job to another.
+import type { Job } from "bullmq";
+import type { Device } from "../../shared/protocol";
+import { isAbortError, UserError } from "../errors";
+import type { Logger } from "../log";
+import { realEngines } from "../server/engines";
+import {
+  CANCEL_CHANNEL,
+  type ClusterKind,
+  cancelledKey,
+  eventsChannel,
+  fromPng64,
+  type PrimitivesDone,
+  type PrimitivesJobData,
+  parseQueueUrl,
+  QUEUE,
+  type StyleDone,
+  type StyleJobData,
+  toPng64,
+  USER_ERROR_PREFIX,
+  type WorkerEventBody,
+} from "./protocol";
+
+export interface WorkerOptions {
+  url: string;
+  kinds: ClusterKind[];
+  /** Jobs this process runs at once (per kind). */
+  concurrency: number;
+  /** Worker threads per primitives job. */
+  threads?: number;
+  /** VGG-19 weights spec for style jobs (undefined = the installed weights). */
+  weights?: string;
+  /** Device for style jobs that ask for "auto" (a job naming a device keeps it). */
+  device?: Device;
+  /** How long a job's lock lasts: a killed worker's job is retried elsewhere after about this long. */
+  lockMs: number;
+  log: Logger;
+}
+
+export interface RunningWorker {
+  /** Stop taking jobs; with `force`, abandon running ones too. */
+  close(force?: boolean): Promise<void>;
+}
+
+export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
+  // Imported here, not at the top: the bundle would otherwise load them for every command.
+  const { UnrecoverableError, Worker } = await import("bullmq");
+  const { Redis } = await import("ioredis");
+  const redis = parseQueueUrl(opts.url);
+  const connection = { ...redis, maxRetriesPerRequest: null };
+  const pub = new Redis(connection);
+  const sub = new Redis(connection);
+  const running = new Map<string, AbortController>();
+  for (const c of [pub, sub]) c.on("error", (err) => opts.log.debug({ err: err.message }, "redis error"));
+  sub.on("message", (_channel, jobId) => running.get(jobId)?.abort());
+  const listening = sub.subscribe(CANCEL_CHANNEL);
+
+  const process = async (job: Job): Promise<PrimitivesDone | StyleDone> => {
+    const jobId = job.id!;
+    const abort = new AbortController();
+    running.set(jobId, abort);
+    const publish = (ev: WorkerEventBody) => {
+      pub.publish(eventsChannel(job.data.replyTo), JSON.stringify({ jobId, ...ev })).catch(() => {});
+    };
+    try {
+      if (await pub.exists(cancelledKey(jobId))) abort.abort();
+      opts.log.info({ jobId, kind: job.name }, "job started");
+      return job.name === "style"
+        ? await runStyle(job.data as StyleJobData, abort.signal, publish, opts)
+        : await runPrimitives(job.data as PrimitivesJobData, abort.signal, publish, opts);
+    } catch (err) {
+      if (isAbortError(err)) throw new UnrecoverableError("cancelled");
+      if (err instanceof UserError) {
+        throw new UnrecoverableError(USER_ERROR_PREFIX + JSON.stringify({ code: err.code, message: err.message }));
+      }
+      opts.log.error({ jobId, err }, "job failed");
+      throw err;
+    } finally {
+      running.delete(jobId);
+      opts.log.info({ jobId }, "job ended");
+    }
+  };
+
+  const workers = opts.kinds.map((kind) => {
+    const w = new Worker(QUEUE[kind], process, {
+      connection,
+      concurrency: opts.concurrency,
+      lockDuration: opts.lockMs,
+      stalledInterval: opts.lockMs,
+      maxStalledCount: 2,
+    });
+    w.on("error", (err) => opts.log.warn({ err: err.message }, "worker error"));
+    return w;
+  });
+  const ready = Promise.all(workers.map((w) => w.waitUntilReady()));
+  const slow = setTimeout(() => opts.log.warn({ url: opts.url }, "waiting for Redis to answer"), 3000);
+  await Promise.all([ready, listening]).finally(() => clearTimeout(slow));
+
+  return {
+    async close(force = false) {
+      if (force) for (const a of running.values()) a.abort();
+      await Promise.all(workers.map((w) => w.close(force)));
+      pub.disconnect();
+      sub.disconnect();
+    },
+  };
+}
+
+type Publish = (ev: WorkerEventBody) => void;
+
+async function runPrimitives(
+  data: PrimitivesJobData,
+  signal: AbortSignal,
+  publish: Publish,
+  opts: WorkerOptions,
+): Promise<PrimitivesDone> {
+  const target = await fromPng64(data.image);
+  const session = await realEngines.createPrimitives(target, data.options, { workers: opts.threads, signal });
+  try {
+    const { width, height, background, initialScore } = session;
+    const started = { t: "started" as const, width, height, background, initialScore };
+    publish(started);
+    const done: PrimitivesDone = { started, shapes: [], scores: [] };
+    for await (const ev of session.shapes()) {
+      done.shapes.push(ev.shape);
+      done.scores.push(ev.score);
+      publish({ t: "shape", ...ev });
+    }
+    if (signal.aborted) throw new DOMException("cancelled", "AbortError");
+    return done;
+  } finally {
+    await session.close();
+  }
+}
+
+async function runStyle(
+  data: StyleJobData,
+  signal: AbortSignal,
+  publish: Publish,
+  opts: WorkerOptions,
+): Promise<StyleDone> {
+  const inputs = {
+    content: await fromPng64(data.content),
+    styles: await Promise.all(data.styles.map(fromPng64)),
+    masks: data.masks && (await Promise.all(data.masks.map((m) => (m ? fromPng64(m) : undefined)))),
+  };
+  const weights = (await realEngines.weights(opts.weights)).spec;
+  const result = await realEngines.runStyle(inputs, {
+    options: data.options.device === "auto" && opts.device ? { ...data.options, device: opts.device } : data.options,
+    weights,
+    signal,
+    onProgress: (p) => publish({ t: "progress", ...p }),
+    onNote: (message) => publish({ t: "note", message }),
+    onPreview: async (img, iter) => publish({ t: "preview", png: await toPng64(img), iter }),
+  });
+  return { ...result, image: await toPng64(result.image) };
+}
