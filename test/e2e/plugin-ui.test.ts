@@ -329,7 +329,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
       await other.goto(`${harness.url}?ws=${encodeURIComponent(blocked)}&token=${encodeURIComponent(companion.token)}`);
       const status2 = other.frameLocator("#plugin-ui").getByTestId("connection-status");
       await waitText(status2, `Figma's network policy blocked ${blocked}`, 15_000);
-      await other.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "10-address-blocked.png") });
+      await other.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "12-address-blocked.png") });
     } finally {
       await other.close();
     }
