@@ -60,6 +60,8 @@ export interface StyleResult {
   evals: number;
   /** Time spent in optimisation steps only (excludes model load and targets). */
   stepMs: number;
+  /** Σ over evaluations of the pixels evaluated: the job's cost independent of the machine's speed. */
+  evalPixels: number;
 }
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
@@ -95,6 +97,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     let done = 0;
     let doneUnits = 0;
     let evals = 0;
+    let evalPixels = 0;
     let stepMs = 0;
     let last: Evaluation | undefined;
     let image: RgbaImage | undefined;
@@ -115,6 +118,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         const r = await opt.step();
         stepMs += performance.now() - ts;
         evals += r.evals;
+        evalPixels += r.evals * scale.width * scale.height;
         last = r.at;
         done++;
         doneUnits += scale.width * scale.height;
@@ -148,6 +152,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       loss: last?.loss ?? Number.NaN,
       evals,
       stepMs,
+      evalPixels,
     };
   } finally {
     await net.release();

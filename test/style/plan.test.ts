@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
+import { ITER_RATIO, MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
 
 describe("planScales", () => {
   it("halves the size per coarser scale, keeps sides multiples of 16 and the iterations' sum", () => {
@@ -11,13 +11,17 @@ describe("planScales", () => {
       [512, 384],
     ]);
     expect(p.scales.reduce((a, s) => a + s.iters, 0)).toBe(100);
-    // Coarse scales are cheaper, so they get more iterations.
-    expect(p.scales[0].iters).toBeGreaterThan(p.scales[1].iters);
-    expect(p.scales[1].iters).toBeGreaterThan(p.scales[2].iters);
+    // Coarse scales are cheaper (¼ the pixels), so they get ITER_RATIO times the iterations.
+    for (const i of [0, 1]) {
+      const ratio = p.scales[i].iters / p.scales[i + 1].iters;
+      expect(ratio).toBeGreaterThan(ITER_RATIO * 0.75); // up to rounding
+      expect(ratio).toBeLessThan(ITER_RATIO * 1.25);
+    }
   });
 
   it("drops scales that would be too small and never plans more scales than iterations", () => {
-    expect(planScales(100, 100, 128, 5, 50).scales.map((s) => s.width)).toEqual([64, 128]);
+    expect(planScales(100, 100, 256, 5, 50).scales.map((s) => s.width)).toEqual([128, 256]);
+    expect(planScales(100, 100, 64, 3, 50).scales.map((s) => s.width)).toEqual([64]);
     expect(planScales(100, 100, 512, 3, 1).scales).toHaveLength(1);
     for (const s of planScales(300, 40, 256, 3, 30).scales) {
       expect(s.width % 16).toBe(0);
