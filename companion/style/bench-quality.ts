@@ -116,6 +116,7 @@ async function benchQuality(f: Flags): Promise<void> {
         evals: r.evals,
         stepEquivalents: round(r.evalPixels / unitArea, 1),
         seconds: round(r.ms / 1000, 1),
+        scales: r.scales.map((s) => `${Math.max(s.width, s.height)}px:${s.iters}it/${s.evals}ev`).join(" "),
         subject: round(q.subject, 3),
         contentDistance: round(q.content, 3),
         styleDistance: round(q.style, 3),
@@ -124,7 +125,8 @@ async function benchQuality(f: Flags): Promise<void> {
       log(
         `${`${summary.content} × ${summary.style}`.padEnd(36)} ${String(size).padStart(4)} px  ` +
           `${String(summary.stepEquivalents).padStart(5)} step-eq (${r.evals} evals, ${summary.seconds} s)  ` +
-          `subject ${summary.subject.toFixed(3)}  content ${summary.contentDistance.toFixed(3)}  style ${summary.styleDistance.toFixed(3)}`,
+          `subject ${summary.subject.toFixed(3)}  content ${summary.contentDistance.toFixed(3)}  style ${summary.styleDistance.toFixed(3)}` +
+          `  [${summary.scales}]`,
       );
       row.results.push(r.image);
     }

@@ -62,6 +62,8 @@ export interface StyleResult {
   stepMs: number;
   /** Σ over evaluations of the pixels evaluated: the job's cost independent of the machine's speed. */
   evalPixels: number;
+  /** Per scale: its size, and the iterations and evaluations it took. */
+  scales: { width: number; height: number; iters: number; evals: number }[];
 }
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
@@ -98,6 +100,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     let doneUnits = 0;
     let evals = 0;
     let evalPixels = 0;
+    const perScale: StyleResult["scales"] = [];
     let stepMs = 0;
     let last: Evaluation | undefined;
     let image: RgbaImage | undefined;
@@ -109,9 +112,14 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         checkAbort(); // also between line-search evaluations, which can take seconds each
         return net.evaluate(xx, scale.height, scale.width, ctx.targets, ctx.weights);
       };
-      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255).
+      const record = { width: scale.width, height: scale.height, iters: 0, evals: 0 };
+      perScale.push(record);
+      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255). decreaseOnly:
+      // the full-size scale has few iterations, and an extra line-search evaluation costs a whole one.
       const opt: Optimizer =
-        o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective, { firstStep: 8 });
+        o.optimizer === "adam"
+          ? new Adam(x, objective)
+          : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true });
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();
@@ -119,6 +127,8 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         stepMs += performance.now() - ts;
         evals += r.evals;
         evalPixels += r.evals * scale.width * scale.height;
+        record.iters++;
+        record.evals += r.evals;
         last = r.at;
         done++;
         doneUnits += scale.width * scale.height;
@@ -153,6 +163,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       evals,
       stepMs,
       evalPixels,
+      scales: perScale,
     };
   } finally {
     await net.release();

@@ -25,7 +25,7 @@ export interface Plan {
 export const MIN_SCALE_SIDE = 128;
 
 /** Each finer scale gets this many times fewer iterations than the one below it. */
-export const ITER_RATIO = 4;
+export const ITER_RATIO = 3;
 
 export function planScales(contentW: number, contentH: number, size: number, scales: number, iters: number): Plan {
   const long = Math.max(contentW, contentH);
