@@ -62,7 +62,11 @@ export function registerQualityBench(bench: Command): void {
 }
 
 function pairsOf(f: Flags): [string, string][] {
-  const list = (s: string) => s.split(",").map((p) => p.trim()).filter(Boolean);
+  const list = (s: string) =>
+    s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
   if (!f.content && !f.style) {
     if (!existsSync(FIXTURES))
       throw new UserError("bad-message", `give --content and --style (no default pictures: ${FIXTURES} is missing)`);
@@ -84,9 +88,13 @@ async function benchQuality(f: Flags): Promise<void> {
   const options = (size: number) => ({ ...base, size, ...(f.iters ? { iters: Number(f.iters) } : {}) });
   log("stylize bench quality: the default style job per pair and size");
   log(`machine: ${machineInfo()}; weights ${basename(f.weights)}`);
-  log(`cost = loss+gradient evaluations weighted by pixels, in units of one ${UNIT_SIDE} px evaluation of the same picture`);
+  log(
+    `cost = loss+gradient evaluations weighted by pixels, in units of one ${UNIT_SIDE} px evaluation of the same picture`,
+  );
   log("subject = SSIM of 128 px luminance thumbnails vs the content (1 = same shapes); content = relu4_2");
-  log("distance / |content features|; style = Gram distance to the style / the content's (1 = unstyled, 0 = the style)");
+  log(
+    "distance / |content features|; style = Gram distance to the style / the content's (1 = unstyled, 0 = the style)",
+  );
 
   const out = resolve(f.out);
   await mkdir(dirname(out), { recursive: true });

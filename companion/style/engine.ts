@@ -117,9 +117,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255). decreaseOnly:
       // the full-size scale has few iterations, and an extra line-search evaluation costs a whole one.
       const opt: Optimizer =
-        o.optimizer === "adam"
-          ? new Adam(x, objective)
-          : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true });
+        o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true });
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();
