@@ -1,8 +1,8 @@
 // How a job is split over scales (coarse to fine): the image size at each scale and how many
 // iterations each gets. Coarse scales are cheap (¼ the pixels per halving) and settle the
 // large-scale structure; the finest scale, warm-started from the one below, only adds detail.
-// Iterations shrink by ITER_RATIO per finer scale, so the full-size scale costs ~1/ITER_RATIO of the
-// job's iterations while the subject is settled at sizes VGG's deep layers can still see it.
+// Iterations shrink by ITER_RATIO per finer scale: the subject is settled where it is cheap and
+// VGG's deep layers can still see it (≥ MIN_SCALE_SIDE), and few full-size evaluations are needed.
 import { SIZE_MULTIPLE } from "./graph/vgg";
 
 export interface Scale {
@@ -27,6 +27,9 @@ export const MIN_SCALE_SIDE = 128;
 /** Each finer scale gets this many times fewer iterations than the one below it. */
 export const ITER_RATIO = 3;
 
+/** …but at least this many, where the job has enough iterations. */
+export const MIN_SCALE_ITERS = 6;
+
 export function planScales(contentW: number, contentH: number, size: number, scales: number, iters: number): Plan {
   const long = Math.max(contentW, contentH);
   const width = Math.max(1, Math.round((contentW * size) / long));
@@ -36,8 +39,12 @@ export function planScales(contentW: number, contentH: number, size: number, sca
   while (n > 1 && size / 2 ** (n - 1) < MIN_SCALE_SIDE) n--;
   const shares = Array.from({ length: n }, (_, i) => ITER_RATIO ** (n - 1 - i));
   const total = shares.reduce((a, b) => a + b, 0);
-  const counts = shares.map((s) => Math.max(1, Math.floor((iters * s) / total)));
-  counts[0] += iters - counts.reduce((a, b) => a + b, 0); // the rounding remainder goes to the cheapest scale
+  // Finer scales get at least MIN_SCALE_ITERS (a 1024 px job's share would be 2: too few to add any
+  // detail after the upsampling blur) — at most half the job's iterations in all, for short jobs —
+  // and the coarsest scale takes the rest.
+  const floor = Math.min(MIN_SCALE_ITERS, Math.floor(iters / (2 * n)));
+  const counts = shares.map((s) => Math.max(floor, Math.floor((iters * s) / total)));
+  counts[0] = iters - counts.slice(1).reduce((a, b) => a + b, 0);
   return {
     width,
     height,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ITER_RATIO, MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
+import { ITER_RATIO, MIN_SCALE_ITERS, MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
 
 describe("planScales", () => {
   it("halves the size per coarser scale, keeps sides multiples of 16 and the iterations' sum", () => {
@@ -28,5 +28,16 @@ describe("planScales", () => {
       expect(s.height).toBeGreaterThanOrEqual(32);
       expect(Math.max(s.width, s.height)).toBeGreaterThanOrEqual(MIN_SCALE_SIDE);
     }
+  });
+
+  it("gives every finer scale at least MIN_SCALE_ITERS when the job has the iterations, the coarsest the rest", () => {
+    const big = planScales(1024, 768, 1024, 4, 100);
+    expect(big.scales.map((s) => s.width)).toEqual([128, 256, 512, 1024]);
+    expect(big.scales[3].iters).toBe(MIN_SCALE_ITERS); // its ⅓-per-scale share would be 2
+    expect(big.scales.reduce((a, s) => a + s.iters, 0)).toBe(100);
+    expect(big.scales[0].iters).toBeGreaterThan(big.scales[1].iters);
+    // A short job keeps most of its iterations at the coarsest scale.
+    const short = planScales(1024, 768, 256, 4, 8);
+    expect(short.scales.map((s) => s.iters)).toEqual([6, 2]);
   });
 });
