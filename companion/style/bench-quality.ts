@@ -122,7 +122,7 @@ async function benchQuality(f: Flags): Promise<void> {
         height: r.image.height,
         iters: r.iters,
         evals: r.evals,
-        stepEquivalents: round(r.evalPixels / unitArea, 1),
+        stepEquivalents: round(r.scales.reduce((a, s) => a + s.evals * s.width * s.height, 0) / unitArea, 1),
         seconds: round(r.ms / 1000, 1),
         scales: r.scales.map((s) => `${Math.max(s.width, s.height)}px:${s.iters}it/${s.evals}ev`).join(" "),
         subject: round(q.subject, 3),

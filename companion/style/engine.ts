@@ -60,9 +60,8 @@ export interface StyleResult {
   evals: number;
   /** Time spent in optimisation steps only (excludes model load and targets). */
   stepMs: number;
-  /** Σ over evaluations of the pixels evaluated: the job's cost independent of the machine's speed. */
-  evalPixels: number;
-  /** Per scale: its size, and the iterations and evaluations it took. */
+  /** Per scale: its size, and the iterations and evaluations it took (evaluations × pixels = the
+   * job's cost, whatever the machine's speed). */
   scales: { width: number; height: number; iters: number; evals: number }[];
 }
 
@@ -99,7 +98,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     let done = 0;
     let doneUnits = 0;
     let evals = 0;
-    let evalPixels = 0;
     const perScale: StyleResult["scales"] = [];
     let stepMs = 0;
     let last: Evaluation | undefined;
@@ -124,7 +122,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         const r = await opt.step();
         stepMs += performance.now() - ts;
         evals += r.evals;
-        evalPixels += r.evals * scale.width * scale.height;
         record.iters++;
         record.evals += r.evals;
         last = r.at;
@@ -160,7 +157,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       loss: last?.loss ?? Number.NaN,
       evals,
       stepMs,
-      evalPixels,
       scales: perScale,
     };
   } finally {

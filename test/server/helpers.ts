@@ -192,7 +192,6 @@ export function fakeEngines(opts: { shapeDelayMs?: number; iterDelayMs?: number;
         loss: 1,
         evals: total,
         stepMs: 1,
-        evalPixels: total,
         scales: [],
       };
     },

@@ -72,9 +72,11 @@ describe("runStyle", () => {
     expect(previews[0].height).toBe(96);
     expect([result.image.width, result.image.height]).toEqual([256, 192]);
     expect(result.iters).toBe(8);
-    expect(result.scales.map((s) => s.iters)).toEqual([6, 2]);
-    // Cost in pixels evaluated: each scale's evaluations times its pixels.
-    expect(result.evalPixels).toBe(result.scales.reduce((a, s) => a + s.evals * s.width * s.height, 0));
+    expect(result.scales.map((s) => [s.width, s.height, s.iters])).toEqual([
+      [128, 96, 6],
+      [256, 192, 2],
+    ]);
+    expect(result.scales.reduce((a, s) => a + s.evals, 0)).toBe(result.evals);
   });
 
   it("--preserve-colors keeps the content's chroma; without it the style's colours come through", async () => {
