@@ -84,8 +84,12 @@ async function benchQuality(f: Flags): Promise<void> {
   const log = (s: string) => !f.json && process.stdout.write(`${s}\n`);
   const weights = await loadVggWeights(f.weights);
   if (weights.random) log("warning: random weights — the figures mean nothing; pass the real VGG-19 .h5");
-  const base = v.parse(StyleOptionsSchema, { device: "cpu", previewEvery: 0 });
-  const options = (size: number) => ({ ...base, size, ...(f.iters ? { iters: Number(f.iters) } : {}) });
+  const iters = f.iters === undefined ? undefined : Number(f.iters);
+  const parsed = sizes.map((size) => v.safeParse(StyleOptionsSchema, { device: "cpu", previewEvery: 0, size, iters }));
+  const jobs = parsed.map((p) => {
+    if (!p.success) throw new UserError("bad-message", `--iters: ${p.issues[0].message}`);
+    return p.output;
+  });
   log("stylize bench quality: the default style job per pair and size");
   log(`machine: ${machineInfo()}; weights ${basename(f.weights)}`);
   log(
@@ -106,8 +110,8 @@ async function benchQuality(f: Flags): Promise<void> {
       names: [basename(contentPath), basename(stylePath)],
       results: [] as RgbaImage[],
     };
-    for (const size of sizes) {
-      const o = options(size);
+    for (const o of jobs) {
+      const size = o.size;
       const content = await loadImage(contentPath, { maxSide: size, enlarge: true });
       const style = await loadImage(stylePath, { maxSide: size, enlarge: true });
       const r = await runStyle({ content, styles: [style] }, { options: o, weights: f.weights });
