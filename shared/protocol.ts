@@ -28,8 +28,11 @@ export type Device = (typeof DEVICES)[number];
 
 export const StyleOptionsSchema = v.object({
   size: v.optional(int(16, 2048), 512),
-  /** Over all scales. Defaults (120 iterations, 3 scales): a 512 px job in under a minute on 2 CPU cores. */
-  iters: v.optional(int(1, 5000), 120),
+  /**
+   * Over all scales, most at the coarsest (see companion/style/plan.ts). Defaults (100 iterations,
+   * 3 scales at 512 px): a 512 px job costs about 20 full-size evaluations (`npm run bench:quality`).
+   */
+  iters: v.optional(int(1, 5000), 100),
   optimizer: v.optional(v.picklist(["lbfgs", "adam"]), "lbfgs"),
   /** Loss weights as in jcjohnson/neural-style (content 5, style 100, TV 1e-3). */
   contentWeight: v.optional(real(0, 1e12), 5),
@@ -40,7 +43,8 @@ export const StyleOptionsSchema = v.object({
   styleScale: v.optional(real(0.1, 4), 1),
   preserveColors: v.optional(v.boolean(), false),
   init: v.optional(v.picklist(["content", "noise"]), "content"),
-  scales: v.optional(int(1, 5), 3),
+  /** At most this many; the plan drops scales under 128 px, so by default 256 px gets 2, 512 px 3, 1024 px 4. */
+  scales: v.optional(int(1, 5), 4),
   pooling: v.optional(v.picklist(["max", "avg"]), "max"),
   seed: v.optional(int(0, 2 ** 31 - 1), 0),
   device: v.optional(v.picklist(DEVICES), "auto"),

@@ -5,6 +5,7 @@
 import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
 import type { Color, Shape } from "../../shared/shapes";
 import { encodePng, loadImage, type RgbaImage } from "../image";
+import type { StyleResult } from "../style/engine";
 
 /** One BullMQ queue per job kind, so a worker takes only the kinds it can do. */
 export const QUEUE = { primitives: "stylize-primitives", style: "stylize-style" } as const;
@@ -37,15 +38,7 @@ export interface PrimitivesDone {
   scores: number[];
 }
 /** The engine's StyleResult, with the image as base64 PNG. */
-export interface StyleDone {
-  image: string;
-  device: string;
-  ms: number;
-  iters: number;
-  loss: number;
-  evals: number;
-  stepMs: number;
-}
+export type StyleDone = Omit<StyleResult, "image"> & { image: string };
 
 /** Events a worker publishes while it runs a job (a retried job starts them again). */
 export type WorkerEventBody =

@@ -55,6 +55,11 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const running = new Map<string, AbortController>();
   for (const c of [pub, sub]) c.on("error", (err) => opts.log.debug({ err: err.message }, "redis error"));
   sub.on("message", (_channel, jobId) => running.get(jobId)?.abort());
+  // Redis went away: the front door has already told each plugin its job failed (and a cancel sent
+  // meanwhile is lost), so stop the jobs in hand rather than stay busy with work nobody awaits.
+  pub.on("close", () => {
+    for (const a of running.values()) a.abort();
+  });
   const listening = sub.subscribe(CANCEL_CHANNEL);
 
   const process = async (job: Job): Promise<PrimitivesDone | StyleDone> => {

@@ -64,7 +64,7 @@ export function registerStyle(program: Command): void {
     .option("--masks <m1,m2,…>", "region mask per style (white = apply there); leave an entry empty for none")
     .option("--preserve-colors", "keep the content's colours (transfer luminance only)")
     .addOption(new Option("--init <from>", "start from the content or noise").choices(["content", "noise"]))
-    .option("--scales <n>", "coarse-to-fine scales (1–5)", int)
+    .option("--scales <n>", "most coarse-to-fine scales (1–5; those under 128 px are dropped)", int)
     .addOption(new Option("--pooling <kind>", "VGG pooling").choices(["max", "avg"]))
     .option("--seed <n>", "random seed (noise init)", int)
     .option("--save-every <k>", "also write the image every k iterations (out.<iter>.png)", int)

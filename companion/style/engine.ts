@@ -60,6 +60,9 @@ export interface StyleResult {
   evals: number;
   /** Time spent in optimisation steps only (excludes model load and targets). */
   stepMs: number;
+  /** Per scale: its size, and the iterations and evaluations it took (evaluations × pixels = the
+   * job's cost, whatever the machine's speed). */
+  scales: { width: number; height: number; iters: number; evals: number }[];
 }
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
@@ -95,6 +98,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     let done = 0;
     let doneUnits = 0;
     let evals = 0;
+    const perScale: StyleResult["scales"] = [];
     let stepMs = 0;
     let last: Evaluation | undefined;
     let image: RgbaImage | undefined;
@@ -106,15 +110,20 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         checkAbort(); // also between line-search evaluations, which can take seconds each
         return net.evaluate(xx, scale.height, scale.width, ctx.targets, ctx.weights);
       };
-      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255).
+      const record = { width: scale.width, height: scale.height, iters: 0, evals: 0 };
+      perScale.push(record);
+      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255). decreaseOnly:
+      // the full-size scale has few iterations, and an extra line-search evaluation costs a whole one.
       const opt: Optimizer =
-        o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective, { firstStep: 8 });
+        o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true });
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();
         const r = await opt.step();
         stepMs += performance.now() - ts;
         evals += r.evals;
+        record.iters++;
+        record.evals += r.evals;
         last = r.at;
         done++;
         doneUnits += scale.width * scale.height;
@@ -148,6 +157,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       loss: last?.loss ?? Number.NaN,
       evals,
       stepMs,
+      scales: perScale,
     };
   } finally {
     await net.release();

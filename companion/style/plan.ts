@@ -1,6 +1,8 @@
 // How a job is split over scales (coarse to fine): the image size at each scale and how many
 // iterations each gets. Coarse scales are cheap (¼ the pixels per halving) and settle the
-// large-scale structure; the finest scale only has to add detail.
+// large-scale structure; the finest scale, warm-started from the one below, only adds detail.
+// Iterations shrink by ITER_RATIO per finer scale: the subject is settled where it is cheap and
+// VGG's deep layers can still see it (≥ MIN_SCALE_SIDE), and few full-size evaluations are needed.
 import { SIZE_MULTIPLE } from "./graph/vgg";
 
 export interface Scale {
@@ -16,8 +18,17 @@ export interface Plan {
   scales: Scale[];
 }
 
-/** Coarsest scale allowed: below this the deepest layers (÷16) have almost no pixels. */
-export const MIN_SCALE_SIDE = 64;
+/**
+ * Coarsest scale allowed (longest side). relu4_2, the content layer, is ÷8: at 64 px it has 8 pixels
+ * a side and cannot hold the subject, which then dissolves into style; at 128 it has 16.
+ */
+export const MIN_SCALE_SIDE = 128;
+
+/** Each finer scale gets this many times fewer iterations than the one below it. */
+export const ITER_RATIO = 3;
+
+/** …but at least this many, where the job has enough iterations. */
+export const MIN_SCALE_ITERS = 6;
 
 export function planScales(contentW: number, contentH: number, size: number, scales: number, iters: number): Plan {
   const long = Math.max(contentW, contentH);
@@ -26,11 +37,14 @@ export function planScales(contentW: number, contentH: number, size: number, sca
   // Scale i (of n) has the longest side size / 2^(n-1-i); drop ones that would be too small.
   let n = Math.max(1, Math.min(scales, iters));
   while (n > 1 && size / 2 ** (n - 1) < MIN_SCALE_SIDE) n--;
-  // Iterations halve from one scale to the next finer one: shares 2^(n-1-i) / (2^n - 1).
-  const shares = Array.from({ length: n }, (_, i) => 2 ** (n - 1 - i));
+  const shares = Array.from({ length: n }, (_, i) => ITER_RATIO ** (n - 1 - i));
   const total = shares.reduce((a, b) => a + b, 0);
-  const counts = shares.map((s) => Math.max(1, Math.floor((iters * s) / total)));
-  counts[0] += iters - counts.reduce((a, b) => a + b, 0); // the rounding remainder goes to the cheapest scale
+  // Finer scales get at least MIN_SCALE_ITERS (a 1024 px job's share would be 2: too few to add any
+  // detail after the upsampling blur) — at most half the job's iterations in all, for short jobs —
+  // and the coarsest scale takes the rest.
+  const floor = Math.min(MIN_SCALE_ITERS, Math.floor(iters / (2 * n)));
+  const counts = shares.map((s) => Math.max(floor, Math.floor((iters * s) / total)));
+  counts[0] = iters - counts.slice(1).reduce((a, b) => a + b, 0);
   return {
     width,
     height,

@@ -60,18 +60,27 @@ export function registerWeights(program: Command): void {
     .argument("[file]", "a weights file to check instead of the installed one")
     .action(async (file?: string) =>
       run(async () => {
-        const path = file ?? defaultWeightsPath();
-        const { ok, md5 } = await verifyWeights(path);
-        // A different file can still hold valid VGG-19 weights (e.g. re-saved); the shapes decide.
-        const w = await loadVggWeights(path);
-        const params = w.convs.reduce((n, c) => n + c.kernel.length + c.bias.length, 0);
-        process.stdout.write(
-          `${path}\n  MD5 ${md5} ${ok ? "matches Keras' published hash" : `differs from Keras' ${KERAS_VGG19_NOTOP.md5}`}\n` +
-            `  ${w.convs.length} VGG-19 convolutions, ${params.toLocaleString("en")} parameters, shapes OK\n`,
-        );
-        if (!ok) process.exitCode = 1;
+        process.stdout.write(await verifyReport(file ?? defaultWeightsPath()));
       }),
     );
+}
+
+/**
+ * What `weights verify` prints. The shapes decide: a file with VGG-19's layer shapes is usable even
+ * when its MD5 is not Keras' (re-saved or converted copies); only unusable files throw (UserError).
+ */
+export async function verifyReport(path: string): Promise<string> {
+  const { ok, md5 } = await verifyWeights(path);
+  const w = await loadVggWeights(path);
+  const params = w.convs.reduce((n, c) => n + c.kernel.length + c.bias.length, 0);
+  const origin = ok
+    ? "matches Keras' published hash: the original file"
+    : `is not Keras' published ${KERAS_VGG19_NOTOP.md5}: not the original download (a converted or re-saved copy); ` +
+      "usable with --weights, but its values are not checked";
+  return (
+    `${path}\n  valid VGG-19 weights: ${w.convs.length} convolutions, ${params.toLocaleString("en")} parameters, shapes OK\n` +
+    `  MD5 ${md5} ${origin}\n`
+  );
 }
 
 /** Print a UserError as one line and exit 1; let real bugs keep their stack. */

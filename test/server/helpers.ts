@@ -210,7 +210,16 @@ export function fakeEngines(opts: { shapeDelayMs?: number; iterDelayMs?: number;
         if (spec.options.previewEvery && i % spec.options.previewEvery === 0) await spec.onPreview?.(inputs.content, i);
       }
       spec.onNote?.("fake engine");
-      return { image: inputs.content, device: "fake", ms: 1, iters: total, loss: 1, evals: total, stepMs: 1 };
+      return {
+        image: inputs.content,
+        device: "fake",
+        ms: 1,
+        iters: total,
+        loss: 1,
+        evals: total,
+        stepMs: 1,
+        scales: [],
+      };
     },
     async listDevices() {
       return [{ name: "cpu", available: true }];

@@ -62,15 +62,21 @@ describe("runStyle", () => {
     const content = warmContent(120, 90);
     const { result, progress, previews } = await run(
       { content, styles: [coldStripes(64, 64)] },
-      { size: 128, iters: 9, scales: 2 },
+      { size: 256, iters: 8, scales: 2 },
     );
     expect(progress[0].scales).toBe(2);
-    expect(progress.map((p) => p.scale)).toEqual([1, 1, 1, 1, 1, 1, 2, 2, 2]);
+    // Most iterations at the cheap coarse scale (ITER_RATIO times those of the finer one).
+    expect(progress.map((p) => p.scale)).toEqual([1, 1, 1, 1, 1, 1, 2, 2]);
     // The preview at the scale change is the coarse result: half the size, sides multiples of 16.
-    expect(previews[0].width).toBe(64);
-    expect(previews[0].height).toBe(48);
-    expect([result.image.width, result.image.height]).toEqual([128, 96]);
-    expect(result.iters).toBe(9);
+    expect(previews[0].width).toBe(128);
+    expect(previews[0].height).toBe(96);
+    expect([result.image.width, result.image.height]).toEqual([256, 192]);
+    expect(result.iters).toBe(8);
+    expect(result.scales.map((s) => [s.width, s.height, s.iters])).toEqual([
+      [128, 96, 6],
+      [256, 192, 2],
+    ]);
+    expect(result.scales.reduce((a, s) => a + s.evals, 0)).toBe(result.evals);
   });
 
   it("--preserve-colors keeps the content's chroma; without it the style's colours come through", async () => {

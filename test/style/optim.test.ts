@@ -49,6 +49,29 @@ describe("L-BFGS", () => {
     expect(loss).toBeLessThan(1e-8);
   });
 
+  it("decreaseOnly: one evaluation for every step that decreases enough, still converging", async () => {
+    const run = async (decreaseOnly: boolean) => {
+      const x = Float32Array.from({ length: 6 }, (_, i) => (i % 2 ? 1.2 : -1.2));
+      const opt = new Lbfgs(x, rosenbrock, { maxLineSearch: 25, decreaseOnly });
+      let evals = 0;
+      let loss = Number.POSITIVE_INFINITY;
+      let single = 0;
+      for (let i = 0; i < 30; i++) {
+        const r = await opt.step();
+        expect(r.at.loss).toBeLessThanOrEqual(loss);
+        evals += r.evals;
+        if (r.evals === 1) single++;
+        loss = r.at.loss;
+      }
+      return { evals, loss, single };
+    };
+    const wolfe = await run(false);
+    const armijo = await run(true);
+    expect(armijo.single).toBeGreaterThan(wolfe.single);
+    expect(armijo.evals / 30).toBeLessThan(wolfe.evals / 30);
+    expect(armijo.loss).toBeLessThan(1); // from 24.2 at the start: it still descends the valley
+  });
+
   it("cubic interpolation finds the minimum of a cubic", () => {
     // f(t) = (t-2)^2 on [0, 5]: from f, f' at 0 and 5 the minimiser is exactly 2.
     expect(cubicMin(0, 4, -4, 5, 9, 6, 0, 5)).toBeCloseTo(2, 9);

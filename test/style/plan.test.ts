@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
+import { ITER_RATIO, MIN_SCALE_ITERS, MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
 
 describe("planScales", () => {
   it("halves the size per coarser scale, keeps sides multiples of 16 and the iterations' sum", () => {
@@ -11,18 +11,33 @@ describe("planScales", () => {
       [512, 384],
     ]);
     expect(p.scales.reduce((a, s) => a + s.iters, 0)).toBe(100);
-    // Coarse scales are cheaper, so they get more iterations.
-    expect(p.scales[0].iters).toBeGreaterThan(p.scales[1].iters);
-    expect(p.scales[1].iters).toBeGreaterThan(p.scales[2].iters);
+    // Coarse scales are cheaper (¼ the pixels), so they get ITER_RATIO times the iterations.
+    for (const i of [0, 1]) {
+      const ratio = p.scales[i].iters / p.scales[i + 1].iters;
+      expect(ratio).toBeGreaterThan(ITER_RATIO * 0.75); // up to rounding
+      expect(ratio).toBeLessThan(ITER_RATIO * 1.25);
+    }
   });
 
   it("drops scales that would be too small and never plans more scales than iterations", () => {
-    expect(planScales(100, 100, 128, 5, 50).scales.map((s) => s.width)).toEqual([64, 128]);
+    expect(planScales(100, 100, 256, 5, 50).scales.map((s) => s.width)).toEqual([128, 256]);
+    expect(planScales(100, 100, 64, 3, 50).scales.map((s) => s.width)).toEqual([64]);
     expect(planScales(100, 100, 512, 3, 1).scales).toHaveLength(1);
     for (const s of planScales(300, 40, 256, 3, 30).scales) {
       expect(s.width % 16).toBe(0);
       expect(s.height).toBeGreaterThanOrEqual(32);
       expect(Math.max(s.width, s.height)).toBeGreaterThanOrEqual(MIN_SCALE_SIDE);
     }
+  });
+
+  it("gives every finer scale at least MIN_SCALE_ITERS when the job has the iterations, the coarsest the rest", () => {
+    const big = planScales(1024, 768, 1024, 4, 100);
+    expect(big.scales.map((s) => s.width)).toEqual([128, 256, 512, 1024]);
+    expect(big.scales[3].iters).toBe(MIN_SCALE_ITERS); // its ⅓-per-scale share would be 2
+    expect(big.scales.reduce((a, s) => a + s.iters, 0)).toBe(100);
+    expect(big.scales[0].iters).toBeGreaterThan(big.scales[1].iters);
+    // A short job keeps most of its iterations at the coarsest scale.
+    const short = planScales(1024, 768, 256, 4, 8);
+    expect(short.scales.map((s) => s.iters)).toEqual([6, 2]);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../companion/errors";
+import { verifyReport } from "../../companion/style/weights-command";
 import { type ConvSpec, loadVggWeights, readVggFile, VGG19_CONVS } from "../../companion/style/vgg-weights";
 import { biasValue, type KerasLayout, kernelValue, writeKerasH5 } from "./keras-h5";
 
@@ -109,5 +110,23 @@ describe("loadVggWeights with a file", () => {
     const path = join(dir, "partial.h5");
     await writeKerasH5(path, SMALL.slice(0, 4));
     await expectUserError(readVggFile(path, SMALL), /has no layer "block3_conv1"/);
+  });
+});
+
+describe("weights verify", () => {
+  it("calls a file with VGG-19's shapes valid and says plainly that its MD5 is not Keras'", async () => {
+    const path = join(dir, "converted.h5");
+    await writeKerasH5(path, VGG19_CONVS);
+    const md5 = createHash("md5").update(readFileSync(path)).digest("hex");
+    const report = await verifyReport(path);
+    expect(report).toMatch(/valid VGG-19 weights: 13 convolutions, [\d,]+ parameters, shapes OK/);
+    expect(report).toContain(`MD5 ${md5} is not Keras' published 253f8cb5`);
+    expect(report).toMatch(/not the original download/);
+  });
+
+  it("still refuses a file without VGG-19's shapes", async () => {
+    const path = join(dir, "small-for-verify.h5");
+    await writeKerasH5(path, SMALL);
+    await expectUserError(verifyReport(path), /small-for-verify\.h5/);
   });
 });

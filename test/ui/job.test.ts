@@ -5,6 +5,7 @@ import type { ClientMessage, ServerMessage } from "../../shared/protocol";
 import type { Shape } from "../../shared/shapes";
 import { estimateEta, Job, type JobChannel } from "../../ui/job";
 import { connectionText, jobErrorText, START_HINT, WEIGHTS_HINT } from "../../ui/messages";
+import { planScales } from "../../companion/style/plan";
 import { applyPreset, PRIMITIVES_PRESETS, workSizeOf } from "../../ui/presets";
 import { defaultSettings } from "../../shared/plugin-messages";
 
@@ -180,5 +181,22 @@ describe("plain-language messages and presets", () => {
     expect(high.style).toEqual(s.style);
     expect(workSizeOf({ ...high, mode: "primitives" })).toBe(PRIMITIVES_PRESETS.high.workSize);
     expect(applyPreset(high, "primitives", "custom").primitives).toEqual(high.primitives);
+  });
+
+  it("style presets settle the picture at the same coarse scale and differ in size and cost", () => {
+    const s = defaultSettings();
+    const plans = (["draft", "standard", "high"] as const).map((p) => {
+      const o = applyPreset(s, "style", p).style;
+      return planScales(1024, 768, o.size, o.scales, o.iters);
+    });
+    const standardCoarse = plans[1].scales[0];
+    const cost = plans.map((p) => p.scales.reduce((a, sc) => a + sc.iters * sc.width * sc.height, 0));
+    for (const p of plans) {
+      expect([p.scales[0].width, p.scales[0].height]).toEqual([standardCoarse.width, standardCoarse.height]);
+      expect(Math.abs(p.scales[0].iters - standardCoarse.iters)).toBeLessThanOrEqual(0.3 * standardCoarse.iters);
+    }
+    expect(plans.map((p) => p.width)).toEqual([256, s.style.size, 1024]);
+    expect(cost[0]).toBeLessThan(cost[1]);
+    expect(cost[1]).toBeLessThan(cost[2]);
   });
 });
