@@ -5,7 +5,7 @@
 import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
 import type { Color, Shape } from "../../shared/shapes";
 import { encodePng, loadImage, type RgbaImage } from "../image";
-import type { StyleResult } from "../style/engine";
+import type { StyleProgress, StyleResult } from "../style/engine";
 
 /** One BullMQ queue per job kind, so a worker takes only the kinds it can do. */
 export const QUEUE = { primitives: "stylize-primitives", style: "stylize-style" } as const;
@@ -44,16 +44,7 @@ export type StyleDone = Omit<StyleResult, "image"> & { image: string };
 export type WorkerEventBody =
   | { t: "started"; width: number; height: number; background: Color; initialScore: number }
   | { t: "shape"; index: number; shape: Shape; score: number }
-  | {
-      t: "progress";
-      iter: number;
-      total: number;
-      loss: number;
-      terms: Record<string, number>;
-      scale: number;
-      scales: number;
-      etaMs?: number;
-    }
+  | ({ t: "progress" } & StyleProgress)
   | { t: "preview"; png: string; iter: number }
   | { t: "note"; message: string };
 export type WorkerEvent = { jobId: string } & WorkerEventBody;
