@@ -1,5 +1,6 @@
 // A real WebSocket client for the server tests, plus small images and fake engines.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { afterAll } from "vitest";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +16,17 @@ import { abortError } from "../../companion/errors";
 
 export type Received = { kind: "json"; msg: ServerMessage } | { kind: "binary"; header: FrameHeader; payload: Buffer };
 
+const tempDirs: string[] = [];
+// registered when a test file imports this module: runs after that file's tests
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp folder (token files, users), removed after the test file. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "stylize-server-"));
+  const dir = mkdtempSync(join(tmpdir(), "stylize-server-"));
+  tempDirs.push(dir);
+  return dir;
 }
 
 export function start(opts: ServerOptions = {}): Promise<RunningServer> {
