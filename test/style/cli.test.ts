@@ -6,20 +6,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
-import { coldStripes, warmContent } from "./images";
+import { coldStripes, warmContent, writePng } from "./images";
 
 const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "stylize-cli-"));
 const env = { ...process.env, STYLIZE_CACHE_DIR: join(dir, "cache") };
 const cli = (args: string[]) => exec("node", ["dist/companion/stylize.js", "style", ...args], { env });
-const png = (img: { width: number; height: number; data: Uint8Array }, path: string) =>
-  sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
-    .png()
-    .toFile(path);
 
 beforeAll(async () => {
-  await png(warmContent(80, 60), join(dir, "content.png"));
-  await png(coldStripes(48, 48), join(dir, "style.png"));
+  await writePng(warmContent(80, 60), join(dir, "content.png"));
+  await writePng(coldStripes(48, 48), join(dir, "style.png"));
 });
 
 describe("stylize style", () => {

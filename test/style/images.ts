@@ -1,4 +1,5 @@
 // Small synthetic pictures for the style tests (tests never read ../shared fixtures).
+import sharp from "sharp";
 import type { RgbaImage } from "../../companion/image";
 
 export function picture(width: number, height: number, rgb: (x: number, y: number) => number[]): RgbaImage {
@@ -46,3 +47,9 @@ export function crop(img: RgbaImage, x0: number, y0: number, w: number, h: numbe
     data.set(img.data.subarray(((y0 + y) * img.width + x0) * 4, ((y0 + y) * img.width + x0 + w) * 4), y * w * 4);
   return { width: w, height: h, data };
 }
+
+/** Write a test picture as a PNG file (for the CLI tests). */
+export const writePng = (img: RgbaImage, path: string) =>
+  sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+    .png()
+    .toFile(path);
