@@ -72,7 +72,7 @@ export function jobErrorText(code: ErrorCode | "disconnected", message: string):
  */
 export function addressProblem(address: string): string | null {
   const m = /^(wss?):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/.exec(address);
-  if (!m) return "The address looks like ws://127.0.0.1:47615, or wss://host:port for a studio's companion.";
+  if (!m) return `The address looks like ${DEFAULT_COMPANION_URL}, or wss://host:port for a studio's companion.`;
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(m[2]);
   if (m[1] === "ws" && !loopback)
     return "A companion on another computer needs wss:// (TLS): ws:// stays on this computer.";
