@@ -49,11 +49,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     res.writeHead(hostAllowed(req.headers.host) ? 426 : 403, { "content-type": "text/plain" });
     res.end("Stylize companion: connect from the Figma plugin.\n");
   };
-  const makeServer = () =>
-    (config.public
-      ? createTlsServer({ cert: config.public.cert, key: config.public.key }, onRequest)
-      : createServer(onRequest)
-    ).on("upgrade", onUpgrade);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.limits.maxMessageBytes,
@@ -101,6 +96,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   };
 
+  const makeServer = () =>
+    (config.public
+      ? createTlsServer({ cert: config.public.cert, key: config.public.key }, onRequest)
+      : createServer(onRequest)
+    ).on("upgrade", onUpgrade);
   const listening = await listenLoopback(config.host, config.port, makeServer);
   for (const http of listening.servers) http.on("error", (err) => log.error({ err }, "server error"));
   // A peer that vanished without closing its socket would keep its jobs running: find it.
