@@ -97,7 +97,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     const totalUnits = units.reduce((a, b) => a + b, 0);
     let done = 0;
     let doneUnits = 0;
-    let evals = 0;
     const perScale: StyleResult["scales"] = [];
     let stepMs = 0;
     let last: Evaluation | undefined;
@@ -121,7 +120,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         const ts = performance.now();
         const r = await opt.step();
         stepMs += performance.now() - ts;
-        evals += r.evals;
         record.iters++;
         record.evals += r.evals;
         last = r.at;
@@ -155,7 +153,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       ms: performance.now() - t0,
       iters: done,
       loss: last?.loss ?? Number.NaN,
-      evals,
+      evals: perScale.reduce((sum, sc) => sum + sc.evals, 0),
       stepMs,
       scales: perScale,
     };
