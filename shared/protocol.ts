@@ -34,10 +34,14 @@ export const StyleOptionsSchema = v.object({
    */
   iters: v.optional(int(1, 5000), 100),
   optimizer: v.optional(v.picklist(["lbfgs", "adam"]), "lbfgs"),
-  /** Loss weights as in jcjohnson/neural-style (content 5, style 100, TV 1e-3). */
-  contentWeight: v.optional(real(0, 1e12), 5),
-  styleWeight: v.optional(real(0, 1e12), 100),
-  tvWeight: v.optional(real(0, 1e12), 1e-3),
+  /**
+   * Loss weights. Each term is relative to its target's size (companion/style/graph/loss.ts), so a
+   * weight means the same at any output size and for any picture: style 30 is 30× as much as
+   * content 1 in relative terms, style 10 is visibly lighter, 100 is heavier.
+   */
+  contentWeight: v.optional(real(0, 1e12), 1),
+  styleWeight: v.optional(real(0, 1e12), 30),
+  tvWeight: v.optional(real(0, 1e12), 3e-4),
   /** One weight per style image; normalised by the engine. */
   styleBlend: v.optional(v.array(real(0, 1e6))),
   styleScale: v.optional(real(0.1, 4), 1),

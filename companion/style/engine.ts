@@ -100,21 +100,28 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     const perScale: StyleResult["scales"] = [];
     let stepMs = 0;
     let last: Evaluation | undefined;
-    let image: RgbaImage | undefined;
+    let prev: Coarser | undefined;
     for (const [si, scale] of plan.scales.entries()) {
       checkAbort();
       const ctx = await scaleContext(net, inputs, groups, o, scale);
-      const x = image ? toNetwork(await resizeRgba(image, scale.width, scale.height)) : initial(ctx.content, o, scale);
+      const x = prev ? await warmStart(prev, ctx, o, scale) : initial(ctx.content, o, scale);
       const objective = async (xx: Float32Array) => {
         checkAbort(); // also between line-search evaluations, which can take seconds each
         return net.evaluate(xx, scale.height, scale.width, ctx.targets, ctx.weights);
       };
       const record = { width: scale.width, height: scale.height, iters: 0, evals: 0 };
       perScale.push(record);
-      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (of 255). decreaseOnly:
-      // the full-size scale has few iterations, and an extra line-search evaluation costs a whole one.
+      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels. At finer scales the
+      // curvature learnt below is a far better guess (with losses that are means over pixels, the
+      // Hessian per pixel shrinks as the pixel count grows): without it, the first steps at
+      // 1024 px are so short that float32 rounding hides their progress and the scale stalls.
+      // decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation
+      // costs a whole one.
+      const initialScale = prev?.curvature && prev.curvature * ((scale.width * scale.height) / prev.pixels);
       const opt: Optimizer =
-        o.optimizer === "adam" ? new Adam(x, objective) : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true });
+        o.optimizer === "adam"
+          ? new Adam(x, objective)
+          : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true, initialScale });
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();
@@ -143,10 +150,16 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         if (o.previewEvery > 0 && done % o.previewEvery === 0 && !isLast && spec.onPreview)
           await spec.onPreview(ctx.finish(x), done);
       }
-      image = ctx.finish(x);
+      const image = ctx.finish(x);
+      prev = {
+        image,
+        content: ctx.contentImage,
+        pixels: scale.width * scale.height,
+        curvature: opt instanceof Lbfgs ? opt.curvatureScale : undefined,
+      };
       if (si < plan.scales.length - 1) await spec.onPreview?.(image, done); // each scale change
     }
-    const out = await resizeRgba(image!, plan.width, plan.height);
+    const out = await resizeRgba(prev!.image, plan.width, plan.height);
     return {
       image: out,
       device: net.device,
@@ -235,7 +248,7 @@ async function scaleContext(net: StyleNet, inputs: StyleInputs, groups: StyleGro
     const img = fromNetwork(x, s.width, s.height);
     return withAlphaOf(o.preserveColors ? transferChroma(img, content) : img, raw);
   };
-  return { content: contentX, targets, weights: lw, finish };
+  return { content: contentX, contentImage: content, targets, weights: lw, finish };
 }
 
 /** A style image's Gram targets at this scale: its longest side = the scale's × styleScale. */
@@ -253,6 +266,33 @@ async function styleGrams(
   let img = flattenOnWhite(await resizeRgba(style, w, h));
   if (luma) img = luminanceOnly(img, luma); // --preserve-colors: transfer luminance only
   return (await net.features(toNetwork(img), h, w)).grams;
+}
+
+/** What a finer scale takes over from the scale below it. */
+interface Coarser {
+  /** The result at the coarser scale. */
+  image: RgbaImage;
+  /** The content as that scale saw it. */
+  content: RgbaImage;
+  pixels: number;
+  /** The L-BFGS inverse-Hessian scale it ended with. */
+  curvature?: number;
+}
+
+/**
+ * A finer scale starts from the coarser result, enlarged, plus the detail of the content that the
+ * coarser scale could not hold (the content minus its enlarged coarse copy: a Laplacian pyramid
+ * level). Enlarged alone, the result is blurred, and the style loss of the blur is 10–40× the
+ * converged one; with the detail it starts 3× lower, and the few full-size iterations go to the
+ * style's fine texture instead of re-sharpening the subject (`npm run bench:quality`: every figure
+ * better at the same cost). A noise start keeps no content detail by choice, so it gets none.
+ */
+async function warmStart(prev: Coarser, ctx: { content: Float32Array }, o: StyleOptions, s: Scale) {
+  const x = toNetwork(await resizeRgba(prev.image, s.width, s.height));
+  if (o.init !== "content") return x;
+  const blurred = toNetwork(await resizeRgba(prev.content, s.width, s.height));
+  for (let i = 0; i < x.length; i++) x[i] += ctx.content[i] - blurred[i];
+  return x;
 }
 
 function initial(contentX: Float32Array, o: StyleOptions, s: Scale): Float32Array {

@@ -72,6 +72,33 @@ describe("L-BFGS", () => {
     expect(armijo.loss).toBeLessThan(1); // from 24.2 at the start: it still descends the valley
   });
 
+  it("the first step moves the steepest variable by firstStep however small the gradient is", async () => {
+    // A loss normalised to ~1 over many pixels has a tiny gradient; the first step must not be capped.
+    const tiny: Objective = async (x) => ({
+      loss: x.reduce((s, v) => s + 1e-9 * (v - 100) ** 2, 0),
+      grad: x.map((v) => 2e-9 * (v - 100)),
+    });
+    const x = new Float32Array(4);
+    x[1] = 50;
+    await new Lbfgs(x, tiny, { firstStep: 8, decreaseOnly: true }).step();
+    expect(x[0]).toBeCloseTo(8, 3); // the steepest (farthest from 100) moved by 8
+    expect(x[1]).toBeCloseTo(54, 3); // the others in proportion
+  });
+
+  it("initialScale: a known curvature scale makes the first step a full Newton step", async () => {
+    const lambda = 5;
+    const quad: Objective = async (x) => ({
+      loss: x.reduce((s, v) => s + 0.5 * lambda * (v - 3) ** 2, 0),
+      grad: x.map((v) => lambda * (v - 3)),
+    });
+    const x = new Float32Array(8);
+    const opt = new Lbfgs(x, quad, { firstStep: 0.01, decreaseOnly: true, initialScale: 1 / lambda });
+    const r = await opt.step();
+    expect(r.evals).toBe(2); // the start, then one trial: accepted at once
+    for (const v of x) expect(v).toBeCloseTo(3, 5);
+    expect(opt.curvatureScale).toBeCloseTo(1 / lambda, 9);
+  });
+
   it("cubic interpolation finds the minimum of a cubic", () => {
     // f(t) = (t-2)^2 on [0, 5]: from f, f' at 0 and 5 the minimiser is exactly 2.
     expect(cubicMin(0, 4, -4, 5, 9, 6, 0, 5)).toBeCloseTo(2, 9);

@@ -1,6 +1,7 @@
 // An independent implementation of the style loss with @tensorflow/tfjs autodiff (CPU backend),
 // used only to check the hand-written ONNX gradient. NHWC throughout, as tfjs prefers.
 import * as tf from "@tensorflow/tfjs";
+import { STYLE_LAYER_WEIGHTS } from "../../companion/style/graph/vgg";
 import type { ConvWeights } from "../../companion/style/vgg-weights";
 
 export interface RefSpec {
@@ -40,7 +41,8 @@ export async function tfLossAndGrad(xNchw: Float32Array, s: RefSpec) {
         hcur = s.pooling === "max" ? tf.maxPool(hcur, 2, 2, "valid") : tf.avgPool(hcur, 2, 2, "valid");
     });
     const F = acts.get(CONTENT)!;
-    const content = tf.mul(s.weights.content, tf.mean(tf.square(tf.sub(F, P))));
+    // Each term relative to its target's size (see companion/style/graph/loss.ts).
+    const content = tf.mul(s.weights.content, tf.div(tf.sum(tf.square(tf.sub(F, P))), tf.sum(tf.square(P))));
     let style: tf.Scalar = tf.scalar(0);
     s.grams.forEach((targets, k) => {
       let m: tf.Tensor4D | undefined = masks[k];
@@ -53,12 +55,14 @@ export async function tfLossAndGrad(xNchw: Float32Array, s: RefSpec) {
         const area = m ? tf.sum(m) : tf.scalar(hh * ww);
         const G = tf.div(tf.matMul(M, Mm, true, false), tf.mul(area, c));
         const A = tf.tensor2d(targets[l], [c, c]);
-        style = tf.add(style, tf.mul(s.weights.style[k], tf.mean(tf.square(tf.sub(G, A))))) as tf.Scalar;
+        const relative = tf.div(tf.sum(tf.square(tf.sub(G, A))), tf.sum(tf.square(A)));
+        const share = STYLE_LAYER_WEIGHTS[l] / STYLE_LAYER_WEIGHTS.reduce((a, b) => a + b, 0);
+        style = tf.add(style, tf.mul(s.weights.style[k] * share, relative)) as tf.Scalar;
       });
     });
     const dx = tf.sub(x.slice([0, 0, 1, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, -1, s.w - 1, -1]));
     const dy = tf.sub(x.slice([0, 1, 0, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, s.h - 1, -1, -1]));
-    const tv = tf.mul(s.weights.tv * 0.5, tf.add(tf.sum(tf.square(dx)), tf.sum(tf.square(dy))));
+    const tv = tf.mul((s.weights.tv * 0.5) / (3 * s.h * s.w), tf.add(tf.sum(tf.square(dx)), tf.sum(tf.square(dy))));
     return tf.add(tf.add(content, style), tv) as tf.Scalar;
   };
 

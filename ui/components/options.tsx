@@ -89,7 +89,7 @@ type NumberSpec<T> = Omit<NumProps, "id" | "value" | "onValue"> & { id: NumberKe
 const STYLE_NUMBERS: NumberSpec<StyleOptions>[] = [
   { id: "iters", label: "Iterations", min: 1, max: 5000 },
   { id: "size", label: "Size (px)", min: 16, max: 2048 },
-  { id: "styleWeight", label: "Style weight", min: 0, max: 1e12, step: 100 },
+  { id: "styleWeight", label: "Style weight", min: 0, max: 1e12, step: 5 },
   { id: "contentWeight", label: "Content weight", min: 0, max: 1e12, step: 0.1 },
 ];
 

@@ -2,12 +2,14 @@
 // height/width. The backward pass is written out by hand (ONNX has no autodiff at inference):
 // conv → conv with the transposed, flipped kernel; ReLU → keep where the output is > 0;
 // max pool → scatter to the arg-max (MaxUnpool with the forward's indices); avg pool → nearest
-// upsample × 1/4. Losses follow jcjohnson/neural-style: content = mean((F−P)²) at relu4_2,
-// style = Σ_layers mean((G−A)²) with G = F·Fᵀ/(C·H·W) (masked: F·(F∘m)ᵀ/(C·Σm)),
-// tv = ½·Σ(Δx² + Δy²) on the preprocessed image.
+// upsample × 1/4. The terms are Gatys's, each divided by its target's size so that a weight means
+// the same for any picture, any size and any layer (as in crowsonkb/style-transfer-pytorch):
+// content = Σ(F−P)²/ΣP² at relu4_2; style = Σ_l w_l·Σ(G−A)²/ΣA² (w: STYLE_LAYER_WEIGHTS) with
+// G = F·Fᵀ/(C·H·W) (masked: F·(F∘m)ᵀ/(C·Σm)); tv = ½·mean(Δx² + Δy²) on the preprocessed image.
+// (Unnormalised, relu4_1's Gram outweighed relu1_1's 2000:1, and the balance shifted with size.)
 import type { ConvWeights } from "../vgg-weights";
 import { GraphBuilder } from "./onnx-builder";
-import { buildForward, CONTENT_LAYER, gram, type Pooling, STYLE_LAYERS } from "./vgg";
+import { buildForward, CONTENT_LAYER, gram, type Pooling, STYLE_LAYER_WEIGHTS, STYLE_LAYERS } from "./vgg";
 
 export interface LossGraphSpec {
   pooling: Pooling;
@@ -40,21 +42,19 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   const inject = new Map<string, string[]>();
   const addGrad = (layer: string, v: string) => inject.set(layer, [...(inject.get(layer) ?? []), v]);
 
-  // Content: w · mean((F − P)²); d/dF = 2w(F − P)/n.
+  // Content: w · Σ(F − P)²/ΣP²; d/dF = 2w(F − P)/ΣP².
   const F = fwd.relu.get(CONTENT_LAYER)!;
   const P = g.input(LOSS_IO.contentTarget, [1, fwd.channels.get(CONTENT_LAYER)!, "h8", "w8"]);
   const wc = g.input(LOSS_IO.contentWeight, []);
   const diff = g.op("Sub", [F, P]);
-  const n = g.op("Cast", [g.op("Size", [diff])], { to: 1 });
-  const contentLoss = g.op("Mul", [
-    wc,
-    g.op("Div", [g.op("ReduceSum", [g.op("Mul", [diff, diff])], { keepdims: 0 }), n]),
-  ]);
-  addGrad(CONTENT_LAYER, g.op("Mul", [diff, g.op("Div", [g.op("Mul", [wc, g.scalar(2)]), n])]));
+  const pNorm = sumOfSquares(g, P);
+  const contentLoss = g.op("Mul", [wc, g.op("Div", [sumOfSquares(g, diff), pNorm])]);
+  addGrad(CONTENT_LAYER, g.op("Mul", [diff, g.op("Div", [g.op("Mul", [wc, g.scalar(2)]), pNorm])]));
 
-  // Style: per term k (one Gram target per layer, optional mask) w_k · Σ_l mean((G − A)²).
+  // Style: per term k (one Gram target per layer, optional mask) w_k · Σ_l w_l·Σ(G − A)²/ΣA².
   const masks = spec.masked.map((m, k) => (m ? downsampledMasks(g, g.input(LOSS_IO.mask(k), [1, 1, "h", "w"])) : null));
   const styleTerms: string[] = [];
+  const layerSum = STYLE_LAYER_WEIGHTS.reduce((a, b) => a + b, 0);
   spec.masked.forEach((_, k) => {
     const ws = g.input(LOSS_IO.styleWeight(k), []);
     const layerLosses: string[] = [];
@@ -64,10 +64,10 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
       const { G, mm, norm } = gram(g, f, c, masks[k]?.[l]);
       const A = g.input(LOSS_IO.gram(k, l), [c, c]);
       const d = g.op("Sub", [G, A]);
-      const sq = g.op("ReduceSum", [g.op("Mul", [d, d])], { keepdims: 0 });
-      layerLosses.push(g.op("Mul", [sq, g.scalar(1 / (c * c))]));
-      // loss = ws·Σd²/c² → dG = 2·ws·d/c²; G symmetric → dF = 2·dG·(F∘m)/(c·S).
-      const coef = g.op("Div", [g.op("Mul", [ws, g.scalar(4 / (c * c))]), norm]);
+      const scale = g.op("Div", [g.scalar(STYLE_LAYER_WEIGHTS[l] / layerSum), sumOfSquares(g, A)]);
+      layerLosses.push(g.op("Mul", [sumOfSquares(g, d), scale]));
+      // loss = ws·s·Σd² (s = w_l/ΣA²) → dG = 2·ws·s·d; G symmetric → dF = 2·dG·(F∘m)/(c·S).
+      const coef = g.op("Div", [g.op("Mul", [g.op("Mul", [ws, scale]), g.scalar(4)]), norm]);
       const dm = g.op("MatMul", [g.op("Mul", [d, coef]), mm]);
       addGrad(layer, g.op("Reshape", [dm, g.op("Shape", [f])]));
     });
@@ -79,9 +79,10 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   // Total variation on the image: ½·w·Σ(Δ²) → gradient w·(Δ pushed back with opposite signs).
   const wt = g.input(LOSS_IO.tvWeight, []);
   const { loss: tvRaw, grad: tvGrad } = totalVariation(g, x);
-  const tvLoss = g.op("Mul", [wt, tvRaw]);
+  const tvPerValue = g.op("Div", [wt, g.op("Cast", [g.op("Size", [x])], { to: 1 })]);
+  const tvLoss = g.op("Mul", [tvPerValue, tvRaw]);
 
-  const grad = g.op("Add", [backward(g, fwd.steps, inject), g.op("Mul", [tvGrad, wt])]);
+  const grad = g.op("Add", [backward(g, fwd.steps, inject), g.op("Mul", [tvGrad, tvPerValue])]);
   const total = g.op("Add", [g.op("Add", [contentLoss, styleLoss]), tvLoss]);
   g.output(total, LOSS_IO.loss, []);
   g.output(contentLoss, LOSS_IO.content, []);
@@ -89,6 +90,11 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   g.output(tvLoss, LOSS_IO.tv, []);
   g.output(grad, LOSS_IO.grad, [1, 3, "h", "w"]);
   return g.encode();
+}
+
+/** Σv², kept off zero so that an all-black target (no features) gives a finite loss. */
+function sumOfSquares(g: GraphBuilder, v: string): string {
+  return g.op("Max", [g.op("ReduceSum", [g.op("Mul", [v, v])], { keepdims: 0 }), g.scalar(1e-8)]);
 }
 
 /** The mask at each style layer's resolution (2x2 average per pooling, like the features). */

@@ -8,7 +8,8 @@ export interface LbfgsOptions {
   history?: number;
   /** Most objective evaluations one line search may take. */
   maxLineSearch?: number;
-  /** Stop when a step changes the loss (or the image) by less than this. */
+  /** Stop when a step changes the loss (or the image) by less than this, or is predicted to lower the
+   * loss by less than this fraction of it. */
   toleranceChange?: number;
   /** Largest change of any variable in the first step (before curvature is known). */
   firstStep?: number;
@@ -18,6 +19,11 @@ export interface LbfgsOptions {
    * which at the full-size scale of a style job costs as much as the step itself.
    */
   decreaseOnly?: boolean;
+  /**
+   * A guess of the inverse Hessian's scale (what `curvatureScale` reports) for the first step, in
+   * place of `firstStep`: a warm start from a similar problem then takes a full-size first step.
+   */
+  initialScale?: number;
 }
 
 export class Lbfgs implements Optimizer {
@@ -36,6 +42,12 @@ export class Lbfgs implements Optimizer {
   private readonly firstStep: number;
   private readonly decreaseOnly: boolean;
   private readonly trial: Float32Array;
+  private scaleKnown = false;
+
+  /** The current inverse-Hessian scale (sᵀy/yᵀy of the last curvature pair). */
+  get curvatureScale(): number {
+    return this.hDiag;
+  }
 
   constructor(
     readonly x: Float32Array,
@@ -47,6 +59,10 @@ export class Lbfgs implements Optimizer {
     this.tolChange = opts.toleranceChange ?? 1e-9;
     this.firstStep = opts.firstStep ?? 1;
     this.decreaseOnly = opts.decreaseOnly ?? false;
+    if (opts.initialScale !== undefined && opts.initialScale > 0) {
+      this.hDiag = opts.initialScale;
+      this.scaleKnown = true;
+    }
     this.trial = new Float32Array(x.length);
   }
 
@@ -60,11 +76,14 @@ export class Lbfgs implements Optimizer {
     this.iter++;
     const d = this.direction(g);
     // Later steps trust the curvature (t = 1). The first has no curvature yet: move the steepest
-    // pixel by `firstStep`. (torch's min(1, 1/|g|₁) is so small for a large image that the loss
-    // change drowns in float32 rounding and the line search sees no progress.)
-    this.t = this.iter === 1 ? Math.min(1, this.firstStep / Math.max(maxAbs(g), 1e-30)) : 1;
+    // pixel by `firstStep`, however small or large the gradient is. (torch's min(1, 1/|g|₁) is so
+    // small for a large image, or for a loss normalised to ~1, that the loss change drowns in float32
+    // rounding and the line search sees no progress.)
+    this.t = this.iter === 1 && !this.scaleKnown ? this.firstStep / Math.max(maxAbs(g), 1e-30) : 1;
     const gtd = dot(g, d);
-    if (!(gtd < -this.tolChange)) return { at: this.current, evals, converged: true };
+    // Converged when the step cannot be predicted to lower the loss by more than tolChange of it.
+    // Relative: a loss normalised to ~1 over a million pixels has tiny slopes yet far to go.
+    if (!(this.t * gtd < -this.tolChange * Math.abs(loss))) return { at: this.current, evals, converged: true };
 
     const ls = await this.lineSearch(d, this.t, this.current, gtd);
     evals += ls.evals;
