@@ -10,6 +10,7 @@ import {
   PrimitivesOptionsSchema,
   parseWith,
   StyleOptionsSchema,
+  type StyleOptions,
 } from "./protocol";
 import { ShapeListSchema } from "./shapes";
 
@@ -36,11 +37,23 @@ export function migrateCompanionUrl(url: string): string {
   return OLD_DEFAULT_URL.test(url) ? DEFAULT_COMPANION_URL : url;
 }
 
+// Before issue 10 the style loss terms were absolute and the default weights content 5, style 100,
+// TV 1e-3; stored settings carry all three. Exactly those become today's defaults; anything else was
+// a deliberate choice and stays.
+const OLD_LOSS_DEFAULTS = { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3 } as const;
+/** Style options still holding the old default loss weights get today's defaults. */
+export function migrateLossWeights(o: StyleOptions): StyleOptions {
+  const keys = Object.keys(OLD_LOSS_DEFAULTS) as (keyof typeof OLD_LOSS_DEFAULTS)[];
+  if (!keys.every((k) => o[k] === OLD_LOSS_DEFAULTS[k])) return o;
+  const today = v.parse(StyleOptionsSchema, {});
+  return { ...o, contentWeight: today.contentWeight, styleWeight: today.styleWeight, tvWeight: today.tvWeight };
+}
+
 /** How a job runs: the part of the settings that may be stored on results in the document. */
 const jobEntries = {
   mode: v.optional(v.picklist(MODES), "primitives"),
   preset: v.optional(v.picklist(PRESETS), "standard"),
-  style: v.optional(StyleOptionsSchema, {}),
+  style: v.optional(v.pipe(StyleOptionsSchema, v.transform(migrateLossWeights)), {}),
   primitives: v.optional(PrimitivesOptionsSchema, {}),
 };
 export const JobSettingsSchema = v.object(jobEntries);

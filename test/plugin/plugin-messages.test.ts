@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { defaultSettings, parsePluginMessage, parseSettings, parseUiMessage } from "../../shared/plugin-messages";
+import * as v from "valibot";
+import {
+  defaultSettings,
+  JobSettingsSchema,
+  parsePluginMessage,
+  parseSettings,
+  parseUiMessage,
+} from "../../shared/plugin-messages";
 
 describe("plugin ⇄ UI message schema", () => {
   it("fills defaults and keeps the good fields of stale or hand-edited settings", () => {
@@ -30,6 +37,21 @@ describe("plugin ⇄ UI message schema", () => {
     // Other ports are a deliberate choice (tests, a second companion): left as they are.
     expect(parseSettings({ companionUrl: "ws://127.0.0.1:1234" }).companionUrl).toBe("ws://127.0.0.1:1234");
     expect(parseSettings({ companionUrl: "ws://localhost:47615" }).companionUrl).toBe("ws://localhost:47615");
+  });
+
+  it("gives stored style settings that still hold the old loss weights today's defaults", () => {
+    const today = defaultSettings().style;
+    const old = { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3 };
+    expect(parseSettings({ style: { ...old, size: 1024 } }).style).toMatchObject({
+      size: 1024,
+      contentWeight: today.contentWeight,
+      styleWeight: today.styleWeight,
+      tvWeight: today.tvWeight,
+    });
+    // The same for settings stored on a result in the document ("Stylize again").
+    expect(v.parse(JobSettingsSchema, { mode: "style", style: old }).style.styleWeight).toBe(today.styleWeight);
+    // A weight the designer set by hand is theirs.
+    expect(parseSettings({ style: { ...old, styleWeight: 250 } }).style).toMatchObject({ ...old, styleWeight: 250 });
   });
 
   it("insists on real bytes for images and names the bad field", () => {
