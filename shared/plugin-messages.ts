@@ -42,11 +42,12 @@ export function migrateCompanionUrl(url: string): string {
 // a deliberate choice and stays.
 const OLD_LOSS_DEFAULTS = { contentWeight: 5, styleWeight: 100, tvWeight: 1e-3 } as const;
 /** Style options still holding the old default loss weights get today's defaults. */
+const LOSS_DEFAULTS = v.parse(StyleOptionsSchema, {});
 export function migrateLossWeights(o: StyleOptions): StyleOptions {
   const keys = Object.keys(OLD_LOSS_DEFAULTS) as (keyof typeof OLD_LOSS_DEFAULTS)[];
   if (!keys.every((k) => o[k] === OLD_LOSS_DEFAULTS[k])) return o;
-  const today = v.parse(StyleOptionsSchema, {});
-  return { ...o, contentWeight: today.contentWeight, styleWeight: today.styleWeight, tvWeight: today.tvWeight };
+  const { contentWeight, styleWeight, tvWeight } = LOSS_DEFAULTS;
+  return { ...o, contentWeight, styleWeight, tvWeight };
 }
 
 /** How a job runs: the part of the settings that may be stored on results in the document. */

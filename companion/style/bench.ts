@@ -13,6 +13,7 @@ import { benchMemory, memoryChild } from "./bench-memory";
 import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
+import { styleLayerScales } from "./graph/loss";
 import { noiseNetwork } from "./pixels";
 import { snap } from "./plan";
 import { StyleNet } from "./session";
@@ -121,12 +122,15 @@ async function timeOnnx(
   const net = await StyleNet.open(weights, { pooling: "max", masked: [false], device });
   try {
     const x = noiseNetwork(size, size, 1);
+    const content = await net.features(noiseNetwork(size, size, 2), size, size);
+    const style = await net.features(noiseNetwork(size, size, 3), size, size);
     const targets = {
-      content: (await net.features(noiseNetwork(size, size, 2), size, size)).content,
-      grams: [(await net.features(noiseNetwork(size, size, 3), size, size)).grams],
+      content: content.content,
+      grams: [style.grams],
       masks: [undefined],
+      styleScales: [styleLayerScales(style.grams, content.grams)],
     };
-    const lw = { content: 5, tv: 1e-3, style: [100] };
+    const lw = { content: 1, tv: 3e-4, style: [30] };
     await net.evaluate(x, size, size, targets, lw); // warm-up: allocations, kernel selection
     const times: number[] = [];
     const cpu0 = process.cpuUsage();

@@ -18,6 +18,7 @@ import {
   withAlphaOf,
 } from "./pixels";
 import { checkStyleMemory, styleMemoryBudget } from "./memory";
+import { styleLayerScales } from "./graph/loss";
 import { planScales, type Scale, snap } from "./plan";
 import { type LossWeights, StyleNet, type Targets } from "./session";
 import { loadVggWeights } from "./vgg-weights";
@@ -112,8 +113,8 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       const record = { width: scale.width, height: scale.height, iters: 0, evals: 0 };
       perScale.push(record);
       // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels. At finer scales the
-      // curvature learnt below is a far better guess (with losses that are means over pixels, the
-      // Hessian per pixel shrinks as the pixel count grows): without it, the first steps at
+      // curvature learnt below is a far better guess (the losses are relative to sums over all
+      // pixels, so the Hessian per pixel shrinks as the pixel count grows): without it, the first steps at
       // 1024 px are so short that float32 rounding hides their progress and the scale stalls.
       // decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation
       // costs a whole one.
@@ -150,14 +151,14 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         if (o.previewEvery > 0 && done % o.previewEvery === 0 && !isLast && spec.onPreview)
           await spec.onPreview(ctx.finish(x), done);
       }
-      const image = ctx.finish(x);
       prev = {
-        image,
+        image: ctx.finish(x),
+        optimised: fromNetwork(x, scale.width, scale.height),
         content: ctx.contentImage,
         pixels: scale.width * scale.height,
         curvature: opt instanceof Lbfgs ? opt.curvatureScale : undefined,
       };
-      if (si < plan.scales.length - 1) await spec.onPreview?.(image, done); // each scale change
+      if (si < plan.scales.length - 1) await spec.onPreview?.(prev.image, done); // each scale change
     }
     const out = await resizeRgba(prev!.image, plan.width, plan.height);
     return {
@@ -211,7 +212,8 @@ async function scaleContext(net: StyleNet, inputs: StyleInputs, groups: StyleGro
   const raw = await resizeRgba(inputs.content, s.width, s.height);
   const content = flattenOnWhite(raw);
   const contentX = toNetwork(content);
-  const targets: Targets = { content: (await net.features(contentX, s.height, s.width)).content, grams: [], masks: [] };
+  const own = await net.features(contentX, s.height, s.width);
+  const targets: Targets = { content: own.content, grams: [], masks: [], styleScales: [] };
   const lw: LossWeights = { content: o.contentWeight, tv: o.tvWeight, style: [] };
   const luma = o.preserveColors ? lumaStats(content) : undefined;
   const cache = new Map<RgbaImage, Float32Array[]>();
@@ -231,6 +233,7 @@ async function scaleContext(net: StyleNet, inputs: StyleInputs, groups: StyleGro
       blendSum += st.blend;
     }
     targets.grams.push(blended!);
+    targets.styleScales.push(styleLayerScales(blended!, own.grams));
     let weight = o.styleWeight * (g.mask ? blendSum : 1);
     if (g.mask) {
       const m = maskFromImage(await resizeRgba(g.mask, s.width, s.height));
@@ -270,8 +273,10 @@ async function styleGrams(
 
 /** What a finer scale takes over from the scale below it. */
 interface Coarser {
-  /** The result at the coarser scale. */
+  /** The result at the coarser scale (colours kept, alpha of the content, as shown). */
   image: RgbaImage;
+  /** The optimised pixels themselves, opaque: what the finer scale continues from. */
+  optimised: RgbaImage;
   /** The content as that scale saw it. */
   content: RgbaImage;
   pixels: number;
@@ -288,7 +293,7 @@ interface Coarser {
  * better at the same cost). A noise start keeps no content detail by choice, so it gets none.
  */
 async function warmStart(prev: Coarser, ctx: { content: Float32Array }, o: StyleOptions, s: Scale) {
-  const x = toNetwork(await resizeRgba(prev.image, s.width, s.height));
+  const x = toNetwork(await resizeRgba(prev.optimised, s.width, s.height));
   if (o.init !== "content") return x;
   const blurred = toNetwork(await resizeRgba(prev.content, s.width, s.height));
   for (let i = 0; i < x.length; i++) x[i] += ctx.content[i] - blurred[i];

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { cacheDir } from "./weights";
 
 /** Bump when a graph builder changes what it emits. */
-export const GRAPH_VERSION = 3;
+export const GRAPH_VERSION = 4;
 /** Keep this many models (each ~50–100 MB); the least recently used go first. */
 const KEEP = 6;
 

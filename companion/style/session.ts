@@ -24,6 +24,8 @@ export interface Targets {
   grams: Float32Array[][];
   /** Per style term, its mask [h, w] (0..1) or undefined. */
   masks: (Float32Array | undefined)[];
+  /** Per style term, each layer's factor of Σ(G − A)² (styleLayerScales in ./graph/loss). */
+  styleScales: number[][];
 }
 
 export interface LossWeights {
@@ -136,6 +138,7 @@ export class StyleNet {
       grams.forEach((gm, l) => {
         const c = Math.round(Math.sqrt(gm.length));
         feeds[LOSS_IO.gram(k, l)] = f32(gm, [c, c]);
+        feeds[LOSS_IO.styleScale(k, l)] = scalar(t.styleScales[k][l]);
       });
       const mask = t.masks[k];
       if (mask) feeds[LOSS_IO.mask(k)] = f32(mask, [1, 1, h, w]);

@@ -143,6 +143,16 @@ describe("runStyle", () => {
     expect(diff / ((content.data.length * 3) / 4)).toBeLessThan(3); // levels of 255; enlarged alone, it is ~70
   });
 
+  it("a mid-grey style (no features at all) cannot blow the style weight up", async () => {
+    // Each style layer is measured relative to its Gram plus the content's, so at the content the
+    // style term is at most 2 × its weight, whatever the style; relative to the style's Gram alone,
+    // this all-zero one made it ~10⁸ × larger.
+    const grey = picture(64, 64, () => [124, 117, 104]); // ≈ the ImageNet mean: zero network input
+    const { progress } = await run({ content: warmContent(64, 64), styles: [grey] }, { size: 64, iters: 1 });
+    expect(progress[0].terms.style).toBeGreaterThan(0);
+    expect(progress[0].terms.style).toBeLessThanOrEqual(2 * v.parse(StyleOptionsSchema, {}).styleWeight);
+  });
+
   it("stops with an AbortError when cancelled", async () => {
     const ac = new AbortController();
     const job = runStyle(

@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { styleLayerScales } from "../../companion/style/graph/loss";
 import { type LossWeights, StyleNet, type Targets } from "../../companion/style/session";
 import { randomVggWeights, VGG19_CONVS, type VggWeights } from "../../companion/style/vgg-weights";
 import { relativeError, tfLossAndGrad } from "./tf-reference";
@@ -34,7 +35,12 @@ async function setup(weights: VggWeights, pooling: "max" | "avg", h: number, w: 
   const style1 = await net.features(randomImage(3 * h * w, 3), h, w);
   // A soft mask: a left-right ramp, so masked Grams see fractional weights too.
   const mask = Float32Array.from({ length: h * w }, (_, i) => (i % w) / (w - 1));
-  const targets: Targets = { content: content.content, grams: [style0.grams, style1.grams], masks: [undefined, mask] };
+  const targets: Targets = {
+    content: content.content,
+    grams: [style0.grams, style1.grams],
+    masks: [undefined, mask],
+    styleScales: [styleLayerScales(style0.grams, content.grams), styleLayerScales(style1.grams, content.grams)],
+  };
   return { net, targets, x: randomImage(3 * h * w, 4) };
 }
 
@@ -50,6 +56,7 @@ async function compare(weights: VggWeights, pooling: "max" | "avg", lw: LossWeig
       contentTarget: targets.content,
       grams: targets.grams,
       masks: targets.masks,
+      styleScales: targets.styleScales,
       weights: lw,
     });
     return {
@@ -93,7 +100,12 @@ describe("ONNX loss gradient vs tfjs autodiff", () => {
         (_, i) => (i % w < w / 2 ? 40 : -30) + 10 * Math.floor(i / (h * w)),
       );
       const t = await net.features(randomImage(3 * h * w, 5), h, w);
-      const targets: Targets = { content: t.content, grams: [t.grams], masks: [undefined] };
+      const targets: Targets = {
+        content: t.content,
+        grams: [t.grams],
+        masks: [undefined],
+        styleScales: [styleLayerScales(t.grams, t.grams)],
+      };
       for (const lw of [ONLY.content, { content: 0, tv: 0, style: [1e3] }]) {
         const ours = await net.evaluate(flat, h, w, targets, lw);
         const ref = await tfLossAndGrad(flat, {
@@ -104,6 +116,7 @@ describe("ONNX loss gradient vs tfjs autodiff", () => {
           contentTarget: targets.content,
           grams: targets.grams,
           masks: targets.masks,
+          styleScales: targets.styleScales,
           weights: lw,
         });
         expect(relativeError(ours.grad, ref.grad)).toBeLessThan(1e-4);

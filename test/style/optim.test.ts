@@ -96,7 +96,20 @@ describe("L-BFGS", () => {
     const r = await opt.step();
     expect(r.evals).toBe(2); // the start, then one trial: accepted at once
     for (const v of x) expect(v).toBeCloseTo(3, 5);
-    expect(opt.curvatureScale).toBeCloseTo(1 / lambda, 9);
+  });
+
+  it("curvatureScale: unknown until a curvature pair is measured, then sᵀy/yᵀy", async () => {
+    const lambda = 5;
+    const quad: Objective = async (x) => ({
+      loss: x.reduce((s, v) => s + 0.5 * lambda * (v - 3) ** 2, 0),
+      grad: x.map((v) => lambda * (v - 3)),
+    });
+    const opt = new Lbfgs(new Float32Array(8), quad, { firstStep: 1, decreaseOnly: true });
+    expect(opt.curvatureScale).toBeUndefined();
+    await opt.step();
+    expect(opt.curvatureScale).toBeUndefined(); // one point so far: no pair
+    await opt.step();
+    expect(opt.curvatureScale).toBeCloseTo(1 / lambda, 6);
   });
 
   it("cubic interpolation finds the minimum of a cubic", () => {

@@ -1,7 +1,6 @@
 // An independent implementation of the style loss with @tensorflow/tfjs autodiff (CPU backend),
 // used only to check the hand-written ONNX gradient. NHWC throughout, as tfjs prefers.
 import * as tf from "@tensorflow/tfjs";
-import { STYLE_LAYER_WEIGHTS } from "../../companion/style/graph/vgg";
 import type { ConvWeights } from "../../companion/style/vgg-weights";
 
 export interface RefSpec {
@@ -12,6 +11,7 @@ export interface RefSpec {
   contentTarget: Float32Array; // NCHW [1, C, h/8, w/8]
   grams: Float32Array[][]; // per term, per style layer
   masks: (Float32Array | undefined)[]; // per term, [h, w]
+  styleScales: number[][]; // per term, per style layer: the factor of Σ(G − A)²
   weights: { content: number; tv: number; style: number[] };
 }
 
@@ -41,7 +41,8 @@ export async function tfLossAndGrad(xNchw: Float32Array, s: RefSpec) {
         hcur = s.pooling === "max" ? tf.maxPool(hcur, 2, 2, "valid") : tf.avgPool(hcur, 2, 2, "valid");
     });
     const F = acts.get(CONTENT)!;
-    // Each term relative to its target's size (see companion/style/graph/loss.ts).
+    // Content relative to its target's size; style with the given per-layer factors; TV a mean
+    // (see companion/style/graph/loss.ts).
     const content = tf.mul(s.weights.content, tf.div(tf.sum(tf.square(tf.sub(F, P))), tf.sum(tf.square(P))));
     let style: tf.Scalar = tf.scalar(0);
     s.grams.forEach((targets, k) => {
@@ -55,9 +56,8 @@ export async function tfLossAndGrad(xNchw: Float32Array, s: RefSpec) {
         const area = m ? tf.sum(m) : tf.scalar(hh * ww);
         const G = tf.div(tf.matMul(M, Mm, true, false), tf.mul(area, c));
         const A = tf.tensor2d(targets[l], [c, c]);
-        const relative = tf.div(tf.sum(tf.square(tf.sub(G, A))), tf.sum(tf.square(A)));
-        const share = STYLE_LAYER_WEIGHTS[l] / STYLE_LAYER_WEIGHTS.reduce((a, b) => a + b, 0);
-        style = tf.add(style, tf.mul(s.weights.style[k] * share, relative)) as tf.Scalar;
+        const scale = s.weights.style[k] * s.styleScales[k][l];
+        style = tf.add(style, tf.mul(scale, tf.sum(tf.square(tf.sub(G, A))))) as tf.Scalar;
       });
     });
     const dx = tf.sub(x.slice([0, 0, 1, 0], [-1, -1, -1, -1]), x.slice([0, 0, 0, 0], [-1, -1, s.w - 1, -1]));

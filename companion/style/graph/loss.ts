@@ -2,14 +2,14 @@
 // height/width. The backward pass is written out by hand (ONNX has no autodiff at inference):
 // conv → conv with the transposed, flipped kernel; ReLU → keep where the output is > 0;
 // max pool → scatter to the arg-max (MaxUnpool with the forward's indices); avg pool → nearest
-// upsample × 1/4. The terms are Gatys's, each divided by its target's size so that a weight means
-// the same for any picture, any size and any layer (as in crowsonkb/style-transfer-pytorch):
-// content = Σ(F−P)²/ΣP² at relu4_2; style = Σ_l w_l·Σ(G−A)²/ΣA² (w: STYLE_LAYER_WEIGHTS) with
-// G = F·Fᵀ/(C·H·W) (masked: F·(F∘m)ᵀ/(C·Σm)); tv = ½·mean(Δx² + Δy²) on the preprocessed image.
-// (Unnormalised, relu4_1's Gram outweighed relu1_1's 2000:1, and the balance shifted with size.)
+// upsample × 1/4. The terms are Gatys's, each divided by the size of what it compares so that a
+// weight means the same for any picture, any size and any layer: content = Σ(F−P)²/ΣP² at relu4_2;
+// style = Σ_l s_l·Σ(G−A)² with G = F·Fᵀ/(C·H·W) (masked: F·(F∘m)ᵀ/(C·Σm)) and s_l from
+// styleLayerScales; tv = ½·Σ(Δx² + Δy²)/(3·H·W) on the preprocessed image. (Unnormalised,
+// relu4_1's Gram outweighed relu1_1's 2000:1, and the balance shifted with size.)
 import type { ConvWeights } from "../vgg-weights";
 import { GraphBuilder } from "./onnx-builder";
-import { buildForward, CONTENT_LAYER, gram, type Pooling, STYLE_LAYER_WEIGHTS, STYLE_LAYERS } from "./vgg";
+import { buildForward, CONTENT_LAYER, gram, type Pooling, STYLE_LAYERS } from "./vgg";
 
 export interface LossGraphSpec {
   pooling: Pooling;
@@ -24,6 +24,7 @@ export const LOSS_IO = {
   contentWeight: "content_weight",
   tvWeight: "tv_weight",
   styleWeight: (k: number) => `style_weight${k}`,
+  styleScale: (k: number, layer: number) => `style_scale${k}_${layer}`,
   gram: (k: number, layer: number) => `gram${k}_${layer}`,
   mask: (k: number) => `mask${k}`,
   loss: "loss",
@@ -51,10 +52,9 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   const contentLoss = g.op("Mul", [wc, g.op("Div", [sumOfSquares(g, diff), pNorm])]);
   addGrad(CONTENT_LAYER, g.op("Mul", [diff, g.op("Div", [g.op("Mul", [wc, g.scalar(2)]), pNorm])]));
 
-  // Style: per term k (one Gram target per layer, optional mask) w_k · Σ_l w_l·Σ(G − A)²/ΣA².
+  // Style: per term k (one Gram target per layer, optional mask) w_k · Σ_l s_l·Σ(G − A)².
   const masks = spec.masked.map((m, k) => (m ? downsampledMasks(g, g.input(LOSS_IO.mask(k), [1, 1, "h", "w"])) : null));
   const styleTerms: string[] = [];
-  const layerSum = STYLE_LAYER_WEIGHTS.reduce((a, b) => a + b, 0);
   spec.masked.forEach((_, k) => {
     const ws = g.input(LOSS_IO.styleWeight(k), []);
     const layerLosses: string[] = [];
@@ -64,9 +64,9 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
       const { G, mm, norm } = gram(g, f, c, masks[k]?.[l]);
       const A = g.input(LOSS_IO.gram(k, l), [c, c]);
       const d = g.op("Sub", [G, A]);
-      const scale = g.op("Div", [g.scalar(STYLE_LAYER_WEIGHTS[l] / layerSum), sumOfSquares(g, A)]);
+      const scale = g.input(LOSS_IO.styleScale(k, l), []);
       layerLosses.push(g.op("Mul", [sumOfSquares(g, d), scale]));
-      // loss = ws·s·Σd² (s = w_l/ΣA²) → dG = 2·ws·s·d; G symmetric → dF = 2·dG·(F∘m)/(c·S).
+      // loss = ws·s·Σd² → dG = 2·ws·s·d; G symmetric → dF = 2·dG·(F∘m)/(c·S).
       const coef = g.op("Div", [g.op("Mul", [g.op("Mul", [ws, scale]), g.scalar(4)]), norm]);
       const dm = g.op("MatMul", [g.op("Mul", [d, coef]), mm]);
       addGrad(layer, g.op("Reshape", [dm, g.op("Shape", [f])]));
@@ -76,7 +76,7 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   });
   const styleLoss = styleTerms.length ? styleTerms.reduce((a, b) => g.op("Add", [a, b])) : g.scalar(0);
 
-  // Total variation on the image: ½·w·Σ(Δ²) → gradient w·(Δ pushed back with opposite signs).
+  // Total variation on the image: ½·w·Σ(Δ²)/n → gradient (w/n)·(Δ pushed back with opposite signs).
   const wt = g.input(LOSS_IO.tvWeight, []);
   const { loss: tvRaw, grad: tvGrad } = totalVariation(g, x);
   const tvPerValue = g.op("Div", [wt, g.op("Cast", [g.op("Size", [x])], { to: 1 })]);
@@ -92,7 +92,36 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   return g.encode();
 }
 
-/** Σv², kept off zero so that an all-black target (no features) gives a finite loss. */
+/**
+ * Each style layer's share of the style loss. relu4_1 leads, as it did in the classic loss through
+ * its raw size (2000× the others'), which is the Gatys look; every layer still counts, so colours
+ * (relu1_1) and the style's large strokes (relu5_1) come through. Chosen with `npm run bench:quality`.
+ */
+export const STYLE_LAYER_WEIGHTS: Record<(typeof STYLE_LAYERS)[number], number> = {
+  relu1_1: 1,
+  relu2_1: 4,
+  relu3_1: 4,
+  relu4_1: 10,
+  relu5_1: 1,
+};
+
+/**
+ * Per style layer, the factor s_l of Σ(G − A)²: the layer's share over the size of the two Grams
+ * the loss brings together, ΣA² + ΣC² (C: the content's Gram). With ΣA² alone, a low-contrast or
+ * mid-grey style (colours near the network's mean: Grams 10³–10⁵× smaller) made the style weight
+ * that many times stronger.
+ */
+export function styleLayerScales(style: Float32Array[], content: Float32Array[]): number[] {
+  const total = Object.values(STYLE_LAYER_WEIGHTS).reduce((a, b) => a + b, 0);
+  return STYLE_LAYERS.map((layer, l) => {
+    let size = 0;
+    for (const v of style[l]) size += v * v;
+    for (const v of content[l]) size += v * v;
+    return STYLE_LAYER_WEIGHTS[layer] / total / Math.max(size, 1e-30);
+  });
+}
+
+/** Σv², kept off zero so that a target without features gives a finite loss. */
 function sumOfSquares(g: GraphBuilder, v: string): string {
   return g.op("Max", [g.op("ReduceSum", [g.op("Mul", [v, v])], { keepdims: 0 }), g.scalar(1e-8)]);
 }

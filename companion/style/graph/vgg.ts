@@ -7,13 +7,6 @@ export type Pooling = "max" | "avg";
 
 /** Style layers (Gatys et al.) and the content layer. */
 export const STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"] as const;
-/**
- * Each style layer's share of the style loss (normalised to sum 1), its Gram distance being relative
- * to the target's size. relu4_1 leads, as it did in the classic loss through its raw size (2000× the
- * others'), which is the Gatys look; every layer still counts, so colours (relu1_1) and the style's
- * large strokes (relu5_1) come through. Chosen with `npm run bench:quality` (README).
- */
-export const STYLE_LAYER_WEIGHTS = [1, 4, 4, 10, 1];
 export const CONTENT_LAYER = "relu4_2";
 /** relu4_2 works at 1/8 of the image's resolution. */
 export const CONTENT_STRIDE = 8;

@@ -8,8 +8,8 @@ export interface LbfgsOptions {
   history?: number;
   /** Most objective evaluations one line search may take. */
   maxLineSearch?: number;
-  /** Stop when a step changes the loss (or the image) by less than this, or is predicted to lower the
-   * loss by less than this fraction of it. */
+  /** Stop when a step changes the loss, or is predicted to, by less than this fraction of it, or
+   * moves no variable by more than this. */
   toleranceChange?: number;
   /** Largest change of any variable in the first step (before curvature is known). */
   firstStep?: number;
@@ -44,9 +44,10 @@ export class Lbfgs implements Optimizer {
   private readonly trial: Float32Array;
   private scaleKnown = false;
 
-  /** The current inverse-Hessian scale (sᵀy/yᵀy of the last curvature pair). */
-  get curvatureScale(): number {
-    return this.hDiag;
+  /** The inverse-Hessian scale (sᵀy/yᵀy of the last curvature pair, else `initialScale`); undefined
+   * while nothing is known (the default 1 is a placeholder, not a measurement). */
+  get curvatureScale(): number | undefined {
+    return this.scaleKnown ? this.hDiag : undefined;
   }
 
   constructor(
@@ -92,7 +93,8 @@ export class Lbfgs implements Optimizer {
     this.prevGrad = g;
     this.dir = d;
     this.current = ls.at;
-    const converged = Math.abs(ls.at.loss - loss) < this.tolChange || maxAbs(d) * Math.abs(this.t) < this.tolChange;
+    const converged =
+      Math.abs(ls.at.loss - loss) < this.tolChange * Math.abs(loss) || maxAbs(d) * Math.abs(this.t) < this.tolChange;
     return { at: ls.at, evals, converged };
   }
 
@@ -114,6 +116,7 @@ export class Lbfgs implements Optimizer {
         this.y.push(yk);
         this.rho.push(1 / ys);
         this.hDiag = ys / dot(yk, yk);
+        this.scaleKnown = true;
       }
     }
     const q = new Float32Array(g.length);
