@@ -114,8 +114,8 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       perScale.push(record);
       // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels. At finer scales the
       // curvature learnt below is a far better guess (the losses are relative to sums over all
-      // pixels, so the Hessian per pixel shrinks as the pixel count grows): without it, the first steps at
-      // 1024 px are so short that float32 rounding hides their progress and the scale stalls.
+      // pixels, so the Hessian per pixel shrinks as the pixel count grows): without it, the first
+      // steps at 1024 px are so short that float32 rounding hides their progress.
       // decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation
       // costs a whole one.
       const initialScale = prev?.curvature && prev.curvature * ((scale.width * scale.height) / prev.pixels);
