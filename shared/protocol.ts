@@ -33,6 +33,11 @@ export const StyleOptionsSchema = v.object({
    * 3 scales at 512 px): a 512 px job costs about 20 full-size evaluations (`npm run bench:quality`).
    */
   iters: v.optional(int(1, 5000), 100),
+  /**
+   * Each scale above the coarsest gets at least this many of them: where the style's fine texture
+   * is made (full-size iterations cost the most; the High preset raises it to 10).
+   */
+  detailIters: v.optional(int(1, 1000), 6),
   optimizer: v.optional(v.picklist(["lbfgs", "adam"]), "lbfgs"),
   /**
    * Loss weights. Each term is relative to its target's size (companion/style/graph/loss.ts), so a

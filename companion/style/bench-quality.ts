@@ -23,6 +23,7 @@ interface Flags {
   sizes: string;
   out: string;
   iters?: string;
+  detailIters?: string;
   json?: boolean;
 }
 
@@ -48,6 +49,7 @@ export function registerQualityBench(bench: Command): void {
     .option("--style <files>", "style images, comma-separated")
     .option("--sizes <list>", "output sizes (longest side, px)", "256,512,1024")
     .option("--iters <n>", "override the default iterations (for tuning)")
+    .option("--detail-iters <n>", "override the iterations each finer scale gets at least (High: 10)")
     .option("--out <file>", "contact sheet PNG", "test-artifacts/quality-sheet.png")
     .option("--json", "one JSON object per run on stdout")
     .action(async (f: Flags) => {
@@ -84,10 +86,13 @@ async function benchQuality(f: Flags): Promise<void> {
   const log = (s: string) => !f.json && process.stdout.write(`${s}\n`);
   const weights = await loadVggWeights(f.weights);
   if (weights.random) log("warning: random weights — the figures mean nothing; pass the real VGG-19 .h5");
-  const iters = f.iters === undefined ? undefined : Number(f.iters);
-  const parsed = sizes.map((size) => v.safeParse(StyleOptionsSchema, { device: "cpu", previewEvery: 0, size, iters }));
+  const number = (s?: string) => (s === undefined ? undefined : Number(s));
+  const [iters, detailIters] = [number(f.iters), number(f.detailIters)];
+  const parsed = sizes.map((size) =>
+    v.safeParse(StyleOptionsSchema, { device: "cpu", previewEvery: 0, size, iters, detailIters }),
+  );
   const jobs = parsed.map((p) => {
-    if (!p.success) throw new UserError("bad-message", `--iters: ${p.issues[0].message}`);
+    if (!p.success) throw new UserError("bad-message", `--iters / --detail-iters: ${p.issues[0].message}`);
     return p.output;
   });
   log("stylize bench quality: the default style job per pair and size");

@@ -14,6 +14,7 @@ interface Flags {
   output: string;
   size?: number;
   iters?: number;
+  detailIters?: number;
   optimizer?: "lbfgs" | "adam";
   weights?: string;
   device?: (typeof DEVICES)[number];
@@ -53,6 +54,7 @@ export function registerStyle(program: Command): void {
     .requiredOption("-o, --output <file>", "output PNG")
     .option("--size <px>", "longest side of the output (default 512)", int)
     .option("--iters <n>", "optimisation iterations over all scales", int)
+    .option("--detail-iters <n>", "at least this many at each scale above the coarsest (default 6)", int)
     .addOption(new Option("--optimizer <name>", "lbfgs (default) or adam").choices(["lbfgs", "adam"]))
     .option("--weights <file|random[:seed]>", `VGG-19 weights (default ${defaultWeightsPath()})`)
     .addOption(new Option("--device <name>", "where to run (default auto)").choices([...DEVICES]))
@@ -84,6 +86,7 @@ async function styleCommand(contentPath: string, stylesArg: string, f: Flags): P
   const parsed = v.safeParse(StyleOptionsSchema, {
     size: f.size,
     iters: f.iters,
+    detailIters: f.detailIters,
     optimizer: f.optimizer,
     contentWeight: f.contentWeight,
     styleWeight: f.styleWeight,

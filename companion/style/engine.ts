@@ -93,7 +93,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
   });
   for (const note of net.notes) spec.onNote?.(note);
   try {
-    const plan = planScales(inputs.content.width, inputs.content.height, o.size, o.scales, o.iters);
+    const plan = planScales(inputs.content.width, inputs.content.height, o.size, o.scales, o.iters, o.detailIters);
     const units = plan.scales.map((s) => s.iters * s.width * s.height);
     const totalUnits = units.reduce((a, b) => a + b, 0);
     let done = 0;

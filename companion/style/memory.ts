@@ -71,7 +71,7 @@ export function styleMemoryBudget(env: NodeJS.ProcessEnv = process.env): number 
 export interface MemoryJob {
   content: { width: number; height: number };
   styles: { width: number; height: number }[];
-  options: Pick<StyleOptions, "size" | "scales" | "iters" | "styleScale" | "optimizer">;
+  options: Pick<StyleOptions, "size" | "scales" | "iters" | "detailIters" | "styleScale" | "optimizer">;
   maskedTerms: number;
 }
 
@@ -99,7 +99,7 @@ export function largestFittingSize(job: MemoryJob, budget: number): number | und
 
 function estimateAt(job: MemoryJob, size: number): number {
   const o = job.options;
-  const plan = planScales(job.content.width, job.content.height, size, o.scales, o.iters);
+  const plan = planScales(job.content.width, job.content.height, size, o.scales, o.iters, o.detailIters);
   const finest = plan.scales[plan.scales.length - 1];
   return estimateStyleMemory({
     width: finest.width,

@@ -27,10 +27,18 @@ export const MIN_SCALE_SIDE = 128;
 /** Each finer scale gets this many times fewer iterations than the one below it. */
 export const ITER_RATIO = 3;
 
-/** …but at least this many, where the job has enough iterations. */
-export const MIN_SCALE_ITERS = 6;
-
-export function planScales(contentW: number, contentH: number, size: number, scales: number, iters: number): Plan {
+/**
+ * `detailIters`: each scale above the coarsest gets at least this many iterations, where the job has
+ * enough (StyleOptions.detailIters: 6 by default, 10 for the High preset).
+ */
+export function planScales(
+  contentW: number,
+  contentH: number,
+  size: number,
+  scales: number,
+  iters: number,
+  detailIters: number,
+): Plan {
   const long = Math.max(contentW, contentH);
   const width = Math.max(1, Math.round((contentW * size) / long));
   const height = Math.max(1, Math.round((contentH * size) / long));
@@ -39,10 +47,10 @@ export function planScales(contentW: number, contentH: number, size: number, sca
   while (n > 1 && size / 2 ** (n - 1) < MIN_SCALE_SIDE) n--;
   const shares = Array.from({ length: n }, (_, i) => ITER_RATIO ** (n - 1 - i));
   const total = shares.reduce((a, b) => a + b, 0);
-  // Finer scales get at least MIN_SCALE_ITERS (a 1024 px job's share would be 2: too few to add any
-  // detail after the upsampling blur) — at most half the job's iterations in all, for short jobs —
-  // and the coarsest scale takes the rest.
-  const floor = Math.min(MIN_SCALE_ITERS, Math.floor(iters / (2 * n)));
+  // Finer scales get at least detailIters (a 1024 px job's share would be 2: too few to add any
+  // detail) — at most half the job's iterations in all, for short jobs — and the coarsest scale
+  // takes the rest.
+  const floor = Math.min(detailIters, Math.floor(iters / (2 * n)));
   const counts = shares.map((s) => Math.max(floor, Math.floor((iters * s) / total)));
   counts[0] = iters - counts.slice(1).reduce((a, b) => a + b, 0);
   return {

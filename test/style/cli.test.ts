@@ -60,6 +60,9 @@ describe("stylize style", () => {
     const bad = await cli([...args, "--weights", "random", "--size", "5"]).catch((e) => e);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--size/);
+    const detail = await cli([...args, "--weights", "random", "--detail-iters", "0"]).catch((e) => e);
+    expect(detail.code).toBe(1);
+    expect(detail.stderr).toMatch(/--detail-iters/);
     expect(existsSync(join(dir, "x.png"))).toBe(false);
   });
 

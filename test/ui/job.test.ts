@@ -187,7 +187,7 @@ describe("plain-language messages and presets", () => {
     const s = defaultSettings();
     const plans = (["draft", "standard", "high"] as const).map((p) => {
       const o = applyPreset(s, "style", p).style;
-      return planScales(1024, 768, o.size, o.scales, o.iters);
+      return planScales(1024, 768, o.size, o.scales, o.iters, o.detailIters);
     });
     const standardCoarse = plans[1].scales[0];
     const cost = plans.map((p) => p.scales.reduce((a, sc) => a + sc.iters * sc.width * sc.height, 0));
@@ -198,5 +198,8 @@ describe("plain-language messages and presets", () => {
     expect(plans.map((p) => p.width)).toEqual([256, s.style.size, 1024]);
     expect(cost[0]).toBeLessThan(cost[1]);
     expect(cost[1]).toBeLessThan(cost[2]);
+    // High's extra full-size iterations do not stick when going back to Standard.
+    const back = applyPreset(applyPreset(s, "style", "high"), "style", "standard");
+    expect(back.style.detailIters).toBe(s.style.detailIters);
   });
 });
