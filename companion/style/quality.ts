@@ -8,6 +8,7 @@
 //   averaged over the layers (1 = as far from the style as the content was, 0 = the style's statistics).
 import { type RgbaImage, resizeRgba } from "../image";
 import { snap } from "./plan";
+import { dot } from "./optim/types";
 import { flattenOnWhite, toNetwork, yiq } from "./pixels";
 import type { Features, StyleNet } from "./session";
 
@@ -37,7 +38,7 @@ export async function measureQuality(
   const s = await feats(style, snap(style.width * k), snap(style.height * k));
   return {
     subject: await subjectSimilarity(result, content),
-    content: Math.sqrt(sqDist(r.content, c.content) / sqNorm(c.content)),
+    content: Math.sqrt(sqDist(r.content, c.content) / dot(c.content, c.content)),
     style: styleRatio(r, c, s),
   };
 }
@@ -104,11 +105,5 @@ export function ssim(a: Float64Array, b: Float64Array, w: number, h: number, win
 function sqDist(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s;
-}
-
-function sqNorm(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return s;
 }

@@ -7,6 +7,7 @@
 // style = Σ_l s_l·Σ(G−A)² with G = F·Fᵀ/(C·H·W) (masked: F·(F∘m)ᵀ/(C·Σm)) and s_l from
 // styleLayerScales; tv = ½·Σ(Δx² + Δy²)/(3·H·W) on the preprocessed image. (Unnormalised,
 // relu4_1's Gram outweighed relu1_1's 2000:1, and the balance shifted with size.)
+import { dot } from "../optim/types";
 import type { ConvWeights } from "../vgg-weights";
 import { GraphBuilder } from "./onnx-builder";
 import { buildForward, CONTENT_LAYER, gram, type Pooling, STYLE_LAYERS } from "./vgg";
@@ -114,9 +115,7 @@ export const STYLE_LAYER_WEIGHTS: Record<(typeof STYLE_LAYERS)[number], number> 
 export function styleLayerScales(style: Float32Array[], content: Float32Array[]): number[] {
   const total = Object.values(STYLE_LAYER_WEIGHTS).reduce((a, b) => a + b, 0);
   return STYLE_LAYERS.map((layer, l) => {
-    let size = 0;
-    for (const v of style[l]) size += v * v;
-    for (const v of content[l]) size += v * v;
+    const size = dot(style[l], style[l]) + dot(content[l], content[l]);
     return STYLE_LAYER_WEIGHTS[layer] / total / Math.max(size, 1e-30);
   });
 }
