@@ -1,0 +1,89 @@
+// A WebGPU device in Node, from the `webgpu` package (Google's Dawn: Vulkan, Metal, Direct3D 12).
+// One per process, asked for the adapter's largest buffers; software adapters (SwiftShader,
+// llvmpipe) are named as such so that `auto` never picks them.
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A CPU implementation of the API (SwiftShader, llvmpipe, WARP): slower than our CPU engine. */
+  software: boolean;
+}
+
+export interface GpuHandle {
+  device: GPUDevice;
+  adapter: AdapterInfo;
+}
+
+let opened: Promise<GpuHandle> | undefined;
+/** Dawn's instance: it must outlive every device made from it (collected, it takes them down). */
+let instance: GPU | undefined;
+
+/** The process's WebGPU device (made on first call). Rejects with a plain reason when there is none. */
+export function openWebGpu(): Promise<GpuHandle> {
+  opened ??= open().catch((err) => {
+    opened = undefined; // let a later call try again (a driver being installed, a GPU reset)
+    throw err;
+  });
+  return opened;
+}
+
+async function open(): Promise<GpuHandle> {
+  let mod: typeof import("webgpu");
+  try {
+    mod = await import("webgpu");
+  } catch (err) {
+    throw new Error(`the WebGPU runtime (npm package "webgpu") cannot load here: ${firstLine(err)}`);
+  }
+  Object.assign(globalThis, mod.globals);
+  instance ??= mod.create([]);
+  const adapter = await instance.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new Error(
+      process.platform === "linux"
+        ? "no WebGPU adapter: no Vulkan driver found (install your GPU's Vulkan driver and libvulkan1)"
+        : "no WebGPU adapter found",
+    );
+  }
+  const info = describeAdapter(adapter);
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
+    },
+  });
+  device.lost.then(() => {
+    opened = undefined; // the next job asks for a new device
+  });
+  return { device, adapter: info };
+}
+
+export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
+  const i = adapter.info;
+  const text = `${i.vendor} ${i.architecture} ${i.device} ${i.description}`;
+  // Dawn reports isFallbackAdapter on the info; SwiftShader and llvmpipe also say who they are.
+  const fallback = (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return {
+    vendor: i.vendor,
+    architecture: i.architecture,
+    device: i.device,
+    description: i.description,
+    software: fallback || /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render/i.test(text),
+  };
+}
+
+/** "NVIDIA (hopper) NVIDIA H200", "SwiftShader driver 5.0.0 (software)". */
+export function adapterName(a: AdapterInfo): string {
+  const name = [a.vendor, a.architecture && `(${a.architecture})`, a.description || a.device].filter(Boolean).join(" ");
+  return `${name || "unnamed adapter"}${a.software ? " — software, runs on the CPU" : ""}`;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0];
+}

@@ -1,0 +1,514 @@
+// The Gatys loss and its gradient on any GPUDevice (Dawn in the companion, navigator.gpu in a
+// browser): VGG-19 forward to relu5_1, Grams, the relative content/style/TV losses exactly as the
+// ONNX graphs in companion/style/graph define them, and the backward pass to the image — all on
+// the GPU, one submit and one read-back (loss partial sums + gradient) per evaluation.
+import {
+  CONTENT_LAYER,
+  type ConvWeights,
+  downsampledMasks,
+  type Evaluation,
+  type Features,
+  type LossWeights,
+  type Pooling,
+  poolsAfter,
+  reluName,
+  SIZE_MULTIPLE,
+  STYLE_LAYERS,
+  type Targets,
+  transposeFlip,
+} from "../vgg";
+import { CONV_BACKWARD, CONV_FORWARD, GRID_X, gemmShader, gramBackwardSpec, gramSpec, type Tiles } from "./gemm";
+import { CONTENT, poolBackward, poolForward, REDUCE_GROUPS, SUM_SQUARES, THREADS, TOTAL_VARIATION } from "./kernels";
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE (the constants are globals only in browsers)
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const UNIFORM = 0x40;
+const MAP_READ = 0x01;
+const MAP_MODE_READ = 0x01;
+
+export interface WebGpuNetOptions {
+  pooling: Pooling;
+  /** GEMM tiles for the convolutions (see ./tiles: chosen per adapter). Grams use square 64×64 tiles. */
+  tiles: Tiles;
+}
+
+type Step =
+  | {
+      kind: "dispatch";
+      pipeline: GPUComputePipeline;
+      bind: GPUBindGroup;
+      groups: [number, number, number];
+      uniform: GPUBuffer;
+    }
+  | { kind: "clear"; buffer: GPUBuffer };
+
+interface Layer {
+  conv: ConvWeights;
+  relu: string;
+  h: number;
+  w: number;
+  act: GPUBuffer;
+  /** The pooled output when a pooling follows. */
+  pooled?: GPUBuffer;
+}
+
+/** Buffers and forward steps for one image size. */
+interface Sized {
+  h: number;
+  w: number;
+  x: GPUBuffer;
+  layers: Layer[];
+  grads: [GPUBuffer, GPUBuffer];
+  gradImage: GPUBuffer;
+  forward: Step[];
+}
+
+/** One evaluation's recorded work for a (size, targets, weights): replayed each call. */
+interface LossPlan {
+  key: { targets: Targets; lw: string; h: number; w: number };
+  steps: Step[];
+  partials: GPUBuffer;
+  staging: GPUBuffer;
+  /** Which partial sums make which term, and their factors. */
+  terms: { name: string; offset: number; count: number; factor: number }[];
+  owned: GPUBuffer[];
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+export class WebGpuStyleNet {
+  private sized?: Sized;
+  private plan?: LossPlan;
+  private lost?: string;
+  private readonly zeros: GPUBuffer;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly convs: { conv: ConvWeights; wt: GPUBuffer; bias: GPUBuffer; wtT: GPUBuffer }[],
+    private readonly opts: WebGpuNetOptions,
+  ) {
+    const widest = Math.max(...convs.map((c) => c.conv.outC));
+    this.zeros = this.buffer(widest * widest * 4);
+    device.lost.then((info) => {
+      this.lost = info.message || info.reason || "the GPU device was lost";
+    });
+  }
+
+  /** Upload the weights; pipelines are made on first use and shared by every net on the device. */
+  static create(device: GPUDevice, convs: ConvWeights[], opts: WebGpuNetOptions): WebGpuStyleNet {
+    const up = (data: Float32Array) => {
+      const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST });
+      device.queue.writeBuffer(b, 0, data);
+      return b;
+    };
+    const uploaded = convs.map((conv) => ({
+      conv,
+      wt: up(conv.kernel),
+      bias: up(conv.bias),
+      wtT: up(transposeFlip(conv)),
+    }));
+    return new WebGpuStyleNet(device, uploaded, opts);
+  }
+
+  /** Content features (relu4_2) and style Grams of a preprocessed image [3, h, w]. */
+  features(x: Float32Array, h: number, w: number): Promise<Features> {
+    return this.checked(() => this.features_(x, h, w));
+  }
+
+  /** Loss terms and the gradient w.r.t. the preprocessed image [3, h, w]. */
+  evaluate(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation> {
+    return this.checked(() => this.evaluate_(x, h, w, t, lw));
+  }
+
+  private async features_(x: Float32Array, h: number, w: number): Promise<Features> {
+    const s = this.size(h, w);
+    const steps = [...s.forward];
+    const owned: GPUBuffer[] = [];
+    const grams = STYLE_LAYERS.map((name) => {
+      const layer = this.layerOf(name);
+      const c = layer.conv.outC;
+      const g = this.buffer(c * c * 4);
+      owned.push(g);
+      steps.push(this.gram(layer, this.zeros, g, 1 / (c * layer.h * layer.w)));
+      return { g, bytes: c * c * 4 };
+    });
+    const content = this.layerOf(CONTENT_LAYER);
+    const contentBytes = content.conv.outC * content.h * content.w * 4;
+    const staging = this.buffer(contentBytes + grams.reduce((a, g) => a + g.bytes, 0), MAP_READ | COPY_DST);
+    owned.push(staging);
+    try {
+      const data = await this.run(x, s, steps, (enc) => {
+        enc.copyBufferToBuffer(content.act, 0, staging, 0, contentBytes);
+        let at = contentBytes;
+        for (const g of grams) {
+          enc.copyBufferToBuffer(g.g, 0, staging, at, g.bytes);
+          at += g.bytes;
+        }
+      }, staging);
+      let at = contentBytes / 4;
+      return {
+        content: data.slice(0, at),
+        grams: grams.map((g) => data.slice(at, (at += g.bytes / 4))),
+      };
+    } finally {
+      destroy([...owned, ...uniformsOf(steps.slice(s.forward.length))]);
+    }
+  }
+
+  private async evaluate_(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation> {
+    const s = this.size(h, w);
+    const plan = this.lossPlan(s, t, lw);
+    const n = 3 * h * w;
+    const data = await this.run(x, s, plan.steps, (enc) => {
+      enc.copyBufferToBuffer(s.gradImage, 0, plan.staging, 0, n * 4);
+      enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
+    }, plan.staging);
+    const terms: Record<string, number> = { content: 0, style: 0, tv: 0 };
+    for (const term of plan.terms) {
+      let sum = 0;
+      for (let i = 0; i < term.count; i++) sum += data[n + term.offset + i];
+      const v = sum * term.factor;
+      terms[term.name] = (terms[term.name] ?? 0) + v;
+      if (term.name.startsWith("style") && term.name !== "style") terms.style += v;
+    }
+    return { loss: terms.content + terms.style + terms.tv, terms, grad: data.slice(0, n) };
+  }
+
+  /** Free every buffer; the device itself belongs to the caller. */
+  dispose(): void {
+    this.dropPlan();
+    this.dropSize();
+    for (const c of this.convs) for (const b of [c.wt, c.bias, c.wtT]) b.destroy();
+    this.zeros.destroy();
+  }
+
+  // ---- one evaluation ----
+
+  /** Upload x, replay the steps, copy out, read back: the one round trip. */
+  private async run(
+    x: Float32Array,
+    s: Sized,
+    steps: Step[],
+    copyOut: (enc: GPUCommandEncoder) => void,
+    staging: GPUBuffer,
+  ): Promise<Float32Array> {
+    if (x.length !== 3 * s.h * s.w) throw new Error(`image has ${x.length} values, expected ${3 * s.h * s.w}`);
+    const d = this.device;
+    d.queue.writeBuffer(s.x, 0, x);
+    const enc = d.createCommandEncoder();
+    let pass: GPUComputePassEncoder | undefined;
+    for (const step of steps) {
+      if (step.kind === "clear") {
+        pass?.end();
+        pass = undefined;
+        enc.clearBuffer(step.buffer);
+      } else {
+        pass ??= enc.beginComputePass();
+        pass.setPipeline(step.pipeline);
+        pass.setBindGroup(0, step.bind);
+        pass.dispatchWorkgroups(...step.groups);
+      }
+    }
+    pass?.end();
+    copyOut(enc);
+    d.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(MAP_MODE_READ);
+    } catch (e) {
+      throw new Error(`the GPU stopped working: ${this.lost ?? (e instanceof Error ? e.message : String(e))}`);
+    }
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    return out;
+  }
+
+  /** Run `work` with WebGPU's errors (invalid shaders, out of memory) turned into exceptions. */
+  private async checked<T>(work: () => Promise<T>): Promise<T> {
+    if (this.lost) throw new Error(`the GPU stopped working: ${this.lost}`);
+    const d = this.device;
+    d.pushErrorScope("out-of-memory");
+    d.pushErrorScope("validation");
+    let result: T | undefined;
+    let thrown: unknown;
+    try {
+      result = await work();
+    } catch (e) {
+      thrown = e;
+    }
+    const validation = await d.popErrorScope();
+    const memory = await d.popErrorScope();
+    if (memory) throw new Error(`the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
+    if (validation) throw new Error(`WebGPU refused the work: ${validation.message.split("\n")[0]}`);
+    if (thrown) throw thrown;
+    return result as T;
+  }
+
+  // ---- buffers and steps for a size ----
+
+  private size(h: number, w: number): Sized {
+    if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)
+      throw new Error(`style graphs need sides that are multiples of ${SIZE_MULTIPLE} and at least 32 (got ${w}x${h})`);
+    if (this.sized?.h === h && this.sized.w === w) return this.sized;
+    this.dropPlan();
+    this.dropSize();
+    const layers: Layer[] = [];
+    const forward: Step[] = [];
+    const x = this.buffer(3 * h * w * 4);
+    let src = x;
+    let lh = h;
+    let lw = w;
+    let widest = 3 * h * w;
+    this.convs.forEach((c, i) => {
+      const act = this.buffer(c.conv.outC * lh * lw * 4);
+      widest = Math.max(widest, c.conv.outC * lh * lw, c.conv.inC * lh * lw);
+      forward.push(
+        this.gemm(CONV_FORWARD, this.opts.tiles, [c.wt, c.bias, src, act], c.conv.outC, lh * lw, c.conv.inC * 9, lh, lw),
+      );
+      const layer: Layer = { conv: c.conv, relu: reluName(c.conv.name), h: lh, w: lw, act };
+      if (poolsAfter(this.convs.map((k) => k.conv), i)) {
+        layer.pooled = this.buffer((c.conv.outC * lh * lw) / 4 * 4);
+        forward.push(this.elementwise(poolForward(this.opts.pooling), [act, layer.pooled], c.conv.outC, lh, lw));
+        src = layer.pooled;
+        lh /= 2;
+        lw /= 2;
+      } else src = act;
+      layers.push(layer);
+    });
+    const grads: [GPUBuffer, GPUBuffer] = [this.buffer(widest * 4), this.buffer(widest * 4)];
+    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), forward };
+    return this.sized;
+  }
+
+  private dropSize(): void {
+    const s = this.sized;
+    if (!s) return;
+    destroy([s.x, s.gradImage, ...s.grads, ...s.layers.flatMap((l) => (l.pooled ? [l.act, l.pooled] : [l.act]))]);
+    destroy(uniformsOf(s.forward));
+    this.sized = undefined;
+  }
+
+  private layerOf(relu: string): Layer {
+    const l = this.sized?.layers.find((k) => k.relu === relu);
+    if (!l) throw new Error(`the network has no layer ${relu}`);
+    return l;
+  }
+
+  // ---- the loss and backward pass for a size, targets and weights ----
+
+  private lossPlan(s: Sized, t: Targets, lw: LossWeights): LossPlan {
+    const lwKey = JSON.stringify(lw);
+    const k = this.plan?.key;
+    if (this.plan && k?.targets === t && k.lw === lwKey && k.h === s.h && k.w === s.w) return this.plan;
+    this.dropPlan();
+    const owned: GPUBuffer[] = [];
+    const upload = (data: Float32Array) => {
+      const b = this.buffer(data.byteLength);
+      this.device.queue.writeBuffer(b, 0, data);
+      owned.push(b);
+      return b;
+    };
+    // One region of partial sums per reduction: content, 5 per style term, TV.
+    const partials = this.buffer((2 + STYLE_LAYERS.length * t.grams.length) * REDUCE_GROUPS * 4);
+    owned.push(partials);
+    const terms: LossPlan["terms"] = [];
+    const region = (name: string, n: number, factor: number) => {
+      const last = terms[terms.length - 1];
+      const at = { name, offset: last ? last.offset + last.count : 0, count: Math.min(REDUCE_GROUPS, Math.ceil(n / THREADS)), factor };
+      terms.push(at);
+      return at;
+    };
+    const steps: Step[] = [...s.forward];
+
+    // What each layer's ReLU output receives from the loss terms, added to the gradient from above.
+    const injections = new Map<string, ((grad: GPUBuffer) => void)[]>();
+    const inject = (relu: string, f: (grad: GPUBuffer) => void) =>
+      injections.set(relu, [...(injections.get(relu) ?? []), f]);
+
+    // Content: w·Σ(F − P)²/ΣP², gradient 2w(F − P)/ΣP².
+    const content = this.layerOf(CONTENT_LAYER);
+    const contentN = content.conv.outC * content.h * content.w;
+    if (t.content.length !== contentN) throw new Error("content target does not match the image size");
+    const pNorm = Math.max(sumSquares(t.content), 1e-8);
+    const P = upload(t.content);
+    inject(CONTENT_LAYER, (grad) => {
+      const r = region("content", contentN, lw.content / pNorm);
+      steps.push(this.reduce(CONTENT, [content.act, P, grad], partials, r, contentN, 0, 0, 0, (2 * lw.content) / pNorm));
+    });
+
+    // Style term k: w_k·Σ_l s_l·Σ(G − A)², G = F·(F∘m)ᵀ/(C·S); gradient 4·w_k·s_l·(G − A)·(F∘m)/(C·S).
+    t.grams.forEach((grams, term) => {
+      const name = t.grams.length > 1 ? `style${term}` : "style";
+      const mask = t.masks[term];
+      const masks = mask ? downsampledMasks(mask, s.h, s.w) : undefined;
+      STYLE_LAYERS.forEach((relu, l) => {
+        const layer = this.layerOf(relu);
+        const c = layer.conv.outC;
+        const px = layer.h * layer.w;
+        if (grams[l].length !== c * c) throw new Error(`Gram target ${relu} does not match the network`);
+        const maskBuf = masks && upload(masks[l]);
+        const norm = c * (masks ? Math.max(masks[l].reduce((a, v) => a + v, 0), 1e-6) : px);
+        const scale = t.styleScales[term][l];
+        const A = upload(grams[l]);
+        const D = this.buffer(c * c * 4);
+        owned.push(D);
+        inject(relu, (grad) => {
+          steps.push(this.gram(layer, A, D, 1 / norm, maskBuf));
+          const r = region(name, c * c, lw.style[term] * scale);
+          steps.push(this.reduce(SUM_SQUARES, [D], partials, r, c * c, 0, 0, 0, 0));
+          const bufs = maskBuf ? [D, layer.act, grad, maskBuf] : [D, layer.act, grad];
+          const coef = (4 * lw.style[term] * scale) / norm;
+          steps.push(this.gemm(gramBackwardSpec(maskBuf !== undefined), SQUARE, bufs, c, px, c, layer.h, layer.w, coef));
+        });
+      });
+    });
+
+    // Backward from relu5_1 to the image, alternating between the two gradient buffers.
+    const other = (b: GPUBuffer) => (b === s.grads[0] ? s.grads[1] : s.grads[0]);
+    let up: GPUBuffer | undefined; // the gradient w.r.t. the input of the layer above
+    for (let i = s.layers.length - 1; i >= 0; i--) {
+      const layer = s.layers[i];
+      let g: GPUBuffer | undefined; // the gradient w.r.t. this layer's ReLU output
+      if (up && layer.pooled) {
+        g = other(up);
+        steps.push(this.elementwise(poolBackward(this.opts.pooling), [layer.act, up, g], layer.conv.outC, layer.h, layer.w));
+      } else g = up;
+      const adds = injections.get(layer.relu) ?? [];
+      if (adds.length && !g) {
+        g = s.grads[0];
+        steps.push({ kind: "clear", buffer: g });
+      }
+      if (!g) continue;
+      for (const add of adds) add(g);
+      const dst = i === 0 ? s.gradImage : other(g);
+      const { conv, wtT } = this.convs[i];
+      const px = layer.h * layer.w;
+      steps.push(this.gemm(CONV_BACKWARD, this.opts.tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w));
+      up = dst;
+    }
+    if (!up) steps.push({ kind: "clear", buffer: s.gradImage });
+
+    // Total variation: ½·w·Σ(Δ²)/n on the image.
+    const n = 3 * s.h * s.w;
+    const r = region("tv", n, lw.tv / n);
+    steps.push(this.reduce(TOTAL_VARIATION, [s.x, s.gradImage], partials, r, n, 3, s.h, s.w, lw.tv / n));
+
+    const staging = this.buffer(n * 4 + partials.size, MAP_READ | COPY_DST);
+    owned.push(staging);
+    this.plan = { key: { targets: t, lw: lwKey, h: s.h, w: s.w }, steps, partials, staging, terms, owned };
+    return this.plan;
+  }
+
+  private dropPlan(): void {
+    if (!this.plan) return;
+    destroy([...this.plan.owned, ...uniformsOf(this.plan.steps.slice(this.sized?.forward.length ?? 0))]);
+    this.plan = undefined;
+  }
+
+  // ---- steps ----
+
+  private gram(layer: Layer, target: GPUBuffer, dst: GPUBuffer, coef: number, mask?: GPUBuffer): Step {
+    const c = layer.conv.outC;
+    const bufs = mask ? [layer.act, target, dst, mask] : [layer.act, target, dst];
+    return this.gemm(gramSpec(mask !== undefined), SQUARE, bufs, c, c, layer.h * layer.w, layer.h, layer.w, coef);
+  }
+
+  private gemm(
+    spec: Parameters<typeof gemmShader>[0],
+    tiles: Tiles,
+    buffers: GPUBuffer[],
+    M: number,
+    N: number,
+    K: number,
+    H: number,
+    W: number,
+    coef = 0,
+  ): Step {
+    const nTiles = Math.ceil(N / tiles.tn);
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params).set([M, N, K, H, W, nTiles]);
+    new Float32Array(params)[6] = coef;
+    const groups: [number, number, number] = [Math.min(nTiles, GRID_X), Math.ceil(M / tiles.tm), Math.ceil(nTiles / GRID_X)];
+    return this.step(gemmShader(spec, tiles), params, buffers, groups);
+  }
+
+  /** One thread per pooled output element; C, H, W are the pooling's input. */
+  private elementwise(code: string, buffers: GPUBuffer[], C: number, H: number, W: number): Step {
+    const n = (C * H * W) / 4;
+    const groups = Math.ceil(n / THREADS);
+    const gx = Math.min(groups, GRID_X);
+    return this.step(code, this.params(n, C, H, W, 0, 0), buffers, [gx, Math.ceil(groups / gx), 1]);
+  }
+
+  private reduce(
+    code: string,
+    buffers: GPUBuffer[],
+    partials: GPUBuffer,
+    at: { offset: number; count: number },
+    n: number,
+    C: number,
+    H: number,
+    W: number,
+    coef: number,
+  ): Step {
+    const entries = buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b } }));
+    entries.push({ binding: 9, resource: { buffer: partials } });
+    return this.step(code, this.params(n, C, H, W, at.offset, coef), [], [at.count, 1, 1], entries);
+  }
+
+  private params(n: number, C: number, H: number, W: number, off: number, coef: number): ArrayBuffer {
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params).set([n, C, H, W, off]);
+    new Float32Array(params)[5] = coef;
+    return params;
+  }
+
+  private step(
+    code: string,
+    params: ArrayBuffer,
+    buffers: GPUBuffer[],
+    groups: [number, number, number],
+    entries = buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b } })),
+  ): Step {
+    const pipeline = this.pipeline(code);
+    const uniform = this.buffer(32, UNIFORM | COPY_DST);
+    this.device.queue.writeBuffer(uniform, 0, params);
+    const bind = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: uniform } }, ...entries],
+    });
+    return { kind: "dispatch", pipeline, bind, groups, uniform };
+  }
+
+  private pipeline(code: string): GPUComputePipeline {
+    let cache = pipelines.get(this.device);
+    if (!cache) pipelines.set(this.device, (cache = new Map()));
+    let p = cache.get(code);
+    if (!p) {
+      p = this.device.createComputePipeline({
+        layout: "auto",
+        compute: { module: this.device.createShaderModule({ code }), entryPoint: "main" },
+      });
+      cache.set(code, p);
+    }
+    return p;
+  }
+
+  private buffer(size: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
+    return this.device.createBuffer({ size: Math.max(16, Math.ceil(size / 4) * 4), usage });
+  }
+}
+
+function sumSquares(v: Float32Array): number {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  return sum;
+}
+
+const destroy = (buffers: GPUBuffer[]) => {
+  for (const b of buffers) b.destroy();
+};
+const uniformsOf = (steps: Step[]) => steps.flatMap((s) => (s.kind === "dispatch" ? [s.uniform] : []));
+
+/** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads. */
+const SQUARE: Tiles = { tm: 64, tn: 64, tk: 16, rm: 4 };
