@@ -137,6 +137,8 @@ export const DeviceInfoSchema = v.object({
   name: v.picklist(["cpu", "webgpu", "cuda"]),
   available: v.boolean(),
   reason: v.optional(v.string()),
+  adapter: v.optional(v.string()),
+  software: v.optional(v.boolean()),
 });
 
 export const ServerMessageSchema = v.variant("type", [
@@ -188,6 +190,8 @@ export const ServerMessageSchema = v.variant("type", [
       width: v.number(),
       height: v.number(),
       device: v.string(),
+      /** Set when a GPU failed and the job ran (from some point on) on the CPU: why. */
+      fallback: v.optional(v.string()),
       ms: v.number(),
     }),
     v.object({

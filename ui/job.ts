@@ -61,6 +61,8 @@ export class Job {
   readonly id = newJobId();
   private canvas: Canvas | null = null;
   private pendingResult: Extract<ServerMessage, { type: "result"; kind: "style" }> | null = null;
+  /** Notes received, so that a fallback named again in the result is not shown twice. */
+  private readonly notes = new Set<string>();
   private pendingPreview: { width: number; height: number } | null = null;
   private settle!: (o: JobOutcome) => void;
   private finished = false;
@@ -152,6 +154,7 @@ export class Job {
         this.finish({ kind: "failed", code: msg.code, message: msg.message, partial: this.partial() });
         return;
       case "note":
+        this.notes.add(msg.message);
         this.listener.onNote?.(msg.message);
         return;
     }
@@ -163,6 +166,9 @@ export class Job {
       this.listener.onPreview?.(payload, this.pendingPreview.width, this.pendingPreview.height);
     } else if (header.part === "result" && this.pendingResult) {
       const r = this.pendingResult;
+      // A GPU that failed is said where the designer looks, even if its note was missed.
+      const cpuNote = r.fallback && `ran on the CPU: ${r.fallback}`;
+      if (cpuNote && !this.notes.has(cpuNote)) this.listener.onNote?.(cpuNote);
       this.finish({ kind: "style", png: payload, width: r.width, height: r.height, ms: r.ms, device: r.device });
     }
   }

@@ -1,7 +1,8 @@
 // `stylize bench style`: milliseconds per optimisation step — one loss + gradient evaluation of
 // VGG-19 up to conv5_1 — at 256 and 512 px on every available device; optionally the same step in
-// PyTorch for comparison, and the wall time of a whole default job. Random weights: speed does not
-// depend on their values.
+// PyTorch for comparison, and the wall time of whole default (512 px) and High (1024 px) jobs. Random
+// weights: speed does not depend on their values. A row is labelled with where it really ran: a GPU
+// that fell back to the CPU is reported as the CPU, with the reason.
 import { cpus, loadavg } from "node:os";
 import { type Command, Option } from "commander";
 import * as ort from "onnxruntime-node";
@@ -16,7 +17,7 @@ import { runStyle } from "./engine";
 import { styleLayerScales } from "./graph/loss";
 import { noiseNetwork } from "./pixels";
 import { snap } from "./plan";
-import { StyleNet } from "./session";
+import { openStyleNet } from "./session";
 import { randomVggWeights } from "./vgg-weights";
 
 interface Flags {
@@ -32,8 +33,13 @@ interface Flags {
 }
 
 interface Row {
-  engine: "onnx" | "pytorch";
+  /** onnx: ONNX Runtime (CPU, CUDA); webgpu: the project's WebGPU engine. */
+  engine: "onnx" | "webgpu" | "pytorch";
   device: string;
+  /** The WebGPU adapter's name. */
+  adapter?: string;
+  /** Why a GPU row ran on the CPU instead. */
+  fallback?: string;
   size: number;
   msPerStep: number;
   cpuMsPerStep: number;
@@ -47,9 +53,9 @@ export function registerStyleBench(bench: Command): void {
     .option("--sizes <list>", "image sizes (square, px)", "256,512")
     .option("--steps <n>", "timed steps per size (after one warm-up step)", "3")
     .option("--device <name>", "only this device (default: every available one)")
-    .option("--pytorch", "also time the same step in PyTorch (CPU autograd) for comparison")
+    .option("--pytorch", "also time the same step in PyTorch (CUDA when torch sees a GPU, else CPU) for comparison")
     .option("--python <exe>", "the Python with torch installed, for --pytorch", "python3")
-    .option("--job", "also time a whole job with the default options at 512 px (CPU)")
+    .option("--job", "also time whole jobs: default options (512 px) and High (1024 px), on --device (default cpu)")
     .option("--memory", "measure peak memory per size instead of speed (one child process per size)")
     .addOption(new Option("--memory-child <size>").hideHelp())
     .option("--json", "one JSON object per measurement on stdout")
@@ -67,7 +73,8 @@ async function benchStyle(f: Flags): Promise<void> {
     else
       log(
         `${r.engine.padEnd(8)}${r.device.padEnd(7)}${String(r.size).padStart(4)} px ${String(r.msPerStep).padStart(7)} ms/step` +
-          `  (median of ${r.steps}; ${r.cpuMsPerStep} cpu-ms/step)`,
+          `  (median of ${r.steps}; ${r.cpuMsPerStep} cpu-ms/step)${r.adapter ? ` on ${r.adapter}` : ""}` +
+          `${r.fallback ? ` — ran on the CPU: ${r.fallback}` : ""}`,
       );
   };
   log("stylize bench style: ms per optimisation step (one loss + gradient evaluation, VGG-19 to conv5_1)");
@@ -84,21 +91,25 @@ async function benchStyle(f: Flags): Promise<void> {
       log(`${d.name}: skipped (${d.reason ?? "unavailable"})`);
       continue;
     }
+    if (d.software && !f.device) {
+      log(`${d.name}: skipped (a software adapter, ${d.adapter}: ask for it with --device ${d.name})`);
+      continue;
+    }
     for (const size of sizes) {
-      const row = await timeOnnx(weights, d.name, size, steps);
+      const row = await timeStep(weights, d.name, size, steps);
       report(row);
-      if (row.device === "cpu") cpuMs.set(size, row.msPerStep);
+      if (row.device === "cpu" && d.name === "cpu") cpuMs.set(size, row.msPerStep);
     }
   }
   if (f.pytorch) {
     const torch = await benchTorch(sizes, steps, cpus().length, f.python);
     if ("skipped" in torch) log(`pytorch: skipped (${torch.skipped})`);
     else {
-      log(`pytorch ${torch[0]?.torch ?? ""}, autograd, ${cpus().length} threads:`);
+      log(`pytorch ${torch[0]?.torch ?? ""}, autograd on ${torch[0]?.device ?? "cpu"}, ${cpus().length} CPU threads:`);
       for (const t of torch) {
         report({
           engine: "pytorch",
-          device: "cpu",
+          device: t.device,
           size: t.size,
           msPerStep: t.msPerStep,
           cpuMsPerStep: t.cpuMsPerStep,
@@ -110,16 +121,19 @@ async function benchStyle(f: Flags): Promise<void> {
       }
     }
   }
-  if (f.job) await benchJob(f.json === true, log);
+  if (f.job) {
+    await benchJob(f.device ?? "cpu", false, f.json === true, log);
+    await benchJob(f.device ?? "cpu", true, f.json === true, log);
+  }
 }
 
-async function timeOnnx(
+async function timeStep(
   weights: ReturnType<typeof randomVggWeights>,
   device: DeviceName,
   size: number,
   steps: number,
 ): Promise<Row> {
-  const net = await StyleNet.open(weights, { pooling: "max", masked: [false], device });
+  const net = await openStyleNet(weights, { pooling: "max", masked: [false], device });
   try {
     const x = noiseNetwork(size, size, 1);
     const content = await net.features(noiseNetwork(size, size, 2), size, size);
@@ -141,11 +155,14 @@ async function timeOnnx(
     }
     const cpu = process.cpuUsage(cpu0);
     times.sort((a, b) => a - b);
+    const ms = times[Math.floor(times.length / 2)];
     return {
-      engine: "onnx",
+      engine: device === "webgpu" && !net.fallback ? "webgpu" : "onnx",
       device: net.device,
+      adapter: net.adapter,
+      fallback: net.fallback,
       size,
-      msPerStep: Math.round(times[Math.floor(times.length / 2)]),
+      msPerStep: ms < 100 ? Math.round(ms * 10) / 10 : Math.round(ms),
       cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps),
       steps,
     };
@@ -172,13 +189,21 @@ async function benchStyleMemory(sizes: number[], json: boolean, log: (s: string)
   );
 }
 
-/** A whole job with the default options (what a designer gets) on generated 512 px images. */
-async function benchJob(json: boolean, log: (s: string) => void) {
-  const options = v.parse(StyleOptionsSchema, { device: "cpu", previewEvery: 0 });
+/**
+ * A whole job (weights, set-up, every scale) with the default options, or the plugin's High preset
+ * (1024 px, 112 iterations, 10 per finer scale), on generated pictures.
+ */
+async function benchJob(device: DeviceName, high: boolean, json: boolean, log: (s: string) => void) {
+  const preset = high ? { size: 1024, iters: 112, detailIters: 10 } : {};
+  const options = v.parse(StyleOptionsSchema, { device, previewEvery: 0, ...preset });
   const content = pattern(options.size, (x, y) => [x / 2, y / 2, 128 + 100 * Math.sin(x / 20)]);
   const style = pattern(options.size, (x, y) => [128 + 120 * Math.sin((x + y) / 7), 90, 128 + 120 * Math.cos(y / 5)]);
   const cpu0 = process.cpuUsage();
-  const r = await runStyle({ content, styles: [style] }, { options, weights: "random:0" });
+  const notes: string[] = [];
+  const r = await runStyle(
+    { content, styles: [style] },
+    { options, weights: "random:0", onNote: (n) => notes.push(n) },
+  );
   const cpu = process.cpuUsage(cpu0);
   const summary = {
     job: true,
@@ -189,13 +214,18 @@ async function benchJob(json: boolean, log: (s: string) => void) {
     ms: Math.round(r.ms),
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     device: r.device,
+    fallback: r.fallback,
+    preset: high ? "high" : "default",
   };
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else
+  else {
+    for (const n of notes) log(`  note: ${n}`);
     log(
-      `whole job, default options (${options.size} px, ${options.scales} scales, ${r.iters} ${options.optimizer} iterations): ` +
-        `${(r.ms / 1000).toFixed(1)} s on ${r.device}, ${r.evals} loss+gradient evaluations, ${(summary.cpuMs / 1000).toFixed(1)} cpu-s`,
+      `whole job, ${high ? "High" : "default options"} (${options.size} px, ${r.scales.length} scales, ${r.iters} ${options.optimizer} iterations): ` +
+        `${(r.ms / 1000).toFixed(2)} s on ${r.device}, ${r.evals} loss+gradient evaluations, ${(summary.cpuMs / 1000).toFixed(1)} cpu-s` +
+        `${r.fallback ? ` — ran on the CPU: ${r.fallback}` : ""}`,
     );
+  }
 }
 
 function pattern(size: number, rgb: (x: number, y: number) => number[]): RgbaImage {

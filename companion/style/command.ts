@@ -142,6 +142,7 @@ async function styleCommand(contentPath: string, stylesArg: string, f: Flags): P
       ms: Math.round(result.ms),
       msPerIter: Math.round(result.stepMs / Math.max(1, result.iters)),
       device: result.device,
+      ...(result.fallback ? { fallback: result.fallback } : {}),
       iters: result.iters,
       size: options.size,
       loss: result.loss,
@@ -150,7 +151,8 @@ async function styleCommand(contentPath: string, stylesArg: string, f: Flags): P
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
     process.stderr.write(
-      `wrote ${f.output} (${result.image.width}x${result.image.height}) in ${(result.ms / 1000).toFixed(1)} s on ${result.device}\n`,
+      `wrote ${f.output} (${result.image.width}x${result.image.height}) in ${(result.ms / 1000).toFixed(1)} s on ${result.device}` +
+        `${result.fallback ? ` (ran on the CPU: ${result.fallback})` : ""}\n`,
     );
   }
 }

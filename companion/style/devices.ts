@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { adapterName, describeAdapter, type RawAdapterInfo } from "./webgpu-device";
 // onnx-proto is CommonJS: Node ESM sees only its default export.
 import onnxProto from "onnx-proto";
 
@@ -16,11 +17,16 @@ export interface DeviceInfo {
   available: boolean;
   /** Why it is unavailable, in words a user can act on. */
   reason?: string;
+  /** WebGPU: the adapter's name ("nvidia (hopper) NVIDIA H200"). */
+  adapter?: string;
+  /** WebGPU: a software adapter (SwiftShader, llvmpipe): works, but slower than the CPU engine. */
+  software?: boolean;
 }
 
 export interface DeviceChoice {
   device: DeviceName;
-  /** For `InferenceSession.create`: the chosen provider, then CPU for any node it cannot run. */
+  /** For ONNX Runtime (CPU, CUDA): the chosen provider, then CPU for any node it cannot run. WebGPU runs
+   * on the project's own engine (shared/style/webgpu), not ONNX Runtime's. */
   executionProviders: string[];
   /** Why other devices were skipped, or what fell back. */
   notes: string[];
@@ -63,6 +69,15 @@ export function chooseDevice(requested: DeviceRequest, devices: readonly DeviceI
   const notes: string[] = [];
   for (const name of order) {
     const d = info(name);
+    // A software adapter is a CPU pretending to be a GPU: auto never takes it; asked for, it runs.
+    if (d?.available && d.software) {
+      const what = `only a software adapter (${d.adapter ?? "unnamed"}), slower than the CPU`;
+      if (requested === "auto") {
+        notes.push(`${LABEL[name]} skipped: ${what}`);
+        continue;
+      }
+      notes.push(`${LABEL[name]} runs on ${what}`);
+    }
     if (name === "cpu" || d?.available) {
       if (requested !== "auto" && name !== requested) notes.push(`using ${LABEL[name]} instead`);
       return choose(name, notes);
@@ -90,8 +105,85 @@ export function ortBinDir(): string {
 }
 
 async function detectWebgpu(): Promise<DeviceInfo> {
-  const r = await probeProvider("webgpu");
-  return r.ok ? { name: "webgpu", available: true } : { name: "webgpu", available: false, reason: r.reason };
+  const r = await probeWebgpu();
+  if (!r.ok) return { name: "webgpu", available: false, reason: r.reason };
+  return { name: "webgpu", available: true, adapter: r.adapter, software: r.software };
+}
+
+export type WebgpuProbe = { ok: true; adapter: string; software: boolean } | { ok: false; reason: string };
+
+/**
+ * Open the WebGPU adapter (the `webgpu` package, Dawn) in a child process and run a tiny compute
+ * shader: a broken driver can crash or hang native code, never the companion.
+ */
+export function probeWebgpu(timeoutMs = PROBE_TIMEOUT_MS): Promise<WebgpuProbe> {
+  const args = ["--input-type=module", "-e", WEBGPU_PROBE, requireHere.resolve("webgpu")];
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      args,
+      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 20, windowsHide: true },
+      (err, stdout, stderr) => {
+        const line = stdout.split("\n").find((l) => l.startsWith("{"));
+        if (line) {
+          const r = JSON.parse(line) as { ok: boolean; error?: string; info?: RawAdapterInfo };
+          if (!r.ok || !r.info) return done({ ok: false, reason: webgpuReason(r.error ?? "", stderr) });
+          const a = describeAdapter(r.info);
+          return done({ ok: true, adapter: adapterName(a), software: a.software });
+        }
+        const killed = (err as { killed?: boolean } | null)?.killed;
+        const why = killed ? `timed out after ${timeoutMs / 1000} s` : `crashed (${lastLine(stderr) || err?.message})`;
+        done({ ok: false, reason: `the WebGPU check ${why}` });
+      },
+    );
+  });
+}
+
+// ESM (the webgpu package is); argv: the package's entry file. Doubles [-1, 2] into [0, 4].
+const WEBGPU_PROBE = `
+import { pathToFileURL } from "node:url";
+const out = (o) => console.log(JSON.stringify(o));
+try {
+  const { create, globals } = await import(pathToFileURL(process.argv[1]).href);
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) { out({ ok: false, error: "no adapter" }); process.exit(0); }
+  const d = await adapter.requestDevice();
+  const code = "@group(0) @binding(0) var<storage, read_write> v: array<f32>;" +
+    "@compute @workgroup_size(2) fn main(@builtin(global_invocation_id) i: vec3<u32>) { v[i.x] = max(v[i.x], 0.0) * 2.0; }";
+  const buf = d.createBuffer({ size: 8, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  d.queue.writeBuffer(buf, 0, new Float32Array([-1, 2]));
+  const read = d.createBuffer({ size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const pipe = d.createComputePipeline({ layout: "auto", compute: { module: d.createShaderModule({ code }), entryPoint: "main" } });
+  const enc = d.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(0, d.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: buf } }] }));
+  pass.dispatchWorkgroups(1);
+  pass.end();
+  enc.copyBufferToBuffer(buf, 0, read, 0, 8);
+  d.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const r = Array.from(new Float32Array(read.getMappedRange()));
+  const i = adapter.info;
+  const info = { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
+    isFallbackAdapter: i.isFallbackAdapter === true };
+  out(r.join() === "0,4" ? { ok: true, info } : { ok: false, error: "wrong result from a test shader" });
+  d.destroy();
+} catch (e) {
+  out({ ok: false, error: String((e && e.message) || e) });
+}
+process.exit(0);
+`;
+
+function webgpuReason(error: string, stderr: string): string {
+  if (error === "no adapter") {
+    if (/Found no drivers|libvulkan/i.test(stderr))
+      return "no WebGPU adapter: no Vulkan driver found (install your GPU's Vulkan driver and libvulkan1)";
+    return "no WebGPU adapter found";
+  }
+  return lastLine(error) || "the WebGPU check failed";
 }
 
 async function detectCuda(): Promise<DeviceInfo> {
@@ -176,8 +268,6 @@ function tinyModel(): Buffer {
 /** ORT's messages are long C++ paths; keep the part a user can act on, plus hints from the native log. */
 function explain(provider: string, error: string, stderr: string): string {
   const hints: string[] = [];
-  const adapter = /Failed to get a WebGPU adapter:?\s*([^\n]*)/.exec(error);
-  if (adapter) hints.push(`no WebGPU adapter found (${adapter[1].trim() || "none"})`);
   const vulkan = /Couldn't load Vulkan: ([^\s:]+)/.exec(stderr)?.[1];
   if (vulkan) hints.push(`the Vulkan loader ${vulkan} is missing`);
   const lib = /Failed to load library [^\n]*? with error: ([^\n]*)/.exec(stderr)?.[1];

@@ -20,7 +20,7 @@ import {
 import { checkStyleMemory, styleMemoryBudget } from "./memory";
 import { styleLayerScales } from "./graph/loss";
 import { planScales, type Scale, snap } from "./plan";
-import { type LossWeights, StyleNet, type Targets } from "./session";
+import { type LossNet, type LossWeights, openStyleNet, type Targets } from "./session";
 import { loadVggWeights } from "./vgg-weights";
 
 export interface StyleInputs {
@@ -53,7 +53,10 @@ export interface StyleRunSpec {
 }
 export interface StyleResult {
   image: RgbaImage;
+  /** Where the job ended up running. */
   device: string;
+  /** Set when a GPU failed and (part of) the job ran on the CPU: why. */
+  fallback?: string;
   ms: number;
   iters: number;
   loss: number;
@@ -86,14 +89,21 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
   const weights = await loadVggWeights(spec.weights);
   if (weights.random) spec.onNote?.(RANDOM_WEIGHTS_NOTICE);
   checkAbort();
-  const net = await StyleNet.open(weights, {
+  const net = await openStyleNet(weights, {
     pooling: o.pooling,
     masked: groups.map((g) => g.mask !== undefined),
     device: o.device,
   });
-  for (const note of net.notes) spec.onNote?.(note);
+  // Notes as they come: the device choice now, a GPU that fails mid-job later.
+  let noted = 0;
+  const flushNotes = () => {
+    for (; noted < net.notes.length; noted++) spec.onNote?.(net.notes[noted]);
+  };
+  flushNotes();
   try {
     const plan = planScales(inputs.content.width, inputs.content.height, o.size, o.scales, o.iters, o.detailIters);
+    const finest = plan.scales[plan.scales.length - 1];
+    net.check?.(finest.width, finest.height);
     const units = plan.scales.map((s) => s.iters * s.width * s.height);
     const totalUnits = units.reduce((a, b) => a + b, 0);
     let done = 0;
@@ -131,6 +141,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         record.iters++;
         record.evals += r.evals;
         last = r.at;
+        flushNotes();
         done++;
         doneUnits += scale.width * scale.height;
         spec.onProgress?.({
@@ -161,9 +172,11 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       if (si < plan.scales.length - 1) await spec.onPreview?.(prev.image, done); // each scale change
     }
     const out = await resizeRgba(prev!.image, plan.width, plan.height);
+    flushNotes();
     return {
       image: out,
       device: net.device,
+      fallback: net.fallback,
       ms: performance.now() - t0,
       iters: done,
       loss: last?.loss ?? Number.NaN,
@@ -208,7 +221,7 @@ function groupStyles(inputs: StyleInputs, blend: number[] | undefined): StyleGro
 }
 
 /** Everything one scale needs: content at this size, targets, loss weights, how to turn x into an image. */
-async function scaleContext(net: StyleNet, inputs: StyleInputs, groups: StyleGroup[], o: StyleOptions, s: Scale) {
+async function scaleContext(net: LossNet, inputs: StyleInputs, groups: StyleGroup[], o: StyleOptions, s: Scale) {
   const raw = await resizeRgba(inputs.content, s.width, s.height);
   const content = flattenOnWhite(raw);
   const contentX = toNetwork(content);
@@ -256,7 +269,7 @@ async function scaleContext(net: StyleNet, inputs: StyleInputs, groups: StyleGro
 
 /** A style image's Gram targets at this scale: its longest side = the scale's × styleScale. */
 async function styleGrams(
-  net: StyleNet,
+  net: LossNet,
   style: RgbaImage,
   luma: { mean: number; std: number } | undefined,
   styleScale: number,

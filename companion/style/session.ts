@@ -1,11 +1,14 @@
-// The two style graphs on ONNX Runtime: build (or load from the cache), pick the device, create
-// sessions tuned for speed, and fall back to the CPU with a note if a GPU provider fails.
+// The two style graphs on ONNX Runtime (CPU, CUDA): build (or load from the cache), create sessions
+// tuned for speed, and fall back to the CPU with a note if CUDA fails. `openStyleNet` picks the
+// device: WebGPU runs on the project's own engine instead (./webgpu-net).
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
+import type { Evaluation, Features, LossWeights, Targets } from "../../shared/style/vgg";
 import { type DeviceName, type DeviceRequest, markDeviceFailed, pickDevice } from "./devices";
 import { buildFeaturesGraph, FEATURE_OUTPUTS } from "./graph/features";
 import { buildLossGraph, LOSS_IO } from "./graph/loss";
 import { type Pooling, SIZE_MULTIPLE, STYLE_LAYERS } from "./graph/vgg";
+import { openWebGpuNet } from "./webgpu-net";
 import { cachedModel } from "./model-cache";
 import type { VggWeights } from "./vgg-weights";
 
@@ -16,34 +19,36 @@ export interface NetOptions {
   device: DeviceRequest;
 }
 
-/** What the loss compares against, at the current scale. */
-export interface Targets {
-  /** relu4_2 of the content image, [C, h/8, w/8]. */
-  content: Float32Array;
-  /** Per style term, the 5 Gram matrices (relu1_1 … relu5_1). */
-  grams: Float32Array[][];
-  /** Per style term, its mask [h, w] (0..1) or undefined. */
-  masks: (Float32Array | undefined)[];
-  /** Per style term, each layer's factor of Σ(G − A)² (styleLayerScales in ./graph/loss). */
-  styleScales: number[][];
+export type OrtNetOptions = Omit<NetOptions, "device"> & { device: "cpu" | "cuda" };
+
+export type { Evaluation, Features, LossWeights, Targets };
+
+/** What the style engine needs from a net, on any device. */
+export interface LossNet {
+  /** Where it runs now (after any fallback). */
+  readonly device: DeviceName;
+  /** What the user should know: devices skipped, fallbacks. Grows when a device fails mid-job. */
+  readonly notes: string[];
+  /** Set once a GPU failed and the work moved to the CPU: the reason, in plain words. */
+  readonly fallback?: string;
+  /** The WebGPU adapter's name, when on WebGPU. */
+  readonly adapter?: string;
+  features(x: Float32Array, h: number, w: number): Promise<Features>;
+  evaluate(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation>;
+  /** Done with it for this job (it may be kept for the next one). */
+  release(): Promise<void>;
+  /** Refuse (UserError "too-large") an image size the device cannot hold, before any work. */
+  check?(width: number, height: number): void;
 }
 
-export interface LossWeights {
-  content: number;
-  tv: number;
-  /** Per style term. */
-  style: number[];
-}
-
-export interface Evaluation {
-  loss: number;
-  terms: Record<string, number>;
-  grad: Float32Array;
-}
-
-export interface Features {
-  content: Float32Array;
-  grams: Float32Array[];
+/**
+ * A net on the device `opts.device` asks for: CUDA (ONNX Runtime), WebGPU (the project's engine),
+ * or the CPU (ONNX Runtime), with the choice and any fallback in `notes`.
+ */
+export async function openStyleNet(weights: VggWeights, opts: NetOptions): Promise<LossNet> {
+  const choice = await pickDevice(opts.device);
+  if (choice.device === "webgpu") return openWebGpuNet(weights, opts, choice.notes);
+  return StyleNet.open(weights, { ...opts, device: choice.device }, choice.notes);
 }
 
 /** The last released net waits this long for the next job with the same graphs (sessions take 1–2 s to create). */
@@ -53,33 +58,40 @@ let parked: { key: string; net: StyleNet; timer: ReturnType<typeof setTimeout> }
 const f32 = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
 const scalar = (v: number) => new ort.Tensor("float32", Float32Array.of(v), []);
 
-export class StyleNet {
+/** The ONNX Runtime net (CPU, CUDA). */
+export class StyleNet implements LossNet {
+  fallback?: string;
+
   private constructor(
     private features_: ort.InferenceSession,
     private loss_: ort.InferenceSession,
     public device: DeviceName,
-    readonly notes: string[],
+    public notes: string[],
     private readonly models: { features: Uint8Array; loss: Uint8Array },
     readonly cacheHit: boolean,
   ) {}
 
-  /** Sessions for these weights and options: the parked ones if they match, else new ones. */
-  static async open(weights: VggWeights, opts: NetOptions): Promise<StyleNet> {
+  /**
+   * Sessions for these weights and options on `opts.device` (already chosen: see openStyleNet),
+   * the parked ones if they match, else new ones. `notes`: what the device choice said.
+   */
+  static async open(weights: VggWeights, opts: OrtNetOptions, notes: string[] = []): Promise<StyleNet> {
     const key = JSON.stringify([weights.hash, opts.pooling, opts.masked, opts.device]);
     if (parked?.key === key) {
       const { net, timer } = parked;
       clearTimeout(timer);
       parked = undefined;
+      net.notes = [...notes];
       return net;
     }
-    const net = await StyleNet.create(weights, opts);
+    const net = await StyleNet.create(weights, opts, notes);
     net.key = key;
     return net;
   }
 
   private key = "";
 
-  private static async create(weights: VggWeights, opts: NetOptions): Promise<StyleNet> {
+  private static async create(weights: VggWeights, opts: OrtNetOptions, choiceNotes: string[]): Promise<StyleNet> {
     const base = { weights: weights.hash, pooling: opts.pooling };
     const load = async (refresh: boolean) => {
       const feat = await cachedModel(
@@ -95,23 +107,26 @@ export class StyleNet {
       return { models: { features: feat.bytes, loss: loss.bytes }, hit: feat.hit || loss.hit };
     };
     let { models, hit } = await load(false);
-    const choice = await pickDevice(opts.device);
-    const notes = [...choice.notes];
-    let device = choice.device;
+    const notes = [...choiceNotes];
+    let device: DeviceName = opts.device;
+    let fallback: string | undefined;
     let sessions: [ort.InferenceSession, ort.InferenceSession] | undefined;
     while (!sessions) {
       try {
-        sessions = await createSessions(models, device === "cpu" ? ["cpu"] : choice.executionProviders);
+        sessions = await createSessions(models, device === "cpu" ? ["cpu"] : [device, "cpu"]);
       } catch (err) {
         if (device !== "cpu") {
-          notes.push(await fallbackNote(device, err));
+          fallback = await fallbackReason(device, err);
+          notes.push(fallbackNote(fallback));
           device = "cpu";
         } else if (hit) {
           ({ models, hit } = await load(true)); // a damaged cached model: rebuild it (once: hit is now false)
         } else throw err;
       }
     }
-    return new StyleNet(sessions[0], sessions[1], device, notes, models, hit);
+    const net = new StyleNet(sessions[0], sessions[1], device, notes, models, hit);
+    net.fallback = fallback;
+    return net;
   }
 
   /** Content features and style Grams of a preprocessed image [3, h, w]. */
@@ -181,7 +196,8 @@ export class StyleNet {
       return await run();
     } catch (err) {
       if (this.device === "cpu") throw err;
-      this.notes.push(await fallbackNote(this.device, err));
+      this.fallback = await fallbackReason(this.device, err);
+      this.notes.push(fallbackNote(this.fallback));
       const old = [this.features_, this.loss_];
       [this.features_, this.loss_] = await createSessions(this.models, ["cpu"]);
       this.device = "cpu";
@@ -203,11 +219,15 @@ async function createSessions(models: { features: Uint8Array; loss: Uint8Array }
   return [features, loss] as [ort.InferenceSession, ort.InferenceSession];
 }
 
-async function fallbackNote(device: DeviceName, err: unknown): Promise<string> {
+/** Record a GPU that failed (later `auto` picks skip it) and say why, in one line. */
+export async function fallbackReason(device: DeviceName, err: unknown): Promise<string> {
   const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
   await markDeviceFailed(device, why);
-  return `${device} failed (${why}); continuing on the CPU`;
+  return `${device === "cuda" ? "CUDA" : "WebGPU"} failed: ${why}`;
 }
+
+/** What the user reads when a job moves to the CPU. */
+export const fallbackNote = (reason: string) => `ran on the CPU: ${reason}`;
 
 function checkSize(h: number, w: number): void {
   if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)

@@ -46,7 +46,7 @@ async function open(): Promise<GpuHandle> {
         : "no WebGPU adapter found",
     );
   }
-  const info = describeAdapter(adapter);
+  const info = describeAdapter(adapter.info as GPUAdapterInfo & RawAdapterInfo);
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     requiredLimits: {
@@ -64,11 +64,19 @@ async function open(): Promise<GpuHandle> {
   return { device, adapter: info };
 }
 
-export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
-  const i = adapter.info;
+/** What GPUAdapterInfo carries (Dawn reports isFallbackAdapter on it). */
+export interface RawAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter?: boolean;
+}
+
+export function describeAdapter(i: RawAdapterInfo): AdapterInfo {
   const text = `${i.vendor} ${i.architecture} ${i.device} ${i.description}`;
-  // Dawn reports isFallbackAdapter on the info; SwiftShader and llvmpipe also say who they are.
-  const fallback = (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  // SwiftShader and llvmpipe also say who they are, for drivers that do not flag a fallback.
+  const fallback = i.isFallbackAdapter === true;
   return {
     vendor: i.vendor,
     architecture: i.architecture,
@@ -78,10 +86,10 @@ export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   };
 }
 
-/** "NVIDIA (hopper) NVIDIA H200", "SwiftShader driver 5.0.0 (software)". */
+/** "nvidia (hopper) NVIDIA H200", "google (swiftshader) SwiftShader driver 5.0.0". */
 export function adapterName(a: AdapterInfo): string {
   const name = [a.vendor, a.architecture && `(${a.architecture})`, a.description || a.device].filter(Boolean).join(" ");
-  return `${name || "unnamed adapter"}${a.software ? " — software, runs on the CPU" : ""}`;
+  return name || "unnamed adapter";
 }
 
 function firstLine(err: unknown): string {

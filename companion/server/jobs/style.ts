@@ -85,6 +85,7 @@ export function styleJob(msg: StyleJob): JobSpec<StyleInputs> {
         width: result.image.width,
         height: result.image.height,
         device: result.device,
+        ...(result.fallback ? { fallback: result.fallback } : {}),
         ms: result.ms,
       });
       io.sendPart("result", png);

@@ -21,7 +21,14 @@ export const threadsOf = (t: Tiles) => (t.tm / t.rm) * (t.tn / 4);
 export const sharedBytesOf = (t: Tiles) => (t.tm + t.tn) * t.tk * 4;
 
 /** Tiles fit the device: invocations per workgroup and workgroup memory. */
-export function tilesFit(t: Tiles, limits: { maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupStorageSize: number; maxComputeWorkgroupSizeX: number }): boolean {
+export function tilesFit(
+  t: Tiles,
+  limits: {
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeWorkgroupSizeX: number;
+  },
+): boolean {
   const threads = threadsOf(t);
   return (
     threads <= limits.maxComputeInvocationsPerWorkgroup &&

@@ -138,18 +138,24 @@ export class WebGpuStyleNet {
     const staging = this.buffer(contentBytes + grams.reduce((a, g) => a + g.bytes, 0), MAP_READ | COPY_DST);
     owned.push(staging);
     try {
-      const data = await this.run(x, s, steps, (enc) => {
-        enc.copyBufferToBuffer(content.act, 0, staging, 0, contentBytes);
-        let at = contentBytes;
-        for (const g of grams) {
-          enc.copyBufferToBuffer(g.g, 0, staging, at, g.bytes);
-          at += g.bytes;
-        }
-      }, staging);
-      let at = contentBytes / 4;
+      const data = await this.run(
+        x,
+        s,
+        steps,
+        (enc) => {
+          enc.copyBufferToBuffer(content.act, 0, staging, 0, contentBytes);
+          let at = contentBytes;
+          for (const g of grams) {
+            enc.copyBufferToBuffer(g.g, 0, staging, at, g.bytes);
+            at += g.bytes;
+          }
+        },
+        staging,
+      );
+      const starts = grams.map((_, i) => contentBytes / 4 + grams.slice(0, i).reduce((a, g) => a + g.bytes / 4, 0));
       return {
-        content: data.slice(0, at),
-        grams: grams.map((g) => data.slice(at, (at += g.bytes / 4))),
+        content: data.slice(0, contentBytes / 4),
+        grams: grams.map((g, i) => data.slice(starts[i], starts[i] + g.bytes / 4)),
       };
     } finally {
       destroy([...owned, ...uniformsOf(steps.slice(s.forward.length))]);
@@ -160,10 +166,16 @@ export class WebGpuStyleNet {
     const s = this.size(h, w);
     const plan = this.lossPlan(s, t, lw);
     const n = 3 * h * w;
-    const data = await this.run(x, s, plan.steps, (enc) => {
-      enc.copyBufferToBuffer(s.gradImage, 0, plan.staging, 0, n * 4);
-      enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
-    }, plan.staging);
+    const data = await this.run(
+      x,
+      s,
+      plan.steps,
+      (enc) => {
+        enc.copyBufferToBuffer(s.gradImage, 0, plan.staging, 0, n * 4);
+        enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
+      },
+      plan.staging,
+    );
     const terms: Record<string, number> = { content: 0, style: 0, tv: 0 };
     for (const term of plan.terms) {
       let sum = 0;
@@ -258,16 +270,28 @@ export class WebGpuStyleNet {
     let src = x;
     let lh = h;
     let lw = w;
-    let widest = 3 * h * w;
     this.convs.forEach((c, i) => {
       const act = this.buffer(c.conv.outC * lh * lw * 4);
-      widest = Math.max(widest, c.conv.outC * lh * lw, c.conv.inC * lh * lw);
       forward.push(
-        this.gemm(CONV_FORWARD, this.opts.tiles, [c.wt, c.bias, src, act], c.conv.outC, lh * lw, c.conv.inC * 9, lh, lw),
+        this.gemm(
+          CONV_FORWARD,
+          this.opts.tiles,
+          [c.wt, c.bias, src, act],
+          c.conv.outC,
+          lh * lw,
+          c.conv.inC * 9,
+          lh,
+          lw,
+        ),
       );
       const layer: Layer = { conv: c.conv, relu: reluName(c.conv.name), h: lh, w: lw, act };
-      if (poolsAfter(this.convs.map((k) => k.conv), i)) {
-        layer.pooled = this.buffer((c.conv.outC * lh * lw) / 4 * 4);
+      if (
+        poolsAfter(
+          this.convs.map((k) => k.conv),
+          i,
+        )
+      ) {
+        layer.pooled = this.buffer(((c.conv.outC * lh * lw) / 4) * 4);
         forward.push(this.elementwise(poolForward(this.opts.pooling), [act, layer.pooled], c.conv.outC, lh, lw));
         src = layer.pooled;
         lh /= 2;
@@ -275,7 +299,12 @@ export class WebGpuStyleNet {
       } else src = act;
       layers.push(layer);
     });
-    const grads: [GPUBuffer, GPUBuffer] = [this.buffer(widest * 4), this.buffer(widest * 4)];
+    const widest = largestBufferBytes(
+      this.convs.map((c) => c.conv),
+      h,
+      w,
+    );
+    const grads: [GPUBuffer, GPUBuffer] = [this.buffer(widest), this.buffer(widest)];
     this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), forward };
     return this.sized;
   }
@@ -314,7 +343,12 @@ export class WebGpuStyleNet {
     const terms: LossPlan["terms"] = [];
     const region = (name: string, n: number, factor: number) => {
       const last = terms[terms.length - 1];
-      const at = { name, offset: last ? last.offset + last.count : 0, count: Math.min(REDUCE_GROUPS, Math.ceil(n / THREADS)), factor };
+      const at = {
+        name,
+        offset: last ? last.offset + last.count : 0,
+        count: Math.min(REDUCE_GROUPS, Math.ceil(n / THREADS)),
+        factor,
+      };
       terms.push(at);
       return at;
     };
@@ -333,7 +367,9 @@ export class WebGpuStyleNet {
     const P = upload(t.content);
     inject(CONTENT_LAYER, (grad) => {
       const r = region("content", contentN, lw.content / pNorm);
-      steps.push(this.reduce(CONTENT, [content.act, P, grad], partials, r, contentN, 0, 0, 0, (2 * lw.content) / pNorm));
+      steps.push(
+        this.reduce(CONTENT, [content.act, P, grad], partials, r, contentN, 0, 0, 0, (2 * lw.content) / pNorm),
+      );
     });
 
     // Style term k: w_k·Σ_l s_l·Σ(G − A)², G = F·(F∘m)ᵀ/(C·S); gradient 4·w_k·s_l·(G − A)·(F∘m)/(C·S).
@@ -347,7 +383,14 @@ export class WebGpuStyleNet {
         const px = layer.h * layer.w;
         if (grams[l].length !== c * c) throw new Error(`Gram target ${relu} does not match the network`);
         const maskBuf = masks && upload(masks[l]);
-        const norm = c * (masks ? Math.max(masks[l].reduce((a, v) => a + v, 0), 1e-6) : px);
+        const norm =
+          c *
+          (masks
+            ? Math.max(
+                masks[l].reduce((a, v) => a + v, 0),
+                1e-6,
+              )
+            : px);
         const scale = t.styleScales[term][l];
         const A = upload(grams[l]);
         const D = this.buffer(c * c * 4);
@@ -358,7 +401,9 @@ export class WebGpuStyleNet {
           steps.push(this.reduce(SUM_SQUARES, [D], partials, r, c * c, 0, 0, 0, 0));
           const bufs = maskBuf ? [D, layer.act, grad, maskBuf] : [D, layer.act, grad];
           const coef = (4 * lw.style[term] * scale) / norm;
-          steps.push(this.gemm(gramBackwardSpec(maskBuf !== undefined), SQUARE, bufs, c, px, c, layer.h, layer.w, coef));
+          steps.push(
+            this.gemm(gramBackwardSpec(maskBuf !== undefined), SQUARE, bufs, c, px, c, layer.h, layer.w, coef),
+          );
         });
       });
     });
@@ -371,7 +416,9 @@ export class WebGpuStyleNet {
       let g: GPUBuffer | undefined; // the gradient w.r.t. this layer's ReLU output
       if (up && layer.pooled) {
         g = other(up);
-        steps.push(this.elementwise(poolBackward(this.opts.pooling), [layer.act, up, g], layer.conv.outC, layer.h, layer.w));
+        steps.push(
+          this.elementwise(poolBackward(this.opts.pooling), [layer.act, up, g], layer.conv.outC, layer.h, layer.w),
+        );
       } else g = up;
       const adds = injections.get(layer.relu) ?? [];
       if (adds.length && !g) {
@@ -383,7 +430,18 @@ export class WebGpuStyleNet {
       const dst = i === 0 ? s.gradImage : other(g);
       const { conv, wtT } = this.convs[i];
       const px = layer.h * layer.w;
-      steps.push(this.gemm(CONV_BACKWARD, this.opts.tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w));
+      steps.push(
+        this.gemm(
+          CONV_BACKWARD,
+          this.opts.tiles,
+          [wtT, layer.act, g, dst],
+          conv.inC,
+          px,
+          conv.outC * 9,
+          layer.h,
+          layer.w,
+        ),
+      );
       up = dst;
     }
     if (!up) steps.push({ kind: "clear", buffer: s.gradImage });
@@ -428,7 +486,11 @@ export class WebGpuStyleNet {
     const params = new ArrayBuffer(32);
     new Uint32Array(params).set([M, N, K, H, W, nTiles]);
     new Float32Array(params)[6] = coef;
-    const groups: [number, number, number] = [Math.min(nTiles, GRID_X), Math.ceil(M / tiles.tm), Math.ceil(nTiles / GRID_X)];
+    const groups: [number, number, number] = [
+      Math.min(nTiles, GRID_X),
+      Math.ceil(M / tiles.tm),
+      Math.ceil(nTiles / GRID_X),
+    ];
     return this.step(gemmShader(spec, tiles), params, buffers, groups);
   }
 
@@ -481,8 +543,8 @@ export class WebGpuStyleNet {
   }
 
   private pipeline(code: string): GPUComputePipeline {
-    let cache = pipelines.get(this.device);
-    if (!cache) pipelines.set(this.device, (cache = new Map()));
+    const cache = pipelines.get(this.device) ?? new Map<string, GPUComputePipeline>();
+    pipelines.set(this.device, cache);
     let p = cache.get(code);
     if (!p) {
       p = this.device.createComputePipeline({
@@ -497,6 +559,21 @@ export class WebGpuStyleNet {
   private buffer(size: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
     return this.device.createBuffer({ size: Math.max(16, Math.ceil(size / 4) * 4), usage });
   }
+}
+
+/** The largest single buffer an image size needs, in bytes: an activation or a gradient. */
+export function largestBufferBytes(
+  convs: readonly { name: string; inC: number; outC: number }[],
+  h: number,
+  w: number,
+) {
+  let most = 3 * h * w;
+  let px = h * w;
+  convs.forEach((c, i) => {
+    most = Math.max(most, c.outC * px, c.inC * px);
+    if (poolsAfter(convs, i)) px /= 4;
+  });
+  return most * 4;
 }
 
 function sumSquares(v: Float32Array): number {

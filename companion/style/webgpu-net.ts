@@ -1,0 +1,107 @@
+// The style engine's WebGPU net in the companion: the shared engine (shared/style/webgpu) on the
+// process's Dawn device, with tile sizes measured once per adapter, the device's buffer limits
+// checked before any work, and a GPU that fails (at start or mid-job) replaced by the CPU net —
+// never silently: `fallback` and `notes` say why.
+import { largestBufferBytes, WebGpuStyleNet } from "../../shared/style/webgpu/net";
+import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
+import { UserError } from "../errors";
+import type { DeviceName } from "./devices";
+import {
+  type Evaluation,
+  type Features,
+  fallbackNote,
+  fallbackReason,
+  type LossNet,
+  type LossWeights,
+  type NetOptions,
+  StyleNet,
+  type Targets,
+} from "./session";
+import type { VggWeights } from "./vgg-weights";
+import { adapterName, openWebGpu } from "./webgpu-device";
+import { SIZE_MULTIPLE } from "./graph/vgg";
+
+export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes: string[]): Promise<LossNet> {
+  const cpu = () => StyleNet.open(weights, { ...opts, device: "cpu" });
+  try {
+    const { device, adapter } = await openWebGpu();
+    const { tiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);
+    const net = WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles });
+    return new WebGpuLossNet(net, weights, device.limits, adapterName(adapter), [...notes], cpu);
+  } catch (err) {
+    const reason = await fallbackReason("webgpu", err);
+    const net = await cpu();
+    net.notes = [...notes, fallbackNote(reason)];
+    net.fallback = reason;
+    return net;
+  }
+}
+
+class WebGpuLossNet implements LossNet {
+  device: DeviceName = "webgpu";
+  fallback?: string;
+  private cpu?: LossNet;
+
+  constructor(
+    private readonly gpu: WebGpuStyleNet,
+    private readonly weights: VggWeights,
+    private readonly limits: GPUSupportedLimits,
+    readonly adapter: string,
+    readonly notes: string[],
+    private readonly openCpu: () => Promise<LossNet>,
+  ) {}
+
+  /** Refuse a size whose largest buffer the device cannot hold, naming the largest that fits. */
+  check(width: number, height: number): void {
+    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
+    const need = largestBufferBytes(this.weights.convs, height, width);
+    if (need <= limit) return;
+    const long = Math.max(width, height);
+    const fits = Math.floor((long * Math.sqrt(limit / need)) / SIZE_MULTIPLE) * SIZE_MULTIPLE;
+    throw new UserError(
+      "too-large",
+      `A ${long} px style transfer needs GPU buffers of ${gb(need)}; this GPU (${this.adapter}) allows ${gb(limit)}. Choose a smaller size (at most ${fits} px).`,
+    );
+  }
+
+  features(x: Float32Array, h: number, w: number): Promise<Features> {
+    return this.run(
+      () => this.gpu.features(x, h, w),
+      (cpu) => cpu.features(x, h, w),
+      h,
+      w,
+    );
+  }
+
+  evaluate(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation> {
+    return this.run(
+      () => this.gpu.evaluate(x, h, w, t, lw),
+      (cpu) => cpu.evaluate(x, h, w, t, lw),
+      h,
+      w,
+    );
+  }
+
+  async release(): Promise<void> {
+    this.gpu.dispose();
+    await this.cpu?.release();
+  }
+
+  /** On the GPU; if it fails, on the CPU from then on, with the reason noted. */
+  private async run<T>(onGpu: () => Promise<T>, onCpu: (cpu: LossNet) => Promise<T>, h: number, w: number) {
+    if (this.cpu) return onCpu(this.cpu);
+    this.check(w, h);
+    try {
+      return await onGpu();
+    } catch (err) {
+      this.fallback = await fallbackReason("webgpu", err);
+      this.notes.push(fallbackNote(this.fallback));
+      this.gpu.dispose();
+      this.cpu = await this.openCpu();
+      this.device = "cpu";
+      return onCpu(this.cpu);
+    }
+  }
+}
+
+const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;

@@ -1,0 +1,98 @@
+// GEMM tile sizes per adapter: a short measured trial on first use (one VGG-like convolution per
+// candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
+// code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
+import { CONV_FORWARD, GRID_X, gemmShader, type Tiles, tilesFit } from "./gemm";
+
+/** Candidates, from wide to small; those the adapter's limits refuse are skipped. */
+export const TILE_CANDIDATES: readonly Tiles[] = [
+  { tm: 64, tn: 64, tk: 16, rm: 4 },
+  { tm: 128, tn: 64, tk: 8, rm: 8 },
+  { tm: 64, tn: 128, tk: 8, rm: 8 },
+  { tm: 32, tn: 64, tk: 16, rm: 2 },
+  { tm: 32, tn: 32, tk: 16, rm: 4 },
+];
+
+export interface TileTrial {
+  tiles: Tiles;
+  /** Milliseconds of the best of the timed runs; undefined when it failed. */
+  ms?: number;
+}
+
+const chosen = new WeakMap<GPUDevice, Promise<{ tiles: Tiles; trials: TileTrial[] }>>();
+
+export interface TrialShape {
+  /** A conv of `channels` → `channels` at side × side, dispatched `repeat` times per timed run. */
+  channels: number;
+  side: number;
+  repeat: number;
+  runs: number;
+}
+
+/** relu3-like, ≈ 19 GFLOP a run: a few ms on a discrete GPU, long enough to time. */
+export const GPU_TRIAL: TrialShape = { channels: 256, side: 128, repeat: 4, runs: 3 };
+/** For software adapters (tests, CI): the same code paths in a fraction of a second. */
+export const SMALL_TRIAL: TrialShape = { channels: 32, side: 32, repeat: 1, runs: 1 };
+
+/** The fastest candidate on this device (cached per device: the first call measures). */
+export function chooseTiles(device: GPUDevice, trial: TrialShape = GPU_TRIAL) {
+  let p = chosen.get(device);
+  if (!p) {
+    p = measure(device, trial);
+    chosen.set(device, p);
+  }
+  return p;
+}
+
+async function measure(device: GPUDevice, trial: TrialShape) {
+  const c = trial.channels;
+  const px = trial.side * trial.side;
+  const usage = 0x80 | 0x08; // STORAGE | COPY_DST
+  const make = (floats: number) => device.createBuffer({ size: floats * 4, usage });
+  const buffers = [make(c * c * 9), make(c), make(c * px), make(c * px)];
+  const params = device.createBuffer({ size: 32, usage: 0x40 | 0x08 }); // UNIFORM | COPY_DST
+  const trials: TileTrial[] = [];
+  try {
+    for (const tiles of TILE_CANDIDATES.filter((t) => tilesFit(t, device.limits))) {
+      device.pushErrorScope("validation");
+      const pipeline = device.createComputePipeline({
+        layout: "auto",
+        compute: { module: device.createShaderModule({ code: gemmShader(CONV_FORWARD, tiles) }), entryPoint: "main" },
+      });
+      const nTiles = Math.ceil(px / tiles.tn);
+      device.queue.writeBuffer(params, 0, new Uint32Array([c, px, c * 9, trial.side, trial.side, nTiles, 0, 0]));
+      const bind = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [params, ...buffers].map((buffer, i) => ({ binding: i, resource: { buffer } })),
+      });
+      // Several dispatches per submit, so that the GPU's time and not the round trip is measured.
+      const once = async () => {
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bind);
+        for (let r = 0; r < trial.repeat; r++)
+          pass.dispatchWorkgroups(Math.min(nTiles, GRID_X), Math.ceil(c / tiles.tm), Math.ceil(nTiles / GRID_X));
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+      };
+      let ms = Number.POSITIVE_INFINITY;
+      try {
+        await once(); // compiles and warms up
+        for (let i = 0; i < trial.runs; i++) {
+          const t0 = performance.now();
+          await once();
+          ms = Math.min(ms, performance.now() - t0);
+        }
+      } finally {
+        const err = await device.popErrorScope();
+        trials.push({ tiles, ms: err ? undefined : ms });
+      }
+    }
+  } finally {
+    for (const b of [...buffers, params]) b.destroy();
+  }
+  const ok = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
+  if (!ok.length) throw new Error("no GEMM tile size works on this GPU");
+  return { tiles: ok[0].tiles, trials };
+}
