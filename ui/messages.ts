@@ -79,6 +79,11 @@ export function addressProblem(address: string): string | null {
   return null;
 }
 
+/** A request to the plugin (Figma's side) got no answer: say so, and that the designer can go on. */
+export function pluginNoAnswerText(ms: number): string {
+  return `Figma did not answer the plugin for ${Math.round(ms / 1000)} s. Check the document, then try again.`;
+}
+
 export function formatEta(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "";
   const s = Math.round(ms / 1000);

@@ -283,9 +283,15 @@ describe("plugin main code", () => {
     expect(h.figma.journal).toEqual([]);
   });
 
-  it("rejects malformed messages from the UI", async () => {
+  it("rejects malformed messages from the UI, answering the request's id so the UI stops waiting", async () => {
     h.send({ type: "insert-primitives", requestId: "x", sourceId: "1:2", result: { width: -1 } });
-    expect((await h.next("plugin-error")).message).toMatch(/malformed message/);
+    const err = await h.next("plugin-error");
+    expect(err.message).toMatch(/malformed message/);
+    expect(err.requestId).toBe("x");
+    h.send({ type: "insert-style", requestId: "y", sourceId: "1:2", styleName: "n".repeat(201) });
+    expect((await h.next("plugin-error")).requestId).toBe("y");
+    h.send({ type: "insert-style", requestId: "not an id!" });
+    expect((await h.next("plugin-error")).requestId).toBeUndefined();
   });
 });
 
