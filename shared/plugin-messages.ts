@@ -155,6 +155,8 @@ export const PluginMessageSchema = v.variant("type", [
     settings: SettingsSchema,
     /** Set when launched from a result's "Stylize again" button: the settings that made it. */
     relaunch: v.optional(JobSettingsSchema),
+    /** "Stylize again" from a result whose source layer is gone (deleted, or in another file). */
+    relaunchSourceGone: v.optional(v.boolean()),
   }),
   v.object({ type: v.literal("selection"), selection: SelectionSchema }),
   v.object({ type: v.literal("picked-layer"), role: v.picklist(LAYER_ROLES), layer: LayerInfoSchema }),

@@ -44,7 +44,11 @@ export function App() {
             ? { ...m.relaunch, token: m.settings.token, companionUrl: m.settings.companionUrl }
             : m.settings;
           setSettings(s);
-          if (m.relaunch) setNotice("Loaded the settings of the selected result — press Stylize to run again.");
+          if (m.relaunchSourceGone)
+            setNotice(
+              "The layer this result was made from is gone (deleted, or in another file). Its settings are loaded: select a layer to run them on.",
+            );
+          else if (m.relaunch) setNotice("Loaded the settings of the selected result — press Stylize to run again.");
           client.current?.stop();
           client.current = new CompanionClient(s.companionUrl, s.token, {
             onState: setConn,

@@ -8,7 +8,7 @@
 //   change of children reflows them;
 // - instances (at any depth) refuse new children; component sets take only components;
 // - dynamic-page: pages other than the first are not loaded until `loadAsync()`, and changing the
-//   children of an unloaded page throws;
+//   children of an unloaded page or searching it (findOne/findAll) throws;
 // - `figma.on("close")` handlers run on `closePlugin()`, after which nothing may be created;
 // - createImage refuses a view into a larger buffer (Figma reads the whole buffer);
 //   setRelaunchData refuses descriptions of 1000 characters or more;
@@ -317,6 +317,17 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
     this.loaded = true;
   };
   (figma.currentPage as unknown as Loose).loaded = true;
+  // searching a page needs it loaded (dynamic-page), and only ever searches that one page
+  for (const name of ["findOne", "findAll"] as const) {
+    const find = pageProto[name] as (cb: (n: SceneNode) => boolean) => unknown;
+    if ((find as { fake?: boolean }).fake) continue;
+    const patched = function (this: Loose, cb: (n: SceneNode) => boolean) {
+      if (this.loaded === false) throw new Error(`in ${name}: the page is not loaded. Call loadAsync() first.`);
+      return find.call(this, cb);
+    };
+    (patched as { fake?: boolean }).fake = true;
+    pageProto[name] = patched;
+  }
   const createPage = figma.createPage.bind(figma);
   figma.createPage = () => {
     const page = createPage();

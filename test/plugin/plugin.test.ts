@@ -316,4 +316,43 @@ describe("Stylize again", () => {
     expect(init.relaunch).toMatchObject({ mode: "style", preset: "high" });
     expect(first.figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
   });
+
+  /** A style result of a fresh source; the plugin is then started again from the result. */
+  async function relaunchFrom(move: (f: PluginHarness["figma"], source: SceneNode) => Promise<void>) {
+    const first = await startHarness();
+    const { source } = addSource(first.figma);
+    const png = await solidPng(8, 8);
+    first.send({ type: "insert-style", requestId: "a", sourceId: source.id, styleName: "X", png, settings });
+    const result = first.figma.nodeById((await first.next("inserted")).nodeId) as SceneNode;
+    await move(first.figma, source);
+    vi.resetModules();
+    first.figma.currentPage.selection = [result];
+    (first.figma as unknown as { command: string }).command = "stylize-again";
+    const { startPlugin } = await import("../../plugin/controller");
+    startPlugin();
+    first.outbox.length = 0;
+    first.send({ type: "ui-ready" });
+    return { figma: first.figma, init: await first.next("init"), source, result };
+  }
+
+  it("finds the source on another page, goes there and selects it", async () => {
+    let other: PageNode | undefined;
+    const { figma, init, source } = await relaunchFrom(async (f, s) => {
+      other = f.createPage();
+      other.name = "Archive";
+      await other.loadAsync();
+      other.appendChild(s);
+      (other as unknown as { loaded: boolean }).loaded = false; // dynamic-page: not loaded until visited
+    });
+    expect(init.relaunch).toBeDefined();
+    expect(init.relaunchSourceGone).toBeUndefined();
+    expect(figma.currentPage).toBe(other);
+    expect(figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
+  });
+
+  it("says so when the source is gone, and does not leave the result selected to run on", async () => {
+    const { figma, init } = await relaunchFrom(async (_f, s) => s.remove());
+    expect(init).toMatchObject({ relaunchSourceGone: true, relaunch: { mode: "primitives" } });
+    expect(figma.currentPage.selection).toEqual([]);
+  });
 });
