@@ -11,6 +11,7 @@ import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
 import { LocalPrimitives } from "./local-primitives";
+import { STYLE_NEEDS_COMPANION } from "./messages";
 import { applyPreset } from "./presets";
 import { type RunState, Runner, type StyleFile } from "./runner";
 
@@ -95,7 +96,7 @@ export function App() {
   const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
   const blocker =
     conn.state !== "connected" && settings.mode === "style"
-      ? "Style transfer needs the companion — start it with `npm start`."
+      ? STYLE_NEEDS_COMPANION
       : !selection?.ok
         ? (selection?.hint ?? "Select one layer.")
         : settings.mode === "style" && styleCount === 0

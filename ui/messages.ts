@@ -43,7 +43,14 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
   }
 }
 
-export function jobErrorText(code: ErrorCode | "disconnected", message: string): string {
+/** Primitives with no companion run inside the plugin; style transfer cannot. */
+export const STYLE_NEEDS_COMPANION = "Style transfer needs the companion — start it with `npm start`.";
+
+/** Where a job ran: errors are worded for the companion, or for the engine inside the plugin. */
+export type JobSite = "companion" | "plugin";
+
+export function jobErrorText(code: ErrorCode | "disconnected", message: string, site: JobSite = "companion"): string {
+  if (site === "plugin") return inPluginErrorText(code, message);
   switch (code) {
     case "weights-missing":
       return WEIGHTS_HINT;
@@ -61,6 +68,18 @@ export function jobErrorText(code: ErrorCode | "disconnected", message: string):
       return "Pairing token not accepted — paste the token the companion printed.";
     case "internal":
       return `The companion hit an unexpected error: ${message}`;
+    default:
+      return message;
+  }
+}
+
+/** The engine inside the plugin sends the companion's codes; only these two can happen there. */
+function inPluginErrorText(code: ErrorCode | "disconnected", message: string): string {
+  switch (code) {
+    case "bad-image":
+      return `Stylize could not read the layer Figma exported, so nothing was made. (${message})`;
+    case "internal":
+      return `Making primitives inside Figma stopped on an unexpected error: ${message}. Try again, or start the companion (\`npm start\`) to make them there.`;
     default:
       return message;
   }

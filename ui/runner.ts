@@ -117,6 +117,7 @@ export class Runner {
         request = { kind: "style", options, content: images.content, styles, mask: await composeMask(images) };
       }
       const outcome = await this.startJob(request, mode);
+      const site = this.job?.inPlugin ? "plugin" : "companion";
       this.job = null;
       switch (outcome.kind) {
         case "primitives":
@@ -148,7 +149,7 @@ export class Runner {
           this.set({
             ...this.state!,
             phase: "failed",
-            message: jobErrorText(outcome.code, outcome.message),
+            message: jobErrorText(outcome.code, outcome.message, site),
             partial: outcome.partial,
           });
           return;

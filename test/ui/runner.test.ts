@@ -126,3 +126,32 @@ describe("a style run, UI and plugin together", () => {
     expect(runner.busy).toBe(false);
   });
 });
+
+describe("a primitives run inside the plugin (no companion)", () => {
+  it("its errors are worded for Figma, not for a companion that is not there", async () => {
+    const { Runner } = await import("../../ui/runner");
+    const states: RunState[] = [];
+    let runner: InstanceType<typeof Runner>;
+    // the in-plugin engine answers with the companion's protocol and codes, as LocalPrimitives does
+    const local: JobChannel = {
+      inPlugin: true,
+      send(msg: ClientMessage) {
+        if (msg.type !== "primitives") return;
+        const id = msg.id;
+        setTimeout(() => runner.onMessage({ type: "error", id, code: "internal", message: "out of memory" }), 0);
+      },
+      sendFrame() {},
+    };
+    runner = new Runner(
+      () => local,
+      (s) => s && states.push(s),
+    );
+    const { source } = addSource(h.figma);
+    h.figma.currentPage.selection = [source];
+    await runner.run({ settings: defaultSettings(), styleFiles: [], styleLayers: [], mask: null });
+    const last = states[states.length - 1];
+    expect(last.phase).toBe("failed");
+    expect(last.message).toMatch(/inside Figma.*out of memory/);
+    expect(last.message).not.toMatch(/The companion/);
+  });
+});
