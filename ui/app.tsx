@@ -11,7 +11,8 @@ import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
 import { LocalPrimitives } from "./local-primitives";
-import { STYLE_NEEDS_COMPANION } from "./messages";
+import { figmaHost } from "./host";
+import { styleNeedsCompanionText } from "./messages";
 import { applyPreset } from "./presets";
 import { type RunState, Runner, type StyleFile } from "./runner";
 
@@ -26,6 +27,7 @@ export function App() {
   const [focus, setFocus] = useState<LayerInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const client = useRef<CompanionClient | null>(null);
+  const host = useMemo(() => figmaHost(), []);
   const runner = useMemo(() => {
     // Primitives run inside the plugin when no companion is connected; style always needs it.
     const local = new LocalPrimitives((msg) => runner.onMessage(msg));
@@ -96,7 +98,7 @@ export function App() {
   const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
   const blocker =
     conn.state !== "connected" && settings.mode === "style"
-      ? STYLE_NEEDS_COMPANION
+      ? styleNeedsCompanionText(host)
       : !selection?.ok
         ? (selection?.hint ?? "Select one layer.")
         : settings.mode === "style" && styleCount === 0
@@ -108,6 +110,7 @@ export function App() {
       <ConnectionBar
         state={conn}
         token={settings.token}
+        host={host}
         address={settings.companionUrl}
         needsWeights={settings.mode === "style"}
         onRetry={() => client.current?.reconnectNow()}

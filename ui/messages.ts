@@ -1,11 +1,27 @@
 // Plain-language text for connection states and job errors: what happened and what to do.
 import { DEFAULT_COMPANION_URL, type ErrorCode } from "../shared/protocol";
 import type { ConnectionState } from "./companion";
+import type { FigmaHost } from "./host";
 
 export const START_HINT = "start it with `npm start`";
 export const WEIGHTS_HINT = "VGG-19 weights missing — run `npx stylize weights fetch`";
 
-export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok" | "wait" | "bad"; text: string } {
+const LOOPBACK = /^wss?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?\/?$/;
+
+/** Figma in a browser: why the companion on this computer is out of reach, and what still works. */
+export function browserText(host: Exclude<FigmaHost, "desktop">): string {
+  const why =
+    host === "safari"
+      ? "Safari does not let Figma in the browser connect to ws://localhost (an https page may not reach a plain ws:// address)."
+      : "Figma in the browser can't reach the companion on this computer: the browser's Local Network Access rules need a permission Figma does not give plugins.";
+  return `${why} Style transfer needs the Figma desktop app for now; primitives keep working here, inside the plugin.`;
+}
+
+export function connectionText(
+  s: ConnectionState,
+  hasToken = true,
+  host: FigmaHost = "desktop",
+): { tone: "ok" | "wait" | "bad"; text: string } {
   switch (s.state) {
     case "connected": {
       const devices = s.hello.devices.filter((d) => d.available).map((d) => d.name);
@@ -15,8 +31,9 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
       return { tone: "wait", text: "Connecting to the companion…" };
     case "reconnecting": {
       const secs = Math.max(1, Math.round(s.delayMs / 1000));
-      return s.everConnected
-        ? { tone: "wait", text: `Companion disconnected — reconnecting in ${secs} s…` }
+      if (s.everConnected) return { tone: "wait", text: `Companion disconnected — reconnecting in ${secs} s…` };
+      return host !== "desktop" && LOOPBACK.test(s.url)
+        ? { tone: "bad", text: browserText(host) }
         : {
             tone: "bad",
             // A refused socket looks the same whether nothing listens or Figma's policy blocked it
@@ -45,6 +62,9 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
 
 /** Primitives with no companion run inside the plugin; style transfer cannot. */
 export const STYLE_NEEDS_COMPANION = "Style transfer needs the companion — start it with `npm start`.";
+/** Why style mode cannot run now: in a browser the companion is out of reach whatever the designer does. */
+export const styleNeedsCompanionText = (host: FigmaHost) =>
+  host === "desktop" ? STYLE_NEEDS_COMPANION : "Style transfer needs the Figma desktop app for now (with the companion running).";
 
 /** Where a job ran: errors are worded for the companion, or for the engine inside the plugin. */
 export type JobSite = "companion" | "plugin";

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { DEFAULT_COMPANION_URL } from "../../shared/protocol";
 import type { ConnectionState } from "../companion";
+import type { FigmaHost } from "../host";
 import { addressProblem, connectionText, WEIGHTS_HINT } from "../messages";
 import { Text } from "./text";
 
@@ -16,15 +17,16 @@ type Props = {
   /** Point the plugin back at the one address its manifest allows. */
   onResetAddress(): void;
   needsWeights: boolean;
+  host: FigmaHost;
 };
 
-export function ConnectionBar({ state, token, address, onPair, onRetry, onResetAddress, needsWeights }: Props) {
+export function ConnectionBar({ state, token, address, onPair, onRetry, onResetAddress, needsWeights, host }: Props) {
   const [draft, setDraft] = useState(token);
   const [addressDraft, setAddressDraft] = useState(address);
   useEffect(() => setAddressDraft(address), [address]); // e.g. after "Use the default address"
   const problem = addressProblem(addressDraft.trim());
   const [editing, setEditing] = useState(state.state === "unauthorized" || token === "");
-  const { tone, text } = connectionText(state, token !== "");
+  const { tone, text } = connectionText(state, token !== "", host);
   const showToken = editing || state.state === "unauthorized";
   return (
     <section class="connection" aria-label="Companion connection">
