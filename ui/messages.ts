@@ -123,6 +123,14 @@ export function pluginNoAnswerText(ms: number): string {
   return `Figma did not answer the plugin for ${Math.round(ms / 1000)} s. Check the document, then try again.`;
 }
 
+/** A usable address the manifest does not list: Figma will block it until a studio adds it there. */
+export function addressNotAllowedText(address: string, allowed: string[]): string {
+  return (
+    `Figma lets the plugin connect only to the addresses in its manifest.json (now ${allowed.join(", ")}), so it will block ${address}. ` +
+    "To use a studio's companion, add its address to networkAccess in manifest.json and re-import the plugin (README → Run it for a team)."
+  );
+}
+
 export function formatEta(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "";
   const s = Math.round(ms / 1000);
