@@ -93,6 +93,29 @@ describe("plugin main code", () => {
     expect(h.figma.journal).toEqual([]); // exporting never edits the document
   });
 
+  it("a large frame as the focus of a small icon exports at about the working size, not tens of thousands of px", async () => {
+    const { source, board } = addSource(h.figma, "Icon", 24, 24);
+    const wall = h.figma.createFrame();
+    wall.name = "Wall";
+    wall.resize(6000, 4000);
+    h.figma.currentPage.appendChild(wall);
+    h.figma.currentPage.selection = [source];
+    h.send({ type: "prepare-job", requestId: "f1", workSize: 256, maskLayerId: wall.id });
+    const job = await h.next("job-images");
+    const meta = await sharp(job.mask!.png).metadata();
+    expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(4 * 256);
+    // still placed by its box, relative to the source
+    expect(job.mask).toMatchObject({ x: -(board.x + source.x), y: -(board.y + source.y), width: 6000, height: 4000 });
+
+    const away = h.figma.createRectangle();
+    away.name = "Away";
+    away.x = 9000;
+    h.send({ type: "prepare-job", requestId: "f2", workSize: 256, maskLayerId: away.id });
+    const err = await h.next("plugin-error");
+    expect(err).toMatchObject({ requestId: "f2" });
+    expect(err.message).toMatch(/“Away” does not overlap “Icon”/);
+  });
+
   it("refuses to run with nothing selected, with the hint and the request id", async () => {
     h.send({ type: "prepare-job", requestId: "r2", workSize: 256 });
     const err = await h.next("plugin-error");
