@@ -33,7 +33,9 @@ export async function prepareJob(msg: UiMessageOf<"prepare-job">): Promise<Plugi
     const layer = await requireNode(msg.maskLayerId, "region or focus");
     const m = exportBox(layer);
     if (!overlaps(m, box)) {
-      throw new Error(`“${layer.name}” does not overlap “${source.name}”, so it would change nothing. Pick a layer over it.`);
+      throw new Error(
+        `“${layer.name}” does not overlap “${source.name}”, so it would change nothing. Pick a layer over it.`,
+      );
     }
     // At the content export's pixels per unit (a size constraint, not SCALE, which Figma caps), but
     // never more than MASK_SIDE × the working size: Figma cannot export just the overlapping part,

@@ -64,7 +64,9 @@ export function connectionText(
 export const STYLE_NEEDS_COMPANION = "Style transfer needs the companion — start it with `npm start`.";
 /** Why style mode cannot run now: in a browser the companion is out of reach whatever the designer does. */
 export const styleNeedsCompanionText = (host: FigmaHost) =>
-  host === "desktop" ? STYLE_NEEDS_COMPANION : "Style transfer needs the Figma desktop app for now (with the companion running).";
+  host === "desktop"
+    ? STYLE_NEEDS_COMPANION
+    : "Style transfer needs the Figma desktop app for now (with the companion running).";
 
 /** Where a job ran: errors are worded for the companion, or for the engine inside the plugin. */
 export type JobSite = "companion" | "plugin";

@@ -318,6 +318,46 @@ describe("plugin main code", () => {
   });
 });
 
+describe("palette binding", () => {
+  it("looks each colour variable up once, however many shapes take its colour", async () => {
+    const { source } = addSource(h.figma);
+    const variable = {
+      id: "VariableID:1:1",
+      name: "Brand/red",
+      variableCollectionId: "C1",
+      valuesByMode: { m1: { r: 1, g: 0, b: 0, a: 1 } },
+    };
+    let lookups = 0;
+    (h.figma as unknown as { variables: unknown }).variables = {
+      getLocalVariablesAsync: async () => [variable],
+      getVariableCollectionByIdAsync: async () => ({ defaultModeId: "m1" }),
+      getVariableByIdAsync: async (id: string) => {
+        lookups++;
+        return id === variable.id ? variable : null;
+      },
+      setBoundVariableForPaint: (paint: object, field: string, v: { id: string }) => ({
+        ...paint,
+        boundVariables: { [field]: { type: "VARIABLE_ALIAS", id: v.id } },
+      }),
+    };
+    const shapes: Shape[] = Array.from({ length: 450 }, (_, i) => ({
+      type: "rectangle",
+      x1: i % 100,
+      y1: 0,
+      x2: (i % 100) + 5,
+      y2: 5,
+      color: c(255, 0, 0, 128),
+    }));
+    const result = { ...mixed, shapes };
+    const used = { ...settings, primitives: { ...settings.primitives, palette: ["#ff0000"] } };
+    h.send({ type: "insert-primitives", requestId: "v", sourceId: source.id, result, settings: used });
+    const frame = h.figma.nodeById((await h.next("inserted")).nodeId) as FrameNode;
+    const bound = frame.children.filter((n) => (n as Node).fills[0]?.boundVariables?.color?.id === variable.id);
+    expect(bound).toHaveLength(450);
+    expect(lookups).toBe(1);
+  });
+});
+
 describe("Stylize again", () => {
   it("relaunching from a result reselects its source and reuses its settings", async () => {
     const first = await startHarness();

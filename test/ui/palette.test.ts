@@ -5,7 +5,12 @@ import { defaultSettings, type PaletteEntry, SettingsSchema } from "../../shared
 import { paletteFromEntries, parsePaletteText } from "../../ui/palette";
 
 const hex = (i: number) => `#${i.toString(16).padStart(6, "0")}`;
-const entry = (kind: PaletteEntry["kind"], i: number): PaletteEntry => ({ kind, id: `${kind}:${i}`, name: `c${i}`, hex: hex(i) });
+const entry = (kind: PaletteEntry["kind"], i: number): PaletteEntry => ({
+  kind,
+  id: `${kind}:${i}`,
+  name: `c${i}`,
+  hex: hex(i),
+});
 /** Settings saved with this palette must pass the schema the plugin checks them with. */
 const saves = (palette: string[]) => {
   const d = defaultSettings();
