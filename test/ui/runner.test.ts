@@ -1,4 +1,5 @@
 /// <reference types="@figma/plugin-typings" />
+/// <reference lib="dom" />
 // A whole run in Node: the UI's Runner and bridge talking by (cloned, asynchronous) postMessage to
 // the real plugin controller on the fake Figma, with a stand-in companion that returns a result.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
