@@ -6,6 +6,6 @@ export type FigmaHost = "desktop" | "browser" | "safari";
 /** Figma desktop is an Electron app: its user agent names Figma and Electron; browsers name neither. */
 export function figmaHost(ua: string = typeof navigator === "undefined" ? "" : navigator.userAgent): FigmaHost {
   if (/\bFigma\/|\bElectron\//.test(ua)) return "desktop";
-  if (/\bSafari\//.test(ua) && !/\b(Chrome|Chromium|CriOS|Edg|Firefox|FxiOS)\//.test(ua)) return "safari";
+  if (/\bSafari\//.test(ua) && !/(Chrome|Chromium|CriOS|Edg|Firefox|FxiOS)\//.test(ua)) return "safari";
   return "browser";
 }

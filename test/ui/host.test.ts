@@ -13,6 +13,8 @@ const UA = {
   edge: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/147.0.0.0 Safari/537.36 Edg/147.0.0.0",
   safari:
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.4 Safari/605.1.15",
+  headless:
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36",
   firefox: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:139.0) Gecko/20100101 Firefox/139.0",
 };
 const unreachable = (url: string): ConnectionState => ({
@@ -29,6 +31,7 @@ describe("Figma desktop or a browser", () => {
     expect(figmaHost(UA.chrome)).toBe("browser");
     expect(figmaHost(UA.edge)).toBe("browser");
     expect(figmaHost(UA.firefox)).toBe("browser");
+    expect(figmaHost(UA.headless)).toBe("browser");
     expect(figmaHost(UA.safari)).toBe("safari");
   });
 
