@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run setup:cuda`: install onnxruntime-node's CUDA 12 provider (from NuGet, ~hundreds of MB).
-// `npm install` skips it (.npmrc), so the project installs from the npm registry alone; this opts in.
+// `npm install` skips it (package.json allowScripts denies the install script), so the project installs
+// from the npm registry alone; this opts in.
 // Plain .mjs so it runs before any build. Exports its checks for the tests.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -59,7 +60,7 @@ async function main() {
     const child = spawn(process.execPath, [installer], {
       cwd: ortDir,
       stdio: "inherit",
-      // The env flag beats .npmrc's `onnxruntime-node-install=skip` (npm exports it as npm_config_*).
+      // run directly, so npm's allowScripts denial does not apply; the flag asks for the CUDA 12 files
       env: {
         ...process.env,
         ONNXRUNTIME_NODE_INSTALL: "cuda12",

@@ -1,5 +1,5 @@
 // The plugin's end of the postMessage channel: typed sends, schema-checked receives.
-import { type PluginMessage, parseUiMessage, type UiMessage } from "../shared/plugin-messages";
+import { type PluginMessage, parseUiMessage, requestIdOf, type UiMessage } from "../shared/plugin-messages";
 
 export function post(msg: PluginMessage): void {
   figma.ui.postMessage(msg);
@@ -10,7 +10,9 @@ export function onUiMessage(handler: (msg: UiMessage) => Promise<void> | void): 
   figma.ui.onmessage = (data: unknown) => {
     const parsed = parseUiMessage(data);
     if (!parsed.ok) {
-      post({ type: "plugin-error", message: `Internal error: the plugin got a malformed message (${parsed.error}).` });
+      // answered with its request id, so the UI's request ends instead of waiting
+      const message = `Internal error: the plugin got a malformed message (${parsed.error}).`;
+      post({ type: "plugin-error", requestId: requestIdOf(data), message });
       return;
     }
     Promise.resolve()

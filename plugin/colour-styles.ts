@@ -39,29 +39,46 @@ export async function localPalette(): Promise<PaletteEntry[]> {
 
 type Styled = SceneNode & MinimalFillsMixin & MinimalStrokesMixin & BlendMixin;
 
+/** What a shape of a given colour is bound to: a style by id, or a variable already looked up. */
+export type PaletteBinding = { kind: "style"; id: string } | { kind: "variable"; variable: Variable };
+
+/**
+ * The file's palette entries by colour, each variable looked up once here (not once per shape:
+ * a result can have thousands). Where a style and a variable share a colour the style wins.
+ */
+export async function paletteBindings(entries: PaletteEntry[]): Promise<Map<string, PaletteBinding>> {
+  const byHex = new Map<string, PaletteBinding>();
+  for (const e of entries) {
+    if (byHex.get(e.hex)?.kind === "style") continue;
+    if (e.kind === "style") byHex.set(e.hex, { kind: "style", id: e.id });
+    else if (!byHex.has(e.hex)) {
+      const variable = await figma.variables.getVariableByIdAsync(e.id);
+      if (variable) byHex.set(e.hex, { kind: "variable", variable });
+    }
+  }
+  return byHex;
+}
+
 /**
  * Binds the node's one paint (its fill, or its stroke for a curve) to the style or variable of the
  * same colour, if any. A style's paint is opaque, so the shape's own opacity moves onto the node; a
  * variable binds only the colour, so the paint keeps its opacity. Either way it looks the same.
  */
-export async function bindPaletteEntry(node: SceneNode, byHex: Map<string, PaletteEntry>): Promise<void> {
+export async function bindPaletteEntry(node: SceneNode, byHex: Map<string, PaletteBinding>): Promise<void> {
   const n = node as Styled;
   const useStroke = (n.fills as readonly Paint[]).length === 0;
   const paints = useStroke ? n.strokes : (n.fills as readonly Paint[]);
   const paint = paints[0];
   if (paint?.type !== "SOLID") return;
-  const entry = byHex.get(paintHex(paint.color));
-  if (!entry) return;
-  if (entry.kind === "variable") {
-    const vars = figma.variables;
-    const variable = await vars.getVariableByIdAsync(entry.id);
-    if (!variable) return;
-    const bound = [vars.setBoundVariableForPaint(paint, "color", variable)];
+  const binding = byHex.get(paintHex(paint.color));
+  if (!binding) return;
+  if (binding.kind === "variable") {
+    const bound = [figma.variables.setBoundVariableForPaint(paint, "color", binding.variable)];
     if (useStroke) n.strokes = bound;
     else n.fills = bound;
     return;
   }
   n.opacity = paint.opacity ?? 1;
-  if (useStroke) await n.setStrokeStyleIdAsync(entry.id);
-  else await n.setFillStyleIdAsync(entry.id);
+  if (useStroke) await n.setStrokeStyleIdAsync(binding.id);
+  else await n.setFillStyleIdAsync(binding.id);
 }

@@ -5,7 +5,8 @@ import { prepareJob } from "./export";
 import { localPalette } from "./colour-styles";
 import { insertPrimitives } from "./insert-primitives";
 import { insertStyle } from "./insert-style";
-import { describeSelection, layerInfo, requireSingleSelection } from "./selection";
+import { pageOf } from "./placement";
+import { describeSelection, isSized, layerInfo, requireSingleSelection } from "./selection";
 import { loadSettings, RELAUNCH_COMMAND, resultSettings, saveSettings } from "./settings";
 import type { JobSettings } from "../shared/plugin-messages";
 
@@ -13,14 +14,14 @@ export const UI_SIZE = { width: 340, height: 600 };
 
 export function startPlugin(): void {
   figma.showUI(__html__, { ...UI_SIZE, themeColors: true, title: "Stylize" });
-  const relaunch = figma.command === RELAUNCH_COMMAND ? relaunchFromSelection() : undefined;
+  const relaunch = figma.command === RELAUNCH_COMMAND ? relaunchFromSelection() : Promise.resolve({});
   const sendSelection = () => post({ type: "selection", selection: describeSelection(figma.currentPage.selection) });
   figma.on("selectionchange", sendSelection);
 
   onUiMessage(async (msg) => {
     switch (msg.type) {
       case "ui-ready":
-        post({ type: "init", settings: await loadSettings(), relaunch });
+        post({ type: "init", settings: await loadSettings(), ...(await relaunch) });
         sendSelection();
         return;
       case "save-settings":
@@ -58,12 +59,24 @@ export function startPlugin(): void {
   });
 }
 
-/** Launched from a result's "Stylize again": select its source again and reuse its settings. */
-function relaunchFromSelection(): JobSettings | undefined {
+type Relaunch = { relaunch?: JobSettings; relaunchSourceGone?: boolean };
+
+/**
+ * Launched from a result's "Stylize again": select its source again (going to the source's page if
+ * it is elsewhere) and reuse its settings. If the source is gone, the result is deselected, so the
+ * run is never offered on the result itself, and the UI says why.
+ */
+async function relaunchFromSelection(): Promise<Relaunch> {
   const [node] = figma.currentPage.selection;
   const tagged = node && resultSettings(node);
-  if (!tagged) return undefined;
-  const source = figma.currentPage.findOne((n) => n.id === tagged.sourceId);
-  if (source) figma.currentPage.selection = [source];
-  return tagged.settings;
+  if (!tagged) return {};
+  const source = tagged.sourceId ? await figma.getNodeByIdAsync(tagged.sourceId).catch(() => null) : null;
+  if (!source || source.removed || !isSized(source)) {
+    figma.currentPage.selection = [];
+    return { relaunch: tagged.settings, relaunchSourceGone: true };
+  }
+  const page = pageOf(source);
+  if (page !== figma.currentPage) await figma.setCurrentPageAsync(page);
+  figma.currentPage.selection = [source];
+  return { relaunch: tagged.settings };
 }

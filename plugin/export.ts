@@ -1,6 +1,9 @@
 // Export layers as PNG at the working resolution the engines need.
 import type { PluginMessageOf, UiMessageOf } from "../shared/plugin-messages";
-import { type Box, exportBox } from "./geometry";
+import { type Box, exportBox, overlaps } from "./geometry";
+
+/** A mask or focus export's longest side is at most this many times the working size. */
+export const MASK_SIDE = 4;
 import { layerInfo, requireNode, requireSingleSelection, type SizedNode } from "./selection";
 
 /**
@@ -27,12 +30,20 @@ export async function prepareJob(msg: UiMessageOf<"prepare-job">): Promise<Plugi
   }
   let mask: PluginMessageOf<"job-images">["mask"];
   if (msg.maskLayerId) {
-    const layer = await requireNode(msg.maskLayerId, "mask");
+    const layer = await requireNode(msg.maskLayerId, "region or focus");
     const m = exportBox(layer);
-    // at about the content export's pixels per unit (a size constraint, not SCALE, which Figma
-    // caps); the UI scales it into place by its box anyway
+    if (!overlaps(m, box)) {
+      throw new Error(
+        `“${layer.name}” does not overlap “${source.name}”, so it would change nothing. Pick a layer over it.`,
+      );
+    }
+    // At the content export's pixels per unit (a size constraint, not SCALE, which Figma caps), but
+    // never more than MASK_SIDE × the working size: Figma cannot export just the overlapping part,
+    // and a large frame as the focus of a small icon would otherwise export at tens of thousands
+    // of pixels. The UI scales it into place by its box anyway.
     const scale = msg.workSize / Math.max(box.width, box.height);
-    const png = await exportLongest(layer, m, Math.max(m.width, m.height) * scale);
+    const longest = Math.min(Math.max(m.width, m.height) * scale, MASK_SIDE * msg.workSize);
+    const png = await exportLongest(layer, m, longest);
     mask = { png, x: m.x - box.x, y: m.y - box.y, width: m.width, height: m.height };
   }
   return { type: "job-images", requestId: msg.requestId, source: layerInfo(source), content, styles, mask };

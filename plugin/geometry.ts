@@ -23,6 +23,10 @@ export const contains = (outer: Box, inner: Box) =>
   inner.x + inner.width <= outer.x + outer.width &&
   inner.y + inner.height <= outer.y + outer.height;
 
+/** Whether two boxes share some area. */
+export const overlaps = (a: Box, b: Box) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
 /** A point in absolute coordinates, in the coordinates of a container with that absolute transform. */
 export function toLocal(t: Transform, x: number, y: number): { x: number; y: number } {
   const [[a, b, tx], [c, d, ty]] = t;

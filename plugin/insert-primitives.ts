@@ -9,7 +9,7 @@ import {
   shapeToNode,
   toPaint,
 } from "../shared/shape-geometry";
-import { bindPaletteEntry, localPalette } from "./colour-styles";
+import { bindPaletteEntry, localPalette, paletteBindings } from "./colour-styles";
 import { commitResult } from "./commit";
 import { requireNode } from "./selection";
 
@@ -55,11 +55,9 @@ export async function insertPrimitives(
   const source = await requireNode(msg.sourceId, "source");
   const { result } = msg;
   const total = result.shapes.length;
-  // With a palette, shapes whose colour is a colour style or variable of the file are bound to it
-  // (reversed into the map, so where a style and a variable share a colour the style wins).
+  // With a palette, shapes whose colour is a colour style or variable of the file are bound to it.
   const palette = msg.settings.primitives.palette;
-  const entries = palette?.length ? (await localPalette()).reverse() : [];
-  const byHex = new Map(entries.map((e) => [e.hex, e]));
+  const byHex = await paletteBindings(palette?.length ? await localPalette() : []);
   return commitResult(source, msg.settings, async (track, box) => {
     const scale = scaleBetween(result, box); // the shapes were found on the export of this box
     const frame = track(figma.createFrame());

@@ -22,6 +22,8 @@ const bytes = v.custom<Uint8Array>(
 const nodeId = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 const requestId = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
 const size = v.pipe(v.number(), v.finite(), v.minValue(0));
+/** The longest style name the plugin takes (the UI shortens longer ones). */
+export const STYLE_NAME_MAX = 200;
 
 export const MODES = ["style", "primitives"] as const;
 /** What a picked layer is for: a style image, the style's region mask, the primitives' focus. */
@@ -128,7 +130,7 @@ export const UiMessageSchema = v.variant("type", [
     type: v.literal("insert-style"),
     requestId,
     sourceId: nodeId,
-    styleName: v.pipe(v.string(), v.maxLength(200)),
+    styleName: v.pipe(v.string(), v.maxLength(STYLE_NAME_MAX)),
     png: bytes,
     settings: JobSettingsSchema,
   }),
@@ -153,6 +155,8 @@ export const PluginMessageSchema = v.variant("type", [
     settings: SettingsSchema,
     /** Set when launched from a result's "Stylize again" button: the settings that made it. */
     relaunch: v.optional(JobSettingsSchema),
+    /** "Stylize again" from a result whose source layer is gone (deleted, or in another file). */
+    relaunchSourceGone: v.optional(v.boolean()),
   }),
   v.object({ type: v.literal("selection"), selection: SelectionSchema }),
   v.object({ type: v.literal("picked-layer"), role: v.picklist(LAYER_ROLES), layer: LayerInfoSchema }),
@@ -192,6 +196,11 @@ export type { Parsed };
 export const parseUiMessage = (data: unknown): Parsed<UiMessage> => parseWith(UiMessageSchema, data);
 /** Parse a message the plugin sent to the UI. Never throws. */
 export const parsePluginMessage = (data: unknown): Parsed<PluginMessage> => parseWith(PluginMessageSchema, data);
+/** The request id of a message that failed the schema, if it carries a usable one: the refusal answers it. */
+export function requestIdOf(data: unknown): string | undefined {
+  const r = v.safeParse(v.object({ requestId }), data);
+  return r.success ? r.output.requestId : undefined;
+}
 /** Settings from storage or a node may be stale or hand-edited: fall back to defaults field by field. */
 export function parseSettings(data: unknown): Settings {
   const r = v.safeParse(SettingsSchema, data ?? {});

@@ -62,6 +62,9 @@ export const StyleOptionsSchema = v.object({
 });
 export type StyleOptions = v.InferOutput<typeof StyleOptionsSchema>;
 
+/** The most colours a primitives palette may have (the engine scores every entry per candidate). */
+export const MAX_PALETTE = 256;
+
 export const PrimitivesOptionsSchema = v.object({
   count: v.optional(int(1, 5000), 100),
   shape: v.optional(v.picklist(SHAPE_MODES), "triangle"),
@@ -73,7 +76,7 @@ export const PrimitivesOptionsSchema = v.object({
   seed: v.optional(int(0, 2 ** 31 - 1), 0),
   algorithm: v.optional(v.picklist(["hillclimb", "seed"]), "hillclimb"),
   /** Shape colours only from these ("#rrggbb"); absent or empty = any colour. */
-  palette: v.optional(v.pipe(v.array(hexColor), v.maxLength(256))),
+  palette: v.optional(v.pipe(v.array(hexColor), v.maxLength(MAX_PALETTE))),
   /** How much more the error counts inside the focus mask (a job's "focus" part). */
   focusWeight: v.optional(real(1, 100), 4),
 });

@@ -11,6 +11,8 @@ import { RunPanel } from "./components/run-panel";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
 import { LocalPrimitives } from "./local-primitives";
+import { figmaHost } from "./host";
+import { styleNeedsCompanionText } from "./messages";
 import { applyPreset } from "./presets";
 import { type RunState, Runner, type StyleFile } from "./runner";
 
@@ -25,6 +27,7 @@ export function App() {
   const [focus, setFocus] = useState<LayerInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const client = useRef<CompanionClient | null>(null);
+  const host = useMemo(() => figmaHost(), []);
   const runner = useMemo(() => {
     // Primitives run inside the plugin when no companion is connected; style always needs it.
     const local = new LocalPrimitives((msg) => runner.onMessage(msg));
@@ -44,7 +47,11 @@ export function App() {
             ? { ...m.relaunch, token: m.settings.token, companionUrl: m.settings.companionUrl }
             : m.settings;
           setSettings(s);
-          if (m.relaunch) setNotice("Loaded the settings of the selected result — press Stylize to run again.");
+          if (m.relaunchSourceGone)
+            setNotice(
+              "The layer this result was made from is gone (deleted, or in another file). Its settings are loaded: select a layer to run them on.",
+            );
+          else if (m.relaunch) setNotice("Loaded the settings of the selected result — press Stylize to run again.");
           client.current?.stop();
           client.current = new CompanionClient(s.companionUrl, s.token, {
             onState: setConn,
@@ -91,7 +98,7 @@ export function App() {
   const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
   const blocker =
     conn.state !== "connected" && settings.mode === "style"
-      ? "Style transfer needs the companion — start it with `npm start`."
+      ? styleNeedsCompanionText(host)
       : !selection?.ok
         ? (selection?.hint ?? "Select one layer.")
         : settings.mode === "style" && styleCount === 0
@@ -103,6 +110,7 @@ export function App() {
       <ConnectionBar
         state={conn}
         token={settings.token}
+        host={host}
         address={settings.companionUrl}
         needsWeights={settings.mode === "style"}
         onRetry={() => client.current?.reconnectNow()}

@@ -7,6 +7,7 @@ import { createSession, type WorkImage, workSizeOf } from "../shared/primitives/
 import { streamPrimitives } from "../shared/primitives/stream";
 import type { ClientMessage, PrimitivesOptions, ServerMessage } from "../shared/protocol";
 import type { JobChannel } from "./job";
+import { STYLE_NEEDS_COMPANION } from "./messages";
 import { startWebWorkerPool } from "./worker-pool";
 
 /** More workers than a step's climbs (8) would idle. */
@@ -24,7 +25,7 @@ export class LocalPrimitives implements JobChannel {
     if (msg.type === "primitives")
       this.waiting = { id: msg.id, options: msg.options, focus: msg.focus, parts: new Map() };
     else if (msg.type === "cancel") this.running.get(msg.id)?.abort();
-    else throw new Error("Style transfer needs the companion — start it with `npm start`.");
+    else throw new Error(STYLE_NEEDS_COMPANION);
   }
 
   sendFrame(header: FrameHeader, payload: Uint8Array): void {
@@ -46,7 +47,7 @@ export class LocalPrimitives implements JobChannel {
         work = await decodeAtWorkSize(png, options.workSize);
         if (focusPng) focus = await decodeAtWorkSize(focusPng, options.workSize, work);
       } catch (err) {
-        const message = `Could not read the exported layer (${err instanceof Error ? err.message : String(err)}).`;
+        const message = err instanceof Error ? err.message : String(err);
         this.onMessage({ type: "error", id, code: "bad-image", message });
         return;
       }

@@ -1,11 +1,27 @@
 // Plain-language text for connection states and job errors: what happened and what to do.
 import { DEFAULT_COMPANION_URL, type ErrorCode } from "../shared/protocol";
 import type { ConnectionState } from "./companion";
+import type { FigmaHost } from "./host";
 
 export const START_HINT = "start it with `npm start`";
 export const WEIGHTS_HINT = "VGG-19 weights missing — run `npx stylize weights fetch`";
 
-export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok" | "wait" | "bad"; text: string } {
+const LOOPBACK = /^wss?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?\/?$/;
+
+/** Figma in a browser: why the companion on this computer is out of reach, and what still works. */
+export function browserText(host: Exclude<FigmaHost, "desktop">): string {
+  const why =
+    host === "safari"
+      ? "Safari does not let Figma in the browser connect to ws://localhost (an https page may not reach a plain ws:// address)."
+      : "Figma in the browser can't reach the companion on this computer: the browser's Local Network Access rules need a permission Figma does not give plugins.";
+  return `${why} Style transfer needs the Figma desktop app for now; primitives keep working here, inside the plugin.`;
+}
+
+export function connectionText(
+  s: ConnectionState,
+  hasToken = true,
+  host: FigmaHost = "desktop",
+): { tone: "ok" | "wait" | "bad"; text: string } {
   switch (s.state) {
     case "connected": {
       const devices = s.hello.devices.filter((d) => d.available).map((d) => d.name);
@@ -15,8 +31,9 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
       return { tone: "wait", text: "Connecting to the companion…" };
     case "reconnecting": {
       const secs = Math.max(1, Math.round(s.delayMs / 1000));
-      return s.everConnected
-        ? { tone: "wait", text: `Companion disconnected — reconnecting in ${secs} s…` }
+      if (s.everConnected) return { tone: "wait", text: `Companion disconnected — reconnecting in ${secs} s…` };
+      return host !== "desktop" && LOOPBACK.test(s.url)
+        ? { tone: "bad", text: browserText(host) }
         : {
             tone: "bad",
             // A refused socket looks the same whether nothing listens or Figma's policy blocked it
@@ -43,7 +60,19 @@ export function connectionText(s: ConnectionState, hasToken = true): { tone: "ok
   }
 }
 
-export function jobErrorText(code: ErrorCode | "disconnected", message: string): string {
+/** Primitives with no companion run inside the plugin; style transfer cannot. */
+export const STYLE_NEEDS_COMPANION = "Style transfer needs the companion — start it with `npm start`.";
+/** Why style mode cannot run now: in a browser the companion is out of reach whatever the designer does. */
+export const styleNeedsCompanionText = (host: FigmaHost) =>
+  host === "desktop"
+    ? STYLE_NEEDS_COMPANION
+    : "Style transfer needs the Figma desktop app for now (with the companion running).";
+
+/** Where a job ran: errors are worded for the companion, or for the engine inside the plugin. */
+export type JobSite = "companion" | "plugin";
+
+export function jobErrorText(code: ErrorCode | "disconnected", message: string, site: JobSite = "companion"): string {
+  if (site === "plugin") return inPluginErrorText(code, message);
   switch (code) {
     case "weights-missing":
       return WEIGHTS_HINT;
@@ -66,6 +95,18 @@ export function jobErrorText(code: ErrorCode | "disconnected", message: string):
   }
 }
 
+/** The engine inside the plugin sends the companion's codes; only these two can happen there. */
+function inPluginErrorText(code: ErrorCode | "disconnected", message: string): string {
+  switch (code) {
+    case "bad-image":
+      return `Stylize could not read the layer Figma exported, so nothing was made. (${message})`;
+    case "internal":
+      return `Making primitives inside Figma stopped on an unexpected error: ${message}. Try again, or start the companion (\`npm start\`) to make them there.`;
+    default:
+      return message;
+  }
+}
+
 /**
  * Why a companion address cannot be used, or null. Plain ws:// is for the companion on this
  * computer only; a studio's front door on another machine is reached with wss:// (TLS).
@@ -77,6 +118,19 @@ export function addressProblem(address: string): string | null {
   if (m[1] === "ws" && !loopback)
     return "A companion on another computer needs wss:// (TLS): ws:// stays on this computer.";
   return null;
+}
+
+/** A request to the plugin (Figma's side) got no answer: say so, and that the designer can go on. */
+export function pluginNoAnswerText(ms: number): string {
+  return `Figma did not answer the plugin for ${Math.round(ms / 1000)} s. Check the document, then try again.`;
+}
+
+/** A usable address the manifest does not list: Figma will block it until a studio adds it there. */
+export function addressNotAllowedText(address: string, allowed: string[]): string {
+  return (
+    `Figma lets the plugin connect only to the addresses in its manifest.json (now ${allowed.join(", ")}), so it will block ${address}. ` +
+    "To use a studio's companion, add its address to networkAccess in manifest.json and re-import the plugin (README → Run it for a team)."
+  );
 }
 
 export function formatEta(ms: number | undefined): string {

@@ -1,6 +1,6 @@
 // One Stylize run, end to end: plugin exports the layer → companion job (live progress/preview)
 // → plugin inserts the result. The document is only touched in the last step.
-import { jobSettings, type LayerInfo, type Settings } from "../shared/plugin-messages";
+import { jobSettings, type LayerInfo, STYLE_NAME_MAX, type Settings } from "../shared/plugin-messages";
 import type { ServerMessage } from "../shared/protocol";
 import type { ShapeList } from "../shared/shapes";
 import type { FrameHeader } from "../shared/frames";
@@ -36,6 +36,22 @@ export type RunState = {
   /** The companion's notes about this job (random weights, device fallback). */
   notes?: string[];
 };
+
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/**
+ * The styles' names for the result's layer name ("<layer> — styled as <names>"), short enough for
+ * the plugin (STYLE_NAME_MAX): each name without its extension and cut to 60 characters; when
+ * they are still too long together, the last ones become "+ N more".
+ */
+export function styleNameFor(names: string[]): string {
+  const each = names.map((n) => cut(n.replace(/\.[a-z0-9]+$/i, ""), 60));
+  let name = each.join(" + ");
+  for (let k = each.length - 1; name.length > STYLE_NAME_MAX && k > 0; k--) {
+    name = `${each.slice(0, k).join(" + ")} + ${each.length - k} more`;
+  }
+  return cut(name, STYLE_NAME_MAX);
+}
 
 export class Runner {
   private job: Job | null = null;
@@ -101,14 +117,16 @@ export class Runner {
         request = { kind: "style", options, content: images.content, styles, mask: await composeMask(images) };
       }
       const outcome = await this.startJob(request, mode);
+      const site = this.job?.inPlugin ? "plugin" : "companion";
       this.job = null;
       switch (outcome.kind) {
         case "primitives":
           return await this.insertPrimitives(outcome.result, false, settings);
         case "style": {
-          const styleName = [...input.styleFiles.map((f) => f.name), ...images.styles.map((s) => s.layer.name)]
-            .map((n) => n.replace(/\.[a-z]+$/i, ""))
-            .join(" + ");
+          const styleName = styleNameFor([
+            ...input.styleFiles.map((f) => f.name),
+            ...images.styles.map((s) => s.layer.name),
+          ]);
           this.set({ ...this.state!, phase: "inserting", previewUrl: pngDataUrl(outcome.png) });
           const done = await requestPlugin(
             {
@@ -131,7 +149,7 @@ export class Runner {
           this.set({
             ...this.state!,
             phase: "failed",
-            message: jobErrorText(outcome.code, outcome.message),
+            message: jobErrorText(outcome.code, outcome.message, site),
             partial: outcome.partial,
           });
           return;

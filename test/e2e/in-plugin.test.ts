@@ -13,6 +13,7 @@ import { PrimitivesOptionsSchema } from "../../shared/protocol";
 import * as v from "valibot";
 import { freePort } from "./companion";
 import type { Summary } from "./harness/page";
+import { desktopPage } from "./figma-desktop";
 import { serveHarness } from "./serve";
 import { eventually, waitText, waitVisible } from "./wait";
 
@@ -47,7 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
       serveHarness(),
       chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] }),
     ]);
-    page = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    page = await browser.newPage(desktopPage);
     page.on("pageerror", (err) => console.error("page error:", err.message));
     await page.goto(`${harness.url}?ws=${encodeURIComponent(`ws://localhost:${nobody}`)}`);
     ui = page.frameLocator("#plugin-ui");
@@ -195,6 +196,20 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await waitText(ui.locator("main"), "Style transfer needs the companion");
     expect(await ui.getByTestId("stylize").isDisabled()).toBe(true);
     await ui.getByRole("tab", { name: "Primitives" }).click();
+  });
+
+  it("in Figma in a browser, it says style transfer needs Figma desktop and primitives still work", async () => {
+    const inBrowser = await browser.newPage({ viewport: desktopPage.viewport }); // Chromium's own user agent
+    try {
+      await inBrowser.goto(page.url());
+      const frame = inBrowser.frameLocator("#plugin-ui");
+      await waitText(frame.getByTestId("connection-status"), "Local Network Access", 15_000);
+      await waitText(frame.getByTestId("connection-status"), "primitives keep working");
+      await frame.getByRole("tab", { name: "Style transfer" }).click();
+      await waitText(frame.locator("main"), "Style transfer needs the Figma desktop app");
+    } finally {
+      await inBrowser.close();
+    }
   });
 
   it("finds exactly the shapes Node finds for the same pixels and seed, also with focus and palette (hash)", async () => {

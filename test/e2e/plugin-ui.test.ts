@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Companion, freePort, startCompanion } from "./companion";
 import type { Summary } from "./harness/page";
+import { desktopPage } from "./figma-desktop";
 import { serveHarness } from "./serve";
 import { eventually, waitText, waitVisible } from "./wait";
 
@@ -102,7 +103,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
         ],
       }),
     ]);
-    page = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    page = await browser.newPage(desktopPage);
     page.on("pageerror", (err) => console.error("page error:", err.message));
     await page.goto(`${harness.url}?ws=${encodeURIComponent(companion.url)}`);
     ui = page.frameLocator("#plugin-ui");
@@ -322,7 +323,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
   }, 120_000);
 
   it("an address the manifest does not allow is reported as blocked by Figma's network policy", async () => {
-    const other = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    const other = await browser.newPage(desktopPage);
     try {
       // the companion is running, but the CSP (from manifest.json) allows only the localhost name
       const blocked = `ws://127.0.0.1:${port}`;
@@ -338,7 +339,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
   it("without VGG-19 weights, style mode says how to get them (token remembered from an earlier session)", async () => {
     const cache = mkdtempSync(join(tmpdir(), "stylize-e2e-cache-"));
     const bare = await startCompanion(await freePort(), join(tokenDir, "token"), cache);
-    const other = await browser.newPage({ viewport: { width: 420, height: 720 } });
+    const other = await browser.newPage(desktopPage);
     try {
       // the harness seeds clientStorage with the token, as a previous session would have saved it
       await other.goto(`${harness.url}?ws=${encodeURIComponent(bare.url)}&token=${encodeURIComponent(bare.token)}`);

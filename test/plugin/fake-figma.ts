@@ -8,7 +8,7 @@
 //   change of children reflows them;
 // - instances (at any depth) refuse new children; component sets take only components;
 // - dynamic-page: pages other than the first are not loaded until `loadAsync()`, and changing the
-//   children of an unloaded page throws;
+//   children of an unloaded page or searching it (findOne/findAll) throws;
 // - `figma.on("close")` handlers run on `closePlugin()`, after which nothing may be created;
 // - createImage refuses a view into a larger buffer (Figma reads the whole buffer);
 //   setRelaunchData refuses descriptions of 1000 characters or more;
@@ -23,6 +23,8 @@ export type JournalEntry = { op: "create" | "remove"; type: string; id: string }
 
 export type FakeFigma = PluginAPI & {
   journal: JournalEntry[];
+  /** Every export's pixel size, in order. */
+  exports: { name: string; width: number; height: number }[];
   images: Map<string, Uint8Array>;
   storage: Map<string, unknown>;
   /** For tests: the node with this id (plugin code must use getNodeByIdAsync). */
@@ -170,6 +172,7 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
   const figma = createFigma({ simulateErrors: true }) as FakeFigma;
   const journal: JournalEntry[] = [];
   const images = new Map<string, Uint8Array>();
+  const exports: { name: string; width: number; height: number }[] = [];
   const storage = new Map<string, unknown>();
   const closeHandlers = new Set<() => void>();
   let closed = false;
@@ -183,7 +186,12 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
       if (!box) throw new Error("fake: nothing to export, the node is hidden");
       const c = settings?.constraint ?? { type: "SCALE", value: 1 };
       const k = c.type === "WIDTH" ? c.value / box.width : c.type === "HEIGHT" ? c.value / box.height : c.value;
-      return renderPng(this, Math.max(1, Math.round(box.width * k)), Math.max(1, Math.round(box.height * k)));
+      const width = Math.max(1, Math.round(box.width * k));
+      const height = Math.max(1, Math.round(box.height * k));
+      exports.push({ name: this.name, width, height });
+      // not Figma's rule (its limit is not documented): the test machine's, so a runaway size fails fast
+      if (width * height > 64e6) throw new Error(`fake: refusing a ${width}×${height} px export`);
+      return renderPng(this, width, height);
     };
     // x/y: ignored inside auto-layout unless absolutely positioned, as in Figma
     for (const [axis, key] of [
@@ -317,6 +325,17 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
     this.loaded = true;
   };
   (figma.currentPage as unknown as Loose).loaded = true;
+  // searching a page needs it loaded (dynamic-page), and only ever searches that one page
+  for (const name of ["findOne", "findAll"] as const) {
+    const find = pageProto[name] as (cb: (n: SceneNode) => boolean) => unknown;
+    if ((find as { fake?: boolean }).fake) continue;
+    const patched = function (this: Loose, cb: (n: SceneNode) => boolean) {
+      if (this.loaded === false) throw new Error(`in ${name}: the page is not loaded. Call loadAsync() first.`);
+      return find.call(this, cb);
+    };
+    (patched as { fake?: boolean }).fake = true;
+    pageProto[name] = patched;
+  }
   const createPage = figma.createPage.bind(figma);
   figma.createPage = () => {
     const page = createPage();
@@ -408,6 +427,7 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
       closed = true;
     },
     journal,
+    exports,
     images,
     storage,
     failCreationAfter: (n: number) => {

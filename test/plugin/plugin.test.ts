@@ -93,6 +93,29 @@ describe("plugin main code", () => {
     expect(h.figma.journal).toEqual([]); // exporting never edits the document
   });
 
+  it("a large frame as the focus of a small icon exports at about the working size, not tens of thousands of px", async () => {
+    const { source, board } = addSource(h.figma, "Icon", 24, 24);
+    const wall = h.figma.createFrame();
+    wall.name = "Wall";
+    wall.resize(6000, 4000);
+    h.figma.currentPage.appendChild(wall);
+    h.figma.currentPage.selection = [source];
+    h.send({ type: "prepare-job", requestId: "f1", workSize: 256, maskLayerId: wall.id });
+    const job = await h.next("job-images");
+    const meta = await sharp(job.mask!.png).metadata();
+    expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(4 * 256);
+    // still placed by its box, relative to the source
+    expect(job.mask).toMatchObject({ x: -(board.x + source.x), y: -(board.y + source.y), width: 6000, height: 4000 });
+
+    const away = h.figma.createRectangle();
+    away.name = "Away";
+    away.x = 9000;
+    h.send({ type: "prepare-job", requestId: "f2", workSize: 256, maskLayerId: away.id });
+    const err = await h.next("plugin-error");
+    expect(err).toMatchObject({ requestId: "f2" });
+    expect(err.message).toMatch(/“Away” does not overlap “Icon”/);
+  });
+
   it("refuses to run with nothing selected, with the hint and the request id", async () => {
     h.send({ type: "prepare-job", requestId: "r2", workSize: 256 });
     const err = await h.next("plugin-error");
@@ -283,9 +306,55 @@ describe("plugin main code", () => {
     expect(h.figma.journal).toEqual([]);
   });
 
-  it("rejects malformed messages from the UI", async () => {
+  it("rejects malformed messages from the UI, answering the request's id so the UI stops waiting", async () => {
     h.send({ type: "insert-primitives", requestId: "x", sourceId: "1:2", result: { width: -1 } });
-    expect((await h.next("plugin-error")).message).toMatch(/malformed message/);
+    const err = await h.next("plugin-error");
+    expect(err.message).toMatch(/malformed message/);
+    expect(err.requestId).toBe("x");
+    h.send({ type: "insert-style", requestId: "y", sourceId: "1:2", styleName: "n".repeat(201) });
+    expect((await h.next("plugin-error")).requestId).toBe("y");
+    h.send({ type: "insert-style", requestId: "not an id!" });
+    expect((await h.next("plugin-error")).requestId).toBeUndefined();
+  });
+});
+
+describe("palette binding", () => {
+  it("looks each colour variable up once, however many shapes take its colour", async () => {
+    const { source } = addSource(h.figma);
+    const variable = {
+      id: "VariableID:1:1",
+      name: "Brand/red",
+      variableCollectionId: "C1",
+      valuesByMode: { m1: { r: 1, g: 0, b: 0, a: 1 } },
+    };
+    let lookups = 0;
+    (h.figma as unknown as { variables: unknown }).variables = {
+      getLocalVariablesAsync: async () => [variable],
+      getVariableCollectionByIdAsync: async () => ({ defaultModeId: "m1" }),
+      getVariableByIdAsync: async (id: string) => {
+        lookups++;
+        return id === variable.id ? variable : null;
+      },
+      setBoundVariableForPaint: (paint: object, field: string, v: { id: string }) => ({
+        ...paint,
+        boundVariables: { [field]: { type: "VARIABLE_ALIAS", id: v.id } },
+      }),
+    };
+    const shapes: Shape[] = Array.from({ length: 450 }, (_, i) => ({
+      type: "rectangle",
+      x1: i % 100,
+      y1: 0,
+      x2: (i % 100) + 5,
+      y2: 5,
+      color: c(255, 0, 0, 128),
+    }));
+    const result = { ...mixed, shapes };
+    const used = { ...settings, primitives: { ...settings.primitives, palette: ["#ff0000"] } };
+    h.send({ type: "insert-primitives", requestId: "v", sourceId: source.id, result, settings: used });
+    const frame = h.figma.nodeById((await h.next("inserted")).nodeId) as FrameNode;
+    const bound = frame.children.filter((n) => (n as Node).fills[0]?.boundVariables?.color?.id === variable.id);
+    expect(bound).toHaveLength(450);
+    expect(lookups).toBe(1);
   });
 });
 
@@ -309,5 +378,44 @@ describe("Stylize again", () => {
     const init = await first.next("init");
     expect(init.relaunch).toMatchObject({ mode: "style", preset: "high" });
     expect(first.figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
+  });
+
+  /** A style result of a fresh source; the plugin is then started again from the result. */
+  async function relaunchFrom(move: (f: PluginHarness["figma"], source: SceneNode) => Promise<void>) {
+    const first = await startHarness();
+    const { source } = addSource(first.figma);
+    const png = await solidPng(8, 8);
+    first.send({ type: "insert-style", requestId: "a", sourceId: source.id, styleName: "X", png, settings });
+    const result = first.figma.nodeById((await first.next("inserted")).nodeId) as SceneNode;
+    await move(first.figma, source);
+    vi.resetModules();
+    first.figma.currentPage.selection = [result];
+    (first.figma as unknown as { command: string }).command = "stylize-again";
+    const { startPlugin } = await import("../../plugin/controller");
+    startPlugin();
+    first.outbox.length = 0;
+    first.send({ type: "ui-ready" });
+    return { figma: first.figma, init: await first.next("init"), source, result };
+  }
+
+  it("finds the source on another page, goes there and selects it", async () => {
+    let other: PageNode | undefined;
+    const { figma, init, source } = await relaunchFrom(async (f, s) => {
+      other = f.createPage();
+      other.name = "Archive";
+      await other.loadAsync();
+      other.appendChild(s);
+      (other as unknown as { loaded: boolean }).loaded = false; // dynamic-page: not loaded until visited
+    });
+    expect(init.relaunch).toBeDefined();
+    expect(init.relaunchSourceGone).toBeUndefined();
+    expect(figma.currentPage).toBe(other);
+    expect(figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
+  });
+
+  it("says so when the source is gone, and does not leave the result selected to run on", async () => {
+    const { figma, init } = await relaunchFrom(async (_f, s) => s.remove());
+    expect(init).toMatchObject({ relaunchSourceGone: true, relaunch: { mode: "primitives" } });
+    expect(figma.currentPage.selection).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { DEFAULT_COMPANION_URL } from "../../shared/protocol";
 import type { ConnectionState } from "../companion";
-import { addressProblem, connectionText, WEIGHTS_HINT } from "../messages";
+import type { FigmaHost } from "../host";
+import { addressNotAllowedText, addressProblem, connectionText, WEIGHTS_HINT } from "../messages";
+import { MANIFEST_ADDRESSES, manifestAllows } from "../network-access";
 import { Text } from "./text";
 
 type Props = {
@@ -16,15 +18,18 @@ type Props = {
   /** Point the plugin back at the one address its manifest allows. */
   onResetAddress(): void;
   needsWeights: boolean;
+  host: FigmaHost;
 };
 
-export function ConnectionBar({ state, token, address, onPair, onRetry, onResetAddress, needsWeights }: Props) {
+export function ConnectionBar({ state, token, address, onPair, onRetry, onResetAddress, needsWeights, host }: Props) {
   const [draft, setDraft] = useState(token);
   const [addressDraft, setAddressDraft] = useState(address);
   useEffect(() => setAddressDraft(address), [address]); // e.g. after "Use the default address"
   const problem = addressProblem(addressDraft.trim());
+  const notAllowed =
+    !problem && !manifestAllows(addressDraft) ? addressNotAllowedText(addressDraft.trim(), MANIFEST_ADDRESSES) : null;
   const [editing, setEditing] = useState(state.state === "unauthorized" || token === "");
-  const { tone, text } = connectionText(state, token !== "");
+  const { tone, text } = connectionText(state, token !== "", host);
   const showToken = editing || state.state === "unauthorized";
   return (
     <section class="connection" aria-label="Companion connection">
@@ -89,6 +94,11 @@ export function ConnectionBar({ state, token, address, onPair, onRetry, onResetA
           {problem && (
             <p class="hint warn" data-testid="address-problem">
               <Text>{problem}</Text>
+            </p>
+          )}
+          {notAllowed && (
+            <p class="hint warn" data-testid="address-not-allowed">
+              <Text>{notAllowed}</Text>
             </p>
           )}
           <button type="submit" class="secondary small" disabled={problem !== null}>

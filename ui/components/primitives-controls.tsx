@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import type { LayerInfo, Settings } from "../../shared/plugin-messages";
 import { requestPlugin } from "../bridge";
 import { newJobId } from "../job";
+import { paletteFromEntries, parsePaletteText } from "../palette";
 
 type Props = {
   settings: Settings;
@@ -12,16 +13,6 @@ type Props = {
   onClearFocus(): void;
   onChange(s: Settings): void;
 };
-
-const HEX = /^#?[0-9a-fA-F]{6}$/;
-
-/** "#hex, #hex …" as typed → the valid colours, "#"-prefixed. */
-export function parsePaletteText(text: string): string[] {
-  return text
-    .split(/[\s,;]+/)
-    .filter((c) => HEX.test(c))
-    .map((c) => (c.startsWith("#") ? c : `#${c}`).toLowerCase());
-}
 
 export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus, onChange }: Props) {
   const p = settings.primitives;
@@ -35,14 +26,9 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
       setStylesNote(reply.message);
       return;
     }
-    const { styles } = reply;
-    if (styles.length === 0) {
-      setStylesNote("This file has no solid colour styles or colour variables yet.");
-      return;
-    }
-    const hexes = [...new Set(styles.map((s) => s.hex))];
-    setPrimitives({ palette: hexes });
-    setStylesNote(`${hexes.length} colours from your styles and variables: shapes will use them.`);
+    const { palette, note } = paletteFromEntries(reply.styles);
+    if (palette.length) setPrimitives({ palette });
+    setStylesNote(note);
   };
   return (
     <section class="sources" aria-label="Focus and palette">
@@ -85,9 +71,9 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
           spellcheck={false}
           value={(p.palette ?? []).join(", ")}
           onChange={(e) => {
-            const palette = parsePaletteText(e.currentTarget.value);
+            const { palette, note } = parsePaletteText(e.currentTarget.value);
             setPrimitives({ palette: palette.length ? palette : undefined });
-            setStylesNote(null);
+            setStylesNote(note);
           }}
         />
       </label>
