@@ -96,11 +96,11 @@ export async function connectFrontDoor(target: QueueTarget, log: Logger): Promis
       log.warn("ignored an unreadable event on the job queue's channel");
     }
   });
-  const ready = Promise.all([
-    sub.subscribe(eventsChannel(name)),
-    ...Object.values(listeners).map((events) => events.waitUntilReady()),
-  ]);
-  ready.catch((err) => log.warn({ err: target.hide(err.message) }, "could not listen to the job queue"));
+  const listen = () => sub.subscribe(eventsChannel(name));
+  const ready = Promise.all([listen(), ...Object.values(listeners).map((events) => events.waitUntilReady())]);
+  // A subscription refused at first (say, a password fixed on Redis's side later) is made again.
+  sub.on("ready", () => void listen().catch(() => {}));
+  ready.catch((err) => log.debug({ err: target.hide(err.message) }, "could not listen to the job queue yet"));
   for (const events of Object.values(listeners)) {
     events.on("completed", ({ jobId, returnvalue }) => {
       const value = typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue;
@@ -110,7 +110,11 @@ export async function connectFrontDoor(target: QueueTarget, log: Logger): Promis
   }
   // Start anyway when Redis is not there yet: jobs get "queue unavailable" until it answers.
   const timeout = delay(READY_WAIT_MS, "timeout" as const, { ref: false });
-  if ((await Promise.race([ready, timeout])) === "timeout") {
+  const settled = ready.then(
+    () => "ready" as const,
+    () => "failed" as const, // the cause is logged above; serve anyway
+  );
+  if ((await Promise.race([settled, timeout])) === "timeout") {
     log.warn({ queue }, 'Redis is not answering yet; jobs get "queue unavailable" until it does');
   }
 

@@ -31,10 +31,13 @@ export async function explainQueueError(err: Error, target: QueueTarget): Promis
   const who = username ? `user "${username}"` : "the default user";
   const problem = (cause: string, config: boolean) => ({ cause: target.hide(cause), config });
 
-  if (msg.startsWith("WRONGPASS"))
+  // ioredis sends a user name without a password as an empty one: Redis answers WRONGPASS.
+  if (/^(NOAUTH|WRONGPASS)/.test(msg) && !target.redis.password) {
+    return problem(`${at} requires a password for ${who} and none was given: set ${PASSWORD_ENV}`, true);
+  }
+  if (msg.startsWith("WRONGPASS")) {
     return problem(`${at} refused the password for ${who} (WRONGPASS): check ${PASSWORD_ENV}`, true);
-  if (msg.startsWith("NOAUTH"))
-    return problem(`${at} requires a password and none was given: set ${PASSWORD_ENV} (NOAUTH)`, true);
+  }
   if (msg.startsWith("NOPERM")) return problem(`${at} does not let ${who} do what the queue needs: ${msg}`, true);
   if (CERT_CODES.has(code)) {
     return problem(

@@ -73,7 +73,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   pub.on("error", (err) => {
     void explainQueueError(err, opts.queue).then(({ cause, config }) => {
       if (config) {
-        if (!started) failStart(new Error(cause));
+        if (!started) failStart(new QueueFault(cause));
         else if (cause !== lastCause) opts.onFatal?.(cause);
       } else if (cause !== lastCause) opts.log.warn(`waiting for the job queue: ${cause}`);
       lastCause = cause;
@@ -145,14 +145,18 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     await Promise.race([Promise.all([ready, listening]), startFailed]);
   } catch (err) {
     await close(true);
+    if (err instanceof QueueFault) throw err;
     // bullmq may give up first with ioredis's own words: say them plainly too.
-    throw new Error((await explainQueueError(err as Error, opts.queue)).cause);
+    throw new QueueFault((await explainQueueError(err as Error, opts.queue)).cause);
   } finally {
     clearTimeout(slow);
   }
   started = true;
   return { close };
 }
+
+/** A queue fault already said in plain words. */
+class QueueFault extends Error {}
 
 type Publish = (ev: WorkerEventBody) => void;
 
