@@ -114,12 +114,15 @@ export function registerClusterBench(bench: Command): void {
 async function checkQueue(target: QueueTarget): Promise<void> {
   const { Redis } = await import("ioredis");
   const client = new Redis({ ...target.redis, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on("error", () => {}); // the rejection below carries it
+  let first: Error | undefined; // the cause; the rejection itself only says "Connection is closed"
+  client.on("error", (err) => {
+    first ??= err;
+  });
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new Error((await explainQueueError(err as Error, target)).cause);
+    throw new Error((await explainQueueError(first ?? (err as Error), target)).cause);
   } finally {
     client.disconnect();
   }
