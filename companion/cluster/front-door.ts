@@ -96,10 +96,12 @@ export async function connectFrontDoor(target: QueueTarget, log: Logger): Promis
       log.warn("ignored an unreadable event on the job queue's channel");
     }
   });
-  const listen = () => sub.subscribe(eventsChannel(name));
-  const ready = Promise.all([listen(), ...Object.values(listeners).map((events) => events.waitUntilReady())]);
-  // A subscription refused at first (say, a password fixed on Redis's side later) is made again.
-  sub.on("ready", () => void listen().catch(() => {}));
+  // ioredis keeps this subscription and bullmq its listeners through a refused start (a password
+  // fixed on Redis's side later): both carry on once Redis lets them in (tested).
+  const ready = Promise.all([
+    sub.subscribe(eventsChannel(name)),
+    ...Object.values(listeners).map((events) => events.waitUntilReady()),
+  ]);
   ready.catch((err) => log.debug({ err: target.hide(err.message) }, "could not listen to the job queue yet"));
   for (const events of Object.values(listeners)) {
     events.on("completed", ({ jobId, returnvalue }) => {

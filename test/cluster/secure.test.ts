@@ -48,12 +48,13 @@ describe.skipIf(!HAVE_REDIS || !HAVE_OPENSSL)("team mode over rediss:// with a p
   let redis: RedisServer;
   let caFile: string;
   const pw = { STYLIZE_QUEUE_PASSWORD: PASSWORD };
+  const admin = randomBytes(8).toString("hex");
 
   beforeAll(async () => {
     const tls = selfSigned(tempDir());
     caFile = tls.certFile;
     // The default user has another password, so a client without one hears NOAUTH.
-    redis = await RedisServer.start({ tls, args: ["--requirepass", randomBytes(8).toString("hex"), ...ACL] });
+    redis = await RedisServer.start({ tls, args: ["--requirepass", admin, ...ACL] });
   });
   afterAll(async () => {
     await redis?.stop();
@@ -165,7 +166,14 @@ describe.skipIf(!HAVE_REDIS || !HAVE_OPENSSL)("team mode over rediss:// with a p
     away.ready.catch(() => {}); // it never gets there: stopped below
     const cases = wrong().map((w) => {
       const worker = spawnWorker(CLI, w.url, w.ca ? ["--queue-ca", caFile] : [], w.env);
-      return { ...w, worker, end: worker.ready.then(() => "ready", (err: Error) => err.message) };
+      return {
+        ...w,
+        worker,
+        end: worker.ready.then(
+          () => "ready",
+          (err: Error) => err.message,
+        ),
+      };
     });
     try {
       for (const w of cases) {
@@ -187,6 +195,34 @@ describe.skipIf(!HAVE_REDIS || !HAVE_OPENSSL)("team mode over rediss:// with a p
     } finally {
       await stopWorker(away);
       for (const w of cases) await stopWorker(w.worker);
+    }
+  }, 60_000);
+
+  it("front door: once Redis accepts its password (fixed on Redis's side), jobs run again without a restart", async () => {
+    const rotated = `${PASSWORD}-next`;
+    const log = capture();
+    const door = await connectFrontDoor(
+      queueTarget(secure(), { caFile, env: { STYLIZE_QUEUE_PASSWORD: rotated } }),
+      log.logger,
+    );
+    const server = await start({ engines: door.engines, concurrency: { style: 10, primitives: 10 } });
+    const worker = spawnWorker(CLI, secure(), ["--queue-ca", caFile, "--threads", "1"], pw);
+    const { Redis } = await import("ioredis");
+    const redisAdmin = new Redis({ host: "127.0.0.1", port: redis.port, password: admin });
+    try {
+      await worker.ready;
+      const c = await Client.connect(server);
+      c.primitives("before", await gradient(16, 16), { count: 2, workSize: 16 });
+      expect(await c.outcome("before", 10_000)).toMatchObject({ type: "error", code: "queue-unavailable" });
+      await redisAdmin.acl("SETUSER", "stylize", `>${rotated}`); // both passwords work now
+      for (let i = 0; i < 100 && !/job queue available/.test(log.text()); i++) await sleep(100);
+      c.primitives("after", await gradient(32, 32), { count: 5, workSize: 16 });
+      expect(await c.outcome("after", 20_000)).toMatchObject({ type: "result", kind: "primitives" });
+    } finally {
+      redisAdmin.disconnect();
+      await server.close();
+      await door.close();
+      await stopWorker(worker);
     }
   }, 60_000);
 });
