@@ -1,5 +1,6 @@
-// `stylize bench cluster`: a real redis-server on a loopback port, a front door in this process and
-// 1, then 2 `stylize worker` processes (one thread each); 8 clients submit 40 small primitives jobs.
+// `stylize bench cluster`: a real redis-server on a loopback port (or the one `--queue` names), a
+// front door in this process and 1, then 2 `stylize worker` processes (one thread each); 8 clients
+// submit 40 small primitives jobs.
 // Then a worker is killed (SIGKILL) mid-run: every job must still end in exactly one result.
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -12,6 +13,8 @@ import { connect, testImage } from "../server/load";
 import { startServer } from "../server/server";
 import { connectFrontDoor } from "./front-door";
 import { HAVE_REDIS, NO_REDIS_MESSAGE, RedisServer } from "./local-redis";
+import { explainQueueError } from "./queue-errors";
+import { type QueueTarget, queueTarget } from "./queue-url";
 import { spawnWorker, stopWorker, type WorkerProcess } from "./worker-process";
 
 const CLIENTS = 8;
@@ -34,8 +37,10 @@ export function registerClusterBench(bench: Command): void {
     )
     .option("--shapes <n>", "triangles per job", "100")
     .option("--size <px>", "image side (and working size) in pixels", "64")
-    .action(async (flags: { shapes: string; size: string }) => {
-      if (!HAVE_REDIS) {
+    .option("--queue <url>", "use this Redis (redis:// or rediss://) instead of starting one")
+    .option("--queue-ca <file>", "for rediss://: also trust this CA certificate (PEM)")
+    .action(async (flags: { shapes: string; size: string; queue?: string; queueCa?: string }) => {
+      if (!flags.queue && !HAVE_REDIS) {
         console.error(`stylize bench cluster: ${NO_REDIS_MESSAGE}`);
         process.exitCode = 1;
         return;
@@ -46,8 +51,20 @@ export function registerClusterBench(bench: Command): void {
         `Cluster: ${CLIENTS} clients, ${JOBS} primitives jobs (${size}x${size} px, ${shapes} triangles each)`,
       );
       console.log(`Machine: ${machineInfo()}, load average ${loadavg()[0].toFixed(1)} at the start`);
-      const redis = await RedisServer.start();
-      const door = await connectFrontDoor(redis.url, silentLogger);
+      const redis = flags.queue ? undefined : await RedisServer.start();
+      const url = flags.queue ?? redis!.url;
+      let target: QueueTarget;
+      try {
+        target = queueTarget(url, { caFile: flags.queueCa });
+        await checkQueue(target);
+      } catch (err) {
+        console.error(`stylize bench cluster: ${(err as Error).message}`);
+        process.exitCode = 1;
+        await redis?.stop();
+        return;
+      }
+      console.log(`Queue: ${target.shown}${redis ? " (started for this run)" : ""}`);
+      const door = await connectFrontDoor(target, silentLogger);
       const server = await startServer({
         port: 0,
         tokenPath: join(mkdtempSync(join(tmpdir(), "stylize-bench-")), "token"),
@@ -57,7 +74,8 @@ export function registerClusterBench(bench: Command): void {
       });
       const workers: WorkerProcess[] = [];
       const addWorker = async () => {
-        const w = spawnWorker(process.argv[1], redis.url, ["--threads", "1", "--lock-ms", String(LOCK_MS)]);
+        const ca = flags.queueCa ? ["--queue-ca", flags.queueCa] : [];
+        const w = spawnWorker(process.argv[1], url, ["--threads", "1", "--lock-ms", String(LOCK_MS), ...ca]);
         workers.push(w);
         await w.ready;
         return w;
@@ -87,9 +105,27 @@ export function registerClusterBench(bench: Command): void {
         await server.close();
         await door.close();
         for (const w of workers) await stopWorker(w);
-        await redis.stop();
+        await redis?.stop();
       }
     });
+}
+
+/** A queue that cannot be reached fails the bench at once, with the cause, not as 40 lost jobs. */
+async function checkQueue(target: QueueTarget): Promise<void> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis({ ...target.redis, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let first: Error | undefined; // the cause; the rejection itself only says "Connection is closed"
+  client.on("error", (err) => {
+    first ??= err;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new Error((await explainQueueError(first ?? (err as Error), target)).cause);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** CLIENTS clients submit JOBS jobs between them, all at once; `during` runs alongside. */

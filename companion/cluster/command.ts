@@ -8,6 +8,7 @@ import type { ClusterKind } from "./protocol";
 
 interface WorkerFlags {
   queue: string;
+  queueCa?: string;
   device?: string;
   concurrency: string;
   threads?: string;
@@ -27,7 +28,8 @@ export function registerWorker(program: Command): void {
   program
     .command("worker")
     .description("take jobs from a `stylize serve --queue` front door's Redis queue and run them here")
-    .requiredOption("--queue <url>", "the queue, redis://HOST:PORT")
+    .requiredOption("--queue <url>", "the queue, redis://[user@]HOST[:PORT][/DB] or rediss://… (TLS)")
+    .option("--queue-ca <file>", "for rediss://: also trust this CA certificate (PEM)")
     .option("--device <device>", "style transfer device: auto|cuda|webgpu|cpu (default auto)")
     .option("--concurrency <n>", "jobs run at once per kind", "1")
     .option("--threads <n>", "worker threads per primitives job (default: the engine's choice)")
@@ -43,11 +45,12 @@ export function registerWorker(program: Command): void {
         }
         const weights = await realEngines.weights(flags.weights);
         const kinds: ClusterKind[] = weights.installed ? ["primitives", "style"] : ["primitives"];
-        const { parseQueueUrl } = await import("./protocol");
-        parseQueueUrl(flags.queue);
+        const { PASSWORD_IN_URL, passwordOf, queueTarget } = await import("./queue-url");
+        const queue = queueTarget(flags.queue, { caFile: flags.queueCa });
+        if (passwordOf(flags.queue)) log.warn(PASSWORD_IN_URL);
         const { startWorker } = await import("./worker");
         const worker = await startWorker({
-          url: flags.queue,
+          queue,
           kinds,
           concurrency: whole("concurrency", flags.concurrency, 1),
           threads: flags.threads ? whole("threads", flags.threads, 1) : undefined,
@@ -55,9 +58,13 @@ export function registerWorker(program: Command): void {
           device: flags.device as Device | undefined,
           lockMs: whole("lock-ms", flags.lockMs, 500),
           log,
+          onFatal: (cause) => {
+            console.error(`stylize worker: ${cause}`);
+            void worker.close(true).finally(() => process.exit(1));
+          },
         });
         console.log(
-          `Stylize worker: taking ${kinds.join(" and ")} jobs from ${flags.queue}` +
+          `Stylize worker: taking ${kinds.join(" and ")} jobs from ${queue.shown}` +
             (weights.installed ? "" : " (no VGG-19 weights here, so no style jobs)"),
         );
         let stopping = false;

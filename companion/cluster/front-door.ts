@@ -15,7 +15,6 @@ import {
   eventsChannel,
   fromPng64,
   type PrimitivesDone,
-  parseQueueUrl,
   QUEUE,
   type StyleDone,
   toPng64,
@@ -23,6 +22,8 @@ import {
   type WorkerEvent,
   type WorkerEventBody,
 } from "./protocol";
+import { explainQueueError } from "./queue-errors";
+import type { QueueTarget } from "./queue-url";
 import { RemoteRun } from "./remote-run";
 
 export interface FrontDoor {
@@ -37,12 +38,12 @@ const KEEP_S = 3600;
 const READY_WAIT_MS = 3000;
 const CLOSE_WAIT_MS = 1000;
 
-export async function connectFrontDoor(url: string, log: Logger): Promise<FrontDoor> {
+export async function connectFrontDoor(target: QueueTarget, log: Logger): Promise<FrontDoor> {
   // Imported here, not at the top: the bundle would otherwise load them for every command.
   const { Queue, QueueEvents } = await import("bullmq");
   const { Redis } = await import("ioredis");
   const name = randomUUID();
-  const redis = parseQueueUrl(url);
+  const { redis, shown: queue } = target;
   // Commands fail at once while Redis is away (no offline queue), so the plugin hears about it.
   const connection = { ...redis, enableOfflineQueue: false, maxRetriesPerRequest: 1 };
   const pub = new Redis(connection);
@@ -59,18 +60,30 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
   let up = false;
   let everUp = false;
 
-  for (const client of [pub, sub]) client.on("error", (err) => log.debug({ err: err.message }, "redis error"));
-  const onQueueError = (err: Error) => log.debug({ err: err.message }, "queue error");
+  // Designers hear "unavailable"; the cause goes to the log once (ioredis retries every few seconds).
+  let lastCause = "";
+  pub.on("error", (err) => {
+    void explainQueueError(err, target).then(({ cause, config }) => {
+      if (cause === lastCause) return;
+      lastCause = cause;
+      if (config) log.error(`job queue unavailable: ${cause}`);
+      else log.warn(`job queue unavailable: ${cause}`);
+    });
+  });
+  sub.on("error", (err) => log.debug({ err: target.hide(err.message) }, "redis error"));
+  const onQueueError = (err: Error) => log.debug({ err: target.hide(err.message) }, "queue error");
   for (const q of Object.values(queues)) q.on("error", onQueueError);
   for (const q of Object.values(listeners)) q.on("error", onQueueError);
   pub.on("ready", () => {
-    if (everUp && !up) log.warn({ url }, "job queue available again");
+    if (everUp && !up) log.warn({ queue }, "job queue available again");
+    else if (lastCause) log.warn({ queue }, "job queue available");
     up = everUp = true;
+    lastCause = "";
   });
   // Redis went away: jobs in it may be gone, so every job in flight ends now with plain words
   // (exactly one outcome) rather than waiting for a result that may never come.
   pub.on("close", () => {
-    if (up) log.warn({ url }, "job queue unavailable");
+    if (up) log.warn({ queue }, "job queue unavailable");
     up = false;
     for (const run of runs.values()) run.fail(new UserError("queue-unavailable", UNAVAILABLE));
   });
@@ -83,11 +96,13 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
       log.warn("ignored an unreadable event on the job queue's channel");
     }
   });
+  // ioredis keeps this subscription and bullmq its listeners through a refused start (a password
+  // fixed on Redis's side later): both carry on once Redis lets them in (tested).
   const ready = Promise.all([
     sub.subscribe(eventsChannel(name)),
     ...Object.values(listeners).map((events) => events.waitUntilReady()),
   ]);
-  ready.catch((err) => log.warn({ err: err.message }, "could not listen to the job queue"));
+  ready.catch((err) => log.debug({ err: target.hide(err.message) }, "could not listen to the job queue yet"));
   for (const events of Object.values(listeners)) {
     events.on("completed", ({ jobId, returnvalue }) => {
       const value = typeof returnvalue === "string" ? JSON.parse(returnvalue) : returnvalue;
@@ -97,8 +112,12 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
   }
   // Start anyway when Redis is not there yet: jobs get "queue unavailable" until it answers.
   const timeout = delay(READY_WAIT_MS, "timeout" as const, { ref: false });
-  if ((await Promise.race([ready, timeout])) === "timeout") {
-    log.warn({ url }, 'Redis is not answering yet; jobs get "queue unavailable" until it does');
+  const settled = ready.then(
+    () => "ready" as const,
+    () => "failed" as const, // the cause is logged above; serve anyway
+  );
+  if ((await Promise.race([settled, timeout])) === "timeout") {
+    log.warn({ queue }, 'Redis is not answering yet; jobs get "queue unavailable" until it does');
   }
 
   async function submit(kind: ClusterKind, data: object, signal?: AbortSignal): Promise<RemoteRun> {
@@ -128,7 +147,7 @@ export async function connectFrontDoor(url: string, log: Logger): Promise<FrontD
           },
         )
         .catch((err) => {
-          log.warn({ err: err.message }, "could not enqueue a job");
+          log.warn({ err: target.hide(err.message) }, "could not enqueue a job");
           throw new UserError("queue-unavailable", UNAVAILABLE);
         });
     } catch (err) {

@@ -58,15 +58,3 @@ export async function toPng64(img: RgbaImage): Promise<string> {
 export function fromPng64(data: string): Promise<RgbaImage> {
   return loadImage(Buffer.from(data, "base64"));
 }
-
-/** `redis://host:port` → ioredis options; anything else is refused in plain words. */
-export function parseQueueUrl(url: string): { host: string; port: number } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`--queue must look like redis://HOST:PORT (got "${url}")`);
-  }
-  if (u.protocol !== "redis:") throw new Error(`--queue must look like redis://HOST:PORT (got "${url}")`);
-  return { host: u.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1", port: Number(u.port || 6379) };
-}

@@ -1,5 +1,6 @@
 // `stylize worker` child processes (the built CLI, as a studio runs it), for tests and the bench.
 import { type ChildProcess, spawn } from "node:child_process";
+import { PASSWORD_ENV, passwordOf, withoutPassword } from "./queue-url";
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -7,10 +8,11 @@ export interface WorkerProcess {
   ready: Promise<void>;
 }
 
-/** `cli`: the built dist/companion/stylize.js. */
+/** `cli`: the built dist/companion/stylize.js. A password in `url` travels in the environment, not argv. */
 export function spawnWorker(cli: string, url: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, [cli, "worker", "--queue", url, "-v", ...args], {
-    env: { ...process.env, ...env },
+  const password = passwordOf(url);
+  const child = spawn(process.execPath, [cli, "worker", "--queue", withoutPassword(url), "-v", ...args], {
+    env: { ...process.env, ...(password ? { [PASSWORD_ENV]: password } : {}), ...env },
   });
   let out = "";
   child.stderr!.on("data", (d) => {

@@ -1,6 +1,7 @@
 // `stylize worker --queue redis://…`: takes jobs of the kinds this machine can do from BullMQ,
 // runs them with the real engines and publishes their events to the front door that asked.
 // A worker killed mid-job loses its lock; BullMQ's stalled-job check hands the job to another.
+import { setTimeout as delay } from "node:timers/promises";
 import type { Job } from "bullmq";
 import type { Device } from "../../shared/protocol";
 import { isAbortError, UserError } from "../errors";
@@ -14,7 +15,6 @@ import {
   fromPng64,
   type PrimitivesDone,
   type PrimitivesJobData,
-  parseQueueUrl,
   QUEUE,
   type StyleDone,
   type StyleJobData,
@@ -22,9 +22,11 @@ import {
   USER_ERROR_PREFIX,
   type WorkerEventBody,
 } from "./protocol";
+import { explainQueueError } from "./queue-errors";
+import type { QueueTarget } from "./queue-url";
 
 export interface WorkerOptions {
-  url: string;
+  queue: QueueTarget;
   kinds: ClusterKind[];
   /** Jobs this process runs at once (per kind). */
   concurrency: number;
@@ -37,6 +39,11 @@ export interface WorkerOptions {
   /** How long a job's lock lasts: a killed worker's job is retried elsewhere after about this long. */
   lockMs: number;
   log: Logger;
+  /**
+   * A configuration fault after start-up (a password or certificate changed): the cause in one line.
+   * Faults before start-up reject `startWorker` instead; Redis merely away is waited for.
+   */
+  onFatal?(cause: string): void;
 }
 
 export interface RunningWorker {
@@ -48,12 +55,34 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // Imported here, not at the top: the bundle would otherwise load them for every command.
   const { UnrecoverableError, Worker } = await import("bullmq");
   const { Redis } = await import("ioredis");
-  const redis = parseQueueUrl(opts.url);
-  const connection = { ...redis, maxRetriesPerRequest: null };
+  const { hide, shown: queue } = opts.queue;
+  const connection = { ...opts.queue.redis, maxRetriesPerRequest: null };
   const pub = new Redis(connection);
   const sub = new Redis(connection);
   const running = new Map<string, AbortController>();
-  for (const c of [pub, sub]) c.on("error", (err) => opts.log.debug({ err: err.message }, "redis error"));
+  // A wrong password, TLS on one side only or an untrusted certificate will not mend by waiting:
+  // the worker stops with the cause, so whoever runs it (a shell, systemd) sees it. Redis being
+  // away (restarting, network) mends by itself: the worker waits and says why, once per cause.
+  let started = false;
+  let failStart: (err: Error) => void = () => {};
+  const startFailed = new Promise<never>((_, reject) => {
+    failStart = reject;
+  });
+  startFailed.catch(() => {});
+  let lastCause = "";
+  pub.on("error", (err) => {
+    void explainQueueError(err, opts.queue).then(({ cause, config }) => {
+      if (config) {
+        if (!started) failStart(new QueueFault(cause));
+        else if (cause !== lastCause) opts.onFatal?.(cause);
+      } else if (cause !== lastCause) opts.log.warn(`waiting for the job queue: ${cause}`);
+      lastCause = cause;
+    });
+  });
+  pub.on("ready", () => {
+    lastCause = "";
+  });
+  sub.on("error", (err) => opts.log.debug({ err: hide(err.message) }, "redis error"));
   sub.on("message", (_channel, jobId) => running.get(jobId)?.abort());
   // Redis went away: the front door has already told each plugin its job failed (and a cancel sent
   // meanwhile is lost), so stop the jobs in hand rather than stay busy with work nobody awaits.
@@ -96,22 +125,38 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       stalledInterval: opts.lockMs,
       maxStalledCount: 2,
     });
-    w.on("error", (err) => opts.log.warn({ err: err.message }, "worker error"));
+    // Connection faults are explained once above; the rest (a lost lock…) is worth a warning.
+    w.on("error", (err) => {
+      const connectionFault = (err as NodeJS.ErrnoException).code || /^[A-Z]+ |Connection is closed/.test(err.message);
+      opts.log[connectionFault ? "debug" : "warn"]({ err: hide(err.message) }, "worker error");
+    });
     return w;
   });
-  const ready = Promise.all(workers.map((w) => w.waitUntilReady()));
-  const slow = setTimeout(() => opts.log.warn({ url: opts.url }, "waiting for Redis to answer"), 3000);
-  await Promise.all([ready, listening]).finally(() => clearTimeout(slow));
-
-  return {
-    async close(force = false) {
-      if (force) for (const a of running.values()) a.abort();
-      await Promise.all(workers.map((w) => w.close(force)));
-      pub.disconnect();
-      sub.disconnect();
-    },
+  const close = async (force = false) => {
+    if (force) for (const a of running.values()) a.abort();
+    // A worker that never reached Redis may wait for it forever to close: give it a moment.
+    await Promise.race([Promise.all(workers.map((w) => w.close(force))), delay(1000, undefined, { ref: false })]);
+    pub.disconnect();
+    sub.disconnect();
   };
+  const ready = Promise.all(workers.map((w) => w.waitUntilReady()));
+  const slow = setTimeout(() => opts.log.warn({ queue }, "waiting for Redis to answer"), 3000);
+  try {
+    await Promise.race([Promise.all([ready, listening]), startFailed]);
+  } catch (err) {
+    await close(true);
+    if (err instanceof QueueFault) throw err;
+    // bullmq may give up first with ioredis's own words: say them plainly too.
+    throw new QueueFault((await explainQueueError(err as Error, opts.queue)).cause);
+  } finally {
+    clearTimeout(slow);
+  }
+  started = true;
+  return { close };
 }
+
+/** A queue fault already said in plain words. */
+class QueueFault extends Error {}
 
 type Publish = (ev: WorkerEventBody) => void;
 

@@ -30,6 +30,7 @@ interface ServeFlags {
   verbose?: boolean;
   logLevel?: LogLevel;
   queue?: string;
+  queueCa?: string;
   public?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -73,7 +74,11 @@ export function registerServe(program: Command): void {
     .option("--workers <n>", "worker threads per primitives job (default: the engine's choice)")
     .option("-v, --verbose", "log what the server does (info level)")
     .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
-    .option("--queue <url>", "scale-out: send jobs to `stylize worker`s through Redis at redis://HOST:PORT")
+    .option(
+      "--queue <url>",
+      "scale-out: send jobs to `stylize worker`s through Redis at redis://[user@]HOST[:PORT][/DB] or rediss://… (TLS)",
+    )
+    .option("--queue-ca <file>", "for rediss://: also trust this CA certificate (PEM)")
     .option("--public", "reachable from other machines (with --host 0.0.0.0): needs TLS and `stylize users`")
     .option("--tls-cert <file>", "TLS certificate (PEM) for --public")
     .option("--tls-key <file>", "TLS private key (PEM) for --public")
@@ -84,7 +89,7 @@ export function registerServe(program: Command): void {
       let queue: QueueMode | undefined;
       try {
         const lan = publicMode(flags);
-        queue = flags.queue ? await queueMode(flags.queue, logger) : undefined;
+        queue = flags.queue ? await queueMode(flags.queue, flags.queueCa, logger) : undefined;
         server = await startServer({
           ...queue?.options,
           public: lan,
@@ -121,7 +126,7 @@ export function registerServe(program: Command): void {
       const weights = await realEngines.weights(flags.weights);
       if (queue)
         console.log(
-          `Jobs go to the queue at ${flags.queue}: start workers with \`stylize worker --queue ${flags.queue}\`.`,
+          `Jobs go to the queue at ${queue.shown}: start workers with \`stylize worker --queue ${queue.shown}\`.`,
         );
       console.log(
         [
@@ -172,14 +177,23 @@ function registerPair(program: Command): void {
 
 interface QueueMode {
   frontDoor: FrontDoor;
+  /** The queue's URL without its password. */
+  shown: string;
   options: Pick<ServerOptions, "engines" | "concurrency">;
 }
 
 /** Scale-out mode: the queue, not this process, decides how many jobs run (imported only here). */
-async function queueMode(url: string, logger: Logger): Promise<QueueMode> {
+async function queueMode(url: string, caFile: string | undefined, logger: Logger): Promise<QueueMode> {
+  const { PASSWORD_IN_URL, passwordOf, queueTarget } = await import("../cluster/queue-url");
+  const target = queueTarget(url, { caFile });
+  if (passwordOf(url)) logger.warn(PASSWORD_IN_URL);
   const { connectFrontDoor } = await import("../cluster/front-door");
-  const frontDoor = await connectFrontDoor(url, logger);
-  return { frontDoor, options: { engines: frontDoor.engines, concurrency: { style: 1000, primitives: 1000 } } };
+  const frontDoor = await connectFrontDoor(target, logger);
+  return {
+    frontDoor,
+    shown: target.shown,
+    options: { engines: frontDoor.engines, concurrency: { style: 1000, primitives: 1000 } },
+  };
 }
 
 /** Plain ws stays on loopback; anything reachable from the LAN needs TLS and user tokens. */

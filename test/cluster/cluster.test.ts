@@ -4,6 +4,7 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectFrontDoor, type FrontDoor } from "../../companion/cluster/front-door";
 import { QUEUE } from "../../companion/cluster/protocol";
+import { queueTarget } from "../../companion/cluster/queue-url";
 import type { RunningServer } from "../../companion/server/server";
 import type { ServerMessage } from "../../shared/protocol";
 import { Client, gradient, png, sleep, start } from "../server/helpers";
@@ -37,7 +38,7 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
   });
 
   async function frontDoor(): Promise<RunningServer> {
-    door = await connectFrontDoor(redis.url, (await import("../../companion/log")).silentLogger);
+    door = await connectFrontDoor(queueTarget(redis.url), (await import("../../companion/log")).silentLogger);
     server = await start({ engines: door.engines, concurrency: { style: 100, primitives: 100 } });
     return server;
   }

@@ -7,40 +7,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { RunningServer } from "../../companion/server/server";
 import { addUser, revokeUser, userOfToken } from "../../companion/server/users";
+import { OPENSSL, selfSigned } from "../tls-cert";
 import { Client, start, tempDir } from "./helpers";
 
 const CLI = "dist/companion/stylize.js";
-const OPENSSL = "/usr/bin/openssl";
-
-/** A self-signed certificate for 127.0.0.1, made with openssl (Node cannot make X.509 itself). */
-function selfSigned(dir: string): { cert: Buffer; key: Buffer; certFile: string; keyFile: string } {
-  const certFile = join(dir, "cert.pem");
-  const keyFile = join(dir, "key.pem");
-  execFileSync(
-    OPENSSL,
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=stylize-test",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert: readFileSync(certFile), key: readFileSync(keyFile), certFile, keyFile };
-}
 
 let server: RunningServer | undefined;
 afterEach(async () => {
