@@ -51,17 +51,8 @@ class WebGpuLossNet implements LossNet {
     private readonly openCpu: () => Promise<LossNet>,
   ) {}
 
-  /** Refuse a size whose largest buffer the device cannot hold, naming the largest that fits. */
   check(width: number, height: number): void {
-    const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
-    const need = largestBufferBytes(this.weights.convs, height, width);
-    if (need <= limit) return;
-    const long = Math.max(width, height);
-    const fits = Math.floor((long * Math.sqrt(limit / need)) / SIZE_MULTIPLE) * SIZE_MULTIPLE;
-    throw new UserError(
-      "too-large",
-      `A ${long} px style transfer needs GPU buffers of ${gb(need)}; this GPU (${this.adapter}) allows ${gb(limit)}. Choose a smaller size (at most ${fits} px).`,
-    );
+    checkGpuSize(this.weights.convs, this.limits, this.adapter, width, height);
   }
 
   features(x: Float32Array, h: number, w: number): Promise<Features> {
@@ -102,6 +93,25 @@ class WebGpuLossNet implements LossNet {
       return onCpu(this.cpu);
     }
   }
+}
+
+/** Refuse (UserError "too-large") a size whose largest buffer the device cannot hold, naming the largest that fits. */
+export function checkGpuSize(
+  convs: VggWeights["convs"],
+  limits: Pick<GPUSupportedLimits, "maxStorageBufferBindingSize" | "maxBufferSize">,
+  adapter: string,
+  width: number,
+  height: number,
+): void {
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const need = largestBufferBytes(convs, height, width);
+  if (need <= limit) return;
+  const long = Math.max(width, height);
+  const fits = Math.floor((long * Math.sqrt(limit / need)) / SIZE_MULTIPLE) * SIZE_MULTIPLE;
+  throw new UserError(
+    "too-large",
+    `A ${long} px style transfer needs GPU buffers of ${gb(need)}; this GPU (${adapter}) allows ${gb(limit)}. Choose a smaller size (at most ${fits} px).`,
+  );
 }
 
 const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;

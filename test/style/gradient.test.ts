@@ -6,27 +6,13 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { styleLayerScales } from "../../companion/style/graph/loss";
 import { type LossWeights, StyleNet, type Targets } from "../../companion/style/session";
-import { randomVggWeights, VGG19_CONVS, type VggWeights } from "../../companion/style/vgg-weights";
+import { randomVggWeights, type VggWeights } from "../../companion/style/vgg-weights";
+import { NARROW, ONLY, randomImage } from "./narrow";
 import { relativeError, tfLossAndGrad } from "./tf-reference";
 
 beforeAll(() => {
   process.env.STYLIZE_CACHE_DIR = mkdtempSync(join(tmpdir(), "stylize-grad-"));
 });
-
-/** VGG-19's layers with channels ÷ 8: same structure, fast enough for tfjs autodiff in JS. */
-const NARROW = VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 8, outC: c.outC / 8 }));
-
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a * 1664525 + 1013904223) >>> 0;
-    return a / 4294967296;
-  };
-}
-const randomImage = (n: number, seed: number) => {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => (r() - 0.5) * 200);
-};
 
 async function setup(weights: VggWeights, pooling: "max" | "avg", h: number, w: number) {
   const net = await StyleNet.open(weights, { pooling, masked: [false, true], device: "cpu" });
@@ -68,13 +54,6 @@ async function compare(weights: VggWeights, pooling: "max" | "avg", lw: LossWeig
     await net.release();
   }
 }
-
-const ONLY = {
-  content: { content: 1, tv: 0, style: [0, 0] },
-  style: { content: 0, tv: 0, style: [1e3, 0] },
-  maskedStyle: { content: 0, tv: 0, style: [0, 1e3] },
-  tv: { content: 0, tv: 1, style: [0, 0] },
-};
 
 describe("ONNX loss gradient vs tfjs autodiff", () => {
   const narrow = randomVggWeights(7, NARROW);

@@ -99,7 +99,7 @@ export class WebGpuStyleNet {
   static create(device: GPUDevice, convs: ConvWeights[], opts: WebGpuNetOptions): WebGpuStyleNet {
     const up = (data: Float32Array) => {
       const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST });
-      device.queue.writeBuffer(b, 0, data);
+      device.queue.writeBuffer(b, 0, onHeap(data));
       return b;
     };
     const uploaded = convs.map((conv) => ({
@@ -207,7 +207,7 @@ export class WebGpuStyleNet {
   ): Promise<Float32Array> {
     if (x.length !== 3 * s.h * s.w) throw new Error(`image has ${x.length} values, expected ${3 * s.h * s.w}`);
     const d = this.device;
-    d.queue.writeBuffer(s.x, 0, x);
+    d.queue.writeBuffer(s.x, 0, onHeap(x));
     const enc = d.createCommandEncoder();
     let pass: GPUComputePassEncoder | undefined;
     for (const step of steps) {
@@ -333,7 +333,7 @@ export class WebGpuStyleNet {
     const owned: GPUBuffer[] = [];
     const upload = (data: Float32Array) => {
       const b = this.buffer(data.byteLength);
-      this.device.queue.writeBuffer(b, 0, data);
+      this.device.queue.writeBuffer(b, 0, onHeap(data));
       owned.push(b);
       return b;
     };
@@ -575,6 +575,9 @@ export function largestBufferBytes(
   });
   return most * 4;
 }
+
+/** WebGPU takes views of plain ArrayBuffers; the engine never hands it shared memory. */
+const onHeap = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
 
 function sumSquares(v: Float32Array): number {
   let sum = 0;

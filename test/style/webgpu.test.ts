@@ -1,0 +1,199 @@
+// The WebGPU engine (shared/style/webgpu) against the CPU engine (ONNX Runtime) and tfjs autodiff,
+// on SwiftShader: features, each loss term and its gradient, both poolings, masks; then the
+// companion around it: tile trial, device choice (never a software adapter for auto), a GPU that
+// fails mid-job, a size the device cannot hold.
+import { HAVE_SWIFTSHADER } from "./swiftshader"; // first: it points Vulkan at SwiftShader
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StyleOptionsSchema } from "../../shared/protocol";
+import type { LossWeights, Targets } from "../../shared/style/vgg";
+import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
+import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
+import { listDevices, pickDevice } from "../../companion/style/devices";
+import { runStyle } from "../../companion/style/engine";
+import { styleLayerScales } from "../../companion/style/graph/loss";
+import { StyleNet } from "../../companion/style/session";
+import { randomVggWeights } from "../../companion/style/vgg-weights";
+import { openWebGpu } from "../../companion/style/webgpu-device";
+import { checkGpuSize } from "../../companion/style/webgpu-net";
+import type { RgbaImage } from "../../companion/image";
+import { NARROW, ONLY, randomImage } from "./narrow";
+import { relativeError, tfLossAndGrad } from "./tf-reference";
+
+const H = 48;
+const W = 32;
+const TILES = TILE_CANDIDATES[0];
+
+beforeAll(() => {
+  process.env.STYLIZE_CACHE_DIR = mkdtempSync(join(tmpdir(), "stylize-webgpu-"));
+});
+
+describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader)", () => {
+  const weights = randomVggWeights(7, NARROW);
+  for (const pooling of ["max", "avg"] as const) {
+    describe(`${pooling} pooling`, () => {
+      let cpu: StyleNet;
+      let gpu: WebGpuStyleNet;
+      let targets: Targets;
+      const x = randomImage(3 * H * W, 4);
+
+      beforeAll(async () => {
+        cpu = await StyleNet.open(weights, { pooling, masked: [false, true], device: "cpu" });
+        const { device } = await openWebGpu();
+        gpu = WebGpuStyleNet.create(device, weights.convs, { pooling, tiles: TILES });
+        const content = await cpu.features(randomImage(3 * H * W, 1), H, W);
+        const style0 = await cpu.features(randomImage(3 * H * W, 2), H, W);
+        const style1 = await cpu.features(randomImage(3 * H * W, 3), H, W);
+        const mask = Float32Array.from({ length: H * W }, (_, i) => (i % W) / (W - 1)); // a soft ramp
+        targets = {
+          content: content.content,
+          grams: [style0.grams, style1.grams],
+          masks: [undefined, mask],
+          styleScales: [styleLayerScales(style0.grams, content.grams), styleLayerScales(style1.grams, content.grams)],
+        };
+      }, 120_000);
+
+      afterAll(async () => {
+        gpu?.dispose();
+        await cpu?.dispose();
+      });
+
+      it("features: relu4_2 and the five Grams", async () => {
+        const img = randomImage(3 * H * W, 9);
+        const [a, b] = [await cpu.features(img, H, W), await gpu.features(img, H, W)];
+        expect(relativeError(b.content, a.content)).toBeLessThan(1e-3);
+        for (const [l, g] of b.grams.entries()) expect(relativeError(g, a.grams[l])).toBeLessThan(1e-3);
+      });
+
+      const cases: [string, LossWeights][] = [
+        ...Object.entries(ONLY),
+        ["all terms", { content: 2, tv: 0.5, style: [300, 200] }],
+      ];
+      for (const [term, lw] of cases) {
+        it(`${term}: loss and gradient`, async () => {
+          const [a, b] = [await cpu.evaluate(x, H, W, targets, lw), await gpu.evaluate(x, H, W, targets, lw)];
+          expect(b.loss).toBeGreaterThan(0);
+          expect(Math.abs(b.loss - a.loss) / a.loss).toBeLessThan(1e-3);
+          for (const k of Object.keys(a.terms))
+            expect(b.terms[k]).toBeCloseTo(a.terms[k], 3 - Math.ceil(Math.log10(Math.abs(a.terms[k]) + 1e-9)));
+          expect(relativeError(b.grad, a.grad)).toBeLessThan(1e-3);
+        });
+      }
+
+      it("agrees with tfjs autodiff too (all terms)", async () => {
+        const lw = { content: 2, tv: 0.5, style: [300, 200] };
+        const ours = await gpu.evaluate(x, H, W, targets, lw);
+        const ref = await tfLossAndGrad(x, {
+          convs: weights.convs,
+          pooling,
+          h: H,
+          w: W,
+          contentTarget: targets.content,
+          ...targets,
+          weights: lw,
+        });
+        expect(Math.abs(ours.loss - ref.loss) / ref.loss).toBeLessThan(1e-3);
+        expect(relativeError(ours.grad, ref.grad)).toBeLessThan(1e-3);
+      }, 120_000);
+    });
+  }
+
+  it("every tile candidate the adapter allows gives the same gradient", async () => {
+    const { device } = await openWebGpu();
+    const { tiles, trials } = await chooseTiles(device, SMALL_TRIAL);
+    expect(trials.length).toBeGreaterThan(1);
+    expect(trials.some((t) => t.tiles === tiles && t.ms !== undefined)).toBe(true);
+    const img = randomImage(3 * H * W, 11);
+    const results = [];
+    for (const t of trials) {
+      const net = WebGpuStyleNet.create(device, weights.convs, { pooling: "max", tiles: t.tiles });
+      const f = await net.features(img, H, W);
+      results.push(f.grams[2]);
+      net.dispose();
+    }
+    for (const r of results.slice(1)) expect(relativeError(r, results[0])).toBeLessThan(1e-5);
+  }, 120_000);
+});
+
+describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () => {
+  const picture = (size: number, f: (x: number, y: number) => number[]): RgbaImage => {
+    const data = new Uint8Array(size * size * 4);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data.set([...f(x, y), 255], (y * size + x) * 4);
+    return { width: size, height: size, data };
+  };
+  // The full-width network (what runStyle loads) is slow on SwiftShader: the smallest size, few iterations.
+  const content = picture(32, (x, y) => [x * 8, y * 8, 128]);
+  const style = picture(32, (x, y) => [((x ^ y) & 4) * 60, 90, (y % 8) * 32]);
+  const job = (o: Record<string, unknown>) =>
+    v.parse(StyleOptionsSchema, { size: 32, scales: 1, iters: 2, previewEvery: 0, ...o });
+
+  it("`stylize devices` names the software adapter, and auto does not pick it", async () => {
+    const webgpu = (await listDevices()).find((d) => d.name === "webgpu")!;
+    expect(webgpu).toMatchObject({ available: true, software: true });
+    expect(webgpu.adapter).toMatch(/swiftshader/i);
+    const auto = await pickDevice("auto");
+    expect(auto.device).toBe("cpu");
+    expect(auto.notes).toContain(`WebGPU skipped: only a software adapter (${webgpu.adapter}), slower than the CPU`);
+    const asked = await pickDevice("webgpu");
+    expect(asked.device).toBe("webgpu");
+    expect(asked.notes[0]).toMatch(/^WebGPU runs on only a software adapter/);
+  });
+
+  it("a job asked to run on WebGPU runs there, masks, two styles and preserved colours included, like the CPU", async () => {
+    const mask = picture(32, (x) => (x < 16 ? [255, 255, 255] : [0, 0, 0]));
+    const inputs = { content, styles: [style, content], masks: [mask, undefined] };
+    const opts = { styleBlend: [1, 1], preserveColors: true };
+    const notes: string[] = [];
+    const gpu = await runStyle(inputs, {
+      options: job({ ...opts, device: "webgpu" }),
+      weights: "random:1",
+      onNote: (n) => notes.push(n),
+    });
+    const cpu = await runStyle(inputs, { options: job({ ...opts, device: "cpu" }), weights: "random:1" });
+    expect(gpu.device).toBe("webgpu");
+    expect(gpu.fallback).toBeUndefined();
+    expect(notes.some((n) => /software adapter/.test(n))).toBe(true);
+    let diff = 0;
+    for (let i = 0; i < gpu.image.data.length; i++) diff += Math.abs(gpu.image.data[i] - cpu.image.data[i]);
+    expect(diff / gpu.image.data.length).toBeLessThan(1); // mean difference under one level of 255
+  }, 180_000);
+
+  it("refuses a size the GPU cannot hold, naming the largest that fits", () => {
+    const convs = randomVggWeights(1).convs;
+    const quarterGiB = { maxStorageBufferBindingSize: 2 ** 28, maxBufferSize: 2 ** 40 };
+    // conv1's output, 64 channels × 4 bytes a pixel, is the largest buffer: 1024² fits in 256 MiB.
+    expect(() => checkGpuSize(convs, quarterGiB, "a small GPU", 1024, 1024)).not.toThrow();
+    expect(() => checkGpuSize(convs, quarterGiB, "a small GPU", 1536, 1024)).toThrow(
+      expect.objectContaining({
+        code: "too-large",
+        message:
+          "A 1536 px style transfer needs GPU buffers of 0.4 GB; this GPU (a small GPU) allows 0.3 GB. Choose a smaller size (at most 1248 px).",
+      }),
+    );
+  });
+
+  // Last: a lost device marks WebGPU failed for the rest of this process.
+  it("a GPU lost mid-job: the job finishes on the CPU and says why, where the user looks", async () => {
+    const notes: string[] = [];
+    const r = await runStyle(
+      { content, styles: [style] },
+      {
+        options: job({ device: "webgpu", iters: 3 }),
+        weights: "random:1",
+        onNote: (n) => notes.push(n),
+        onProgress: async (p) => {
+          if (p.iter === 1) (await openWebGpu()).device.destroy();
+        },
+      },
+    );
+    expect(r.device).toBe("cpu");
+    expect(r.iters).toBe(3);
+    expect(r.fallback).toMatch(/^WebGPU failed: /);
+    expect(notes).toContain(`ran on the CPU: ${r.fallback}`);
+    const webgpu = (await listDevices()).find((d) => d.name === "webgpu")!;
+    expect(webgpu.available).toBe(false);
+  }, 120_000);
+});
