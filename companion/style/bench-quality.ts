@@ -24,6 +24,7 @@ interface Flags {
   out: string;
   iters?: string;
   detailIters?: string;
+  device: "cpu" | "webgpu" | "cuda" | "auto";
   json?: boolean;
 }
 
@@ -51,6 +52,11 @@ export function registerQualityBench(bench: Command): void {
     .option("--iters <n>", "override the default iterations (for tuning)")
     .option("--detail-iters <n>", "override the iterations each finer scale gets at least (High: 10)")
     .option("--out <file>", "contact sheet PNG", "test-artifacts/quality-sheet.png")
+    .option(
+      "--device <name>",
+      "where the jobs run (auto, cpu, webgpu, cuda); the figures are measured on the CPU",
+      "cpu",
+    )
     .option("--json", "one JSON object per run on stdout")
     .action(async (f: Flags) => {
       try {
@@ -89,10 +95,10 @@ async function benchQuality(f: Flags): Promise<void> {
   const number = (s?: string) => (s === undefined ? undefined : Number(s));
   const [iters, detailIters] = [number(f.iters), number(f.detailIters)];
   const parsed = sizes.map((size) =>
-    v.safeParse(StyleOptionsSchema, { device: "cpu", previewEvery: 0, size, iters, detailIters }),
+    v.safeParse(StyleOptionsSchema, { device: f.device, previewEvery: 0, size, iters, detailIters }),
   );
   const jobs = parsed.map((p) => {
-    if (!p.success) throw new UserError("bad-message", `--iters / --detail-iters: ${p.issues[0].message}`);
+    if (!p.success) throw new UserError("bad-message", `--iters / --detail-iters / --device: ${p.issues[0].message}`);
     return p.output;
   });
   log("stylize bench quality: the default style job per pair and size");
@@ -133,6 +139,8 @@ async function benchQuality(f: Flags): Promise<void> {
         evals: r.evals,
         stepEquivalents: round(r.scales.reduce((a, s) => a + s.evals * s.width * s.height, 0) / unitArea, 1),
         seconds: round(r.ms / 1000, 1),
+        device: r.device,
+        ...(r.fallback ? { fallback: r.fallback } : {}),
         scales: r.scales.map((s) => `${Math.max(s.width, s.height)}px:${s.iters}it/${s.evals}ev`).join(" "),
         subject: round(q.subject, 3),
         contentDistance: round(q.content, 3),
@@ -141,7 +149,7 @@ async function benchQuality(f: Flags): Promise<void> {
       if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       log(
         `${`${summary.content} × ${summary.style}`.padEnd(36)} ${String(size).padStart(4)} px  ` +
-          `${String(summary.stepEquivalents).padStart(5)} step-eq (${r.evals} evals, ${summary.seconds} s)  ` +
+          `${String(summary.stepEquivalents).padStart(5)} step-eq (${r.evals} evals, ${summary.seconds} s on ${r.device})  ` +
           `subject ${summary.subject.toFixed(3)}  content ${summary.contentDistance.toFixed(3)}  style ${summary.styleDistance.toFixed(3)}` +
           `  [${summary.scales}]`,
       );

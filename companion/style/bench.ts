@@ -16,7 +16,7 @@ import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { styleLayerScales } from "./graph/loss";
 import { noiseNetwork } from "./pixels";
-import { snap } from "./plan";
+import { snap } from "../../shared/style/plan";
 import { openStyleNet } from "./session";
 import { randomVggWeights } from "./vgg-weights";
 

@@ -3,9 +3,9 @@
 import type { StyleOptions } from "../../shared/protocol";
 import { abortError, UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
-import { Adam } from "./optim/adam";
-import { Lbfgs } from "./optim/lbfgs";
-import type { Evaluation, Optimizer } from "./optim/types";
+import { Adam } from "../../shared/style/optim/adam";
+import { Lbfgs } from "../../shared/style/optim/lbfgs";
+import type { Evaluation, Optimizer } from "../../shared/style/optim/types";
 import {
   flattenOnWhite,
   fromNetwork,
@@ -19,7 +19,7 @@ import {
 } from "./pixels";
 import { checkStyleMemory, styleMemoryBudget } from "./memory";
 import { styleLayerScales } from "./graph/loss";
-import { planScales, type Scale, snap } from "./plan";
+import { planScales, type Scale, snap } from "../../shared/style/plan";
 import { type LossNet, type LossWeights, openStyleNet, type Targets } from "./session";
 import { loadVggWeights } from "./vgg-weights";
 

@@ -4,7 +4,7 @@
 import { totalmem } from "node:os";
 import type { StyleOptions } from "../../shared/protocol";
 import { UserError } from "../errors";
-import { planScales, snap } from "./plan";
+import { planScales, snap } from "../../shared/style/plan";
 
 // Peak RSS of runStyle (CPU, random weights, one style, 1 iteration, one scale), fitted as
 // a + b·pixels by least squares. Measured 2026-11-23 on the 2-core/24 GB dev box (onnxruntime-node

@@ -7,8 +7,8 @@
 // - style: Gram distance to the style per style layer, relative to the content image's Gram distance,
 //   averaged over the layers (1 = as far from the style as the content was, 0 = the style's statistics).
 import { type RgbaImage, resizeRgba } from "../image";
-import { snap } from "./plan";
-import { dot } from "./optim/types";
+import { dot } from "../../shared/style/optim/types";
+import { snap } from "../../shared/style/plan";
 import { flattenOnWhite, toNetwork, yiq } from "./pixels";
 import type { Features, StyleNet } from "./session";
 

@@ -4,20 +4,13 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { ConvWeights } from "../../shared/style/vgg";
 import { UserError } from "../errors";
 import type { Group } from "h5wasm/node";
 import { datasetsUnder, float32Values, isDataset, checkHdf5, isGroup, stringsAttr, withH5File } from "./h5";
 import { FETCH_HINT, KERAS_VGG19_NOTOP } from "./weights";
 
-export interface ConvWeights {
-  /** Keras layer name, "block1_conv1" … "block5_conv1". */
-  name: string;
-  inC: number;
-  outC: number;
-  /** OIHW (ONNX Conv layout), 3x3 kernels. */
-  kernel: Float32Array;
-  bias: Float32Array;
-}
+export type { ConvWeights };
 
 export interface VggWeights {
   /** The 13 convolutions block1_conv1 … block5_conv1, in network order. */

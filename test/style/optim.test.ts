@@ -1,8 +1,8 @@
 // The optimisers on functions with known minima.
 import { describe, expect, it } from "vitest";
-import { Adam } from "../../companion/style/optim/adam";
-import { cubicMin, Lbfgs } from "../../companion/style/optim/lbfgs";
-import type { Objective } from "../../companion/style/optim/types";
+import { Adam } from "../../shared/style/optim/adam";
+import { cubicMin, Lbfgs } from "../../shared/style/optim/lbfgs";
+import type { Objective } from "../../shared/style/optim/types";
 
 /** Rosenbrock in n dimensions: minimum 0 at (1, …, 1); a classic hard valley. */
 const rosenbrock: Objective = async (x) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ITER_RATIO, MIN_SCALE_SIDE, planScales } from "../../companion/style/plan";
+import { ITER_RATIO, MIN_SCALE_SIDE, planScales } from "../../shared/style/plan";
 
 describe("planScales", () => {
   it("halves the size per coarser scale, keeps sides multiples of 16 and the iterations' sum", () => {

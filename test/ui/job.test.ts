@@ -5,7 +5,7 @@ import type { ClientMessage, ServerMessage } from "../../shared/protocol";
 import type { Shape } from "../../shared/shapes";
 import { estimateEta, Job, type JobChannel } from "../../ui/job";
 import { connectionText, jobErrorText, START_HINT, WEIGHTS_HINT } from "../../ui/messages";
-import { planScales } from "../../companion/style/plan";
+import { planScales } from "../../shared/style/plan";
 import { applyPreset, PRIMITIVES_PRESETS, workSizeOf } from "../../ui/presets";
 import { defaultSettings } from "../../shared/plugin-messages";
 

@@ -7,10 +7,12 @@
 // style = Σ_l s_l·Σ(G−A)² with G = F·Fᵀ/(C·H·W) (masked: F·(F∘m)ᵀ/(C·Σm)) and s_l from
 // styleLayerScales; tv = ½·Σ(Δx² + Δy²)/(3·H·W) on the preprocessed image. (Unnormalised,
 // relu4_1's Gram outweighed relu1_1's 2000:1, and the balance shifted with size.)
-import { dot } from "../optim/types";
+import { transposeFlip } from "../../../shared/style/vgg";
 import type { ConvWeights } from "../vgg-weights";
 import { GraphBuilder } from "./onnx-builder";
 import { buildForward, CONTENT_LAYER, gram, type Pooling, STYLE_LAYERS } from "./vgg";
+
+export { STYLE_LAYER_WEIGHTS, styleLayerScales } from "../../../shared/style/loss-scales";
 
 export interface LossGraphSpec {
   pooling: Pooling;
@@ -93,33 +95,6 @@ export function buildLossGraph(convs: ConvWeights[], spec: LossGraphSpec): Uint8
   return g.encode();
 }
 
-/**
- * Each style layer's share of the style loss. relu4_1 leads, as it did in the classic loss through
- * its raw size (2000× the others'), which is the Gatys look; every layer still counts, so colours
- * (relu1_1) and the style's large strokes (relu5_1) come through. Chosen with `npm run bench:quality`.
- */
-export const STYLE_LAYER_WEIGHTS: Record<(typeof STYLE_LAYERS)[number], number> = {
-  relu1_1: 1,
-  relu2_1: 4,
-  relu3_1: 4,
-  relu4_1: 10,
-  relu5_1: 1,
-};
-
-/**
- * Per style layer, the factor s_l of Σ(G − A)²: the layer's share over the size of the two Grams
- * the loss brings together, ΣA² + ΣC² (C: the content's Gram). With ΣA² alone, a low-contrast or
- * mid-grey style (colours near the network's mean: Grams 10³–10⁵× smaller) made the style weight
- * that many times stronger.
- */
-export function styleLayerScales(style: Float32Array[], content: Float32Array[]): number[] {
-  const total = Object.values(STYLE_LAYER_WEIGHTS).reduce((a, b) => a + b, 0);
-  return STYLE_LAYERS.map((layer, l) => {
-    const size = dot(style[l], style[l]) + dot(content[l], content[l]);
-    return STYLE_LAYER_WEIGHTS[layer] / total / Math.max(size, 1e-30);
-  });
-}
-
 /** Σv², kept off zero so that a target without features gives a finite loss. */
 function sumOfSquares(g: GraphBuilder, v: string): string {
   return g.op("Max", [g.op("ReduceSum", [g.op("Mul", [v, v])], { keepdims: 0 }), g.scalar(1e-8)]);
@@ -186,13 +161,4 @@ function backward(g: GraphBuilder, steps: ReturnType<typeof buildForward>["steps
   }
   if (!grad) throw new Error("loss graph has no gradient path");
   return grad;
-}
-
-/** Kernel for the input gradient of a 3x3 'same' conv: W'[i,o,y,x] = W[o,i,2−y,2−x]. */
-export function transposeFlip(c: ConvWeights): Float32Array {
-  const out = new Float32Array(c.kernel.length);
-  for (let o = 0; o < c.outC; o++)
-    for (let i = 0; i < c.inC; i++)
-      for (let k = 0; k < 9; k++) out[(i * c.outC + o) * 9 + (8 - k)] = c.kernel[(o * c.inC + i) * 9 + k];
-  return out;
 }

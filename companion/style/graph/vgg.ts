@@ -1,17 +1,17 @@
 // The VGG-19 prefix the Gatys losses need (conv1_1 … conv5_1) written into a GraphBuilder, forward
 // only. Layer names follow the paper (relu4_2); weights follow Keras (block4_conv2).
 import type { ConvWeights } from "../vgg-weights";
+import { type Pooling, poolsAfter, reluName } from "../../../shared/style/vgg";
 import type { GraphBuilder } from "./onnx-builder";
 
-export type Pooling = "max" | "avg";
-
-/** Style layers (Gatys et al.) and the content layer. */
-export const STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"] as const;
-export const CONTENT_LAYER = "relu4_2";
-/** relu4_2 works at 1/8 of the image's resolution. */
-export const CONTENT_STRIDE = 8;
-/** Images must have sides divisible by this (four 2x2 poolings before conv5_1). */
-export const SIZE_MULTIPLE = 16;
+export {
+  CONTENT_LAYER,
+  CONTENT_STRIDE,
+  type Pooling,
+  reluName,
+  SIZE_MULTIPLE,
+  STYLE_LAYERS,
+} from "../../../shared/style/vgg";
 
 const CONV_ORDER = [
   "block1_conv1",
@@ -28,13 +28,6 @@ const CONV_ORDER = [
   "block4_conv4",
   "block5_conv1",
 ];
-
-/** "block4_conv2" → "relu4_2". */
-export function reluName(convName: string): string {
-  const m = /^block(\d)_conv(\d)$/.exec(convName);
-  if (!m) throw new Error(`unexpected VGG layer name ${convName}`);
-  return `relu${m[1]}_${m[2]}`;
-}
 
 /** One step of the forward pass, kept so the gradient graph can walk it backwards. */
 export type Step =
@@ -78,8 +71,7 @@ export function buildForward(g: GraphBuilder, x: string, convs: ConvWeights[], p
     relu.set(reluName(conv.name), out);
     channels.set(reluName(conv.name), conv.outC);
     h = out;
-    const next = convs[i + 1];
-    if (next && next.name.slice(0, 6) !== conv.name.slice(0, 6)) {
+    if (poolsAfter(convs, i)) {
       const attrs = { kernel_shape: [2, 2], strides: [2, 2] };
       if (pooling === "avg") {
         h = g.op("AveragePool", [h], attrs);

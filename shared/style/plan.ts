@@ -3,7 +3,7 @@
 // large-scale structure; the finest scale, warm-started from the one below, only adds detail.
 // Iterations shrink by ITER_RATIO per finer scale: the subject is settled where it is cheap and
 // VGG's deep layers can still see it (≥ MIN_SCALE_SIDE), and few full-size evaluations are needed.
-import { SIZE_MULTIPLE } from "./graph/vgg";
+import { SIZE_MULTIPLE } from "./vgg";
 
 export interface Scale {
   width: number;
