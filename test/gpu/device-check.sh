@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every GPU figure the README asks for, in one run on a machine with a GPU (no Node needed there):
+#   here, from the project root:  ../shared/gpu/make-bundle.sh
+#   on the GPU machine (device run, carry [".gpu"]):  bash test/gpu/device-check.sh
+# Writes the log (and a styled picture) to $OUT, or ./gpu-check when OUT is unset.
+set -uo pipefail
+out=${OUT:-gpu-check}; mkdir -p "$out"
+# shellcheck disable=SC1091
+source .gpu/env.sh
+{
+  date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
+  $STYLIZE devices
+  # ms per step at each size on our WebGPU engine, the default and High jobs, PyTorch (CUDA) beside it
+  $STYLIZE bench style --device webgpu --sizes 256,512,1024,2048 --steps 5 --job --pytorch
+  # the CPU path keeps its speed
+  $STYLIZE bench style --device cpu --sizes 256,512 --steps 3
+  # the same quality figures on WebGPU and the CPU (random weights: the real ones do not travel)
+  for d in webgpu cpu; do
+    $STYLIZE bench quality --weights random --device $d --content "$FX/tubingen.jpg" --style "$FX/starry_night.jpg" \
+      --sizes 512 --out "$out/quality-$d.png"
+  done
+  $STYLIZE style "$FX/tubingen.jpg" "$FX/starry_night.jpg" -o "$out/tubingen-webgpu.png" --device webgpu --weights random
+} 2>&1 | tee "$out/gpu-check.log"
