@@ -71,8 +71,12 @@ export const PrimitivesOptionsSchema = v.object({
   /** 1..255 fixed alpha; 0 = chosen per shape. */
   alpha: v.optional(int(0, 255), 128),
   workSize: v.optional(int(16, 1024), 256),
-  /** "avg" (the target's mean colour) or a hex colour like "#ffffff". */
-  background: v.optional(v.union([v.literal("avg"), hexColor]), "avg"),
+  /**
+   * "avg" (the target's mean colour; transparent parts count as white), a hex colour like "#ffffff"
+   * (transparent parts count as it), or "none": transparent parts stay empty and the result is
+   * clipped by the layer's alpha (result.clip = "alpha"); for an opaque layer the same as "avg".
+   */
+  background: v.optional(v.union([v.literal("avg"), v.literal("none"), hexColor]), "avg"),
   seed: v.optional(int(0, 2 ** 31 - 1), 0),
   algorithm: v.optional(v.picklist(["hillclimb", "seed"]), "hillclimb"),
   /** Shape colours only from these ("#rrggbb"); absent or empty = any colour. */
@@ -179,6 +183,8 @@ export const ServerMessageSchema = v.variant("type", [
     width: v.number(),
     height: v.number(),
     background: ColorSchema,
+    /** "alpha": the result will be clipped by the layer's alpha (ShapeList.clip). */
+    clip: v.optional(v.literal("alpha")),
     /** Index of the first shape of this batch in the whole list. */
     from: v.number(),
     shapes: v.array(ShapeSchema),

@@ -74,5 +74,10 @@ export const ShapeListSchema = v.object({
   background: ColorSchema,
   shapes: v.array(ShapeSchema),
   score: v.optional(num),
+  /**
+   * "alpha": the source had transparency and the result is to be clipped by its alpha (SVG mask,
+   * Figma alpha mask); the background then fills only the silhouette. Absent: opaque, as before.
+   */
+  clip: v.optional(v.literal("alpha")),
 });
 export type ShapeList = v.InferOutput<typeof ShapeListSchema>;

@@ -175,21 +175,35 @@ function fmt4(v: number): string {
 
 /**
  * A whole result as an SVG document. `size` is the output size in pixels (default: the working
- * size); shapes are scaled by size.width / list.width.
+ * size); shapes are scaled by size.width / list.width. A result with `clip: "alpha"` needs
+ * `alphaMask`: the URL (e.g. a data: URL) of an image that is white where the layer is opaque and
+ * carries its alpha. It is used as a luminance mask (white × alpha = alpha: SVG 1.1's default
+ * mask type, drawn the same by every renderer), so soft edges stay soft.
  */
-export function shapesToSvg(list: ShapeList, size?: { width: number; height: number }): string {
+export function shapesToSvg(list: ShapeList, size?: { width: number; height: number }, alphaMask?: string): string {
   const width = size?.width ?? list.width;
   const height = size?.height ?? list.height;
   const scale = width / list.width;
   const sy = height / list.height;
   // Non-uniform output sizes (rare: rounding) stretch the group rather than each shape.
   const group = Math.abs(scale - sy) > 1e-9 ? ` transform="scale(1 ${fmt4(sy / scale)})"` : "";
+  if (list.clip && !alphaMask) throw new Error("this result is clipped by its layer's alpha: pass the alpha mask image");
+  const masked = list.clip && alphaMask;
   const lines = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    ...(masked
+      ? [
+          `<mask id="alpha" maskUnits="userSpaceOnUse" x="0" y="0" width="${width}" height="${height}">`,
+          `<image href="${alphaMask}" width="${width}" height="${height}" preserveAspectRatio="none"/>`,
+          "</mask>",
+          `<g mask="url(#alpha)">`,
+        ]
+      : []),
     `<rect width="${width}" height="${height}" fill="${colorHex(list.background)}"/>`,
     `<g${group}>`,
     ...list.shapes.map((shape) => shapeToSvg(shape, scale)),
     "</g>",
+    ...(masked ? ["</g>"] : []),
     "</svg>",
   ];
   return `${lines.join("\n")}\n`;

@@ -31,7 +31,7 @@ export type JobRequest =
     };
 
 export type Progress = { done: number; total: number; value: number; etaMs?: number };
-export type Canvas = { width: number; height: number; background: Color; shapes: Shape[] };
+export type Canvas = { width: number; height: number; background: Color; clip?: "alpha"; shapes: Shape[] };
 
 export type JobOutcome =
   | { kind: "style"; png: Uint8Array; width: number; height: number; ms: number; device: string }
@@ -133,6 +133,7 @@ export class Job {
       case "shapes": {
         const c = this.canvas ?? { width: msg.width, height: msg.height, background: msg.background, shapes: [] };
         c.background = msg.background;
+        if (msg.clip) c.clip = msg.clip;
         c.shapes.length = Math.min(c.shapes.length, msg.from);
         c.shapes.push(...msg.shapes);
         this.canvas = c;
@@ -184,7 +185,8 @@ export class Job {
   private partial(): ShapeList | null {
     const c = this.canvas;
     if (!c || c.shapes.length === 0) return null;
-    return { width: c.width, height: c.height, background: c.background, shapes: [...c.shapes] };
+    const clip = c.clip ? { clip: c.clip } : {};
+    return { width: c.width, height: c.height, background: c.background, ...clip, shapes: [...c.shapes] };
   }
 
   private finish(o: JobOutcome): void {

@@ -157,7 +157,7 @@ async function benchImage(
   const cpu = process.cpuUsage(cpu0);
   const { width, height } = result.list;
   const target = await resizeRgba(image, width, height);
-  const ours = await renderRgba(result.list, { width, height });
+  const ours = await renderRgba(result.list, { width, height }, target);
   const row: Row = {
     name: basename(path),
     size: `${width}x${height}`,

@@ -63,8 +63,8 @@ export function parsePalette(value: string): string[] {
 }
 
 export function parseBackground(value: string): string {
-  if (value === "avg" || /^#?[0-9a-fA-F]{6}$/.test(value)) return value;
-  throw new UserError("bad-message", `--bg must be "avg" or a hex colour like #ffffff (got "${value}")`);
+  if (value === "none" || value === "avg" || /^#?[0-9a-fA-F]{6}$/.test(value)) return value;
+  throw new UserError("bad-message", `--bg must be "none", "avg" or a hex colour like #ffffff (got "${value}")`);
 }
 
 interface Flags {
@@ -95,7 +95,11 @@ export function registerPrimitives(program: Command): void {
     .option("-a, --alpha <0-255>", "shape opacity; 0 = chosen per shape", "128")
     .option("-r, --resize <px>", "working size (longest side) the search runs at", "256")
     .option("-s, --size <px>", "output size (longest side); default: the input's")
-    .option("--bg <hex|avg>", "background colour, or avg for the image's mean colour", "avg")
+    .option(
+      "--bg <none|avg|hex>",
+      "none: transparent parts stay transparent (else as avg); avg: the mean colour, transparency on white; or a hex colour",
+      "none",
+    )
     .option("-j, --jobs <n>", "worker threads (default: cores)")
     .option("--seed <n>", "random seed (same seed and -j = same result)", "0")
     .option("--algorithm <name>", "hillclimb (best shape per step) or seed (the paper's random variant)", "hillclimb")
@@ -152,7 +156,7 @@ async function primitivesCommand(input: string, flags: Flags): Promise<void> {
   });
   progress?.done();
   const longest = size ?? Math.max(image.width, image.height);
-  for (const out of flags.output) await writeResult(result.list, out, longest);
+  for (const out of flags.output) await writeResult(result.list, out, longest, image);
 
   const { list } = result;
   if (flags.json) {

@@ -6,7 +6,7 @@ import sharp from "sharp";
 import type { ShapeList } from "../../shared/shapes";
 import { shapesToSvg } from "../../shared/svg";
 import { UserError } from "../errors";
-import type { RgbaImage } from "../image";
+import { encodePng, type RgbaImage } from "../image";
 
 export const OUTPUT_TYPES = [".svg", ".png", ".json"] as const;
 
@@ -24,9 +24,26 @@ export function outputSize(list: ShapeList, longest: number): { width: number; h
   return { width: Math.max(1, Math.round(list.width * k)), height: Math.max(1, Math.round(list.height * k)) };
 }
 
+/**
+ * The SVG of a result at a size. `source` (the input image) gives a clipped result (`clip`) its
+ * alpha mask: white with the source's alpha, at the output size, as a PNG data URL.
+ */
+export async function resultSvg(list: ShapeList, size: { width: number; height: number }, source?: RgbaImage) {
+  if (!list.clip) return shapesToSvg(list, size);
+  if (!source) throw new Error("a clipped result needs its source image for the alpha mask");
+  const white = new Uint8Array(source.data.length).fill(255);
+  for (let i = 3; i < white.length; i += 4) white[i] = source.data[i];
+  const png = await encodePng({ ...source, data: white }, size);
+  return shapesToSvg(list, size, `data:image/png;base64,${png.toString("base64")}`);
+}
+
 /** Renders the shapes to RGBA at a size via the SVG (what a user's viewer would show). */
-export async function renderRgba(list: ShapeList, size: { width: number; height: number }): Promise<RgbaImage> {
-  const svg = Buffer.from(shapesToSvg(list, size));
+export async function renderRgba(
+  list: ShapeList,
+  size: { width: number; height: number },
+  source?: RgbaImage,
+): Promise<RgbaImage> {
+  const svg = Buffer.from(await resultSvg(list, size, source));
   const { data, info } = await sharp(svg, { limitInputPixels: false })
     .resize(size.width, size.height, { fit: "fill" })
     .ensureAlpha()
@@ -35,15 +52,16 @@ export async function renderRgba(list: ShapeList, size: { width: number; height:
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-export async function writeResult(list: ShapeList, path: string, longest: number): Promise<void> {
+/** `source` is the input image (needed when the result is clipped by its alpha). */
+export async function writeResult(list: ShapeList, path: string, longest: number, source?: RgbaImage): Promise<void> {
   checkOutputPath(path);
   const size = outputSize(list, longest);
   const ext = extname(path).toLowerCase();
   let body: string | Buffer;
   if (ext === ".json") body = `${JSON.stringify(list)}\n`;
-  else if (ext === ".svg") body = shapesToSvg(list, size);
+  else if (ext === ".svg") body = await resultSvg(list, size, source);
   else
-    body = await sharp(Buffer.from(shapesToSvg(list, size)))
+    body = await sharp(Buffer.from(await resultSvg(list, size, source)), { limitInputPixels: false })
       .png()
       .toBuffer();
   await writeFile(path, body);

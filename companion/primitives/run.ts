@@ -22,6 +22,7 @@ export async function runPrimitives(
     width: session.width,
     height: session.height,
     background: session.background,
+    ...(session.clip && { clip: session.clip }),
     shapes: [],
     score: session.initialScore,
   };

@@ -5,6 +5,7 @@ import type { PrimitivesOptions } from "../protocol";
 import { type Color, SHAPE_TYPES, type Shape } from "../shapes";
 import { focusWeights, paletteRgb, parseHex } from "./controls";
 import type { Found, FromWorker, ToWorker, WorkerInit } from "./messages";
+import { coverageTarget, hasTransparency, weightedMean } from "./coverage";
 import { averageColor, targetRgb } from "./model";
 import { toShape, typeCode } from "./params";
 import type { SearchBudget } from "./search";
@@ -22,6 +23,8 @@ export interface PrimitivesSession {
   /** Workers actually started (at most the climbs per step; 1 for the seed variant). */
   workers: number;
   background: Color;
+  /** "alpha" when the result is to be clipped by the layer's alpha (see ShapeList.clip). */
+  clip?: "alpha";
   initialScore: number;
   /** Yields each accepted shape. Ends after options.count shapes, or early (returns, no throw) once signal is aborted. */
   shapes(): AsyncGenerator<PrimitivesEvent>;
@@ -86,18 +89,32 @@ export async function createSession(
   const budget = run.budget ?? DEFAULT_BUDGET;
   // More workers than climbs would idle; the seed variant is sequential by nature.
   const workers = opts.algorithm === "seed" ? 1 : Math.max(1, Math.min(run.workers, budget.climbs));
-  // Transparent parts stand for the background: the chosen colour, or white with "avg".
-  const fixedBg = opts.background === "avg" ? undefined : parseHex(opts.background);
-  const rgb = targetRgb(work.data, width, height, fixedBg);
-  const background = fixedBg ?? averageColor(rgb);
   const focus = run.focus;
   if (focus && (focus.width !== width || focus.height !== height))
     throw new Error(`focus mask is ${focus.width}×${focus.height}, the target ${width}×${height}`);
-  const weights = focus ? focusWeights(focus.data, width, height, opts.focusWeight) : undefined;
+  const focusW = focus ? focusWeights(focus.data, width, height, opts.focusWeight) : undefined;
+  // "none" on a layer with transparency: match colour only where it shows (coverage.ts); the
+  // result is clipped by its alpha. Otherwise transparent parts stand for the background: the
+  // chosen colour, or white with "avg" (and "none" on an opaque layer).
+  const clip = opts.background === "none" && hasTransparency(work.data) ? ("alpha" as const) : undefined;
+  let rgb: Float64Array;
+  let background: Color;
+  let weights = focusW;
+  if (clip) {
+    const cover = coverageTarget(work.data, width, height);
+    rgb = cover.rgb;
+    weights = focusW ? cover.weights.map((w, i) => w * focusW[i]) : cover.weights;
+    background = weightedMean(rgb, weights);
+  } else {
+    const fixedBg = opts.background === "avg" || opts.background === "none" ? undefined : parseHex(opts.background);
+    rgb = targetRgb(work.data, width, height, fixedBg);
+    background = fixedBg ?? averageColor(rgb);
+  }
   const palette = opts.palette?.length ? paletteRgb(opts.palette) : undefined;
   const initialTotal = squaredError(rgb, background, weights);
-  // With focus, the score is the weighted RMSE (weights normalised), so it still reads 0..1.
-  const totalWeight = weights ? weights.reduce((s, w) => s + w, 0) : width * height;
+  // The score is the (focus-)weighted RMSE, normalised by the focus weights alone, so it reads
+  // 0..1; with a clip it is the RMSE of the clipped result against the layer, premultiplied.
+  const totalWeight = focusW ? focusW.reduce((s, w) => s + w, 0) : width * height;
   const score = (total: number) => Math.sqrt(Math.max(0, total) / (totalWeight * 4)) / 255;
 
   // Workers poll a shared flag to stop mid-step; without SharedArrayBuffer (a plugin iframe is not
@@ -178,6 +195,7 @@ export async function createSession(
     height,
     workers,
     background,
+    clip,
     initialScore: score(initialTotal),
     shapes,
     async close() {

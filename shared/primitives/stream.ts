@@ -40,11 +40,12 @@ export async function streamPrimitives(
 ): Promise<boolean> {
   const started = Date.now();
   const { width, height, background } = session;
+  const clip = session.clip ? { clip: session.clip } : {};
   const shapes: Shape[] = [];
   let score = session.initialScore;
   const batch = new Batcher<Shape>((items) => {
     const from = shapes.length - items.length;
-    send({ type: "shapes", id, width, height, background, from, shapes: items, score });
+    send({ type: "shapes", id, width, height, background, ...clip, from, shapes: items, score });
     const done = shapes.length;
     const etaMs = ((Date.now() - started) / done) * (options.count - done);
     send({ type: "progress", id, done, total: options.count, value: score, etaMs: Math.round(etaMs) });
@@ -57,7 +58,7 @@ export async function streamPrimitives(
   // The engine ends quietly when aborted; a cancelled job must not report a result.
   if (signal?.aborted) return false;
   batch.flush();
-  const result = { width, height, background, shapes, score };
+  const result = { width, height, background, ...clip, shapes, score };
   send({ type: "result", kind: "primitives", id, result, ms: Date.now() - started });
   return true;
 }
