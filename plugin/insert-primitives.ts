@@ -1,4 +1,5 @@
-// A primitives result: a clipping frame with a background rectangle and one native node per shape.
+// A primitives result: a clipping frame with a background rectangle and one native node per shape;
+// for a layer with transparency (result.clip), an alpha mask of the layer under them all.
 import type { UiMessageOf } from "../shared/plugin-messages";
 import {
   type NodeSpec,
@@ -11,7 +12,9 @@ import {
 } from "../shared/shape-geometry";
 import { bindPaletteEntry, localPalette, paletteBindings } from "./colour-styles";
 import { commitResult } from "./commit";
-import { requireNode } from "./selection";
+import { exportLongest } from "./export";
+import type { Box } from "./geometry";
+import { requireNode, type SizedNode } from "./selection";
 
 /** Nodes created per tick: big enough to be quick, small enough that Figma stays responsive. */
 export const BATCH = 200;
@@ -48,6 +51,24 @@ function createNode(spec: NodeSpec, parent: FrameNode, track: <N extends SceneNo
 
 const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** The mask image's longest side: 2× the layer for crisp edges, within Figma's 4096 px image limit. */
+export const maskSide = (box: Box) => Math.min(4096, Math.ceil(2 * Math.max(box.width, box.height)));
+
+/**
+ * The layer itself, exported, as an alpha mask over its box: it masks every later sibling, so the
+ * result shows exactly where the layer does, soft edges included (a traced outline would be hard-edged).
+ */
+async function alphaMask(source: SizedNode, box: Box, track: <N extends SceneNode>(n: N) => N) {
+  const png = await exportLongest(source, box, maskSide(box));
+  const mask = track(figma.createRectangle());
+  mask.name = "Mask";
+  mask.resize(box.width, box.height);
+  mask.fills = [{ type: "IMAGE", imageHash: figma.createImage(png).hash, scaleMode: "FILL" }];
+  mask.maskType = "ALPHA";
+  mask.isMask = true;
+  return mask;
+}
+
 export async function insertPrimitives(
   msg: UiMessageOf<"insert-primitives">,
   onProgress: (done: number, total: number) => void,
@@ -66,6 +87,7 @@ export async function insertPrimitives(
     frame.resize(box.width, box.height);
     frame.clipsContent = true;
     frame.fills = [];
+    if (result.clip === "alpha") frame.appendChild(await alphaMask(source, box, track));
     const bg = track(figma.createRectangle());
     bg.name = "Background";
     bg.resize(box.width, box.height);

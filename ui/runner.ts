@@ -107,7 +107,9 @@ export class Runner {
       let request: JobRequest;
       if (mode === "primitives") {
         const focus = await composeMask(images);
-        request = { kind: "primitives", options: settings.primitives, image: images.content, focus };
+        // A layer's transparency is kept: transparent parts stay empty (a mask in the result).
+        const options = { ...settings.primitives, background: "none" as const };
+        request = { kind: "primitives", options, image: images.content, focus };
       } else {
         const styles = [...input.styleFiles.map((f) => f.bytes), ...images.styles.map((s) => s.png)];
         if (styles.length === 0)

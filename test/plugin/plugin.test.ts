@@ -274,6 +274,28 @@ describe("plugin main code", () => {
     expect(h.figma.journal.some((e) => e.op === "commit")).toBe(false);
   });
 
+  it("clips a result of a layer with transparency by an alpha mask made from the layer's own export", async () => {
+    const { source } = addSource(h.figma);
+    const result: ShapeList = { ...mixed, clip: "alpha", shapes: mixed.shapes.slice(0, 2) };
+    h.send({ type: "insert-primitives", requestId: "m", sourceId: source.id, result, settings });
+    const frame = h.figma.nodeById((await h.next("inserted")).nodeId) as unknown as FrameNode & Node;
+    const [mask, bg, ...kids] = frame.children as Node[];
+    // the mask comes first: in Figma a mask clips the siblings above it (later in `children`)
+    expect(mask).toMatchObject({ type: "RECTANGLE", name: "Mask", isMask: true, maskType: "ALPHA" });
+    expect([mask.x, mask.y, mask.width, mask.height]).toEqual([0, 0, 400, 200]);
+    expect(mask.fills[0]).toMatchObject({ type: "IMAGE", scaleMode: "FILL" });
+    // the source exported at 2× its box, and that very PNG is the mask's image
+    expect(h.figma.exports.at(-1)).toEqual({ name: "Photo", width: 800, height: 400 });
+    const png = h.figma.images.get(mask.fills[0].imageHash)!;
+    expect((await sharp(png).metadata()).width).toBe(800);
+    expect(bg.name).toBe("Background");
+    expect(kids.map((n) => n.name)).toEqual(["Triangle 1", "Rectangle 2"]);
+    // an opaque result has no mask
+    h.send({ type: "insert-primitives", requestId: "o", sourceId: source.id, result: mixed, settings });
+    const plain = h.figma.nodeById((await h.next("inserted")).nodeId) as unknown as FrameNode & Node;
+    expect((plain.children as Node[]).some((n) => n.isMask)).toBe(false);
+  });
+
   it("marks a partial (cancelled) result in its name", async () => {
     const { source } = addSource(h.figma);
     const result = { ...mixed, shapes: mixed.shapes.slice(0, 1) };
