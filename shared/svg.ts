@@ -187,7 +187,8 @@ export function shapesToSvg(list: ShapeList, size?: { width: number; height: num
   const sy = height / list.height;
   // Non-uniform output sizes (rare: rounding) stretch the group rather than each shape.
   const group = Math.abs(scale - sy) > 1e-9 ? ` transform="scale(1 ${fmt4(sy / scale)})"` : "";
-  if (list.clip && !alphaMask) throw new Error("this result is clipped by its layer's alpha: pass the alpha mask image");
+  if (list.clip && !alphaMask)
+    throw new Error("this result is clipped by its layer's alpha: pass the alpha mask image");
   const masked = list.clip && alphaMask;
   const lines = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,

@@ -8,7 +8,7 @@ import sharp from "sharp";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShapeListSchema } from "../../shared/shapes";
-import { testCard } from "./helpers";
+import { cutouts, testCard } from "./helpers";
 
 const run = promisify(execFile);
 const cli = (...args: string[]) => run(process.execPath, ["dist/companion/stylize.js", "primitives", ...args]);
@@ -66,6 +66,27 @@ describe("stylize primitives", () => {
     expect(stderr).toMatch(/3\/3 shapes\s+score 0\.\d+/);
     const list = JSON.parse(await readFile(join(dir, "p.json"), "utf8"));
     expect(list.shapes.every((s: { type: string }) => s.type === "rotated-rectangle")).toBe(true);
+  });
+
+  it("keeps a transparent input's transparency by default (SVG mask, PNG alpha); --bg avg makes it opaque", async () => {
+    const disc = cutouts(80).disc;
+    const src = join(dir, "disc.png");
+    await sharp(disc.data, { raw: { width: 80, height: 80, channels: 4 } })
+      .png()
+      .toFile(src);
+    const [svg, png, json, flat] = ["d.svg", "d.png", "d.json", "flat.png"].map((f) => join(dir, f));
+    await cli(src, "-o", svg, "-o", png, "-o", json, "-n", "5", "-r", "40", "-s", "160", "-j", "1");
+    expect(await readFile(svg, "utf8")).toMatch(/<mask id="alpha"[^]*<g mask="url\(#alpha\)">/);
+    expect(JSON.parse(await readFile(json, "utf8")).clip).toBe("alpha");
+    const alphaOf = async (file: string) => {
+      const { data } = await sharp(file).ensureAlpha().resize(80, 80).raw().toBuffer({ resolveWithObject: true });
+      let sum = 0;
+      for (let i = 0; i < 80 * 80; i++) sum += ((data[4 * i + 3] - disc.data[4 * i + 3]) / 255) ** 2;
+      return Math.sqrt(sum / (80 * 80));
+    };
+    expect(await alphaOf(png)).toBeLessThan(0.05);
+    await cli(src, "-o", flat, "-n", "5", "-r", "40", "-j", "1", "--bg", "avg");
+    expect(await alphaOf(flat)).toBeGreaterThan(0.5);
   });
 
   it("takes a focus mask and a palette: every fill is a palette colour", async () => {

@@ -51,3 +51,41 @@ export function canvasRgba(model: Model): RgbaImage {
   }
   return { width: model.width, height: model.height, data };
 }
+
+/** Coverage of a signed distance (px, negative inside): a one-pixel soft edge, as a renderer's. */
+const cover = (d: number) => Math.max(0, Math.min(1, 0.5 - d));
+
+function picture(size: number, f: (x: number, y: number) => number[]): RgbaImage {
+  const data = new Uint8Array(size * size * 4);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) data.set(f((x + 0.5) / size, (y + 0.5) / size).map(Math.round), 4 * (y * size + x));
+  return { width: size, height: size, data };
+}
+
+/** Layers with transparency: a disc, a logo-like ring and bar, a photo cut out with a feathered edge. */
+export function cutouts(size: number): Record<"disc" | "logo" | "photo", RgbaImage> {
+  const px = size; // distances below are in units of the side; × px gives pixels
+  return {
+    disc: picture(size, (x, y) => [240, 140, 60, 255 * cover((Math.hypot(x - 0.5, y - 0.5) - 0.4) * px)]),
+    logo: picture(size, (x, y) => {
+      const r = Math.hypot(x - 0.5, y - 0.5);
+      const ring = Math.max(r - 0.42, 0.28 - r) * px;
+      const bar = Math.max(Math.abs(y - 0.5) - 0.07, Math.abs(x - 0.5) - 0.47) * px;
+      const a = 255 * Math.max(cover(ring), cover(bar));
+      return bar < ring ? [30, 60, 160, a] : [230, 50, 70, a];
+    }),
+    photo: picture(size, (x, y) => {
+      const t = Math.atan2(y - 0.5, x - 0.5);
+      const edge = (Math.hypot(x - 0.5, y - 0.5) - 0.35 - 0.09 * Math.sin(3 * t)) * px;
+      const a = 255 * Math.max(0, Math.min(1, 0.5 - edge / 4)); // a 4 px feather, like a soft cut-out
+      const u = x * 200;
+      const v = y * 200;
+      return [
+        120 + 80 * Math.sin(u / 17) + 40 * Math.cos(v / 9),
+        90 + 60 * Math.cos((u + v) / 23),
+        60 + 50 * Math.sin(v / 13),
+        a,
+      ];
+    }),
+  };
+}
