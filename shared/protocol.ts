@@ -82,7 +82,7 @@ export const PrimitivesOptionsSchema = v.object({
   /** Shape colours only from these ("#rrggbb"); absent or empty = any colour. */
   palette: v.optional(v.pipe(v.array(hexColor), v.maxLength(MAX_PALETTE))),
   /** How much more the error counts inside the focus mask (a job's "focus" part). */
-  focusWeight: v.optional(real(1, 100), 4),
+  focusWeight: v.optional(real(1, 100), 16),
 });
 export type PrimitivesOptions = v.InferOutput<typeof PrimitivesOptionsSchema>;
 

@@ -104,7 +104,7 @@ export function registerPrimitives(program: Command): void {
     .option("--seed <n>", "random seed (same seed and -j = same result)", "0")
     .option("--algorithm <name>", "hillclimb (best shape per step) or seed (the paper's random variant)", "hillclimb")
     .option("--focus <mask.png>", "where detail matters: white areas of this image weigh more (see --focus-weight)")
-    .option("--focus-weight <n>", "how much more the error counts inside the focus mask (1-100)", "4")
+    .option("--focus-weight <n>", "how much more the error counts inside the focus mask (1-100)", "16")
     .option("--palette <colours>", 'shape colours only from these, e.g. "#1d3b8f,#f2c230,#ffffff"')
     .option("--json", "print one JSON summary on stdout instead of progress on stderr")
     .action(reportUserErrors("stylize primitives", primitivesCommand));

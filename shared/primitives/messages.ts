@@ -20,8 +20,10 @@ export interface WorkerInit {
   /** Int32Array(1) on a SharedArrayBuffer: non-zero = stop now. Absent where there is no
    * SharedArrayBuffer (a Figma plugin iframe is not cross-origin isolated): stopping terminates the workers. */
   abort?: Int32Array;
-  /** Focus: error weight per pixel (≥ 1); absent = all 1. */
+  /** Error weight per pixel (focus, and alpha² for a transparent layer); absent = all 1. */
   weights?: Float64Array;
+  /** Focus: how much each pixel is in focus (≥ 0); 3 climbs in 4 start their shapes there. */
+  focus?: Float64Array;
   /** Allowed colours as flat RGB triples; absent = any colour. */
   palette?: number[];
 }

@@ -15,10 +15,16 @@ function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : Math.min(v, hi);
 }
 
-/** A new random shape of the given type around a random point. */
-export function randomShape(code: number, p: Float64Array, rng: Rng, w: number, h: number): void {
-  const x = rng.float() * w;
-  const y = rng.float() * h;
+/** A new random shape of the given type around a point: (x, y) if given, else a random one. */
+export function randomShape(
+  code: number,
+  p: Float64Array,
+  rng: Rng,
+  w: number,
+  h: number,
+  x = rng.float() * w,
+  y = rng.float() * h,
+): void {
   switch (code) {
     case T_TRIANGLE:
     case T_POLYGON: {

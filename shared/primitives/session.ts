@@ -108,8 +108,11 @@ export async function createSession(
   } else {
     const fixedBg = opts.background === "avg" || opts.background === "none" ? undefined : parseHex(opts.background);
     rgb = targetRgb(work.data, width, height, fixedBg);
-    background = fixedBg ?? averageColor(rgb);
+    // with focus, the best start for the weighted error (the focus's colour counts more)
+    background = fixedBg ?? (weights ? weightedMean(rgb, weights) : averageColor(rgb));
   }
+  // Where focus candidates start: the mask's strength, where the layer shows.
+  const focusPoints = focusW?.map((w, i) => (w - 1) * (clip ? work.data[4 * i + 3] / 255 : 1));
   const palette = opts.palette?.length ? paletteRgb(opts.palette) : undefined;
   const initialTotal = squaredError(rgb, background, weights);
   // The score is the (focus-)weighted RMSE, normalised by the focus weights alone, so it reads
@@ -134,6 +137,7 @@ export async function createSession(
     budget,
     abort,
     weights,
+    focus: focusPoints,
     palette,
   }));
 

@@ -1,6 +1,7 @@
 // What a search worker does with each message, whatever runs it (a Node worker thread or a Web
 // Worker): it owns a copy of the canvas; every worker draws every accepted shape, so all agree.
 import type { Found, FromWorker, ToWorker, WorkerInit } from "./messages";
+import { FocusPoints } from "./focus-points";
 import { Model } from "./model";
 import { Rng } from "./rng";
 import { Candidate, Searcher } from "./search";
@@ -14,7 +15,8 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
   const aborted = abort ? () => Atomics.load(abort, 0) !== 0 : () => false;
   const extras = { weights: init.weights, palette: init.palette };
   const model = new Model(init.width, init.height, init.target, init.background, init.alpha, extras);
-  const search = new Searcher(model, init.codes, init.alpha, aborted);
+  const points = init.focus ? new FocusPoints(init.focus, init.width) : null;
+  const search = new Searcher(model, init.codes, init.alpha, aborted, points && points.total > 0 ? points : null);
   const best = new Candidate();
 
   /** Rounds the shape to 1/100 px (compact output) and rescores it as rounded, so all agree. */

@@ -89,3 +89,25 @@ export function cutouts(size: number): Record<"disc" | "logo" | "photo", RgbaIma
     }),
   };
 }
+
+/** A coffee-like photo: wood grain, a saucer and a cup of coffee with a crema swirl, a spoon. */
+export function coffeeLike(width: number, height: number): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const u = x / width;
+      const v = y / height;
+      const grain = 20 * Math.sin(v * 90 + 6 * Math.sin(u * 7)) + 10 * Math.sin(u * 240 + v * 30);
+      let c = [150 + grain, 100 + grain * 0.7, 60 + grain * 0.4];
+      const d = Math.hypot((u - 0.42) / 0.75, v - 0.5);
+      if (d < 0.4) c = [235 - 60 * d, 230 - 60 * d, 222 - 60 * d]; // saucer
+      if (d < 0.27) c = [245, 242, 236]; // cup rim
+      if (d < 0.22) {
+        const swirl = Math.sin(12 * Math.atan2(v - 0.5, u - 0.42) + 40 * d);
+        c = d < 0.12 ? [200 + 30 * swirl, 150 + 25 * swirl, 100 + 20 * swirl] : [90 + 30 * swirl, 50 + 15 * swirl, 25];
+      }
+      if (Math.abs(v - 0.5 - (u - 0.75) * 0.3) < 0.025 && u > 0.7 && u < 0.97) c = [180, 185, 195]; // spoon
+      data.set([...c.map((ch) => Math.max(0, Math.min(255, Math.round(ch)))), 255], 4 * (y * width + x));
+    }
+  return { width, height, data };
+}

@@ -2,9 +2,13 @@
 // palette (shape colours only from a list).
 import { useState } from "preact/hooks";
 import type { LayerInfo, Settings } from "../../shared/plugin-messages";
+import { PrimitivesOptionsSchema } from "../../shared/protocol";
 import { requestPlugin } from "../bridge";
 import { newJobId } from "../job";
 import { paletteFromEntries, parsePaletteText } from "../palette";
+
+/** The engine's default weight, for an emptied field. */
+const FOCUS_WEIGHT = PrimitivesOptionsSchema.entries.focusWeight.default;
 
 type Props = {
   settings: Settings;
@@ -48,7 +52,9 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
                 step={1}
                 value={p.focusWeight}
                 onChange={(e) =>
-                  setPrimitives({ focusWeight: Math.min(100, Math.max(1, Number(e.currentTarget.value) || 4)) })
+                  setPrimitives({
+                    focusWeight: Math.min(100, Math.max(1, Number(e.currentTarget.value) || FOCUS_WEIGHT)),
+                  })
                 }
               />
             </label>
