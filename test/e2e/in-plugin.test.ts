@@ -191,6 +191,30 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(shapes.some((s) => s.hex !== VARIABLE)).toBe(true);
   }, 90_000);
 
+  it("a layer with transparency comes back clipped by an alpha mask of itself", async () => {
+    // "Subject" renders a white ellipse on transparency
+    await ui.getByRole("button", { name: "Clear" }).first().click(); // no focus: Subject is the source now
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Subject"]));
+    await waitText(ui.getByTestId("selection"), "Subject");
+    await ui.getByTestId("stylize").click();
+    expect(await phase("done", 60_000)).toBe("done");
+    const kids = await page.evaluate(() => {
+      type N = { name: string; children?: N[]; isMask?: boolean; maskType?: string; fills?: { type: string }[] };
+      const figma = (window as unknown as { figma: { currentPage: N } }).figma;
+      const board = figma.currentPage.children!.find((n) => n.name === "Board")!;
+      const frame = board.children!.filter((n) => n.name.startsWith("Primitives — Subject")).at(-1)!;
+      return frame.children!.map((k) => ({
+        name: k.name,
+        isMask: !!k.isMask,
+        maskType: k.maskType,
+        fill: k.fills?.[0]?.type,
+      }));
+    });
+    expect(kids[0]).toEqual({ name: "Mask", isMask: true, maskType: "ALPHA", fill: "IMAGE" });
+    expect(kids[1]).toMatchObject({ name: "Background", isMask: false });
+    expect(kids.slice(2).every((k) => !k.isMask)).toBe(true);
+  }, 90_000);
+
   it("style transfer says it needs the companion", async () => {
     await ui.getByRole("tab", { name: "Style transfer" }).click();
     await waitText(ui.locator("main"), "Style transfer needs the companion");
