@@ -33,7 +33,11 @@ function problemWith(node: SceneNode): string | null {
 /** One layer, or several for a batch (one result each), in reading order. */
 export function describeSelection(nodes: readonly SceneNode[]): Selection {
   if (nodes.length === 0) {
-    return { ok: false, reason: "none", hint: "Select one layer (a frame, group or image) to stylize, or several for one result each." };
+    return {
+      ok: false,
+      reason: "none",
+      hint: "Select one layer (a frame, group or image) to stylize, or several for one result each.",
+    };
   }
   if (nodes.length > MAX_BATCH) {
     return {
@@ -44,7 +48,8 @@ export function describeSelection(nodes: readonly SceneNode[]): Selection {
   }
   for (const node of nodes) {
     const problem = problemWith(node);
-    if (problem) return { ok: false, reason: "none", hint: nodes.length > 1 ? `${problem} (Or deselect it.)` : problem };
+    if (problem)
+      return { ok: false, reason: "none", hint: nodes.length > 1 ? `${problem} (Or deselect it.)` : problem };
   }
   // A result goes beside its layer, possibly inside a selected frame around it, which would then
   // export with the result in it: one or the other.

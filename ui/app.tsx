@@ -126,7 +126,11 @@ export function App() {
       />
       <ModeTabs mode={settings.mode} onMode={(mode) => update({ ...settings, mode })} />
       <p class="selection" data-testid="selection">
-        {selection?.ok ? <SelectionLine layers={selection.layers} /> : <span class="hint">{selection?.hint ?? "…"}</span>}
+        {selection?.ok ? (
+          <SelectionLine layers={selection.layers} />
+        ) : (
+          <span class="hint">{selection?.hint ?? "…"}</span>
+        )}
       </p>
       {settings.mode === "style" && (
         <StyleSources
@@ -211,7 +215,8 @@ function SelectionLine({ layers }: { layers: LayerInfo[] }) {
   const shown = names.length > 3 ? `${names.slice(0, 3).join(", ")}, …` : names.join(", ");
   return (
     <>
-      <strong>{layers.length} layers</strong> <span class="hint">({shown}) — one result beside each, same settings</span>
+      <strong>{layers.length} layers</strong>{" "}
+      <span class="hint">({shown}) — one result beside each, same settings</span>
     </>
   );
 }

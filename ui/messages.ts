@@ -140,7 +140,13 @@ export function formatEta(ms: number | undefined): string {
   return `about ${Math.floor(s / 60)} min ${s % 60} s left`;
 }
 
-type Batch = { index: number; total: number; layer: string; done: number; failures: { layer: string; message: string }[] };
+type Batch = {
+  index: number;
+  total: number;
+  layer: string;
+  done: number;
+  failures: { layer: string; message: string }[];
+};
 
 /** The layer a batch is on: "3 of 8 · Avatar 3". */
 export const batchProgressText = (b: Batch) => `${b.index} of ${b.total} · ${b.layer}`;

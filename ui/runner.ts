@@ -245,7 +245,11 @@ export class Runner {
   private fail(err: unknown): void {
     this.job = null;
     const mode = this.last?.settings.mode ?? "primitives";
-    this.set({ ...(this.state ?? { mode }), phase: "failed", message: err instanceof Error ? err.message : String(err) });
+    this.set({
+      ...(this.state ?? { mode }),
+      phase: "failed",
+      message: err instanceof Error ? err.message : String(err),
+    });
   }
 
   private startJob(request: JobRequest, mode: Settings["mode"]) {
@@ -290,7 +294,8 @@ export class Runner {
   /** Every state of a batch carries where the batch stands. */
   private set(s: RunState): void {
     // once Cancel is pressed, the designer sees "Cancelling…" until the run ends (an insertion finishes first)
-    if (this.stopRequested && ["exporting", "running", "inserting"].includes(s.phase)) s = { ...s, phase: "cancelling" };
+    if (this.stopRequested && ["exporting", "running", "inserting"].includes(s.phase))
+      s = { ...s, phase: "cancelling" };
     this.state = this.batch ? { ...s, batch: { ...this.batch } } : s;
     this.onChange(this.state);
   }

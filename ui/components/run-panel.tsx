@@ -30,8 +30,10 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
   const batch = run.batch;
   const ended = !!batch && !active;
   const failedLayers = batch?.failures.length ?? 0;
-  let line = run.phase === "done" && run.inserted ? `Added “${run.inserted.name}” beside the layer.` : PHASE_TEXT[run.phase];
-  if (batch) line = ended ? batchSummaryText(batch, run.phase === "cancelled") : `${batchProgressText(batch)} — ${line}`;
+  let line =
+    run.phase === "done" && run.inserted ? `Added “${run.inserted.name}” beside the layer.` : PHASE_TEXT[run.phase];
+  if (batch)
+    line = ended ? batchSummaryText(batch, run.phase === "cancelled") : `${batchProgressText(batch)} — ${line}`;
   return (
     <section class="run" aria-label="Progress" data-testid="run" data-phase={run.phase}>
       <p class="phase" role="status" aria-live="polite" data-testid="run-line">
