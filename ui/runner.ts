@@ -235,6 +235,7 @@ export class Runner {
   async insertPartial(): Promise<void> {
     const partial = this.state?.partial;
     if (!partial || !this.last) return;
+    this.batch = undefined; // the panel now reports this one insertion, not the batch
     try {
       await this.insertPrimitives(partial, true, this.last.settings);
     } catch (err) {

@@ -284,3 +284,17 @@ describe("a batch: several layers, one result each", () => {
     expect(b.runner.busy).toBe(false);
   });
 });
+
+describe("batch wording", () => {
+  it("names at most three failures, counts the rest, and says when the rest never started", async () => {
+    const { batchSummaryText } = await import("../../ui/messages");
+    const failures = ["A", "B", "C", "D", "E"].map((layer) => ({ layer, message: "too large." }));
+    const b = { index: 8, total: 8, layer: "H", done: 3, failures, stopped: false };
+    expect(batchSummaryText(b, false)).toBe("3 of 8 done; A: too large; B: too large; C: too large; 2 more failed.");
+    const all = { ...b, done: 8, failures: [] };
+    expect(batchSummaryText(all, false)).toBe("Done: 8 results, each beside its layer.");
+    expect(batchSummaryText({ ...all, done: 2, stopped: true }, true)).toBe(
+      "Cancelled — 2 of 8 done. The rest were not started.",
+    );
+  });
+});
