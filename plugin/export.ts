@@ -19,7 +19,7 @@ export function exportLongest(node: SizedNode, box: Box, longest: number): Promi
 }
 
 export async function prepareJob(msg: UiMessageOf<"prepare-job">): Promise<PluginMessageOf<"job-images">> {
-  const source = requireSingleSelection();
+  const source = msg.sourceId ? await requireNode(msg.sourceId, "source") : requireSingleSelection();
   const box = exportBox(source);
   const content = await exportLongest(source, box, msg.workSize);
   const styles = [];

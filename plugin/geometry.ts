@@ -35,3 +35,20 @@ export function toLocal(t: Transform, x: number, y: number): { x: number; y: num
   const dy = y - ty;
   return { x: (d * dx - b * dy) / det, y: (a * dy - c * dx) / det };
 }
+
+/**
+ * Reading order, as a designer scans a row of avatars or a grid of product shots: rows from the
+ * top, each left to right. A box joins the current row when its top is above the middle of the
+ * row's first box, so slightly uneven rows still read as rows.
+ */
+export function readingOrder<T>(items: readonly T[], boxOf: (item: T) => Box): T[] {
+  const byTop = [...items].sort((a, b) => boxOf(a).y - boxOf(b).y || boxOf(a).x - boxOf(b).x);
+  const rows: T[][] = [];
+  for (const item of byTop) {
+    const row = rows[rows.length - 1];
+    const first = row && boxOf(row[0]);
+    if (first && boxOf(item).y < first.y + first.height / 2) row.push(item);
+    else rows.push([item]);
+  }
+  return rows.flatMap((row) => row.sort((a, b) => boxOf(a).x - boxOf(b).x));
+}

@@ -1,6 +1,6 @@
 // What the designer has selected, in the terms the UI needs.
-import type { LayerInfo, Selection } from "../shared/plugin-messages";
-import { exportBox } from "./geometry";
+import { type LayerInfo, MAX_BATCH, type Selection } from "../shared/plugin-messages";
+import { exportBox, readingOrder } from "./geometry";
 
 export type SizedNode = SceneNode & {
   width: number;
@@ -19,32 +19,63 @@ export function layerInfo(node: SizedNode): LayerInfo {
   return { id: node.id, name: node.name || "Untitled", type: node.type, width: box.width, height: box.height };
 }
 
+/** Why this layer cannot be a source, or null when it can. */
+function problemWith(node: SceneNode): string | null {
+  if (!isSized(node)) return `“${node.name}” has no area to export. Select a layer with a size.`;
+  try {
+    exportBox(node);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** One layer, or several for a batch (one result each), in reading order. */
 export function describeSelection(nodes: readonly SceneNode[]): Selection {
   if (nodes.length === 0) {
-    return { ok: false, reason: "none", hint: "Select one layer (a frame, group or image) to stylize." };
+    return {
+      ok: false,
+      reason: "none",
+      hint: "Select one layer (a frame, group or image) to stylize, or several for one result each.",
+    };
   }
-  if (nodes.length > 1) {
+  if (nodes.length > MAX_BATCH) {
     return {
       ok: false,
       reason: "multiple",
-      hint: `${nodes.length} layers are selected. Select just one — group them first (⌘G / Ctrl+G) to use them together.`,
+      hint: `${nodes.length} layers are selected; Stylize takes at most ${MAX_BATCH} at a time.`,
     };
   }
-  const node = nodes[0];
-  if (!isSized(node)) {
-    return { ok: false, reason: "none", hint: `“${node.name}” has no area to export. Select a layer with a size.` };
+  for (const node of nodes) {
+    const problem = problemWith(node);
+    if (problem)
+      return { ok: false, reason: "none", hint: nodes.length > 1 ? `${problem} (Or deselect it.)` : problem };
   }
-  try {
-    exportBox(node);
-  } catch (err) {
-    return { ok: false, reason: "none", hint: (err as Error).message };
+  // A result goes beside its layer, possibly inside a selected frame around it, which would then
+  // export with the result in it: one or the other.
+  for (const node of nodes) {
+    const outer = nodes.find((o) => o !== node && isInside(node, o));
+    if (outer) {
+      return {
+        ok: false,
+        reason: "multiple",
+        hint: `“${node.name}” is inside “${outer.name}”, which is selected too. Select one or the other.`,
+      };
+    }
   }
-  return { ok: true, layer: layerInfo(node) };
+  const ordered = readingOrder(nodes as SizedNode[], exportBox);
+  return { ok: true, layers: ordered.map(layerInfo) };
 }
 
-/** The one selected layer, or an error whose message is the hint. */
+function isInside(node: BaseNode, outer: BaseNode): boolean {
+  for (let n = node.parent; n; n = n.parent) if (n === outer) return true;
+  return false;
+}
+
+/** The one selected layer (to pick as a style, mask or focus), or an error whose message says why. */
 export function requireSingleSelection(): SizedNode {
   const nodes = figma.currentPage.selection;
+  if (nodes.length > 1) throw new Error(`${nodes.length} layers are selected. Select just one.`);
   const sel = describeSelection(nodes);
   if (!sel.ok) throw new Error(sel.hint);
   return nodes[0] as SizedNode;

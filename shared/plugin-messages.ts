@@ -99,8 +99,12 @@ export type PaletteEntry = v.InferOutput<typeof PaletteEntrySchema>;
 export const LayerInfoSchema = v.object({ id: nodeId, name: v.string(), type: v.string(), width: size, height: size });
 export type LayerInfo = v.InferOutput<typeof LayerInfoSchema>;
 
+/** The most layers one run (a batch) takes. */
+export const MAX_BATCH = 100;
+
 export const SelectionSchema = v.variant("ok", [
-  v.object({ ok: v.literal(true), layer: LayerInfoSchema }),
+  /** One layer, or several (a batch: one result each) in reading order, top row first, left to right. */
+  v.object({ ok: v.literal(true), layers: v.pipe(v.array(LayerInfoSchema), v.minLength(1), v.maxLength(MAX_BATCH)) }),
   v.object({ ok: v.literal(false), reason: v.picklist(["none", "multiple"]), hint: v.string() }),
 ]);
 export type Selection = v.InferOutput<typeof SelectionSchema>;
@@ -114,12 +118,14 @@ export const UiMessageSchema = v.variant("type", [
   /** Remember the currently selected layer as the style image, the region mask or the primitives focus. */
   v.object({ type: v.literal("pick-layer"), role: v.picklist(LAYER_ROLES) }),
   /**
-   * Export what a job needs: the selected layer as content, sized so its longest side is `workSize`,
-   * plus the style/mask layers the designer picked (by id).
+   * Export what a job needs: the source layer as content, sized so its longest side is `workSize`,
+   * plus the style/mask layers the designer picked (by id). The source is `sourceId` (a batch names
+   * each of its layers), or else the one selected layer.
    */
   v.object({
     type: v.literal("prepare-job"),
     requestId,
+    sourceId: v.optional(nodeId),
     workSize: v.pipe(v.number(), v.integer(), v.minValue(16), v.maxValue(4096)),
     styleLayerIds: v.optional(v.array(nodeId), []),
     maskLayerId: v.optional(nodeId),

@@ -93,6 +93,7 @@ export function App() {
     postToPlugin({ type: "save-settings", settings: s });
   };
   const styleCount = files.length + layers.length;
+  const count = selection?.ok ? selection.layers.length : 0;
   // a finished run of the other mode is yesterday's news; a running one stays visible
   const showRun = run && (run.mode === settings.mode || runner.busy);
   const inPlugin = conn.state !== "connected" && settings.mode === "primitives";
@@ -126,12 +127,7 @@ export function App() {
       <ModeTabs mode={settings.mode} onMode={(mode) => update({ ...settings, mode })} />
       <p class="selection" data-testid="selection">
         {selection?.ok ? (
-          <>
-            Layer: <strong>{selection.layer.name}</strong>{" "}
-            <span class="hint">
-              {Math.round(selection.layer.width)}×{Math.round(selection.layer.height)}
-            </span>
-          </>
+          <SelectionLine layers={selection.layers} />
         ) : (
           <span class="hint">{selection?.hint ?? "…"}</span>
         )}
@@ -170,10 +166,12 @@ export function App() {
         disabled={!!blocker || runner.busy}
         onClick={() => {
           setNotice(null);
-          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask, focus });
+          const batch = selection?.ok ? selection.layers : [];
+          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask, focus, layers: batch });
         }}
       >
         {settings.mode === "style" ? "Stylize" : "Make primitives"}
+        {count > 1 ? ` (${count} layers)` : ""}
       </button>
       {blocker && !showRun && (
         <p class="hint">
@@ -197,5 +195,28 @@ export function App() {
         />
       )}
     </main>
+  );
+}
+
+/** The layer to run on, or for a batch how many and which (one result beside each). */
+function SelectionLine({ layers }: { layers: LayerInfo[] }) {
+  if (layers.length === 1) {
+    const [layer] = layers;
+    return (
+      <>
+        Layer: <strong>{layer.name}</strong>{" "}
+        <span class="hint">
+          {Math.round(layer.width)}×{Math.round(layer.height)}
+        </span>
+      </>
+    );
+  }
+  const names = layers.map((l) => l.name);
+  const shown = names.length > 3 ? `${names.slice(0, 3).join(", ")}, …` : names.join(", ");
+  return (
+    <>
+      <strong>{layers.length} layers</strong>{" "}
+      <span class="hint">({shown}) — one result beside each, same settings</span>
+    </>
   );
 }

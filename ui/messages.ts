@@ -139,3 +139,32 @@ export function formatEta(ms: number | undefined): string {
   if (s < 60) return `about ${s} s left`;
   return `about ${Math.floor(s / 60)} min ${s % 60} s left`;
 }
+
+type Batch = {
+  index: number;
+  total: number;
+  layer: string;
+  done: number;
+  failures: { layer: string; message: string }[];
+};
+
+/** The layer a batch is on: "3 of 8 · Avatar 3". */
+export const batchProgressText = (b: Batch) => `${b.index} of ${b.total} · ${b.layer}`;
+
+/** The most failures named one by one in a batch's summary; the rest are counted. */
+const NAMED_FAILURES = 3;
+
+/**
+ * How a batch ended: "7 of 8 done; Avatar 3: <reason>", "Cancelled — 3 of 8 done; the rest were
+ * not started." Finished results stay in the document either way.
+ */
+export function batchSummaryText(b: Batch & { stopped: boolean }, cancelled: boolean): string {
+  const head = `${cancelled ? "Cancelled — " : ""}${b.done} of ${b.total} done`;
+  const named = b.failures.slice(0, NAMED_FAILURES).map((f) => `${f.layer}: ${f.message.replace(/\.$/, "")}`);
+  const more = b.failures.length - named.length;
+  if (more > 0) named.push(`${more} more failed`);
+  const failures = named.length ? `; ${named.join("; ")}` : "";
+  const rest = b.stopped ? " The rest were not started." : "";
+  if (!failures && !b.stopped && b.done === b.total) return `Done: ${b.total} results, each beside its layer.`;
+  return `${head}${failures}.${rest}`;
+}

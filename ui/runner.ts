@@ -1,11 +1,12 @@
 // One Stylize run, end to end: plugin exports the layer → companion job (live progress/preview)
-// → plugin inserts the result. The document is only touched in the last step.
+// → plugin inserts the result. The document is only touched in the last step. A batch (several
+// layers selected) runs that once per layer, in the selection's order, with the same settings.
 import { jobSettings, type LayerInfo, STYLE_NAME_MAX, type Settings } from "../shared/plugin-messages";
 import type { ServerMessage } from "../shared/protocol";
 import type { ShapeList } from "../shared/shapes";
 import type { FrameHeader } from "../shared/frames";
 import { onPluginMessage, requestPlugin } from "./bridge";
-import { type Canvas, Job, type JobChannel, type JobRequest, newJobId, type Progress } from "./job";
+import { type Canvas, Job, type JobChannel, type JobOutcome, type JobRequest, newJobId, type Progress } from "./job";
 import { pngDataUrl } from "./data-url";
 import { composeMask } from "./mask";
 import { jobErrorText } from "./messages";
@@ -19,6 +20,19 @@ export type RunInput = {
   mask: LayerInfo | null;
   /** Primitives: the layer marking where detail matters. */
   focus?: LayerInfo | null;
+  /** The layers to run on (the selection when Run was pressed); none: the one selected layer. */
+  layers?: LayerInfo[];
+};
+
+/** Where a batch stands: the layer it is on (1-based), what is done, what failed and why. */
+export type BatchState = {
+  index: number;
+  total: number;
+  layer: string;
+  done: number;
+  failures: { layer: string; message: string }[];
+  /** Ended before the last layer (Cancel, or a failure every layer would hit). */
+  stopped: boolean;
 };
 
 export type RunState = {
@@ -35,7 +49,13 @@ export type RunState = {
   inserted?: { name: string; count: number };
   /** The companion's notes about this job (random weights, device fallback). */
   notes?: string[];
+  /** Set while and after several layers run. */
+  batch?: BatchState;
 };
+
+/** Failures that every further layer would hit too: a batch stops on them instead of repeating them. */
+const STOPS_BATCH = new Set(["disconnected", "weights-missing", "unauthorized", "device-unavailable", "busy"]);
+type OneOutcome = "done" | "cancelled" | "failed" | "failed-for-all";
 
 const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
@@ -57,6 +77,9 @@ export class Runner {
   private job: Job | null = null;
   private state: RunState | null = null;
   private sourceId = "";
+  private batch: BatchState | undefined;
+  /** Cancel pressed: the current job ends and no further layer starts. */
+  private stopRequested = false;
   last: RunInput | null = null;
 
   constructor(
@@ -79,15 +102,49 @@ export class Runner {
     if (!this.job?.inPlugin) this.job?.disconnected();
   }
 
+  /** Ends the current job and starts no further layer; a result being inserted is kept. */
   cancel(): void {
-    if (!this.job || this.job.done || !this.state) return;
+    if (!this.busy || !this.state || this.stopRequested) return;
+    this.stopRequested = true;
     this.set({ ...this.state, phase: "cancelling" });
-    this.job.cancel();
+    this.job?.cancel();
   }
 
   async run(input: RunInput): Promise<void> {
     if (this.busy) return;
     this.last = input;
+    this.stopRequested = false;
+    this.batch = undefined;
+    const layers = input.layers ?? [];
+    if (layers.length <= 1) {
+      await this.runOne(input, layers[0]);
+      return;
+    }
+    const batch: BatchState = { index: 0, total: layers.length, layer: "", done: 0, failures: [], stopped: false };
+    const failed: LayerInfo[] = [];
+    for (const [i, layer] of layers.entries()) {
+      if (this.stopRequested) break;
+      this.batch = batch;
+      Object.assign(batch, { index: i + 1, layer: layer.name });
+      const outcome = await this.runOne(input, layer);
+      if (outcome === "done") batch.done++;
+      else if (outcome === "cancelled") break;
+      else {
+        batch.failures.push({ layer: layer.name, message: this.state?.message ?? "" });
+        failed.push(layer);
+        if (outcome === "failed-for-all") break;
+      }
+    }
+    batch.stopped = batch.done + batch.failures.length < batch.total;
+    // "Retry" re-runs just the layers that failed
+    if (failed.length) this.last = { ...input, layers: failed };
+    const s = this.state!;
+    const phase = s.phase === "cancelled" || this.stopRequested ? "cancelled" : batch.done ? "done" : "failed";
+    this.set({ ...s, phase, batch: { ...batch } });
+  }
+
+  /** One layer (or the selected one), from export to its inserted result; never throws. */
+  private async runOne(input: RunInput, layer: LayerInfo | undefined): Promise<OneOutcome> {
     const { settings } = input;
     const mode = settings.mode;
     this.set({ phase: "exporting", mode });
@@ -96,6 +153,7 @@ export class Runner {
         {
           type: "prepare-job",
           requestId: newJobId(),
+          sourceId: layer?.id,
           workSize: workSizeOf(settings),
           styleLayerIds: mode === "style" ? input.styleLayers.map((l) => l.id) : [],
           // the region mask (style) or the focus layer (primitives): both exported the same way
@@ -111,6 +169,7 @@ export class Runner {
         const options = { ...settings.primitives, background: "none" as const };
         request = { kind: "primitives", options, image: images.content, focus };
       } else {
+        // the protocol takes a job's style images with the job: each layer of a batch sends them again
         const styles = [...input.styleFiles.map((f) => f.bytes), ...images.styles.map((s) => s.png)];
         if (styles.length === 0)
           throw new Error("Choose a style image first: upload one, or use a layer as the style.");
@@ -118,12 +177,24 @@ export class Runner {
         const options = { ...settings.style, styleBlend: blend };
         request = { kind: "style", options, content: images.content, styles, mask: await composeMask(images) };
       }
-      const outcome = await this.startJob(request, mode);
+      if (this.stopRequested) {
+        this.set({ ...this.state!, phase: "cancelled", partial: null });
+        return "cancelled";
+      }
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.startJob(request, mode);
+      } catch (err) {
+        // not connected: the next layer would not get further
+        this.fail(err);
+        return "failed-for-all";
+      }
       const site = this.job?.inPlugin ? "plugin" : "companion";
       this.job = null;
       switch (outcome.kind) {
         case "primitives":
-          return await this.insertPrimitives(outcome.result, false, settings);
+          await this.insertPrimitives(outcome.result, false, settings);
+          return "done";
         case "style": {
           const styleName = styleNameFor([
             ...input.styleFiles.map((f) => f.name),
@@ -142,11 +213,11 @@ export class Runner {
             "inserted",
           );
           this.set({ ...this.state!, phase: "done", inserted: { name: done.name, count: done.count } });
-          return;
+          return "done";
         }
         case "cancelled":
           this.set({ ...this.state!, phase: "cancelled", partial: outcome.partial });
-          return;
+          return "cancelled";
         case "failed":
           this.set({
             ...this.state!,
@@ -154,15 +225,11 @@ export class Runner {
             message: jobErrorText(outcome.code, outcome.message, site),
             partial: outcome.partial,
           });
-          return;
+          return STOPS_BATCH.has(outcome.code) ? "failed-for-all" : "failed";
       }
     } catch (err) {
-      this.job = null;
-      this.set({
-        ...(this.state ?? { mode }),
-        phase: "failed",
-        message: err instanceof Error ? err.message : String(err),
-      });
+      this.fail(err);
+      return "failed";
     }
   }
 
@@ -170,11 +237,22 @@ export class Runner {
   async insertPartial(): Promise<void> {
     const partial = this.state?.partial;
     if (!partial || !this.last) return;
+    this.batch = undefined; // the panel now reports this one insertion, not the batch
     try {
       await this.insertPrimitives(partial, true, this.last.settings);
     } catch (err) {
       this.set({ ...this.state!, phase: "failed", message: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  private fail(err: unknown): void {
+    this.job = null;
+    const mode = this.last?.settings.mode ?? "primitives";
+    this.set({
+      ...(this.state ?? { mode }),
+      phase: "failed",
+      message: err instanceof Error ? err.message : String(err),
+    });
   }
 
   private startJob(request: JobRequest, mode: Settings["mode"]) {
@@ -216,8 +294,12 @@ export class Runner {
     }
   }
 
+  /** Every state of a batch carries where the batch stands. */
   private set(s: RunState): void {
-    this.state = s;
-    this.onChange(s);
+    // once Cancel is pressed, the designer sees "Cancelling…" until the run ends (an insertion finishes first)
+    if (this.stopRequested && ["exporting", "running", "inserting"].includes(s.phase))
+      s = { ...s, phase: "cancelling" };
+    this.state = this.batch ? { ...s, batch: { ...this.batch } } : s;
+    this.onChange(this.state);
   }
 }

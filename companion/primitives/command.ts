@@ -1,10 +1,13 @@
-// `stylize primitives <input> -o <out> …`: the engine from the command line.
+// `stylize primitives <input…> -o <out> …`: the engine from the command line, on one image or a
+// batch (several inputs, -o a folder or a {name} pattern: see ../outputs.ts).
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import { SHAPE_MODES, type ShapeMode } from "../../shared/shapes";
+import { type BatchItem, runBatch } from "../batch";
 import { UserError } from "../errors";
 import { loadImage } from "../image";
+import { ensureFolder, planOutputs } from "../outputs";
 import { MAX_WORKERS } from "./engine";
 import { checkOutputPath, writeResult } from "./render";
 import { runPrimitives } from "./run";
@@ -88,8 +91,13 @@ export function registerPrimitives(program: Command): void {
   program
     .command("primitives")
     .description("rebuild an image from primitive shapes found by hill climbing")
-    .argument("<input>", "image to rebuild (PNG, JPEG, WebP, …)")
-    .requiredOption("-o, --output <path>", "output .svg, .png or .json (repeat for several)", collect, [])
+    .argument("<inputs...>", "image(s) to rebuild (PNG, JPEG, WebP, …); several make a batch")
+    .requiredOption(
+      "-o, --output <path>",
+      "output .svg, .png or .json (repeat for several); with several inputs a folder (out/) or a pattern (out/{name}.svg)",
+      collect,
+      [],
+    )
     .option("-n, --count <n>", "number of shapes", "100")
     .option("-m, --mode <shape>", `${SHAPE_MODES.join(" | ")} (or the classic tool's 0-8)`, "triangle")
     .option("-a, --alpha <0-255>", "shape opacity; 0 = chosen per shape", "128")
@@ -127,8 +135,8 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function primitivesCommand(input: string, flags: Flags): Promise<void> {
-  for (const out of flags.output) checkOutputPath(out);
+async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> {
+  const plan = planOutputs(inputs, flags.output, ".svg", checkOutputPath);
   if (flags.algorithm !== "hillclimb" && flags.algorithm !== "seed") {
     throw new UserError("bad-message", `--algorithm must be hillclimb or seed (got "${flags.algorithm}")`);
   }
@@ -146,32 +154,41 @@ async function primitivesCommand(input: string, flags: Flags): Promise<void> {
   const workers = flags.jobs ? parseIntOption("-j", flags.jobs, 1, MAX_WORKERS) : availableParallelism();
   const size = flags.size ? parseIntOption("-s", flags.size, 1, 16384) : undefined;
 
-  const image = await loadImage(input);
   const focus = flags.focus ? await loadImage(flags.focus) : undefined;
-  const progress = flags.json ? null : new Progress(options.count);
-  const result = await runPrimitives(image, options, {
-    workers,
-    focus,
-    onShape: (e, ms) => progress?.update(e.index + 1, e.score, ms),
-  });
-  progress?.done();
-  const longest = size ?? Math.max(image.width, image.height);
-  for (const out of flags.output) await writeResult(result.list, out, longest, image);
+  const items = inputs.map((input, i) => ({ input, outputs: plan[i] }));
+  const batch = items.length > 1;
+  const each = async ({ input, outputs }: BatchItem) => {
+    const image = await loadImage(input);
+    const progress = flags.json ? null : new Progress(options.count);
+    const result = await runPrimitives(image, options, {
+      workers,
+      focus,
+      onShape: (e, ms) => progress?.update(e.index + 1, e.score, ms),
+    });
+    progress?.done();
+    const longest = size ?? Math.max(image.width, image.height);
+    for (const out of outputs) {
+      await ensureFolder(out);
+      await writeResult(result.list, out, longest, image);
+    }
 
-  const { list } = result;
-  if (flags.json) {
-    const summary = {
-      shapes: list.shapes.length,
-      score: list.score,
-      ms: Math.round(result.ms),
-      workers: result.workers,
-      width: list.width,
-      height: list.height,
-    };
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-  } else {
-    process.stderr.write(
-      `${list.shapes.length} shapes, score ${list.score?.toFixed(6)}, ${(result.ms / 1000).toFixed(2)} s on ${result.workers} workers → ${flags.output.join(", ")}\n`,
-    );
-  }
+    const { list } = result;
+    if (flags.json) {
+      const summary = {
+        ...(batch ? { input, outputs } : {}),
+        shapes: list.shapes.length,
+        score: list.score,
+        ms: Math.round(result.ms),
+        workers: result.workers,
+        width: list.width,
+        height: list.height,
+      };
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      process.stderr.write(
+        `${list.shapes.length} shapes, score ${list.score?.toFixed(6)}, ${(result.ms / 1000).toFixed(2)} s on ${result.workers} workers → ${outputs.join(", ")}\n`,
+      );
+    }
+  };
+  await runBatch("stylize primitives", items, each, !!flags.json);
 }

@@ -1,12 +1,16 @@
-// `stylize style <content> <style>[,<style2>…] -o out.png [...]`: one style job from the shell.
-// Progress goes to stderr; with --json a single result object goes to stdout.
+// `stylize style <content…> <style>[,<style2>…] -o out.png [...]`: style jobs from the shell. The
+// last argument is the style(s); every one before it is a content image, several making a batch
+// (-o then a folder or a {name} pattern, see ../outputs.ts) in which the style images are decoded
+// once and reused. Progress goes to stderr; with --json one result object per content on stdout.
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import * as v from "valibot";
 import { DEVICES, StyleOptionsSchema } from "../../shared/protocol";
+import { type BatchItem, runBatch } from "../batch";
 import { UserError } from "../errors";
 import { encodePng, loadImage, type RgbaImage } from "../image";
+import { ensureFolder, planOutputs } from "../outputs";
 import { runStyle, type StyleProgress } from "./engine";
 import { defaultWeightsPath } from "./weights";
 
@@ -49,9 +53,12 @@ export function registerStyle(program: Command): void {
   program
     .command("style")
     .description("neural style transfer (VGG-19, Gatys et al.) on ONNX Runtime")
-    .argument("<content>", "content image (PNG, JPEG, WebP…)")
-    .argument("<styles>", "style image(s), comma-separated")
-    .requiredOption("-o, --output <file>", "output PNG")
+    .usage("[options] <content...> <styles>")
+    .argument("<images...>", "content image(s) (PNG, JPEG, WebP…), then last the style image(s), comma-separated")
+    .requiredOption(
+      "-o, --output <file>",
+      "output PNG; with several contents a folder (out/) or a pattern (out/{name}.png)",
+    )
     .option("--size <px>", "longest side of the output (default 512)", int)
     .option("--iters <n>", "optimisation iterations over all scales", int)
     .option("--detail-iters <n>", "at least this many at each scale above the coarsest (default 6)", int)
@@ -71,9 +78,10 @@ export function registerStyle(program: Command): void {
     .option("--seed <n>", "random seed (noise init)", int)
     .option("--save-every <k>", "also write the image every k iterations (out.<iter>.png)", int)
     .option("--json", "print one JSON result object on stdout (no progress bar)")
-    .action(async (contentPath: string, stylesArg: string, flags: Flags) => {
+    .action(async (images: string[], flags: Flags) => {
       try {
-        await styleCommand(contentPath, stylesArg, flags);
+        if (images.length < 2) throw new UserError("bad-message", "give a content image and then the style image(s)");
+        await styleCommand(images.slice(0, -1), images[images.length - 1], flags);
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
         process.stderr.write(`stylize style: ${err.message}\n`);
@@ -82,7 +90,8 @@ export function registerStyle(program: Command): void {
     });
 }
 
-async function styleCommand(contentPath: string, stylesArg: string, f: Flags): Promise<void> {
+async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags): Promise<void> {
+  const plan = planOutputs(contentPaths, [f.output], ".png", () => {});
   const parsed = v.safeParse(StyleOptionsSchema, {
     size: f.size,
     iters: f.iters,
@@ -112,49 +121,55 @@ async function styleCommand(contentPath: string, stylesArg: string, f: Flags): P
   if (maskPaths.length > stylePaths.length) throw new UserError("bad-message", "--masks has more entries than styles");
   // Inputs are decoded a little above the working size: the engine resizes per scale.
   const maxSide = Math.max(options.size, Math.round(options.size * options.styleScale));
-  const content = await loadImage(contentPath, { maxSide: options.size });
   const styles = await Promise.all(stylePaths.map((p) => loadImage(p.trim(), { maxSide })));
   const masks = await Promise.all(maskPaths.map((p) => (p.trim() ? loadImage(p.trim()) : undefined)));
-
-  const bar = f.json ? undefined : progressBar();
-  const note = (m: string) => process.stderr.write(`${m}\n`);
-  const base = f.output.slice(0, f.output.length - extname(f.output).length);
-  const result = await runStyle(
-    { content, styles, masks },
-    {
-      options,
-      weights: f.weights ?? defaultWeightsPath(),
-      onNote: note,
-      onProgress: bar,
-      onPreview: f.saveEvery
-        ? async (img: RgbaImage, iter: number) => writeFile(`${base}.${iter}.png`, await encodePng(img))
-        : undefined,
-    },
-  );
-  if (!f.json) process.stderr.write("\n");
-  try {
-    await writeFile(f.output, await encodePng(result.image));
-  } catch (err) {
-    throw new UserError("bad-message", `Cannot write ${f.output}: ${(err as Error).message}`);
-  }
-  if (f.json) {
-    const out = {
-      ms: Math.round(result.ms),
-      msPerIter: Math.round(result.stepMs / Math.max(1, result.iters)),
-      device: result.device,
-      ...(result.fallback ? { fallback: result.fallback } : {}),
-      iters: result.iters,
-      size: options.size,
-      loss: result.loss,
-      evals: result.evals,
-    };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
-  } else {
-    process.stderr.write(
-      `wrote ${f.output} (${result.image.width}x${result.image.height}) in ${(result.ms / 1000).toFixed(1)} s on ${result.device}` +
-        `${result.fallback ? ` (ran on the CPU: ${result.fallback})` : ""}\n`,
+  const items = contentPaths.map((input, i) => ({ input, outputs: plan[i] }));
+  const batch = items.length > 1;
+  const each = async ({ input, outputs: [output] }: BatchItem) => {
+    const content = await loadImage(input, { maxSide: options.size });
+    const bar = f.json ? undefined : progressBar();
+    const note = (m: string) => process.stderr.write(`${m}\n`);
+    const base = output.slice(0, output.length - extname(output).length);
+    await ensureFolder(output);
+    const result = await runStyle(
+      { content, styles, masks },
+      {
+        options,
+        weights: f.weights ?? defaultWeightsPath(),
+        onNote: note,
+        onProgress: bar,
+        onPreview: f.saveEvery
+          ? async (img: RgbaImage, iter: number) => writeFile(`${base}.${iter}.png`, await encodePng(img))
+          : undefined,
+      },
     );
-  }
+    if (!f.json) process.stderr.write("\n");
+    try {
+      await writeFile(output, await encodePng(result.image));
+    } catch (err) {
+      throw new UserError("bad-message", `Cannot write ${output}: ${(err as Error).message}`);
+    }
+    if (f.json) {
+      const out = {
+        ...(batch ? { input, output } : {}),
+        ms: Math.round(result.ms),
+        msPerIter: Math.round(result.stepMs / Math.max(1, result.iters)),
+        device: result.device,
+        ...(result.fallback ? { fallback: result.fallback } : {}),
+        iters: result.iters,
+        size: options.size,
+        loss: result.loss,
+        evals: result.evals,
+      };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+    } else {
+      process.stderr.write(
+        `wrote ${output} (${result.image.width}x${result.image.height}) in ${(result.ms / 1000).toFixed(1)} s on ${result.device}` +
+          `${result.fallback ? ` (ran on the CPU: ${result.fallback})` : ""}\n`,
+      );
+    }
+  };
+  await runBatch("stylize style", items, each, !!f.json);
 }
 
 /** One updating line on a terminal; a line every 10 iterations otherwise (logs, CI). */

@@ -191,6 +191,29 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(shapes.some((s) => s.hex !== VARIABLE)).toBe(true);
   }, 90_000);
 
+  it("a batch: several layers, one result beside each, progress per layer, a failing layer named", async () => {
+    // settings from the test before: 20 shapes, focus on "Subject", which does not overlap "Starry"
+    const commitsBefore = await commits();
+    const count = (b: Summary, name: string) => b.children!.filter((c) => c.name === name).length;
+    const before = await board();
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Starry", "Subject", "Photo"]));
+    await waitText(ui.getByTestId("selection"), "3 layers");
+    await waitText(ui.getByTestId("selection"), "Photo, Subject, Starry"); // reading order
+    await waitText(ui.getByTestId("stylize"), "(3 layers)");
+    await ui.getByTestId("stylize").click();
+    await waitText(ui.getByTestId("run-line"), /[12] of 3 · (Photo|Subject)/, 30_000);
+    expect(await phase("done", 90_000)).toBe("done");
+    const line = await ui.getByTestId("run-line").textContent();
+    expect(line).toMatch(/^2 of 3 done; Starry: “Subject” does not overlap “Starry”/);
+    await page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "13-batch-done.png") });
+    const after = await board();
+    for (const name of ["Primitives — Photo (20 triangles)", "Primitives — Subject (20 triangles)"])
+      expect(count(after, name) - count(before, name), name).toBe(1);
+    expect(after.children!.some((c) => c.name.includes("Starry ("))).toBe(false);
+    expect(await commits()).toBe(commitsBefore + 2); // each result its own undo step
+    expect(await ui.getByRole("button", { name: "Retry the 1 that failed" }).isVisible()).toBe(true);
+  }, 120_000);
+
   it("a layer with transparency comes back clipped by an alpha mask of itself", async () => {
     // "Subject" renders a white ellipse on transparency
     await ui.getByRole("button", { name: "Clear" }).first().click(); // no focus: Subject is the source now

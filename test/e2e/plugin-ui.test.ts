@@ -132,7 +132,7 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     expect(await uiOrigin()).toBe("null"); // an opaque origin, as in Figma
     await waitText(ui.getByTestId("selection"), "Select one layer");
     await select("Photo", "Starry");
-    await waitText(ui.getByTestId("selection"), "2 layers are selected");
+    await waitText(ui.getByTestId("selection"), "2 layers (Photo, Starry) — one result beside each");
     await select("Photo");
     await waitText(ui.getByTestId("selection"), "Photo");
     await shot("01-connected");
@@ -254,6 +254,22 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     const fromFile = await node("Photo — styled as waves");
     expect(fromFile?.fills[0].type).toBe("IMAGE");
     expect(await commits()).toBe(committed + 2);
+  }, 150_000);
+
+  it("style transfer on a batch through the companion: one styled result beside each layer, each its own undo step", async () => {
+    // settings from the test before: the uploaded waves.png as style, no region, 48 px, 4 iterations
+    const committed = await commits();
+    await select("Starry", "Photo");
+    await waitText(ui.getByTestId("stylize"), "Stylize (2 layers)");
+    await ui.getByTestId("stylize").click();
+    await runFinished(120_000);
+    expect(await ui.getByTestId("run-line").textContent()).toBe("Done: 2 results, each beside its layer.");
+    const starry = await node("Starry — styled as waves");
+    expect(starry?.fills[0].type).toBe("IMAGE");
+    expect([starry!.width, starry!.height]).toEqual([200, 200]);
+    expect(await commits()).toBe(committed + 2); // each its own undo step
+    await select("Photo"); // the next tests run on one layer
+    await waitText(ui.getByTestId("selection"), "Layer: Photo");
   }, 150_000);
 
   it("companion stopped mid-job: UI reconnects, document untouched, retry succeeds", async () => {

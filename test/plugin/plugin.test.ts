@@ -54,23 +54,64 @@ beforeEach(async () => {
 const settings = { ...defaultSettings(), token: "secret-pairing-token" };
 
 describe("plugin main code", () => {
-  it("answers ui-ready with settings and explains a missing or multiple selection", async () => {
+  it("answers ui-ready with settings and explains a missing selection", async () => {
     h.send({ type: "ui-ready" });
     const init = await h.next("init");
     expect(init.settings).toEqual(defaultSettings());
     expect((await h.next("selection")).selection).toMatchObject({ ok: false, reason: "none" });
 
-    const { source, other } = addSource(h.figma);
-    h.figma.currentPage.selection = [source, other];
-    const multi = (await h.next("selection")).selection;
-    expect(multi).toMatchObject({ ok: false, reason: "multiple" });
-    if (!multi.ok) expect(multi.hint).toMatch(/2 layers.*Select just one/);
-
+    const { source } = addSource(h.figma);
     h.figma.currentPage.selection = [source];
     expect((await h.next("selection")).selection).toEqual({
       ok: true,
-      layer: { id: source.id, name: "Photo", type: "RECTANGLE", width: 400, height: 200 },
+      layers: [{ id: source.id, name: "Photo", type: "RECTANGLE", width: 400, height: 200 }],
     });
+  });
+
+  it("several selected layers are a batch in reading order: rows from the top, each left to right", async () => {
+    const at = (name: string, x: number, y: number) => {
+      const r = h.figma.createRectangle();
+      Object.assign(r, { name, x, y });
+      r.resize(100, 100);
+      return r;
+    };
+    // a 2×2 grid selected in a scrambled order, the second row a little uneven
+    const grid = [at("D", 200, 210), at("B", 200, 0), at("C", 0, 190), at("A", 0, 10)];
+    h.figma.currentPage.selection = grid;
+    const sel = (await h.next("selection")).selection;
+    expect(sel.ok && sel.layers.map((l) => l.name)).toEqual(["A", "B", "C", "D"]);
+  });
+
+  it("a batch with a hidden layer, or a layer inside another selected one, is refused naming it", async () => {
+    const { source, board, other } = addSource(h.figma);
+    other.resize(50, 50);
+    other.visible = false;
+    h.figma.currentPage.selection = [source, other];
+    const hidden = (await h.next("selection")).selection;
+    expect(hidden).toMatchObject({ ok: false });
+    if (!hidden.ok) expect(hidden.hint).toMatch(/“Other” is hidden.*deselect it/);
+
+    h.figma.currentPage.selection = [board, source];
+    const nested = (await h.next("selection")).selection;
+    expect(nested).toMatchObject({ ok: false, reason: "multiple" });
+    if (!nested.ok) expect(nested.hint).toMatch(/“Photo” is inside “Board”, which is selected too/);
+
+    // picking a style, mask or focus layer still takes exactly one
+    other.visible = true;
+    h.figma.currentPage.selection = [source, other];
+    h.send({ type: "pick-layer", role: "style" });
+    expect((await h.next("plugin-error")).message).toMatch(/2 layers are selected\. Select just one/);
+  });
+
+  it("exports the layer a batch names, whatever is selected now", async () => {
+    const { source, other } = addSource(h.figma, "First", 300, 100);
+    other.resize(50, 100);
+    h.figma.currentPage.selection = [other];
+    h.send({ type: "prepare-job", requestId: "b1", sourceId: source.id, workSize: 120 });
+    const job = await h.next("job-images");
+    expect(job.source).toMatchObject({ id: source.id, name: "First" });
+    const meta = await sharp(job.content).metadata();
+    expect([meta.width, meta.height]).toEqual([120, 40]);
   });
 
   it("persists settings (and the pairing token) in clientStorage", async () => {

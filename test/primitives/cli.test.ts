@@ -143,6 +143,71 @@ describe("stylize primitives", () => {
     await expect(stat(join(dir, "x.svg"))).rejects.toThrow();
   });
 
+  it("a batch: several inputs into a folder or a {name} pattern, one JSON line each", async () => {
+    const second = join(dir, "photo.b.png");
+    await sharp(input).flop().toFile(second);
+    const out = join(dir, "batch-out");
+    const { stdout } = await cli(
+      input,
+      second,
+      "-o",
+      `${out}/`,
+      "-o",
+      join(out, "{name}.json"),
+      "-n",
+      "4",
+      "-r",
+      "32",
+      "-j",
+      "1",
+      "--json",
+    );
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.input, l.outputs, l.shapes])).toEqual([
+      [input, [join(out, "card.svg"), join(out, "card.json")], 4],
+      [second, [join(out, "photo.b.svg"), join(out, "photo.b.json")], 4],
+    ]);
+    for (const f of ["card.svg", "photo.b.svg"]) expect(await readFile(join(out, f), "utf8")).toMatch(/^<svg /);
+    // the two inputs differ, so do their shapes
+    const [a, b] = await Promise.all(["card.json", "photo.b.json"].map((f) => readFile(join(out, f), "utf8")));
+    expect(a).not.toBe(b);
+  });
+
+  it("a batch goes on past an input it cannot read, names it and exits 1", async () => {
+    const out = join(dir, "partial");
+    const missing = join(dir, "nope.png");
+    const err = await cli(missing, input, "-o", `${out}/`, "-n", "2", "-r", "32", "-j", "1").catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(/1 of 2 · .*nope\.png/);
+    expect(err.stderr).toMatch(/2 of 2 · .*card\.png/);
+    expect(err.stderr).toMatch(/stylize primitives: 1 of 2 done; .*nope\.png: Cannot read/);
+    expect((await stat(join(out, "card.svg"))).isFile()).toBe(true);
+  });
+
+  it("refuses batch outputs that cannot work, before any work", async () => {
+    const file = join(dir, "taken.svg");
+    await sharp(input).toFile(join(dir, "taken.png"));
+    const bad = [
+      [
+        [input, join(dir, "taken.png"), "-o", file],
+        /With 2 inputs, -o must be a folder \("out\/"\) or a pattern with \{name\}/,
+      ],
+      [[input, "-o", `${join(dir, "taken.png")}/`], /names a folder, but .*taken\.png" is a file/],
+      [[input, input, "-o", `${join(dir, "dup")}/`], /would both be written to .*card\.svg/],
+      [[input, join(dir, "taken.png"), "-o", join(dir, "{name}.gif")], /must end in \.svg, \.png or \.json/],
+    ] as const;
+    for (const [args, message] of bad) {
+      const err = await cli(...args, "-n", "2").catch((e) => e);
+      expect(err.code, args.join(" ")).toBe(1);
+      expect(err.stderr).toMatch(message);
+    }
+    await expect(stat(file)).rejects.toThrow();
+    await expect(stat(join(dir, "dup"))).rejects.toThrow();
+  });
+
   it("bench primitives reports the machine, time and score per image", async () => {
     const { stdout } = await run(process.execPath, [
       "dist/companion/stylize.js",

@@ -66,6 +66,52 @@ describe("stylize style", () => {
     expect(existsSync(join(dir, "x.png"))).toBe(false);
   });
 
+  it("a batch: several contents before the style, -o a {name} pattern, one JSON line each", async () => {
+    await writePng(warmContent(60, 80), join(dir, "tall.png"));
+    const out = join(dir, "styled", "{name}-styled.png");
+    const { stdout } = await cli([
+      join(dir, "content.png"),
+      join(dir, "tall.png"),
+      join(dir, "style.png"),
+      "-o",
+      out,
+      ...["--size", "64", "--iters", "2", "--scales", "1", "--weights", "random", "--device", "cpu", "--json"],
+    ]);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.input, l.output])).toEqual([
+      [join(dir, "content.png"), join(dir, "styled", "content-styled.png")],
+      [join(dir, "tall.png"), join(dir, "styled", "tall-styled.png")],
+    ]);
+    const sizes = await Promise.all(
+      ["content", "tall"].map((n) => sharp(join(dir, "styled", `${n}-styled.png`)).metadata()),
+    );
+    expect(sizes.map((m) => [m.width, m.height])).toEqual([
+      [64, 48],
+      [48, 64],
+    ]);
+  });
+
+  it("a batch refuses one output file, and stops at missing weights instead of repeating it", async () => {
+    const two = [join(dir, "content.png"), join(dir, "content.png"), join(dir, "style.png")];
+    const one = await cli([...two, "-o", join(dir, "one.png"), "--weights", "random"]).catch((e) => e);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/With 2 inputs, -o must be a folder .* not the one file/);
+    const lone = await cli([join(dir, "style.png"), "-o", join(dir, "x.png")]).catch((e) => e);
+    expect(lone.stderr).toMatch(/give a content image and then the style image/);
+
+    await writePng(warmContent(30, 30), join(dir, "other.png"));
+    const three = [join(dir, "content.png"), join(dir, "other.png"), join(dir, "style.png")];
+    const missing = await cli([...three, "-o", `${join(dir, "nw")}/`, "--weights", join(dir, "none.h5")]).catch(
+      (e) => e,
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/0 of 2 done; .*content\.png: .*weights fetch.*The rest were not started\./);
+    expect(missing.stderr).not.toMatch(/2 of 2 ·/);
+  });
+
   it("refuses a size this computer has no memory for, naming one that fits", async () => {
     const out = join(dir, "big.png");
     const args = [join(dir, "content.png"), join(dir, "style.png"), "-o", out, "--weights", "random", "--size", "2048"];

@@ -156,3 +156,145 @@ describe("a primitives run inside the plugin (no companion)", () => {
     expect(last.message).not.toMatch(/The companion/);
   });
 });
+
+describe("a batch: several layers, one result each", () => {
+  /** A companion that answers style job n (from 0) as `answer` says: a result, an error, or nothing yet. */
+  async function batchRun(answer: (n: number) => "result" | "hold" | { code: "too-large" | "busy"; message: string }) {
+    const { Runner } = await import("../../ui/runner");
+    const png = await solidPng(40, 20);
+    const states: RunState[] = [];
+    const jobs: { id: string; frames: string[] }[] = [];
+    let runner: InstanceType<typeof Runner>;
+    const channel: JobChannel = {
+      send(msg: ClientMessage) {
+        if (msg.type === "cancel") setTimeout(() => runner.onMessage({ type: "cancelled", id: msg.id }), 0);
+        if (msg.type !== "style") return;
+        const n = jobs.push({ id: msg.id, frames: [] }) - 1;
+        const a = answer(n);
+        if (a === "hold") return;
+        setTimeout(() => {
+          if (a !== "result") return runner.onMessage({ type: "error", id: msg.id, ...a });
+          runner.onMessage({ type: "result", kind: "style", id: msg.id, width: 40, height: 20, device: "cpu", ms: 1 });
+          runner.onFrame({ id: msg.id, part: "result" }, png);
+        }, 0);
+      },
+      sendFrame(header) {
+        jobs.find((j) => j.id === header.id)?.frames.push(header.part);
+      },
+    };
+    runner = new Runner(
+      () => channel,
+      (s) => s && states.push(s),
+    );
+    const { board, source } = addSource(h.figma, "Avatar 1", 100, 100);
+    const layers = [source];
+    for (const name of ["Avatar 2", "Avatar 3"]) {
+      const r = h.figma.createRectangle();
+      Object.assign(r, { name, x: 20 + 200 * layers.length, y: 30 });
+      r.resize(100, 100);
+      board.appendChild(r);
+      layers.push(r);
+    }
+    h.figma.journal.length = 0;
+    const info = layers.map((l) => ({ id: l.id, name: l.name, type: l.type, width: 100, height: 100 }));
+    const input = {
+      settings: { ...defaultSettings(), mode: "style" as const },
+      styleFiles: [{ name: "Starry.png", bytes: new Uint8Array([1]) }],
+      styleLayers: [],
+      mask: null,
+      layers: info,
+    };
+    const commits = () => h.figma.journal.filter((e) => e.op === "commit").length;
+    const results = () => board.children.filter((c) => c.name.includes("styled as")).map((c) => c.name);
+    return { runner, states, jobs, layers, input, commits, results, last: () => states[states.length - 1] };
+  }
+
+  it("runs each layer in turn with the same settings and style, each result its own undo step", async () => {
+    const b = await batchRun(() => "result");
+    await b.runner.run(b.input);
+    expect(b.results()).toEqual([
+      "Avatar 1 — styled as Starry",
+      "Avatar 2 — styled as Starry",
+      "Avatar 3 — styled as Starry",
+    ]);
+    expect(b.commits()).toBe(3);
+    // the style image travels with every job
+    expect(b.jobs.map((j) => j.frames)).toEqual(Array(3).fill(["content", "style:0"]));
+    // progress names the layer: 1 of 3, 2 of 3, 3 of 3
+    const seen = [
+      ...new Set(
+        b.states
+          .filter((s) => s.phase === "running")
+          .map((s) => `${s.batch?.index} of ${s.batch?.total} ${s.batch?.layer}`),
+      ),
+    ];
+    expect(seen).toEqual(["1 of 3 Avatar 1", "2 of 3 Avatar 2", "3 of 3 Avatar 3"]);
+    expect(b.last()).toMatchObject({ phase: "done", batch: { done: 3, total: 3, failures: [], stopped: false } });
+    expect(b.runner.busy).toBe(false);
+  });
+
+  it("a layer that fails is named and the batch goes on; Retry is for the failed ones", async () => {
+    const b = await batchRun((n) => (n === 1 ? { code: "too-large", message: "8000×8000" } : "result"));
+    await b.runner.run(b.input);
+    expect(b.results()).toEqual(["Avatar 1 — styled as Starry", "Avatar 3 — styled as Starry"]);
+    expect(b.commits()).toBe(2);
+    const batch = b.last().batch!;
+    expect(b.last().phase).toBe("done");
+    expect(batch).toMatchObject({ done: 2, total: 3, stopped: false });
+    expect(batch.failures).toEqual([{ layer: "Avatar 2", message: expect.stringMatching(/too large.*8000×8000/) }]);
+    const { batchSummaryText } = await import("../../ui/messages");
+    expect(batchSummaryText(batch, false)).toMatch(/^2 of 3 done; Avatar 2: The image is too large/);
+    expect(b.runner.last?.layers?.map((l) => l.name)).toEqual(["Avatar 2"]);
+  });
+
+  it("a layer deleted mid-batch is named; a busy companion stops the rest instead of failing each", async () => {
+    const b = await batchRun((n) => (n === 1 ? { code: "busy", message: "queue full" } : "result"));
+    b.layers[0].remove();
+    await b.runner.run(b.input);
+    const batch = b.last().batch!;
+    expect(batch.failures.map((f) => f.layer)).toEqual(["Avatar 1", "Avatar 3"]);
+    expect(batch.failures[0].message).toMatch(/source layer is gone/);
+    expect(b.jobs).toHaveLength(2); // Avatar 1 never reached the companion
+    expect(b.last().phase).toBe("done");
+
+    const c = await batchRun((n) => (n === 0 ? { code: "busy", message: "queue full" } : "result"));
+    await c.runner.run(c.input);
+    expect(c.jobs).toHaveLength(1);
+    expect(c.last()).toMatchObject({ phase: "failed", batch: { done: 0, stopped: true } });
+    const { batchSummaryText } = await import("../../ui/messages");
+    expect(batchSummaryText(c.last().batch!, false)).toMatch(
+      /^0 of 3 done; Avatar 1: .*busy.*The rest were not started\.$/,
+    );
+  });
+
+  it("Cancel ends the current job and starts no other; finished results stay", async () => {
+    const b = await batchRun((n) => (n === 1 ? "hold" : "result"));
+    const done = b.runner.run(b.input);
+    await vi.waitFor(() => expect(b.jobs).toHaveLength(2));
+    expect(b.commits()).toBe(1);
+    b.runner.cancel();
+    expect(b.last().phase).toBe("cancelling");
+    await done;
+    expect(b.jobs).toHaveLength(2); // Avatar 3 never started
+    expect(b.results()).toEqual(["Avatar 1 — styled as Starry"]);
+    expect(b.commits()).toBe(1);
+    expect(b.last()).toMatchObject({ phase: "cancelled", batch: { done: 1, total: 3, stopped: true } });
+    const { batchSummaryText } = await import("../../ui/messages");
+    expect(batchSummaryText(b.last().batch!, true)).toBe("Cancelled — 1 of 3 done. The rest were not started.");
+    expect(b.runner.busy).toBe(false);
+  });
+});
+
+describe("batch wording", () => {
+  it("names at most three failures, counts the rest, and says when the rest never started", async () => {
+    const { batchSummaryText } = await import("../../ui/messages");
+    const failures = ["A", "B", "C", "D", "E"].map((layer) => ({ layer, message: "too large." }));
+    const b = { index: 8, total: 8, layer: "H", done: 3, failures, stopped: false };
+    expect(batchSummaryText(b, false)).toBe("3 of 8 done; A: too large; B: too large; C: too large; 2 more failed.");
+    const all = { ...b, done: 8, failures: [] };
+    expect(batchSummaryText(all, false)).toBe("Done: 8 results, each beside its layer.");
+    expect(batchSummaryText({ ...all, done: 2, stopped: true }, true)).toBe(
+      "Cancelled — 2 of 8 done. The rest were not started.",
+    );
+  });
+});

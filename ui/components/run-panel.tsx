@@ -1,7 +1,7 @@
 // A running or finished job: progress with ETA, live preview, Cancel, and what to do next.
 import { useEffect, useRef } from "preact/hooks";
 import { drawCanvas } from "../draw";
-import { formatEta } from "../messages";
+import { batchProgressText, batchSummaryText, formatEta } from "../messages";
 import type { RunState } from "../runner";
 import { Text } from "./text";
 
@@ -27,12 +27,17 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
   const pct = p && p.total > 0 ? Math.round((100 * p.done) / p.total) : 0;
   const active = ["exporting", "running", "cancelling", "inserting"].includes(run.phase);
   const unit = run.mode === "primitives" ? "shapes" : "iterations";
+  const batch = run.batch;
+  const ended = !!batch && !active;
+  const failedLayers = batch?.failures.length ?? 0;
+  let line =
+    run.phase === "done" && run.inserted ? `Added “${run.inserted.name}” beside the layer.` : PHASE_TEXT[run.phase];
+  if (batch)
+    line = ended ? batchSummaryText(batch, run.phase === "cancelled") : `${batchProgressText(batch)} — ${line}`;
   return (
     <section class="run" aria-label="Progress" data-testid="run" data-phase={run.phase}>
-      <p class="phase" role="status" aria-live="polite">
-        {run.phase === "done" && run.inserted
-          ? `Added “${run.inserted.name}” beside the layer.`
-          : PHASE_TEXT[run.phase]}
+      <p class="phase" role="status" aria-live="polite" data-testid="run-line">
+        <Text>{line}</Text>
       </p>
       {active && p && (
         <>
@@ -57,13 +62,13 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
           {note}
         </p>
       ))}
-      {run.phase === "failed" && (
+      {run.phase === "failed" && !ended && (
         <p class="error" role="alert" data-testid="run-error">
           <Text>{run.message ?? ""}</Text>
         </p>
       )}
       <div class="row">
-        {run.phase === "running" && (
+        {(run.phase === "running" || (batch && active && run.phase !== "cancelling")) && (
           <button type="button" class="secondary" onClick={onCancel}>
             Cancel
           </button>
@@ -73,9 +78,9 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
             Insert the {run.partial.shapes.length} shapes found so far
           </button>
         )}
-        {run.phase === "failed" && (
+        {(run.phase === "failed" || (ended && failedLayers > 0)) && (
           <button type="button" class="secondary" onClick={onRetry}>
-            Retry
+            {ended && failedLayers > 0 ? `Retry the ${failedLayers} that failed` : "Retry"}
           </button>
         )}
       </div>
