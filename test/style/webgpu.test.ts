@@ -10,6 +10,7 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { LossWeights, Targets } from "../../shared/style/vgg";
+import { gramSlices } from "../../shared/style/webgpu/gemm";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { listDevices, pickDevice } from "../../companion/style/devices";
@@ -23,7 +24,7 @@ import type { RgbaImage } from "../../companion/image";
 import { NARROW, ONLY, randomImage } from "./narrow";
 import { relativeError, tfLossAndGrad } from "./tf-reference";
 
-const H = 48;
+const H = 64; // 2048 pixels: relu1_1's Gram is split into two slices
 const W = 32;
 const TILES = TILE_CANDIDATES[0];
 
@@ -62,6 +63,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
       });
 
       it("features: relu4_2 and the five Grams", async () => {
+        expect(gramSlices(8, H * W, 64, 16).slices).toBe(2); // the split-pixel Gram path runs here
         const img = randomImage(3 * H * W, 9);
         const [a, b] = [await cpu.features(img, H, W), await gpu.features(img, H, W)];
         expect(relativeError(b.content, a.content)).toBeLessThan(1e-3);

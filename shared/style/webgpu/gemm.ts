@@ -42,7 +42,7 @@ export const GRID_X = 32768;
 
 /** Uniforms every GEMM takes (16-byte aligned). */
 export const GEMM_PARAMS = `
-struct Params { M: u32, N: u32, K: u32, H: u32, W: u32, nTiles: u32, coef: f32, pad: u32 }
+struct Params { M: u32, N: u32, K: u32, H: u32, W: u32, nTiles: u32, coef: f32, kPer: u32 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
 export interface GemmSpec {
@@ -52,62 +52,85 @@ export interface GemmSpec {
   loadA: string;
   loadB: string;
   store: string;
-  /** B is stored k-major ([n][k], like F for a Gram): load its tile k-fastest for coalesced reads. */
-  bKMajor?: boolean;
+  /**
+   * Which index of each operand is contiguous in memory: the tile is loaded with that index
+   * fastest across threads, so neighbouring threads read neighbouring addresses.
+   */
+  aContiguous: "m" | "k";
+  bContiguous: "n" | "k";
   /** C is symmetric (a Gram): compute tiles on and above the diagonal only, store their mirror too. */
   symmetric?: boolean;
+  /**
+   * Split K across workgroups (z = the slice, kPer values each; `slice` tells the store which):
+   * for a Gram of few channels over many pixels, one tile would otherwise loop over every pixel
+   * on a single workgroup.
+   */
+  splitK?: boolean;
+}
+
+/** Tile-load loop: element i of the tile → (row-or-col index, kk), the contiguous one fastest. */
+function tileLoad(size: number, tk: number, fastK: boolean, outer: string) {
+  return fastK
+    ? `let ${outer} = i / ${tk}u; let kk = i % ${tk}u;`
+    : `let ${outer} = i % ${size}u; let kk = i / ${size}u;`;
 }
 
 export function gemmShader(spec: GemmSpec, t: Tiles): string {
   if (spec.symmetric && t.tm !== t.tn) throw new Error("a symmetric GEMM needs square tiles");
+  if (t.rm % 4) throw new Error("rows per thread must be a multiple of 4");
   const threads = threadsOf(t);
   const tx = t.tn / 4;
-  // The B tile's load order: n fastest (row-major B) or k fastest (B stored as [n][k]).
-  const bIndex = spec.bKMajor
-    ? `let kk = i % ${t.tk}u; let nn = i / ${t.tk}u;`
-    : `let kk = i / ${t.tn}u; let nn = i % ${t.tn}u;`;
+  const rv = t.rm / 4; // vec4s of A per thread and k
   const tileStart = spec.symmetric ? "if (tn < wid.y) { return; }" : "";
   const mirror = spec.symmetric ? "if (tn != wid.y) { store(n, m, v); }" : "";
+  // Both tiles live in workgroup memory as vec4s along m and n: one load per 4 values in the
+  // inner loop, which does RM×4 fma per RM/4 + 1 loads.
   return `${GEMM_PARAMS}
 ${spec.bindings}
 fn loadA(m: u32, k: u32) -> f32 { ${spec.loadA} }
 fn loadB(k: u32, n: u32) -> f32 { ${spec.loadB} }
 fn store(m: u32, n: u32, v: f32) { ${spec.store} }
 
-var<workgroup> As: array<f32, ${t.tk * t.tm}>;
-var<workgroup> Bs: array<f32, ${t.tk * t.tn}>;
+var<private> slice: u32;
+var<workgroup> As: array<vec4<f32>, ${(t.tk * t.tm) / 4}>;
+var<workgroup> Bs: array<vec4<f32>, ${(t.tk * t.tn) / 4}>;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let tn = wid.x + wid.z * ${GRID_X}u;
+  ${spec.splitK ? "let tn = wid.x; slice = wid.z;" : `let tn = wid.x + wid.z * ${GRID_X}u;`}
   if (tn >= p.nTiles) { return; }
   ${tileStart}
+  let kBegin = ${spec.splitK ? "wid.z * p.kPer" : "0u"}; // from wid, not \`slice\`: barriers need uniform bounds
+  let kEnd = ${spec.splitK ? "min(p.K, kBegin + p.kPer)" : "p.K"};
   let m0 = wid.y * ${t.tm}u;
   let n0 = tn * ${t.tn}u;
   let col = lid % ${tx}u;
   let row = lid / ${tx}u;
   var acc: array<vec4<f32>, ${t.rm}>;
-  for (var k0 = 0u; k0 < p.K; k0 += ${t.tk}u) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += ${t.tk}u) {
     for (var i = lid; i < ${t.tm * t.tk}u; i += ${threads}u) {
-      let mm = i / ${t.tk}u; let kk = i % ${t.tk}u;
+      ${tileLoad(t.tm, t.tk, spec.aContiguous === "k", "mm")}
       let m = m0 + mm; let k = k0 + kk;
       var a = 0.0;
-      if (m < p.M && k < p.K) { a = loadA(m, k); }
-      As[kk * ${t.tm}u + mm] = a;
+      if (m < p.M && k < kEnd) { a = loadA(m, k); }
+      As[kk * ${t.tm / 4}u + mm / 4u][mm % 4u] = a;
     }
     for (var i = lid; i < ${t.tn * t.tk}u; i += ${threads}u) {
-      ${bIndex}
+      ${tileLoad(t.tn, t.tk, spec.bContiguous === "k", "nn")}
       let n = n0 + nn; let k = k0 + kk;
       var b = 0.0;
-      if (n < p.N && k < p.K) { b = loadB(k, n); }
-      Bs[kk * ${t.tn}u + nn] = b;
+      if (n < p.N && k < kEnd) { b = loadB(k, n); }
+      Bs[kk * ${tx}u + nn / 4u][nn % 4u] = b;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${t.tk}u; kk++) {
-      let bi = kk * ${t.tn}u + col * 4u;
-      let b = vec4<f32>(Bs[bi], Bs[bi + 1u], Bs[bi + 2u], Bs[bi + 3u]);
-      for (var r = 0u; r < ${t.rm}u; r++) {
-        acc[r] = fma(vec4<f32>(As[kk * ${t.tm}u + row * ${t.rm}u + r]), b, acc[r]);
+      let b = Bs[kk * ${tx}u + col];
+      for (var v = 0u; v < ${rv}u; v++) {
+        let a = As[kk * ${t.tm / 4}u + row * ${rv}u + v];
+        acc[v * 4u] = fma(vec4<f32>(a.x), b, acc[v * 4u]);
+        acc[v * 4u + 1u] = fma(vec4<f32>(a.y), b, acc[v * 4u + 1u]);
+        acc[v * 4u + 2u] = fma(vec4<f32>(a.z), b, acc[v * 4u + 2u]);
+        acc[v * 4u + 3u] = fma(vec4<f32>(a.w), b, acc[v * 4u + 3u]);
       }
     }
     workgroupBarrier();
@@ -132,16 +155,21 @@ const IM2COL = (read: string) => `
   let at = i * p.H * p.W + u32(y) * p.W + u32(x);
   return ${read};`;
 
-/** relu(conv(src) + bias): M = out channels, K = in channels·9, N = pixels. */
+/**
+ * relu(conv(src) + bias): M = out channels, K = in channels·9, N = pixels. The weights are stored
+ * transposed, [K][M] (see kMajorWeights), so a tile of them is read along m.
+ */
 export const CONV_FORWARD: GemmSpec = {
   bindings: `
 @group(0) @binding(1) var<storage, read> wt: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read> src: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;`,
-  loadA: "return wt[m * p.K + k];",
+  loadA: "return wt[k * p.M + m];",
   loadB: IM2COL("src[at]"),
   store: "dst[m * p.N + n] = max(v + bias[m], 0.0);",
+  aContiguous: "m",
+  bContiguous: "n",
 };
 
 /**
@@ -154,28 +182,39 @@ export const CONV_BACKWARD: GemmSpec = {
 @group(0) @binding(2) var<storage, read> act: array<f32>;
 @group(0) @binding(3) var<storage, read> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;`,
-  loadA: "return wt[m * p.K + k];",
+  loadA: "return wt[k * p.M + m];",
   loadB: IM2COL("select(0.0, grad[at], act[at] > 0.0)"),
   store: "dst[m * p.N + n] = v;",
+  aContiguous: "m",
+  bContiguous: "n",
 };
 
 /**
- * A Gram matrix F·(F∘mask)ᵀ·coef minus a target: the features bench stores G (no target: a zero
- * buffer), the loss stores D = G − A. M = N = channels, K = pixels; F is [C][K].
+ * A Gram matrix's partial sums F·(F∘mask)ᵀ over one slice of the pixels, into slice `slice` of
+ * `dst` ([slices][C][C]); GRAM_FINISH adds the slices up. M = N = channels, K = pixels; F is [C][K].
  */
 export function gramSpec(masked: boolean): GemmSpec {
   return {
     bindings: `
 @group(0) @binding(1) var<storage, read> f: array<f32>;
-@group(0) @binding(2) var<storage, read> goal: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-${masked ? "@group(0) @binding(4) var<storage, read> mask: array<f32>;" : ""}`,
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+${masked ? "@group(0) @binding(3) var<storage, read> mask: array<f32>;" : ""}`,
     loadA: "return f[m * p.K + k];",
     loadB: masked ? "return f[n * p.K + k] * mask[k];" : "return f[n * p.K + k];",
-    store: "dst[m * p.N + n] = v * p.coef - goal[m * p.N + n];",
-    bKMajor: true,
+    store: "dst[(slice * p.M + m) * p.N + n] = v;",
+    aContiguous: "k",
+    bContiguous: "k",
     symmetric: true,
+    splitK: true,
   };
+}
+
+/** How a Gram of C channels over K pixels is split: enough workgroups to fill a GPU, ≥ 1024 pixels a slice. */
+export function gramSlices(c: number, k: number, tile: number, tk: number): { slices: number; kPer: number } {
+  const t = Math.ceil(c / tile);
+  const wanted = Math.max(1, Math.min(Math.ceil(512 / ((t * (t + 1)) / 2)), Math.floor(k / 1024)));
+  const kPer = Math.ceil(Math.ceil(k / wanted) / tk) * tk;
+  return { slices: Math.ceil(k / kPer), kPer };
 }
 
 /** The style gradient at a layer: dst += coef·D·(F∘mask). M = K = channels, N = pixels. */
@@ -186,8 +225,17 @@ export function gramBackwardSpec(masked: boolean): GemmSpec {
 @group(0) @binding(2) var<storage, read> f: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 ${masked ? "@group(0) @binding(4) var<storage, read> mask: array<f32>;" : ""}`,
-    loadA: "return d[m * p.K + k];",
+    loadA: "return d[k * p.M + m];", // D = G − A is symmetric: read along m
+    aContiguous: "m",
+    bContiguous: "n",
     loadB: masked ? "return f[k * p.N + n] * mask[n];" : "return f[k * p.N + n];",
     store: "dst[m * p.N + n] += v * p.coef;",
   };
+}
+
+/** A row-major [M][K] matrix as [K][M]: how convolution weights are uploaded (read along m). */
+export function kMajorWeights(w: Float32Array, M: number, K: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) out[k * M + m] = w[m * K + k];
+  return out;
 }

@@ -61,6 +61,20 @@ ${ELEMENT}
 }`;
 }
 
+/**
+ * A Gram from its slices: dst = coef·Σ_s part[s] − goal (goal: the style's Gram for the loss, zeros
+ * for features). n = C², C = the number of slices.
+ */
+export const GRAM_FINISH = `${PARAMS}
+@group(0) @binding(1) var<storage, read> part: array<f32>;
+@group(0) @binding(2) var<storage, read> goal: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+${ELEMENT}
+  var sum = 0.0;
+  for (var s = 0u; s < p.C; s++) { sum += part[s * p.n + e]; }
+  dst[e] = sum * p.coef - goal[e];
+}`;
+
 /** A reduction: each thread sums `term(e)` over its elements, the workgroup adds them up. */
 function reduction(bindings: string, body: string): string {
   return `${PARAMS}

@@ -17,8 +17,27 @@ import {
   type Targets,
   transposeFlip,
 } from "../vgg";
-import { CONV_BACKWARD, CONV_FORWARD, GRID_X, gemmShader, gramBackwardSpec, gramSpec, type Tiles } from "./gemm";
-import { CONTENT, poolBackward, poolForward, REDUCE_GROUPS, SUM_SQUARES, THREADS, TOTAL_VARIATION } from "./kernels";
+import {
+  CONV_BACKWARD,
+  CONV_FORWARD,
+  GRID_X,
+  gemmShader,
+  gramBackwardSpec,
+  gramSlices,
+  gramSpec,
+  kMajorWeights,
+  type Tiles,
+} from "./gemm";
+import {
+  CONTENT,
+  GRAM_FINISH,
+  poolBackward,
+  poolForward,
+  REDUCE_GROUPS,
+  SUM_SQUARES,
+  THREADS,
+  TOTAL_VARIATION,
+} from "./kernels";
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE (the constants are globals only in browsers)
 const COPY_SRC = 0x04;
@@ -61,6 +80,8 @@ interface Sized {
   layers: Layer[];
   grads: [GPUBuffer, GPUBuffer];
   gradImage: GPUBuffer;
+  /** The Grams' partial sums, one slice of pixels each (the largest any style layer needs). */
+  gramScratch: GPUBuffer;
   forward: Step[];
 }
 
@@ -104,9 +125,9 @@ export class WebGpuStyleNet {
     };
     const uploaded = convs.map((conv) => ({
       conv,
-      wt: up(conv.kernel),
+      wt: up(kMajorWeights(conv.kernel, conv.outC, conv.inC * 9)),
       bias: up(conv.bias),
-      wtT: up(transposeFlip(conv)),
+      wtT: up(kMajorWeights(transposeFlip(conv), conv.inC, conv.outC * 9)),
     }));
     return new WebGpuStyleNet(device, uploaded, opts);
   }
@@ -130,7 +151,7 @@ export class WebGpuStyleNet {
       const c = layer.conv.outC;
       const g = this.buffer(c * c * 4);
       owned.push(g);
-      steps.push(this.gram(layer, this.zeros, g, 1 / (c * layer.h * layer.w)));
+      steps.push(...this.gram(layer, this.zeros, g, 1 / (c * layer.h * layer.w)));
       return { g, bytes: c * c * 4 };
     });
     const content = this.layerOf(CONTENT_LAYER);
@@ -305,14 +326,24 @@ export class WebGpuStyleNet {
       w,
     );
     const grads: [GPUBuffer, GPUBuffer] = [this.buffer(widest), this.buffer(widest)];
-    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), forward };
+    const scratch = Math.max(
+      ...layers.map((l) => gramSlices(l.conv.outC, l.h * l.w, SQUARE.tm, SQUARE.tk).slices * l.conv.outC ** 2),
+    );
+    const gramScratch = this.buffer(scratch * 4);
+    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), gramScratch, forward };
     return this.sized;
   }
 
   private dropSize(): void {
     const s = this.sized;
     if (!s) return;
-    destroy([s.x, s.gradImage, ...s.grads, ...s.layers.flatMap((l) => (l.pooled ? [l.act, l.pooled] : [l.act]))]);
+    destroy([
+      s.x,
+      s.gradImage,
+      s.gramScratch,
+      ...s.grads,
+      ...s.layers.flatMap((l) => (l.pooled ? [l.act, l.pooled] : [l.act])),
+    ]);
     destroy(uniformsOf(s.forward));
     this.sized = undefined;
   }
@@ -396,7 +427,7 @@ export class WebGpuStyleNet {
         const D = this.buffer(c * c * 4);
         owned.push(D);
         inject(relu, (grad) => {
-          steps.push(this.gram(layer, A, D, 1 / norm, maskBuf));
+          steps.push(...this.gram(layer, A, D, 1 / norm, maskBuf));
           const r = region(name, c * c, lw.style[term] * scale);
           steps.push(this.reduce(SUM_SQUARES, [D], partials, r, c * c, 0, 0, 0, 0));
           const bufs = maskBuf ? [D, layer.act, grad, maskBuf] : [D, layer.act, grad];
@@ -465,10 +496,28 @@ export class WebGpuStyleNet {
 
   // ---- steps ----
 
-  private gram(layer: Layer, target: GPUBuffer, dst: GPUBuffer, coef: number, mask?: GPUBuffer): Step {
+  /** dst = coef·F·(F∘mask)ᵀ − target: the slices of the pixels in parallel, then their sum. */
+  private gram(layer: Layer, target: GPUBuffer, dst: GPUBuffer, coef: number, mask?: GPUBuffer): Step[] {
     const c = layer.conv.outC;
-    const bufs = mask ? [layer.act, target, dst, mask] : [layer.act, target, dst];
-    return this.gemm(gramSpec(mask !== undefined), SQUARE, bufs, c, c, layer.h * layer.w, layer.h, layer.w, coef);
+    const px = layer.h * layer.w;
+    const { slices, kPer } = gramSlices(c, px, SQUARE.tm, SQUARE.tk);
+    const scratch = this.sized!.gramScratch;
+    const bufs = mask ? [layer.act, scratch, mask] : [layer.act, scratch];
+    const nTiles = Math.ceil(c / SQUARE.tn);
+    const partial = this.gemm(gramSpec(mask !== undefined), SQUARE, bufs, c, c, px, 0, 0, 0, kPer, [
+      nTiles,
+      nTiles,
+      slices,
+    ]);
+    const n = c * c;
+    const groups = Math.ceil(n / THREADS);
+    const finish = this.step(
+      GRAM_FINISH,
+      this.params(n, slices, 0, 0, 0, coef),
+      [scratch, target, dst],
+      [groups, 1, 1],
+    );
+    return [partial, finish];
   }
 
   private gemm(
@@ -481,16 +530,14 @@ export class WebGpuStyleNet {
     H: number,
     W: number,
     coef = 0,
+    kPer = 0,
+    grid?: [number, number, number],
   ): Step {
     const nTiles = Math.ceil(N / tiles.tn);
     const params = new ArrayBuffer(32);
-    new Uint32Array(params).set([M, N, K, H, W, nTiles]);
+    new Uint32Array(params).set([M, N, K, H, W, nTiles, 0, kPer]);
     new Float32Array(params)[6] = coef;
-    const groups: [number, number, number] = [
-      Math.min(nTiles, GRID_X),
-      Math.ceil(M / tiles.tm),
-      Math.ceil(nTiles / GRID_X),
-    ];
+    const groups = grid ?? [Math.min(nTiles, GRID_X), Math.ceil(M / tiles.tm), Math.ceil(nTiles / GRID_X)];
     return this.step(gemmShader(spec, tiles), params, buffers, groups);
   }
 
