@@ -48,9 +48,14 @@ struct Params { M: u32, N: u32, K: u32, H: u32, W: u32, nTiles: u32, coef: f32, 
 export interface GemmSpec {
   /** Storage bindings from @binding(1) on, as WGSL declarations. */
   bindings: string;
-  /** Bodies of fn loadA(m, k) -> f32, fn loadB(k, n) -> f32 (indices in range) and fn store(m, n, v). */
+  /**
+   * Bodies of fn loadA(m, k) -> f32, fn loadB(k, n, at: vec2<i32>) -> f32 (indices in range) and
+   * fn store(m, n, v). `at` is colOf(n), computed once per thread where its columns stay fixed
+   * (the im2col view's pixel row and column: integer division is not cheap on a GPU).
+   */
   loadA: string;
   loadB: string;
+  colOf?: string;
   store: string;
   /**
    * Which index of each operand is contiguous in memory: the tile is loaded with that index
@@ -81,6 +86,8 @@ export function gemmShader(spec: GemmSpec, t: Tiles): string {
   const threads = threadsOf(t);
   const tx = t.tn / 4;
   const rv = t.rm / 4; // vec4s of A per thread and k
+  // Loading B along n with a multiple of TN threads, each thread always loads the same column.
+  const fixedCol = spec.bContiguous === "n" && threads % t.tn === 0;
   const tileStart = spec.symmetric ? "if (tn < wid.y) { return; }" : "";
   const mirror = spec.symmetric ? "if (tn != wid.y) { store(n, m, v); }" : "";
   // Both tiles live in workgroup memory as vec4s along m and n: one load per 4 values in the
@@ -88,7 +95,8 @@ export function gemmShader(spec: GemmSpec, t: Tiles): string {
   return `${GEMM_PARAMS}
 ${spec.bindings}
 fn loadA(m: u32, k: u32) -> f32 { ${spec.loadA} }
-fn loadB(k: u32, n: u32) -> f32 { ${spec.loadB} }
+fn colOf(n: u32) -> vec2<i32> { ${spec.colOf ?? "return vec2<i32>(0);"} }
+fn loadB(k: u32, n: u32, at: vec2<i32>) -> f32 { ${spec.loadB} }
 fn store(m: u32, n: u32, v: f32) { ${spec.store} }
 
 var<private> slice: u32;
@@ -107,6 +115,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let col = lid % ${tx}u;
   let row = lid / ${tx}u;
   var acc: array<vec4<f32>, ${t.rm}>;
+  ${fixedCol ? `let myCol = colOf(n0 + lid % ${t.tn}u);` : ""}
   for (var k0 = kBegin; k0 < kEnd; k0 += ${t.tk}u) {
     for (var i = lid; i < ${t.tm * t.tk}u; i += ${threads}u) {
       ${tileLoad(t.tm, t.tk, spec.aContiguous === "k", "mm")}
@@ -119,7 +128,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       ${tileLoad(t.tn, t.tk, spec.bContiguous === "k", "nn")}
       let n = n0 + nn; let k = k0 + kk;
       var b = 0.0;
-      if (n < p.N && k < kEnd) { b = loadB(k, n); }
+      if (n < p.N && k < kEnd) { b = loadB(k, n, ${fixedCol ? "myCol" : "colOf(n)"}); }
       Bs[kk * ${tx}u + nn / 4u][nn % 4u] = b;
     }
     workgroupBarrier();
@@ -146,13 +155,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 }`;
 }
 
-/** im2col: element (k, n) of a 3x3 'same' convolution's input view; k = channel·9 + tap. */
+/** A pixel's row and column, for the im2col view. */
+const PIXEL = "return vec2<i32>(i32(n / p.W), i32(n % p.W));";
+
+/** im2col: element (k, n) of a 3x3 'same' convolution's input view; k = channel·9 + tap, at = n's pixel. */
 const IM2COL = (read: string) => `
   let i = k / 9u; let tap = k - i * 9u;
-  let y = i32(n / p.W) + i32(tap / 3u) - 1;
-  let x = i32(n % p.W) + i32(tap % 3u) - 1;
+  let y = at.x + i32(tap / 3u) - 1;
+  let x = at.y + i32(tap % 3u) - 1;
   if (y < 0 || x < 0 || y >= i32(p.H) || x >= i32(p.W)) { return 0.0; }
-  let at = i * p.H * p.W + u32(y) * p.W + u32(x);
+  let idx = i * p.H * p.W + u32(y) * p.W + u32(x);
   return ${read};`;
 
 /**
@@ -166,7 +178,8 @@ export const CONV_FORWARD: GemmSpec = {
 @group(0) @binding(3) var<storage, read> src: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;`,
   loadA: "return wt[k * p.M + m];",
-  loadB: IM2COL("src[at]"),
+  loadB: IM2COL("src[idx]"),
+  colOf: PIXEL,
   store: "dst[m * p.N + n] = max(v + bias[m], 0.0);",
   aContiguous: "m",
   bContiguous: "n",
@@ -183,7 +196,8 @@ export const CONV_BACKWARD: GemmSpec = {
 @group(0) @binding(3) var<storage, read> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;`,
   loadA: "return wt[k * p.M + m];",
-  loadB: IM2COL("select(0.0, grad[at], act[at] > 0.0)"),
+  loadB: IM2COL("select(0.0, grad[idx], act[idx] > 0.0)"),
+  colOf: PIXEL,
   store: "dst[m * p.N + n] = v;",
   aContiguous: "m",
   bContiguous: "n",
