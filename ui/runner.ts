@@ -190,7 +190,10 @@ export class Runner {
         this.set({ ...this.state!, phase: "cancelled", partial: null });
         return "cancelled";
       }
-      const styleName = styleNameFor([...input.styleFiles.map((f) => f.name), ...images.styles.map((s) => s.layer.name)]);
+      const styleName = styleNameFor([
+        ...input.styleFiles.map((f) => f.name),
+        ...images.styles.map((s) => s.layer.name),
+      ]);
       let outcome: JobOutcome;
       let site: JobSite = "companion";
       try {

@@ -116,7 +116,10 @@ export function registerPrimitives(program: Command): void {
     .option("--focus-weight <n>", "how much more the error counts inside the focus mask (1-100)", "16")
     .option("--palette <colours>", 'shape colours only from these, e.g. "#1d3b8f,#f2c230,#ffffff"')
     .option("--json", "print one JSON summary on stdout instead of progress on stderr")
-    .option("--style <images>", "paint the input in this style first (comma-separated for several), then find the shapes on the painting")
+    .option(
+      "--style <images>",
+      "paint the input in this style first (comma-separated for several), then find the shapes on the painting",
+    )
     .option("--weights <file|random[:seed]>", "with --style: the VGG-19 weights (default: as `stylize style`)")
     .option("--style-size <px>", "with --style: the painting's longest side", "512")
     .option("--iters <n>", "with --style: style iterations over all scales", "100")

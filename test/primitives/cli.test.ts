@@ -128,13 +128,29 @@ describe("stylize primitives", () => {
       .toFile(grey);
     const check = join(dir, "check.png");
     const px = Buffer.alloc(32 * 32 * 3);
-    for (let i = 0; i < 32 * 32; i++) px.set((i % 32 >> 2) % 2 ^ (i >> 7) % 2 ? [230, 30, 30] : [20, 20, 200], 3 * i);
+    for (let i = 0; i < 32 * 32; i++)
+      px.set((((i % 32) >> 2) % 2) ^ ((i >> 7) % 2) ? [230, 30, 30] : [20, 20, 200], 3 * i);
     await sharp(px, { raw: { width: 32, height: 32, channels: 3 } })
       .png()
       .toFile(check);
     const [json, png, painting] = ["ps.json", "ps.png", "painting.png"].map((f) => join(dir, f));
     const paint = ["--style", check, "--weights", "random", "--style-size", "48", "--iters", "5", "--device", "cpu"];
-    const { stderr } = await cli(grey, "-o", json, "-o", png, "-n", "4", "-r", "48", "-j", "1", ...paint, "--painting", painting);
+    const { stderr } = await cli(
+      grey,
+      "-o",
+      json,
+      "-o",
+      png,
+      "-n",
+      "4",
+      "-r",
+      "48",
+      "-j",
+      "1",
+      ...paint,
+      "--painting",
+      painting,
+    );
     expect(stderr).toContain("random weights: output is not artistic");
     expect(stderr).toMatch(/painting scale 1\/\d/);
     const mean = (await sharp(painting).stats()).channels.slice(0, 3).map((c) => c.mean);
@@ -143,7 +159,7 @@ describe("stylize primitives", () => {
     // the shapes' background is the mean of the picture they rebuild: the painting, not the grey input
     const bg = [background.r, background.g, background.b];
     expect(Math.max(...bg.map((c) => Math.abs(c - 128)))).toBeGreaterThan(5);
-    bg.forEach((c, i) => expect(Math.abs(c - mean[i])).toBeLessThan(1.5));
+    for (const [i, c] of bg.entries()) expect(Math.abs(c - mean[i])).toBeLessThan(1.5);
     expect(await sharp(png).metadata()).toMatchObject({ width: 48, height: 36 });
 
     const refused = [

@@ -7,6 +7,7 @@ import type { FrameHeader } from "../../shared/frames";
 import type { UiMessage } from "../../shared/plugin-messages";
 import { defaultSettings } from "../../shared/plugin-messages";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol";
+import type { Shape } from "../../shared/shapes";
 import type { JobChannel } from "../../ui/job";
 import type { RunState } from "../../ui/runner";
 import { addSource, type PluginHarness, solidPng, startHarness } from "../plugin/harness";
@@ -286,13 +287,13 @@ describe("a batch: several layers, one result each", () => {
 });
 
 describe("Stylize as shapes: the style job, then a primitives job on the painting", () => {
-  const tri = (n: number) => ({
-    type: "triangle" as const,
+  const tri = (n: number): Shape => ({
+    type: "triangle",
     points: [
       [n, 0],
       [0, n],
       [n, n],
-    ] as [number, number][],
+    ],
     color: { r: 200, g: 40, b: 40, a: 128 },
   });
   const bg = { r: 10, g: 20, b: 200, a: 255 };
@@ -321,7 +322,13 @@ describe("Stylize as shapes: the style job, then a primitives job on the paintin
           const shapes = [tri(5), tri(9)];
           answer({ type: "shapes", id, width: 40, height: 20, background: bg, from: 0, shapes, score: 0.1 });
           if (opts.holdShapes) return;
-          answer({ type: "result", kind: "primitives", id, result: { width: 40, height: 20, background: bg, shapes }, ms: 1 });
+          answer({
+            type: "result",
+            kind: "primitives",
+            id,
+            result: { width: 40, height: 20, background: bg, shapes },
+            ms: 1,
+          });
         }
       },
       sendFrame(header, payload) {
@@ -351,7 +358,10 @@ describe("Stylize as shapes: the style job, then a primitives job on the paintin
   it("paints, then finds shapes on the painting, and inserts one frame of vectors in one undo step", async () => {
     const r = await shapesRun();
     await r.runner.run(r.input);
-    expect(r.last()).toMatchObject({ phase: "done", inserted: { name: "Photo — shapes in the style of Starry Night" } });
+    expect(r.last()).toMatchObject({
+      phase: "done",
+      inserted: { name: "Photo — shapes in the style of Starry Night" },
+    });
     // the primitives job got the painting as its image, with the primitives settings
     const prim = r.sent.find((m) => m.type === "primitives");
     expect(prim).toMatchObject({ options: { count: 2, shape: "triangle", background: "none" } });
