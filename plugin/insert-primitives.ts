@@ -83,7 +83,10 @@ export async function insertPrimitives(
     const scale = scaleBetween(result, box); // the shapes were found on the export of this box
     const frame = track(figma.createFrame());
     frame.visible = false;
-    frame.name = primitivesFrameName(source.name, result.shapes) + (msg.partial ? " — partial" : "");
+    const name = msg.styleName
+      ? `${source.name} — shapes in the style of ${msg.styleName}`
+      : primitivesFrameName(source.name, result.shapes);
+    frame.name = name + (msg.partial ? " — partial" : "");
     frame.resize(box.width, box.height);
     frame.clipsContent = true;
     frame.fills = [];

@@ -148,6 +148,8 @@ export const UiMessageSchema = v.variant("type", [
     /** True when these are the shapes found before a cancel. */
     partial: v.optional(v.boolean(), false),
     settings: JobSettingsSchema,
+    /** "Stylize as shapes": the shapes rebuild a painting in these styles (named in the frame's name). */
+    styleName: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(STYLE_NAME_MAX))),
   }),
 ]);
 export type UiMessage = v.InferOutput<typeof UiMessageSchema>;

@@ -8,6 +8,7 @@ import { ConnectionBar } from "./components/connection";
 import { Advanced, ModeTabs, PresetPicker } from "./components/options";
 import { PrimitivesControls } from "./components/primitives-controls";
 import { RunPanel } from "./components/run-panel";
+import { ShapesAction } from "./components/shapes-options";
 import { StyleSources } from "./components/style-sources";
 import { Text } from "./components/text";
 import { LocalPrimitives } from "./local-primitives";
@@ -93,6 +94,12 @@ export function App() {
     postToPlugin({ type: "save-settings", settings: s });
   };
   const styleCount = files.length + layers.length;
+  /** Stylize (or make primitives); `asShapes`: paint, then rebuild the painting from shapes. */
+  const start = (asShapes: boolean) => {
+    setNotice(null);
+    const batch = selection?.ok ? selection.layers : [];
+    void runner.run({ settings, styleFiles: files, styleLayers: layers, mask, focus, layers: batch, asShapes });
+  };
   const count = selection?.ok ? selection.layers.length : 0;
   // a finished run of the other mode is yesterday's news; a running one stays visible
   const showRun = run && (run.mode === settings.mode || runner.busy);
@@ -164,15 +171,20 @@ export function App() {
         class="primary"
         data-testid="stylize"
         disabled={!!blocker || runner.busy}
-        onClick={() => {
-          setNotice(null);
-          const batch = selection?.ok ? selection.layers : [];
-          void runner.run({ settings, styleFiles: files, styleLayers: layers, mask, focus, layers: batch });
-        }}
+        onClick={() => start(false)}
       >
         {settings.mode === "style" ? "Stylize" : "Make primitives"}
         {count > 1 ? ` (${count} layers)` : ""}
       </button>
+      {settings.mode === "style" && (
+        <ShapesAction
+          settings={settings}
+          disabled={!!blocker || runner.busy}
+          layers={count}
+          onChange={update}
+          onRun={() => start(true)}
+        />
+      )}
       {blocker && !showRun && (
         <p class="hint">
           <Text>{blocker}</Text>

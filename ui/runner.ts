@@ -1,6 +1,7 @@
 // One Stylize run, end to end: plugin exports the layer → companion job (live progress/preview)
 // → plugin inserts the result. The document is only touched in the last step. A batch (several
 // layers selected) runs that once per layer, in the selection's order, with the same settings.
+// "Stylize as shapes" chains two jobs: the style job, then a primitives job on the painting.
 import { jobSettings, type LayerInfo, STYLE_NAME_MAX, type Settings } from "../shared/plugin-messages";
 import type { ServerMessage } from "../shared/protocol";
 import type { ShapeList } from "../shared/shapes";
@@ -9,7 +10,7 @@ import { onPluginMessage, requestPlugin } from "./bridge";
 import { type Canvas, Job, type JobChannel, type JobOutcome, type JobRequest, newJobId, type Progress } from "./job";
 import { pngDataUrl } from "./data-url";
 import { composeMask } from "./mask";
-import { jobErrorText } from "./messages";
+import { type JobSite, jobErrorText } from "./messages";
 import { workSizeOf } from "./presets";
 
 export type StyleFile = { name: string; bytes: Uint8Array };
@@ -22,6 +23,8 @@ export type RunInput = {
   focus?: LayerInfo | null;
   /** The layers to run on (the selection when Run was pressed); none: the one selected layer. */
   layers?: LayerInfo[];
+  /** Style mode: paint, then rebuild the painting from shapes (settings.primitives) as vectors. */
+  asShapes?: boolean;
 };
 
 /** Where a batch stands: the layer it is on (1-based), what is done, what failed and why. */
@@ -51,6 +54,8 @@ export type RunState = {
   notes?: string[];
   /** Set while and after several layers run. */
   batch?: BatchState;
+  /** "Stylize as shapes": which of its two jobs is running (the preview shows its picture). */
+  stage?: "painting" | "shapes";
 };
 
 /** Failures that every further layer would hit too: a batch stops on them instead of repeating them. */
@@ -80,6 +85,8 @@ export class Runner {
   private batch: BatchState | undefined;
   /** Cancel pressed: the current job ends and no further layer starts. */
   private stopRequested = false;
+  /** "Stylize as shapes": the styles' name for the frame, also for shapes inserted after a cancel. */
+  private shapesStyle: string | undefined;
   last: RunInput | null = null;
 
   constructor(
@@ -147,7 +154,9 @@ export class Runner {
   private async runOne(input: RunInput, layer: LayerInfo | undefined): Promise<OneOutcome> {
     const { settings } = input;
     const mode = settings.mode;
-    this.set({ phase: "exporting", mode });
+    const asShapes = mode === "style" && !!input.asShapes;
+    this.shapesStyle = undefined;
+    this.set({ phase: "exporting", mode, ...(asShapes && { stage: "painting" as const }) });
     try {
       const images = await requestPlugin(
         {
@@ -181,25 +190,38 @@ export class Runner {
         this.set({ ...this.state!, phase: "cancelled", partial: null });
         return "cancelled";
       }
+      const styleName = styleNameFor([
+        ...input.styleFiles.map((f) => f.name),
+        ...images.styles.map((s) => s.layer.name),
+      ]);
       let outcome: JobOutcome;
+      let site: JobSite = "companion";
       try {
-        outcome = await this.startJob(request, mode);
+        outcome = await this.startJob(request, mode, asShapes ? { stage: "painting" } : {});
+        site = this.job?.inPlugin ? "plugin" : "companion";
+        if (asShapes && outcome.kind === "style") {
+          if (this.stopRequested) {
+            this.set({ ...this.state!, phase: "cancelled", partial: null });
+            return "cancelled";
+          }
+          // The painting's alpha is the layer's: its transparent parts stay empty, as in primitives mode.
+          const options = { ...settings.primitives, background: "none" as const };
+          const painting = { stage: "shapes" as const, previewUrl: pngDataUrl(outcome.png), notes: this.state?.notes };
+          this.shapesStyle = styleName;
+          outcome = await this.startJob({ kind: "primitives", options, image: outcome.png }, mode, painting);
+          site = this.job?.inPlugin ? "plugin" : "companion";
+        }
       } catch (err) {
         // not connected: the next layer would not get further
         this.fail(err);
         return "failed-for-all";
       }
-      const site = this.job?.inPlugin ? "plugin" : "companion";
       this.job = null;
       switch (outcome.kind) {
         case "primitives":
           await this.insertPrimitives(outcome.result, false, settings);
           return "done";
         case "style": {
-          const styleName = styleNameFor([
-            ...input.styleFiles.map((f) => f.name),
-            ...images.styles.map((s) => s.layer.name),
-          ]);
           this.set({ ...this.state!, phase: "inserting", previewUrl: pngDataUrl(outcome.png) });
           const done = await requestPlugin(
             {
@@ -255,7 +277,8 @@ export class Runner {
     });
   }
 
-  private startJob(request: JobRequest, mode: Settings["mode"]) {
+  /** `carry`: what the new job's state starts with (the stage; the painting while the shapes come). */
+  private startJob(request: JobRequest, mode: Settings["mode"], carry: Partial<RunState> = {}) {
     const job = new Job(this.channel(request.kind), request, {
       onProgress: (progress) => this.set({ ...this.state!, progress }),
       onPreview: (png) => this.set({ ...this.state!, previewUrl: pngDataUrl(png) }),
@@ -263,7 +286,7 @@ export class Runner {
       onNote: (note) => this.set({ ...this.state!, notes: [...(this.state!.notes ?? []), note] }),
     });
     this.job = job;
-    this.set({ phase: "running", mode });
+    this.set({ ...carry, phase: "running", mode });
     job.start(); // throws when not connected: reported as the run's error
     return job.outcome;
   }
@@ -285,6 +308,7 @@ export class Runner {
           result,
           partial,
           settings: jobSettings(settings),
+          ...(this.shapesStyle && { styleName: this.shapesStyle }),
         },
         "inserted",
       );

@@ -12,6 +12,7 @@ import { MAX_WORKERS } from "./engine";
 import { checkOutputPath, writeResult } from "./render";
 import { runPrimitives } from "./run";
 import { Progress } from "./progress";
+import { type PaintFlags, painter } from "./paint-first";
 
 /** The classic tool's -m numbers, accepted too so its users' scripts keep working. */
 const CLASSIC_MODES: Record<string, ShapeMode> = {
@@ -70,7 +71,7 @@ export function parseBackground(value: string): string {
   throw new UserError("bad-message", `--bg must be "none", "avg" or a hex colour like #ffffff (got "${value}")`);
 }
 
-interface Flags {
+interface Flags extends PaintFlags {
   output: string[];
   count: string;
   mode: string;
@@ -115,6 +116,16 @@ export function registerPrimitives(program: Command): void {
     .option("--focus-weight <n>", "how much more the error counts inside the focus mask (1-100)", "16")
     .option("--palette <colours>", 'shape colours only from these, e.g. "#1d3b8f,#f2c230,#ffffff"')
     .option("--json", "print one JSON summary on stdout instead of progress on stderr")
+    .option(
+      "--style <images>",
+      "paint the input in this style first (comma-separated for several), then find the shapes on the painting",
+    )
+    .option("--weights <file|random[:seed]>", "with --style: the VGG-19 weights (default: as `stylize style`)")
+    .option("--style-size <px>", "with --style: the painting's longest side", "512")
+    .option("--iters <n>", "with --style: style iterations over all scales", "100")
+    .option("--style-weight <x>", "with --style: how strongly the style shows", "30")
+    .option("--device <name>", "with --style: auto, cpu, webgpu or cuda", "auto")
+    .option("--painting <file.png>", "with --style: also write the painting (one input only)")
     .action(reportUserErrors("stylize primitives", primitivesCommand));
 }
 
@@ -154,11 +165,16 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
   const workers = flags.jobs ? parseIntOption("-j", flags.jobs, 1, MAX_WORKERS) : availableParallelism();
   const size = flags.size ? parseIntOption("-s", flags.size, 1, 16384) : undefined;
 
+  if (flags.painting && !flags.style) throw new UserError("bad-message", "--painting needs --style");
+  if (flags.painting && inputs.length > 1) throw new UserError("bad-message", "--painting takes one input only");
+  const paint = flags.style ? await painter({ ...flags, style: flags.style }) : undefined;
   const focus = flags.focus ? await loadImage(flags.focus) : undefined;
   const items = inputs.map((input, i) => ({ input, outputs: plan[i] }));
   const batch = items.length > 1;
   const each = async ({ input, outputs }: BatchItem) => {
-    const image = await loadImage(input);
+    const original = await loadImage(input);
+    // with --style the shapes rebuild the painting (the content's alpha kept), sized as the input
+    const image = paint ? await paint(input, !!flags.json) : original;
     const progress = flags.json ? null : new Progress(options.count);
     const result = await runPrimitives(image, options, {
       workers,
@@ -166,7 +182,7 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
       onShape: (e, ms) => progress?.update(e.index + 1, e.score, ms),
     });
     progress?.done();
-    const longest = size ?? Math.max(image.width, image.height);
+    const longest = size ?? Math.max(original.width, original.height);
     for (const out of outputs) {
       await ensureFolder(out);
       await writeResult(result.list, out, longest, image);

@@ -173,7 +173,7 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
 }
 
 /** One updating line on a terminal; a line every 10 iterations otherwise (logs, CI). */
-function progressBar(): (p: StyleProgress) => void {
+export function progressBar(label = ""): (p: StyleProgress) => void {
   const tty = process.stderr.isTTY;
   let lastScale = 0;
   return (p) => {
@@ -181,7 +181,7 @@ function progressBar(): (p: StyleProgress) => void {
     const filled = Math.round((p.iter / p.total) * width);
     const eta = p.etaMs === undefined ? "" : ` ETA ${formatTime(p.etaMs)}`;
     const line =
-      `scale ${p.scale}/${p.scales} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ` +
+      `${label}scale ${p.scale}/${p.scales} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ` +
       `${p.iter}/${p.total} loss ${p.loss.toExponential(3)}${eta}`;
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (p.iter % 10 === 0 || p.iter === p.total || p.scale !== lastScale) process.stderr.write(`${line}\n`);

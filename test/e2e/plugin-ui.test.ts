@@ -272,6 +272,41 @@ describe.skipIf(!haveChromium)("plugin + UI in a browser, against a real compani
     await waitText(ui.getByTestId("selection"), "Layer: Photo");
   }, 150_000);
 
+  it("Stylize as shapes: the painting, then its shapes, inserted as one frame of vectors in one undo step", async () => {
+    // settings from the tests before: waves.png as style, 48 px, 4 iterations; 12 triangles here
+    const committed = await commits();
+    await ui.getByLabel("Number of shapes").fill("12");
+    await ui.getByLabel("Number of shapes").press("Tab");
+    await ui.getByLabel("Shape", { exact: true }).selectOption("triangle");
+    // what the run panel says over the run, in order (each stage can be too quick to poll for)
+    await ui.locator("body").evaluate((body) => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      new MutationObserver(() => {
+        const run = document.querySelector('[data-testid="run"]');
+        const line = `${run?.getAttribute("data-stage")}: ${run?.querySelector(".phase")?.textContent}`;
+        if (run && seen[seen.length - 1] !== line) seen.push(line);
+      }).observe(body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    await ui.getByTestId("stylize-shapes").click();
+    await runFinished(120_000);
+    await shot("05b-style-shapes-done");
+    const seen = await ui.locator("body").evaluate(() => (window as unknown as { seen: string[] }).seen);
+    const painting = seen.indexOf("painting: Painting…");
+    expect(painting, seen.join(" | ")).toBeGreaterThanOrEqual(0);
+    expect(seen.indexOf("shapes: Shapes…"), seen.join(" | ")).toBeGreaterThan(painting);
+    expect(await ui.getByTestId("run-line").textContent()).toBe(
+      "Added “Photo — shapes in the style of waves” beside the layer.",
+    );
+    const frame = await node("Photo — shapes in the style of waves");
+    expect(frame?.type).toBe("FRAME");
+    expect([frame!.width, frame!.height]).toEqual([320, 240]);
+    const kids = frame!.children!;
+    expect(kids[0]).toMatchObject({ name: "Background", type: "RECTANGLE" });
+    expect(kids.slice(1).map((k) => k.type)).toEqual(Array(12).fill("VECTOR"));
+    expect(await commits()).toBe(committed + 1);
+  }, 150_000);
+
   it("companion stopped mid-job: UI reconnects, document untouched, retry succeeds", async () => {
     await ui.getByRole("tab", { name: "Primitives" }).click();
     if (!(await ui.getByLabel("Shapes", { exact: true }).isVisible())) await ui.getByText("Advanced options").click();

@@ -120,6 +120,61 @@ describe("stylize primitives", () => {
     for (const s of list.shapes) expect(palette.split(",")).toContain(hex(s.color));
   });
 
+  it("--style paints first (random weights), then the shapes rebuild the painting at the input's size", async () => {
+    // a flat grey content and a red/blue check: the painting's colours move off grey
+    const grey = join(dir, "grey.png");
+    await sharp({ create: { width: 48, height: 36, channels: 3, background: "#808080" } })
+      .png()
+      .toFile(grey);
+    const check = join(dir, "check.png");
+    const px = Buffer.alloc(32 * 32 * 3);
+    for (let i = 0; i < 32 * 32; i++)
+      px.set((((i % 32) >> 2) % 2) ^ ((i >> 7) % 2) ? [230, 30, 30] : [20, 20, 200], 3 * i);
+    await sharp(px, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(check);
+    const [json, png, painting] = ["ps.json", "ps.png", "painting.png"].map((f) => join(dir, f));
+    const paint = ["--style", check, "--weights", "random", "--style-size", "48", "--iters", "5", "--device", "cpu"];
+    const { stderr } = await cli(
+      grey,
+      "-o",
+      json,
+      "-o",
+      png,
+      "-n",
+      "4",
+      "-r",
+      "48",
+      "-j",
+      "1",
+      ...paint,
+      "--painting",
+      painting,
+    );
+    expect(stderr).toContain("random weights: output is not artistic");
+    expect(stderr).toMatch(/painting scale 1\/\d/);
+    const mean = (await sharp(painting).stats()).channels.slice(0, 3).map((c) => c.mean);
+    expect(await sharp(painting).metadata()).toMatchObject({ width: 48, height: 36 });
+    const { background } = v.parse(ShapeListSchema, JSON.parse(await readFile(json, "utf8")));
+    // the shapes' background is the mean of the picture they rebuild: the painting, not the grey input
+    const bg = [background.r, background.g, background.b];
+    expect(Math.max(...bg.map((c) => Math.abs(c - 128)))).toBeGreaterThan(5);
+    for (const [i, c] of bg.entries()) expect(Math.abs(c - mean[i])).toBeLessThan(1.5);
+    expect(await sharp(png).metadata()).toMatchObject({ width: 48, height: 36 });
+
+    const refused = [
+      [["-o", join(dir, "x.svg"), "--painting", painting], /--painting needs --style/],
+      [["-o", join(dir, "x.svg"), ...paint, "--style-size", "5"], /--style-size must be a whole number from 16/],
+      [["-o", join(dir, "x.svg"), ...paint, "--device", "tpu"], /--device must be one of auto, cpu/],
+      [["-o", `${join(dir, "xs")}/`, ...paint, "--painting", painting, check], /--painting takes one input only/],
+    ] as const;
+    for (const [args, message] of refused) {
+      const err = await cli(grey, ...args).catch((e) => e);
+      expect(err.code, args.join(" ")).toBe(1);
+      expect(err.stderr).toMatch(message);
+    }
+  });
+
   it("refuses bad input with a clear message and exit code 1", async () => {
     const bad = [
       [[join(dir, "missing.png"), "-o", join(dir, "x.svg")], /Cannot read/],

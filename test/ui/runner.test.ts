@@ -7,6 +7,7 @@ import type { FrameHeader } from "../../shared/frames";
 import type { UiMessage } from "../../shared/plugin-messages";
 import { defaultSettings } from "../../shared/plugin-messages";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol";
+import type { Shape } from "../../shared/shapes";
 import type { JobChannel } from "../../ui/job";
 import type { RunState } from "../../ui/runner";
 import { addSource, type PluginHarness, solidPng, startHarness } from "../plugin/harness";
@@ -282,6 +283,131 @@ describe("a batch: several layers, one result each", () => {
     const { batchSummaryText } = await import("../../ui/messages");
     expect(batchSummaryText(b.last().batch!, true)).toBe("Cancelled — 1 of 3 done. The rest were not started.");
     expect(b.runner.busy).toBe(false);
+  });
+});
+
+describe("Stylize as shapes: the style job, then a primitives job on the painting", () => {
+  const tri = (n: number): Shape => ({
+    type: "triangle",
+    points: [
+      [n, 0],
+      [0, n],
+      [n, n],
+    ],
+    color: { r: 200, g: 40, b: 40, a: 128 },
+  });
+  const bg = { r: 10, g: 20, b: 200, a: 255 };
+
+  /** A companion that paints (a solid PNG) and then streams two shapes; `holdShapes` never finishes them. */
+  async function shapesRun(opts: { holdPainting?: boolean; holdShapes?: boolean } = {}) {
+    const { Runner } = await import("../../ui/runner");
+    const painting = await solidPng(40, 20);
+    const states: RunState[] = [];
+    const sent: ClientMessage[] = [];
+    const frames: { header: FrameHeader; payload: Uint8Array }[] = [];
+    let runner: InstanceType<typeof Runner>;
+    const answer = (m: ServerMessage) => setTimeout(() => runner.onMessage(m), 0);
+    const channel: JobChannel = {
+      send(msg: ClientMessage) {
+        sent.push(msg);
+        if (msg.type === "cancel") answer({ type: "cancelled", id: msg.id });
+        if (msg.type === "style" && !opts.holdPainting) {
+          answer({ type: "progress", id: msg.id, done: 40, total: 100, value: 1 });
+          answer({ type: "result", kind: "style", id: msg.id, width: 40, height: 20, device: "cpu", ms: 1 });
+          setTimeout(() => runner.onFrame({ id: msg.id, part: "result" }, painting), 0);
+        }
+        if (msg.type === "primitives") {
+          const id = msg.id;
+          answer({ type: "progress", id, done: 1, total: 2, value: 0.2 });
+          const shapes = [tri(5), tri(9)];
+          answer({ type: "shapes", id, width: 40, height: 20, background: bg, from: 0, shapes, score: 0.1 });
+          if (opts.holdShapes) return;
+          answer({
+            type: "result",
+            kind: "primitives",
+            id,
+            result: { width: 40, height: 20, background: bg, shapes },
+            ms: 1,
+          });
+        }
+      },
+      sendFrame(header, payload) {
+        frames.push({ header, payload });
+      },
+    };
+    runner = new Runner(
+      () => channel,
+      (s) => s && states.push(s),
+    );
+    const { board, source } = addSource(h.figma);
+    h.figma.currentPage.selection = [source];
+    const settings = { ...defaultSettings(), mode: "style" as const };
+    settings.primitives = { ...settings.primitives, count: 2, shape: "triangle" };
+    const input = {
+      settings,
+      styleFiles: [{ name: "Starry Night.jpg", bytes: new Uint8Array([1]) }],
+      styleLayers: [],
+      mask: null,
+      asShapes: true,
+    };
+    const commits = () => h.figma.journal.filter((e) => e.op === "commit").length;
+    const results = () => board.children.filter((c) => c.name.includes("shapes in the style")) as FrameNode[];
+    return { runner, states, sent, frames, painting, input, commits, results, last: () => states[states.length - 1] };
+  }
+
+  it("paints, then finds shapes on the painting, and inserts one frame of vectors in one undo step", async () => {
+    const r = await shapesRun();
+    await r.runner.run(r.input);
+    expect(r.last()).toMatchObject({
+      phase: "done",
+      inserted: { name: "Photo — shapes in the style of Starry Night" },
+    });
+    // the primitives job got the painting as its image, with the primitives settings
+    const prim = r.sent.find((m) => m.type === "primitives");
+    expect(prim).toMatchObject({ options: { count: 2, shape: "triangle", background: "none" } });
+    const image = r.frames.find((f) => f.header.id === prim?.id && f.header.part === "image");
+    expect(image?.payload).toEqual(r.painting);
+    // two stages in order, each with its own progress; the painting shows until the first shapes
+    const running = r.states.filter((s) => s.phase === "running");
+    expect([...new Set(running.map((s) => s.stage))]).toEqual(["painting", "shapes"]);
+    expect(running.find((s) => s.stage === "painting" && s.progress)?.progress).toMatchObject({ done: 40, total: 100 });
+    const shapesStart = running.find((s) => s.stage === "shapes")!;
+    expect(shapesStart.previewUrl).toMatch(/^data:image\/png;base64,/);
+    expect(shapesStart.progress).toBeUndefined();
+    expect(running.find((s) => s.stage === "shapes" && s.progress)?.progress).toMatchObject({ done: 1, total: 2 });
+    // nothing was inserted until the shapes were complete: one frame, one commit, native vectors
+    expect(r.commits()).toBe(1);
+    const [frame] = r.results();
+    expect(r.results()).toHaveLength(1);
+    expect(frame.children.map((c) => c.type)).toEqual(["RECTANGLE", "VECTOR", "VECTOR"]);
+  });
+
+  it("Cancel while the shapes come offers those found so far, inserted under the style's name", async () => {
+    const r = await shapesRun({ holdShapes: true });
+    const done = r.runner.run(r.input);
+    await vi.waitFor(() => expect(r.last().canvas?.shapes).toHaveLength(2));
+    r.runner.cancel();
+    await done;
+    expect(r.last()).toMatchObject({ phase: "cancelled", stage: "shapes" });
+    expect(r.last().partial?.shapes).toHaveLength(2);
+    expect(r.commits()).toBe(0);
+    await r.runner.insertPartial();
+    expect(r.last()).toMatchObject({
+      phase: "done",
+      inserted: { name: "Photo — shapes in the style of Starry Night — partial", count: 2 },
+    });
+    expect(r.commits()).toBe(1);
+  });
+
+  it("Cancel while painting stops there: no shapes job, nothing offered, nothing inserted", async () => {
+    const r = await shapesRun({ holdPainting: true });
+    const done = r.runner.run(r.input);
+    await vi.waitFor(() => expect(r.sent.some((m) => m.type === "style")).toBe(true));
+    r.runner.cancel();
+    await done;
+    expect(r.last()).toMatchObject({ phase: "cancelled", stage: "painting", partial: null });
+    expect(r.sent.map((m) => m.type)).toEqual(["style", "cancel"]);
+    expect(r.commits()).toBe(0);
   });
 });
 

@@ -17,6 +17,9 @@ const PHASE_TEXT: Record<RunState["phase"], string> = {
   failed: "Stopped — your document was not changed.",
 };
 
+/** "Stylize as shapes" runs two jobs: which one is working. */
+const STAGE_TEXT: Record<NonNullable<RunState["stage"]>, string> = { painting: "Painting…", shapes: "Shapes…" };
+
 export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -26,16 +29,18 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
   const p = run.insert && run.phase === "inserting" ? run.insert : run.progress;
   const pct = p && p.total > 0 ? Math.round((100 * p.done) / p.total) : 0;
   const active = ["exporting", "running", "cancelling", "inserting"].includes(run.phase);
-  const unit = run.mode === "primitives" ? "shapes" : "iterations";
+  const shapes = run.mode === "primitives" || run.stage === "shapes";
+  const unit = shapes ? "shapes" : "iterations";
   const batch = run.batch;
   const ended = !!batch && !active;
   const failedLayers = batch?.failures.length ?? 0;
   let line =
     run.phase === "done" && run.inserted ? `Added “${run.inserted.name}” beside the layer.` : PHASE_TEXT[run.phase];
+  if (run.phase === "running" && run.stage) line = STAGE_TEXT[run.stage];
   if (batch)
     line = ended ? batchSummaryText(batch, run.phase === "cancelled") : `${batchProgressText(batch)} — ${line}`;
   return (
-    <section class="run" aria-label="Progress" data-testid="run" data-phase={run.phase}>
+    <section class="run" aria-label="Progress" data-testid="run" data-phase={run.phase} data-stage={run.stage}>
       <p class="phase" role="status" aria-live="polite" data-testid="run-line">
         <Text>{line}</Text>
       </p>
@@ -84,11 +89,12 @@ export function RunPanel({ run, onCancel, onRetry, onInsertPartial }: Props) {
           </button>
         )}
       </div>
-      {run.mode === "primitives" && run.canvas && (
+      {shapes && run.canvas && (
         <canvas ref={canvasRef} class="preview" aria-label={`Preview: ${run.canvas.shapes.length} shapes so far`} />
       )}
-      {run.mode === "style" && run.previewUrl && (
-        <img class="preview" src={run.previewUrl} alt="Styled preview so far" />
+      {/* as shapes: the painting shows until the first shapes replace it */}
+      {run.mode === "style" && run.previewUrl && !(shapes && run.canvas) && (
+        <img class="preview" src={run.previewUrl} alt={shapes ? "The painting" : "Styled preview so far"} />
       )}
     </section>
   );
