@@ -116,24 +116,28 @@ export type WebgpuProbe = { ok: true; adapter: string; software: boolean } | { o
  * Open the WebGPU adapter (the `webgpu` package, Dawn) in a child process and run a tiny compute
  * shader: a broken driver can crash or hang native code, never the companion.
  */
-export function probeWebgpu(timeoutMs = PROBE_TIMEOUT_MS): Promise<WebgpuProbe> {
+export async function probeWebgpu(timeoutMs = PROBE_TIMEOUT_MS): Promise<WebgpuProbe> {
   const args = ["--input-type=module", "-e", WEBGPU_PROBE, requireHere.resolve("webgpu")];
-  return new Promise((done) => {
+  const r = await runProbe<{ ok: boolean; error?: string; info?: RawAdapterInfo }>(args, timeoutMs, "WebGPU");
+  if ("failed" in r) return { ok: false, reason: r.failed };
+  if (!r.json.ok || !r.json.info) return { ok: false, reason: webgpuReason(r.json.error ?? "", r.stderr) };
+  const a = describeAdapter(r.json.info);
+  return { ok: true, adapter: adapterName(a), software: a.software };
+}
+
+/** Run a probe script in a child process: its first JSON line, or why it printed none (crash, timeout). */
+function runProbe<T>(args: string[], timeoutMs: number, what: string) {
+  return new Promise<{ json: T; stderr: string } | { failed: string }>((done) => {
     execFile(
       process.execPath,
       args,
       { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 20, windowsHide: true },
       (err, stdout, stderr) => {
         const line = stdout.split("\n").find((l) => l.startsWith("{"));
-        if (line) {
-          const r = JSON.parse(line) as { ok: boolean; error?: string; info?: RawAdapterInfo };
-          if (!r.ok || !r.info) return done({ ok: false, reason: webgpuReason(r.error ?? "", stderr) });
-          const a = describeAdapter(r.info);
-          return done({ ok: true, adapter: adapterName(a), software: a.software });
-        }
+        if (line) return done({ json: JSON.parse(line) as T, stderr });
         const killed = (err as { killed?: boolean } | null)?.killed;
         const why = killed ? `timed out after ${timeoutMs / 1000} s` : `crashed (${lastLine(stderr) || err?.message})`;
-        done({ ok: false, reason: `the WebGPU check ${why}` });
+        done({ failed: `the ${what} check ${why}` });
       },
     );
   });
@@ -206,26 +210,11 @@ export type ProbeResult = { ok: true } | { ok: false; reason: string };
  * Create a session for a one-node model on `provider` in a child process and run it once.
  * CPU fallback is disabled, so success means the provider itself ran the node.
  */
-export function probeProvider(provider: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+export async function probeProvider(provider: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   const args = ["-e", PROBE_SCRIPT, requireHere.resolve("onnxruntime-node"), provider, tinyModel().toString("base64")];
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      args,
-      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 1 << 20, windowsHide: true },
-      (err, stdout, stderr) => {
-        const line = stdout.split("\n").find((l) => l.startsWith("{"));
-        if (line) {
-          const r = JSON.parse(line) as { ok: boolean; error?: string };
-          if (r.ok) return done({ ok: true });
-          return done({ ok: false, reason: explain(provider, r.error ?? "", stderr) });
-        }
-        const killed = (err as { killed?: boolean } | null)?.killed;
-        const why = killed ? `timed out after ${timeoutMs / 1000} s` : `crashed (${lastLine(stderr) || err?.message})`;
-        done({ ok: false, reason: `the ${provider} check ${why}` });
-      },
-    );
-  });
+  const r = await runProbe<{ ok: boolean; error?: string }>(args, timeoutMs, provider);
+  if ("failed" in r) return { ok: false, reason: r.failed };
+  return r.json.ok ? { ok: true } : { ok: false, reason: explain(provider, r.json.error ?? "", r.stderr) };
 }
 
 // CommonJS so it runs with `node -e`; argv: ort path, provider, base64 model.

@@ -19,16 +19,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let e = (wid.y * nwg.x + wid.x) * ${THREADS}u + lid;
   if (e >= p.n) { return; }`;
 
+/** Pooled element e → i, the top-left input element of its 2x2 window. */
+const WINDOW = `
+  let ow = p.W / 2u; let oh = p.H / 2u;
+  let c = e / (oh * ow); let r = e % (oh * ow);
+  let i = c * p.H * p.W + (r / ow) * 2u * p.W + (r % ow) * 2u;`;
+
 /** 2x2 pooling, stride 2. n = C·(H/2)·(W/2); H, W are the input's. */
 export function poolForward(kind: "max" | "avg"): string {
   const combine = kind === "max" ? "max(max(v0, v1), max(v2, v3))" : "(v0 + v1 + v2 + v3) * 0.25";
   return `${PARAMS}
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-${ELEMENT}
-  let ow = p.W / 2u; let oh = p.H / 2u;
-  let c = e / (oh * ow); let r = e % (oh * ow);
-  let i = c * p.H * p.W + (r / ow) * 2u * p.W + (r % ow) * 2u;
+${ELEMENT}${WINDOW}
   let v0 = src[i]; let v1 = src[i + 1u]; let v2 = src[i + p.W]; let v3 = src[i + p.W + 1u];
   dst[e] = ${combine};
 }`;
@@ -51,10 +54,7 @@ export function poolBackward(kind: "max" | "avg"): string {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
-${ELEMENT}
-  let ow = p.W / 2u; let oh = p.H / 2u;
-  let c = e / (oh * ow); let r = e % (oh * ow);
-  let i = c * p.H * p.W + (r / ow) * 2u * p.W + (r % ow) * 2u;
+${ELEMENT}${WINDOW}
   var offs = array<u32, 4>(0u, 1u, p.W, p.W + 1u);
   let g = grad[e];
   ${spread}
