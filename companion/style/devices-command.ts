@@ -10,12 +10,13 @@ export function registerDevices(program: Command): void {
       const devices = await listDevices();
       const auto = await pickDevice("auto");
       if (opts.json) {
-        console.log(JSON.stringify({ devices, auto: auto.device }));
+        console.log(JSON.stringify({ devices, auto: auto.device, notes: auto.notes }));
         return;
       }
       for (const d of devices) {
-        console.log(`${d.available ? "✓" : "✗"} ${d.name.padEnd(7)}${d.reason ? ` ${d.reason}` : ""}`);
+        const adapter = d.adapter ? ` ${d.adapter}${d.software ? " (software: a CPU driver, not a GPU)" : ""}` : "";
+        console.log(`${d.available ? "✓" : "✗"} ${d.name.padEnd(7)}${adapter}${d.reason ? ` ${d.reason}` : ""}`);
       }
-      console.log(`--device auto uses: ${auto.device}`);
+      console.log(`--device auto uses: ${auto.device}${auto.notes.length ? ` (${auto.notes.join("; ")})` : ""}`);
     });
 }

@@ -3,9 +3,11 @@
 // companion around it: tile trial, device choice (never a software adapter for auto), a GPU that
 // fails mid-job, a size the device cannot hold.
 import { HAVE_SWIFTSHADER } from "./swiftshader"; // first: it points Vulkan at SwiftShader
+import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
@@ -142,6 +144,9 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     const asked = await pickDevice("webgpu");
     expect(asked.device).toBe("webgpu");
     expect(asked.notes[0]).toMatch(/^WebGPU runs on only a software adapter/);
+    const { stdout } = await promisify(execFile)("node", ["dist/companion/stylize.js", "devices"]);
+    expect(stdout).toContain(`✓ webgpu  ${webgpu.adapter} (software: a CPU driver, not a GPU)`);
+    expect(stdout).toMatch(/--device auto uses: cpu \(.*WebGPU skipped: only a software adapter/);
   });
 
   it("a job asked to run on WebGPU runs there, masks, two styles and preserved colours included, like the CPU", async () => {
