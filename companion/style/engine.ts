@@ -84,7 +84,11 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
   };
   const groups = groupStyles(inputs, o.styleBlend);
   const maskedTerms = groups.filter((g) => g.mask).length;
-  checkStyleMemory({ ...inputs, options: o, maskedTerms }, spec.memoryBudget ?? styleMemoryBudget());
+  // The CPU engine's memory, checked before any work when the job asks for the CPU, else only if
+  // the job ends up there (a GPU holds its own buffers; see webgpu-net's size check).
+  const cpuGuard = () =>
+    checkStyleMemory({ ...inputs, options: o, maskedTerms }, spec.memoryBudget ?? styleMemoryBudget());
+  if (o.device === "cpu") cpuGuard();
   checkAbort();
   const weights = await loadVggWeights(spec.weights);
   if (weights.random) spec.onNote?.(RANDOM_WEIGHTS_NOTICE);
@@ -93,6 +97,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     pooling: o.pooling,
     masked: groups.map((g) => g.mask !== undefined),
     device: o.device,
+    cpuGuard,
   });
   // Notes as they come: the device choice now, a GPU that fails mid-job later.
   let noted = 0;

@@ -17,6 +17,11 @@ export interface NetOptions {
   /** One entry per style term of the loss: whether it has a region mask. */
   masked: boolean[];
   device: DeviceRequest;
+  /**
+   * Called before the job's work goes to the CPU (chosen, or a GPU's fallback): throws when the
+   * computer's memory cannot hold it. A GPU job needs little of it; the CPU engine a lot.
+   */
+  cpuGuard?: () => void;
 }
 
 export type OrtNetOptions = Omit<NetOptions, "device"> & { device: "cpu" | "cuda" };
@@ -48,6 +53,7 @@ export interface LossNet {
 export async function openStyleNet(weights: VggWeights, opts: NetOptions): Promise<LossNet> {
   const choice = await pickDevice(opts.device);
   if (choice.device === "webgpu") return openWebGpuNet(weights, opts, choice.notes);
+  if (choice.device === "cpu") opts.cpuGuard?.();
   return StyleNet.open(weights, { ...opts, device: choice.device }, choice.notes);
 }
 
@@ -61,6 +67,8 @@ const scalar = (v: number) => new ort.Tensor("float32", Float32Array.of(v), []);
 /** The ONNX Runtime net (CPU, CUDA). */
 export class StyleNet implements LossNet {
   fallback?: string;
+  /** See NetOptions.cpuGuard: checked before a CUDA failure moves the job to the CPU. */
+  cpuGuard?: () => void;
 
   private constructor(
     private features_: ort.InferenceSession,
@@ -82,6 +90,7 @@ export class StyleNet implements LossNet {
       clearTimeout(timer);
       parked = undefined;
       net.notes = [...notes];
+      net.cpuGuard = opts.cpuGuard;
       return net;
     }
     const net = await StyleNet.create(weights, opts, notes);
@@ -118,6 +127,7 @@ export class StyleNet implements LossNet {
         if (device !== "cpu") {
           fallback = await fallbackReason(device, err);
           notes.push(fallbackNote(fallback));
+          opts.cpuGuard?.();
           device = "cpu";
         } else if (hit) {
           ({ models, hit } = await load(true)); // a damaged cached model: rebuild it (once: hit is now false)
@@ -126,6 +136,7 @@ export class StyleNet implements LossNet {
     }
     const net = new StyleNet(sessions[0], sessions[1], device, notes, models, hit);
     net.fallback = fallback;
+    net.cpuGuard = opts.cpuGuard;
     return net;
   }
 
@@ -198,6 +209,7 @@ export class StyleNet implements LossNet {
       if (this.device === "cpu") throw err;
       this.fallback = await fallbackReason(this.device, err);
       this.notes.push(fallbackNote(this.fallback));
+      this.cpuGuard?.();
       const old = [this.features_, this.loss_];
       [this.features_, this.loss_] = await createSessions(this.models, ["cpu"]);
       this.device = "cpu";

@@ -22,7 +22,10 @@ import { adapterName, openWebGpu } from "./webgpu-device";
 import { SIZE_MULTIPLE } from "./graph/vgg";
 
 export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes: string[]): Promise<LossNet> {
-  const cpu = () => StyleNet.open(weights, { ...opts, device: "cpu" });
+  const cpu = () => {
+    opts.cpuGuard?.();
+    return StyleNet.open(weights, { ...opts, device: "cpu" });
+  };
   try {
     const { device, adapter } = await openWebGpu();
     const { tiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);

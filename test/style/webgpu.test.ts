@@ -154,11 +154,16 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     const inputs = { content, styles: [style, content], masks: [mask, undefined] };
     const opts = { styleBlend: [1, 1], preserveColors: true };
     const notes: string[] = [];
+    // A budget of one byte: the CPU engine's memory check does not apply to a job on the GPU.
     const gpu = await runStyle(inputs, {
       options: job({ ...opts, device: "webgpu" }),
       weights: "random:1",
       onNote: (n) => notes.push(n),
+      memoryBudget: 1,
     });
+    await expect(
+      runStyle(inputs, { options: job({ ...opts, device: "cpu" }), weights: "random:1", memoryBudget: 1 }),
+    ).rejects.toMatchObject({ code: "too-large" });
     const cpu = await runStyle(inputs, { options: job({ ...opts, device: "cpu" }), weights: "random:1" });
     expect(gpu.device).toBe("webgpu");
     expect(gpu.fallback).toBeUndefined();
