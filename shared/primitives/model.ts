@@ -16,8 +16,15 @@
 // then runs over w·(…), and n becomes W = Σw; with no weights W = n and the maths is unchanged.
 // Palette: the colour is then the palette entry with the lowest error change, each entry scored
 // by the same closed form (the parabola evaluated at that entry) — no search.
+//
+// Gradient fills (gradient.ts has the maths): each prefix position also carries Σw·x·G-terms, Σw·x
+// and Σw·x², so the s-weighted sums of a span (s affine in x along a row) cost O(1) too.
 import type { Color } from "../shapes";
+import { detCos, detSin } from "./det-math";
+import { GradientSums, solveGradient } from "./gradient";
 import type { Spans } from "./raster";
+
+const DEG = Math.PI / 180;
 
 export class Model {
   readonly width: number;
@@ -28,8 +35,15 @@ export class Model {
   readonly canvas: Float64Array;
   /** Fixed opacity 1..255 the sums are specialised for, or 0 for any. */
   readonly alpha: number;
-  /** Numbers per prefix position: [G0 G1 G2 H W] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK W] (any). */
+  /**
+   * Numbers per prefix position: [G0 G1 G2 H W] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK W] (any); with
+   * gradients then [XG0 XG1 XG2 X XX] (fixed) or [XD0 XD1 XD2 XK0 XK1 XK2 X XX] (any), X = Σw·x.
+   */
   private readonly q: number;
+  /** Numbers of the flat layout (5 or 9); the gradient ones follow. */
+  private readonly base: number;
+  /** Gradient fills: the x-weighted sums are kept too. */
+  readonly gradient: boolean;
   private readonly prefix: Float64Array;
   private readonly rowErr: Float64Array;
   private readonly dirty: Uint8Array;
@@ -48,7 +62,7 @@ export class Model {
     targetRgb: Float64Array,
     background: Color,
     alpha = 0,
-    extras: { weights?: Float64Array; palette?: ArrayLike<number> } = {},
+    extras: { weights?: Float64Array; palette?: ArrayLike<number>; gradient?: boolean } = {},
   ) {
     this.width = width;
     this.height = height;
@@ -57,7 +71,9 @@ export class Model {
     this.weights = extras.weights ?? null;
     this.palette = extras.palette?.length ? Float64Array.from(extras.palette) : null;
     this.totalWeight = this.weights ? this.weights.reduce((s, w) => s + w, 0) : width * height;
-    this.q = alpha ? 5 : 9;
+    this.base = alpha ? 5 : 9;
+    this.gradient = extras.gradient ?? false;
+    this.q = this.base + (this.gradient ? (alpha ? 5 : 8) : 0);
     this.canvas = new Float64Array(width * height * 3);
     for (let i = 0; i < width * height; i++) {
       this.canvas[3 * i] = background.r;
@@ -88,17 +104,18 @@ export class Model {
     const x2s = spans.x2;
     const count = spans.count;
     let n = 0;
-    if (this.q === 5) {
-      // Hot path: five running sums, in locals.
-      const stride = (this.width + 1) * 5;
+    if (this.base === 5) {
+      // Hot path (flat fills): five running sums, in locals.
+      const q = this.q; // 5; more with gradient columns after them
+      const stride = (this.width + 1) * q;
       let g0 = 0;
       let g1 = 0;
       let g2 = 0;
       let h = 0;
       for (let i = 0; i < count; i++) {
         const row = ys[i] * stride;
-        const lo = row + x1s[i] * 5;
-        const hi = row + (x2s[i] + 1) * 5;
+        const lo = row + x1s[i] * q;
+        const hi = row + (x2s[i] + 1) * q;
         n += P[hi + 4] - P[lo + 4];
         g0 += P[hi] - P[lo];
         g1 += P[hi + 1] - P[lo + 1];
@@ -111,7 +128,8 @@ export class Model {
       this.h = h;
       return n;
     }
-    const stride = (this.width + 1) * 9;
+    const q = this.q;
+    const stride = (this.width + 1) * q;
     let d0 = 0;
     let d1 = 0;
     let d2 = 0;
@@ -122,8 +140,8 @@ export class Model {
     let kk = 0;
     for (let i = 0; i < count; i++) {
       const row = ys[i] * stride;
-      const lo = row + x1s[i] * 9;
-      const hi = row + (x2s[i] + 1) * 9;
+      const lo = row + x1s[i] * q;
+      const hi = row + (x2s[i] + 1) * q;
       n += P[hi + 8] - P[lo + 8];
       d0 += P[hi] - P[lo];
       d1 += P[hi + 1] - P[lo + 1];
@@ -220,6 +238,170 @@ export class Model {
     return delta;
   }
 
+  /** Scratch for gradient candidates: sums, and where the covered pixel centres run along the direction. */
+  private readonly gs = new GradientSums();
+  private uMin = 0;
+  private uLen = 0;
+
+  /**
+   * Extent of the covered pixel centres along direction (dx, dy): u = (x+½)·dx + (y+½)·dy runs
+   * from uMin to uMin + uLen. u is affine along a row, so a span's ends are its extremes.
+   */
+  private extent(spans: Spans, dx: number, dy: number): void {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < spans.count; i++) {
+      const v = (spans.y[i] + 0.5) * dy;
+      const u1 = (spans.x1[i] + 0.5) * dx + v;
+      const u2 = (spans.x2[i] + 0.5) * dx + v;
+      if (u1 < lo) lo = u1;
+      if (u2 < lo) lo = u2;
+      if (u1 > hi) hi = u1;
+      if (u2 > hi) hi = u2;
+    }
+    this.uMin = lo;
+    this.uLen = hi - lo;
+  }
+
+  /**
+   * Gradient fill at `angle` degrees: the stops sit at the covered pixels' extent along it, so
+   * s = (u − uMin)/uLen ∈ [0, 1] needs no clamping and is affine in x on each row (s = αx + β):
+   * the s-weighted sums come from the x-weighted prefix columns. Best stop colours into c0, c1
+   * (gradient.ts) and the error change they give.
+   */
+  energyGradient(spans: Spans, alpha: number, angle: number, c0: Int32Array, c1: Int32Array): number {
+    this.checkAlpha(alpha);
+    const a = alpha / 255;
+    const dx = detCos(angle * DEG);
+    const dy = detSin(angle * DEG);
+    this.extent(spans, dx, dy);
+    const L = this.uLen;
+    // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
+    const al = L > 1e-9 ? dx / L : 0;
+    const P = this.prefix;
+    const q = this.q;
+    const b = this.base;
+    const stride = (this.width + 1) * q;
+    const m = this.gs;
+    let W = 0;
+    let S1 = 0;
+    let S2 = 0;
+    let H = 0;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      const be = L > 1e-9 ? (0.5 * dx + (y + 0.5) * dy - this.uMin) / L : 0;
+      const lo = y * stride + spans.x1[i] * q;
+      const hi = y * stride + (spans.x2[i] + 1) * q;
+      const w = P[hi + b - 1] - P[lo + b - 1];
+      const X = P[hi + q - 2] - P[lo + q - 2];
+      const XX = P[hi + q - 1] - P[lo + q - 1];
+      let G0: number;
+      let G1: number;
+      let G2: number;
+      let XG0: number;
+      let XG1: number;
+      let XG2: number;
+      if (b === 5) {
+        G0 = P[hi] - P[lo];
+        G1 = P[hi + 1] - P[lo + 1];
+        G2 = P[hi + 2] - P[lo + 2];
+        H += P[hi + 3] - P[lo + 3];
+        XG0 = P[hi + 5] - P[lo + 5];
+        XG1 = P[hi + 6] - P[lo + 6];
+        XG2 = P[hi + 7] - P[lo + 7];
+      } else {
+        // G = Σd + a·Σk, per span and likewise x-weighted.
+        G0 = P[hi] - P[lo] + a * (P[hi + 3] - P[lo + 3]);
+        G1 = P[hi + 1] - P[lo + 1] + a * (P[hi + 4] - P[lo + 4]);
+        G2 = P[hi + 2] - P[lo + 2] + a * (P[hi + 5] - P[lo + 5]);
+        H += 2 * a * (P[hi + 6] - P[lo + 6]) + a * a * (P[hi + 7] - P[lo + 7]);
+        XG0 = P[hi + 9] - P[lo + 9] + a * (P[hi + 12] - P[lo + 12]);
+        XG1 = P[hi + 10] - P[lo + 10] + a * (P[hi + 13] - P[lo + 13]);
+        XG2 = P[hi + 11] - P[lo + 11] + a * (P[hi + 14] - P[lo + 14]);
+      }
+      W += w;
+      S1 += al * X + be * w;
+      S2 += al * al * XX + 2 * al * be * X + be * be * w;
+      g0 += G0;
+      g1 += G1;
+      g2 += G2;
+      r0 += al * XG0 + be * G0;
+      r1 += al * XG1 + be * G1;
+      r2 += al * XG2 + be * G2;
+    }
+    m.W = W;
+    m.S1 = S1;
+    m.S2 = S2;
+    m.H = H;
+    m.G[0] = g0;
+    m.G[1] = g1;
+    m.G[2] = g2;
+    m.Rs[0] = r0;
+    m.Rs[1] = r1;
+    m.Rs[2] = r2;
+    return solveGradient(m, a, this.palette, c0, c1);
+  }
+
+  /**
+   * The stop points [x1, y1, x2, y2] of a gradient at `angle` over the spans (working pixels): the
+   * ends of the covered extent along the direction, on the line through the covered box's centre.
+   */
+  gradientStops(spans: Spans, angle: number, out: Float64Array): void {
+    const dx = detCos(angle * DEG);
+    const dy = detSin(angle * DEG);
+    this.extent(spans, dx, dy);
+    let x0 = Number.POSITIVE_INFINITY;
+    let x1 = Number.NEGATIVE_INFINITY;
+    let y0 = Number.POSITIVE_INFINITY;
+    let y1 = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < spans.count; i++) {
+      if (spans.x1[i] < x0) x0 = spans.x1[i];
+      if (spans.x2[i] > x1) x1 = spans.x2[i];
+      if (spans.y[i] < y0) y0 = spans.y[i];
+      if (spans.y[i] > y1) y1 = spans.y[i];
+    }
+    const mx = (x0 + x1 + 1) / 2;
+    const my = (y0 + y1 + 1) / 2;
+    const um = mx * dx + my * dy;
+    // One pixel across: any direction of length 1 (s is 0 over the covered centre anyway).
+    const len = this.uLen > 1e-9 ? this.uLen : 1;
+    out[0] = mx + (this.uMin - um) * dx;
+    out[1] = my + (this.uMin - um) * dy;
+    out[2] = out[0] + len * dx;
+    out[3] = out[1] + len * dy;
+  }
+
+  /**
+   * Draws the spans with a gradient from c0 at (x1, y1) to c1 at (x2, y2) (stops = [x1 y1 x2 y2]),
+   * s clamped to [0, 1] as renderers pad, at opacity alpha; updates the sums and total.
+   */
+  drawGradient(spans: Spans, c0: ArrayLike<number>, c1: ArrayLike<number>, alpha: number, stops: ArrayLike<number>): void {
+    const a = alpha / 255;
+    const keep = 1 - a;
+    const ex = stops[2] - stops[0];
+    const ey = stops[3] - stops[1];
+    const e2 = ex * ex + ey * ey;
+    const c = this.canvas;
+    const w = this.width;
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      this.dirty[y] = 1;
+      for (let x = spans.x1[i]; x <= spans.x2[i]; x++) {
+        let s = e2 > 0 ? ((x + 0.5 - stops[0]) * ex + (y + 0.5 - stops[1]) * ey) / e2 : 0;
+        s = s < 0 ? 0 : s > 1 ? 1 : s;
+        const j = (y * w + x) * 3;
+        for (let ch = 0; ch < 3; ch++) c[j + ch] = c[j + ch] * keep + a * ((1 - s) * c0[ch] + s * c1[ch]);
+      }
+    }
+    this.resum(spans);
+  }
+
   /** Mean target colour under the spans into out[0..2]; false when they cover nothing (not hot). */
   meanTarget(spans: Spans, out: Int32Array): boolean {
     let n = 0;
@@ -253,6 +435,11 @@ export class Model {
         c[j + 2] = c[j + 2] * keep + ab;
       }
     }
+    this.resum(spans);
+  }
+
+  /** Re-sums the rows drawing marked dirty, and the total. */
+  private resum(spans: Spans): void {
     for (let i = 0; i < spans.count; i++) {
       const y = spans.y[i];
       if (this.dirty[y]) {
@@ -274,6 +461,7 @@ export class Model {
     const t = this.target;
     const c = this.canvas;
     const q = this.q;
+    const base = this.base;
     const a = this.alpha / 255;
     const wts = this.weights;
     let o = y * (this.width + 1) * q;
@@ -295,29 +483,57 @@ export class Model {
         err += d * d;
         dk += d * kv;
         kk += kv * kv;
-        if (q === 5) {
+        if (base === 5) {
           P[n + ch] = P[o + ch] + tv - (1 - a) * kv;
         } else {
           P[n + ch] = P[o + ch] + d;
           P[n + 3 + ch] = P[o + 3 + ch] + kv;
         }
       }
-      if (q === 5) {
+      if (base === 5) {
         P[n + 3] = P[o + 3] + 2 * a * dk + a * a * kk;
       } else {
         P[n + 6] = P[o + 6] + dk;
         P[n + 7] = P[o + 7] + kk;
       }
-      P[n + q - 1] = P[o + q - 1] + 1;
+      P[n + base - 1] = P[o + base - 1] + 1;
       o = n;
     }
     this.rowErr[y] = err;
+    if (this.gradient) this.sumRowX(y);
+  }
+
+  /** The gradient columns of row y: each flat G-part (or D, K) times w·x, then Σw·x and Σw·x². */
+  private sumRowX(y: number): void {
+    const P = this.prefix;
+    const q = this.q;
+    const base = this.base;
+    const a = this.alpha / 255;
+    const wts = this.weights;
+    let o = y * (this.width + 1) * q;
+    for (let x = 0, j = y * this.width * 3; x < this.width; x++, j += 3) {
+      const n = o + q;
+      const wx = wts ? wts[y * this.width + x] * x : x;
+      for (let ch = 0; ch < 3; ch++) {
+        const tv = this.target[j + ch];
+        const kv = this.canvas[j + ch];
+        if (base === 5) P[n + 5 + ch] = P[o + 5 + ch] + wx * (tv - (1 - a) * kv);
+        else {
+          P[n + 9 + ch] = P[o + 9 + ch] + wx * (tv - kv);
+          P[n + 12 + ch] = P[o + 12 + ch] + wx * kv;
+        }
+      }
+      P[n + q - 2] = P[o + q - 2] + wx;
+      P[n + q - 1] = P[o + q - 1] + wx * x;
+      o = n;
+    }
   }
 
   /** One pixel's prefix step with error weight w (focus): every term times w, W grows by w. Returns its weighted error. */
   private sumWeighted(o: number, j: number, w: number): number {
     const P = this.prefix;
     const q = this.q;
+    const base = this.base;
     const a = this.alpha / 255;
     const n = o + q;
     let dk = 0;
@@ -330,18 +546,18 @@ export class Model {
       err += d * d;
       dk += d * kv;
       kk += kv * kv;
-      if (q === 5) P[n + ch] = P[o + ch] + w * (tv - (1 - a) * kv);
+      if (base === 5) P[n + ch] = P[o + ch] + w * (tv - (1 - a) * kv);
       else {
         P[n + ch] = P[o + ch] + w * d;
         P[n + 3 + ch] = P[o + 3 + ch] + w * kv;
       }
     }
-    if (q === 5) P[n + 3] = P[o + 3] + w * (2 * a * dk + a * a * kk);
+    if (base === 5) P[n + 3] = P[o + 3] + w * (2 * a * dk + a * a * kk);
     else {
       P[n + 6] = P[o + 6] + w * dk;
       P[n + 7] = P[o + 7] + w * kk;
     }
-    P[n + q - 1] = P[o + q - 1] + w;
+    P[n + base - 1] = P[o + base - 1] + w;
     return w * err;
   }
 }

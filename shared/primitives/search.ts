@@ -3,7 +3,7 @@
 import type { FocusPoints } from "./focus-points";
 import type { Model } from "./model";
 import { mutateShape, randomShape } from "./mutate";
-import { PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
+import { GRAD_ANGLE, PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
 import { Spans } from "./raster";
 import { Rng } from "./rng";
 
@@ -23,6 +23,8 @@ export class Candidate {
   readonly p = new Float64Array(PARAMS);
   alpha = 128;
   readonly color = new Int32Array(3);
+  /** Gradient fills: the colour at the far stop (`color` is the near one); the angle is p[GRAD_ANGLE]. */
+  readonly color2 = new Int32Array(3);
   energy = 0;
   /** Which climb of the step found it (ties between workers go to the lower one). */
   climb = 0;
@@ -33,6 +35,7 @@ export class Candidate {
     this.p.set(o.p);
     this.alpha = o.alpha;
     this.color.set(o.color);
+    this.color2.set(o.color2);
     this.energy = o.energy;
   }
 }
@@ -45,7 +48,9 @@ export class Searcher {
   private readonly cur = new Candidate();
   private readonly trial = new Candidate();
   private readonly undo = new Float64Array(PARAMS);
+  private readonly undoColor2 = new Int32Array(3);
   private evals = 0;
+  private readonly gradient: boolean;
 
   constructor(
     readonly model: Model,
@@ -58,11 +63,14 @@ export class Searcher {
     private readonly focus: FocusPoints | null = null,
   ) {
     this.spans = new Spans(model.width, model.height);
+    this.gradient = model.gradient;
   }
 
   evaluate(c: Candidate): number {
     this.spans.rasterize(c.code, c.p);
-    c.energy = this.model.energy(this.spans, c.alpha, c.color);
+    c.energy = this.gradient
+      ? this.model.energyGradient(this.spans, c.alpha, c.p[GRAD_ANGLE], c.color, c.color2)
+      : this.model.energy(this.spans, c.alpha, c.color);
     this.evals++;
     return c.energy;
   }
@@ -75,6 +83,7 @@ export class Searcher {
       this.focus.draw(rng, this.at);
       randomShape(c.code, c.p, rng, this.model.width, this.model.height, this.at[0], this.at[1]);
     } else randomShape(c.code, c.p, rng, this.model.width, this.model.height);
+    if (this.gradient) c.p[GRAD_ANGLE] = rng.float() * 360;
     c.alpha = this.alpha || 128;
   }
 
@@ -113,7 +122,10 @@ export class Searcher {
         const r = cur.color[0];
         const g = cur.color[1];
         const b = cur.color[2];
-        mutateShape(cur.code, cur.p, rng, w, h);
+        if (this.gradient) this.undoColor2.set(cur.color2);
+        // With gradients, one move in four turns the direction (by 32°, 16° or 8°, σ) instead.
+        if (this.gradient && rng.int(4) === 0) cur.p[GRAD_ANGLE] += (rng.normal() * 32) / (1 << rng.int(3));
+        else mutateShape(cur.code, cur.p, rng, w, h);
         if (!this.alpha) cur.alpha = Math.max(1, Math.min(255, cur.alpha + rng.int(21) - 10));
         if (this.evaluate(cur) < oldEnergy) {
           age = -1;
@@ -124,6 +136,7 @@ export class Searcher {
           cur.color[0] = r;
           cur.color[1] = g;
           cur.color[2] = b;
+          if (this.gradient) cur.color2.set(this.undoColor2);
         }
         if (this.shouldStop()) return false;
       }
