@@ -242,6 +242,17 @@ export class Model {
   private readonly gs = new GradientSums();
   private uMin = 0;
   private uLen = 0;
+  /** The last direction's angle and its cosine and sine (a climb moves the shape more often than it turns). */
+  private lastAngle = Number.NaN;
+  private dx = 1;
+  private dy = 0;
+
+  private direction(angle: number): void {
+    if (angle === this.lastAngle) return;
+    this.lastAngle = angle;
+    this.dx = detCos(angle * DEG);
+    this.dy = detSin(angle * DEG);
+  }
 
   /**
    * Extent of the covered pixel centres along direction (dx, dy): u = (x+½)·dx + (y+½)·dy runs
@@ -272,8 +283,9 @@ export class Model {
   energyGradient(spans: Spans, alpha: number, angle: number, c0: Int32Array, c1: Int32Array): number {
     this.checkAlpha(alpha);
     const a = alpha / 255;
-    const dx = detCos(angle * DEG);
-    const dy = detSin(angle * DEG);
+    this.direction(angle);
+    const dx = this.dx;
+    const dy = this.dy;
     this.extent(spans, dx, dy);
     const L = this.uLen;
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
@@ -353,8 +365,9 @@ export class Model {
    * ends of the covered extent along the direction, on the line through the covered box's centre.
    */
   gradientStops(spans: Spans, angle: number, out: Float64Array): void {
-    const dx = detCos(angle * DEG);
-    const dy = detSin(angle * DEG);
+    this.direction(angle);
+    const dx = this.dx;
+    const dy = this.dy;
     this.extent(spans, dx, dy);
     let x0 = Number.POSITIVE_INFINITY;
     let x1 = Number.NEGATIVE_INFINITY;

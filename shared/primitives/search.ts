@@ -66,8 +66,9 @@ export class Searcher {
     this.gradient = model.gradient;
   }
 
-  evaluate(c: Candidate): number {
-    this.spans.rasterize(c.code, c.p);
+  /** `sameRaster`: the spans already hold c's geometry (only its gradient direction changed). */
+  evaluate(c: Candidate, sameRaster = false): number {
+    if (!sameRaster) this.spans.rasterize(c.code, c.p);
     c.energy = this.gradient
       ? this.model.energyGradient(this.spans, c.alpha, c.p[GRAD_ANGLE], c.color, c.color2)
       : this.model.energy(this.spans, c.alpha, c.color);
@@ -115,6 +116,8 @@ export class Searcher {
         if (this.shouldStop()) return false;
       }
       // Hill climb: keep a mutation only if it lowers the error; stop after `age` failures in a row.
+      // `rastered`: the spans hold cur's geometry (a turn of the gradient then needs no rasterising).
+      let rastered = false;
       for (let age = 0; age < budget.age; age++) {
         undo.set(cur.p);
         const oldAlpha = cur.alpha;
@@ -124,12 +127,15 @@ export class Searcher {
         const b = cur.color[2];
         if (this.gradient) this.undoColor2.set(cur.color2);
         // With gradients, one move in four turns the direction (by 32°, 16° or 8°, σ) instead.
-        if (this.gradient && rng.int(4) === 0) cur.p[GRAD_ANGLE] += (rng.normal() * 32) / (1 << rng.int(3));
+        const turn = this.gradient && rng.int(4) === 0;
+        if (turn) cur.p[GRAD_ANGLE] += (rng.normal() * 32) / (1 << rng.int(3));
         else mutateShape(cur.code, cur.p, rng, w, h);
         if (!this.alpha) cur.alpha = Math.max(1, Math.min(255, cur.alpha + rng.int(21) - 10));
-        if (this.evaluate(cur) < oldEnergy) {
+        if (this.evaluate(cur, turn && rastered) < oldEnergy) {
           age = -1;
+          rastered = true;
         } else {
+          rastered = turn && rastered;
           cur.p.set(undo);
           cur.alpha = oldAlpha;
           cur.energy = oldEnergy;
