@@ -217,7 +217,7 @@ describe("gradient paints", () => {
       };
       const [a0, b0] = unit(gradient.x1, gradient.y1);
       const [a1, b1] = unit(gradient.x2, gradient.y2);
-      expect([a0, b0, a1, b1].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0, 0.5, 1, 0.5]);
+      expect([a0, b0, a1, b1].map((v) => Math.round(v * 1e6) / 1e6 + 0)).toEqual([0, 0.5, 1, 0.5]);
       // Halfway between the stops, the colour is halfway too.
       expect(unit((gradient.x1 + gradient.x2) / 2, (gradient.y1 + gradient.y2) / 2)[0]).toBeCloseTo(0.5, 6);
     }
