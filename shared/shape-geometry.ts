@@ -176,7 +176,13 @@ export function shapeToNode(shape: Shape, s: Scale): NodeSpec {
         fill: null,
         stroke: {
           // The node's box is the curve's (its stroke reaches beyond it).
-          paint: fillOf(shape, s, translate(b.minX, b.minY), Math.max(MIN_SIZE, b.maxX - b.minX), Math.max(MIN_SIZE, b.maxY - b.minY)),
+          paint: fillOf(
+            shape,
+            s,
+            translate(b.minX, b.minY),
+            Math.max(MIN_SIZE, b.maxX - b.minX),
+            Math.max(MIN_SIZE, b.maxY - b.minY),
+          ),
           weight: Math.max(MIN_SIZE, shape.width * su),
         },
       };

@@ -122,7 +122,15 @@ function bestPalettePair(
  * The entry (its offset in pal) minimising Σch a²(S·p² + 2·X·p·o) − 2a·R·p, o being the other
  * stop (the entry at offset `other`). `keep` is the current entry: only a strictly better one replaces it.
  */
-function bestEntry(pal: Float64Array, a: number, S: number, X: number, other: number, R: ArrayLike<number>, keep: number) {
+function bestEntry(
+  pal: Float64Array,
+  a: number,
+  S: number,
+  X: number,
+  other: number,
+  R: ArrayLike<number>,
+  keep: number,
+) {
   const cost = (i: number) => {
     let e = 0;
     for (let ch = 0; ch < 3; ch++) {

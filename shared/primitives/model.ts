@@ -394,7 +394,13 @@ export class Model {
    * Draws the spans with a gradient from c0 at (x1, y1) to c1 at (x2, y2) (stops = [x1 y1 x2 y2]),
    * s clamped to [0, 1] as renderers pad, at opacity alpha; updates the sums and total.
    */
-  drawGradient(spans: Spans, c0: ArrayLike<number>, c1: ArrayLike<number>, alpha: number, stops: ArrayLike<number>): void {
+  drawGradient(
+    spans: Spans,
+    c0: ArrayLike<number>,
+    c1: ArrayLike<number>,
+    alpha: number,
+    stops: ArrayLike<number>,
+  ): void {
     const a = alpha / 255;
     const keep = 1 - a;
     const ex = stops[2] - stops[0];
@@ -407,7 +413,7 @@ export class Model {
       this.dirty[y] = 1;
       for (let x = spans.x1[i]; x <= spans.x2[i]; x++) {
         let s = e2 > 0 ? ((x + 0.5 - stops[0]) * ex + (y + 0.5 - stops[1]) * ey) / e2 : 0;
-        s = s < 0 ? 0 : s > 1 ? 1 : s;
+        s = s < 0 ? 0 : Math.min(s, 1);
         const j = (y * w + x) * 3;
         for (let ch = 0; ch < 3; ch++) c[j + ch] = c[j + ch] * keep + a * ((1 - s) * c0[ch] + s * c1[ch]);
       }

@@ -289,7 +289,9 @@ describe("plugin main code", () => {
     }
     // The fake refuses paints Figma would (it is what checks the shape of these).
     expect(() => {
-      (kids[0] as unknown as { fills: unknown }).fills = [{ type: "GRADIENT_LINEAR", gradientTransform: [[1, 0]], gradientStops: [] }];
+      (kids[0] as unknown as { fills: unknown }).fills = [
+        { type: "GRADIENT_LINEAR", gradientTransform: [[1, 0]], gradientStops: [] },
+      ];
     }).toThrow(/gradientTransform/);
   });
 

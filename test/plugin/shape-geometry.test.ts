@@ -173,7 +173,16 @@ describe("shape geometry", () => {
 describe("gradient paints", () => {
   const gradient = { x1: 10, y1: 20, x2: 40, y2: 5, to: { r: 0, g: 255, b: 51 } };
   const shapes: Shape[] = [
-    { type: "triangle", points: [[5, 5], [60, 20], [20, 40]], color, gradient },
+    {
+      type: "triangle",
+      points: [
+        [5, 5],
+        [60, 20],
+        [20, 40],
+      ],
+      color,
+      gradient,
+    },
     { type: "rectangle", x1: 5, y1: 2, x2: 50, y2: 30, color, gradient },
     { type: "rotated-ellipse", cx: 25, cy: 15, rx: 20, ry: 8, angle: 35, color, gradient },
     { type: "bezier", p0: [0, 0], c: [30, 40], p1: [60, 10], width: 3, color, gradient },
@@ -181,7 +190,10 @@ describe("gradient paints", () => {
   const s = { sx: 2, sy: 1.5 };
 
   /** The node's own frame and box: what Figma's gradientTransform is relative to. */
-  function frameOf(spec: NodeSpec, shape: Shape): { toLocal: (p: [number, number]) => [number, number]; w: number; h: number } {
+  function frameOf(
+    spec: NodeSpec,
+    shape: Shape,
+  ): { toLocal: (p: [number, number]) => [number, number]; w: number; h: number } {
     if (spec.kind !== "vector") {
       const [[a, c, tx], [b, d, ty]] = spec.transform;
       const det = a * d - b * c;
@@ -194,8 +206,15 @@ describe("gradient paints", () => {
     const pts =
       shape.type === "bezier"
         ? (() => {
-            const b = quadBounds([shape.p0[0] * s.sx, shape.p0[1] * s.sy], [shape.c[0] * s.sx, shape.c[1] * s.sy], [shape.p1[0] * s.sx, shape.p1[1] * s.sy]);
-            return [[b.minX, b.minY], [b.maxX, b.maxY]];
+            const b = quadBounds(
+              [shape.p0[0] * s.sx, shape.p0[1] * s.sy],
+              [shape.c[0] * s.sx, shape.c[1] * s.sy],
+              [shape.p1[0] * s.sx, shape.p1[1] * s.sy],
+            );
+            return [
+              [b.minX, b.minY],
+              [b.maxX, b.maxY],
+            ];
           })()
         : pathPoints(spec);
     const w = Math.max(...pts.map((p) => p[0])) - spec.x;

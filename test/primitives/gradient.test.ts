@@ -43,7 +43,15 @@ function triangle(rng: Rng): number[] {
 }
 
 /** (Weighted) squared error change of blending a gradient with these stops, pixel by pixel. */
-function bruteDelta(m: Model, spans: Spans, a255: number, stops: Float64Array, c0: number[], c1: number[], wts?: Float64Array) {
+function bruteDelta(
+  m: Model,
+  spans: Spans,
+  a255: number,
+  stops: Float64Array,
+  c0: number[],
+  c1: number[],
+  wts?: Float64Array,
+) {
   const a = a255 / 255;
   const [x1, y1, x2, y2] = stops;
   const e2 = (x2 - x1) ** 2 + (y2 - y1) ** 2;
@@ -128,20 +136,26 @@ describe("gradient fills in the model", () => {
         : null;
       let weight = 0;
       for (let i = 0; i < spans.count; i++)
-        for (let x = spans.x1[i]; x <= spans.x2[i]; x++) weight += setup.weights ? setup.weights[spans.y[i] * W + x] : 1;
+        for (let x = spans.x1[i]; x <= spans.x2[i]; x++)
+          weight += setup.weights ? setup.weights[spans.y[i] * W + x] : 1;
       const slack = options ? 1e-6 * Math.abs(predicted) : (a / 255) ** 2 * weight;
       for (const stop of options ? [1] : [0, 1]) {
-        const tries = options ?? [0, 1, 2].flatMap((ch) => [-1, 1].map((d) => (stop ? g1 : g0).map((v, c) => (c === ch ? v + d : v))));
+        const tries =
+          options ??
+          [0, 1, 2].flatMap((ch) => [-1, 1].map((d) => (stop ? g1 : g0).map((v, c) => (c === ch ? v + d : v))));
         for (const t of tries) {
           if (t.some((v) => v < 0 || v > 255)) continue;
-          const alt = stop ? bruteDelta(m, spans, a, stops, g0, t, setup.weights) : bruteDelta(m, spans, a, stops, t, g1, setup.weights);
+          const alt = stop
+            ? bruteDelta(m, spans, a, stops, g0, t, setup.weights)
+            : bruteDelta(m, spans, a, stops, t, g1, setup.weights);
           expect(alt).toBeGreaterThanOrEqual(predicted - slack);
         }
       }
       // Never worse than the best flat colour.
       const flat = bestFlat(m, spans, a, stops, setup);
       expect(predicted).toBeLessThanOrEqual(flat + 1e-6 * Math.abs(flat));
-      if (setup.palette) for (const c of [g0, g1]) expect(PALETTE).toContain(colorHex({ r: c[0], g: c[1], b: c[2], a: 255 }));
+      if (setup.palette)
+        for (const c of [g0, g1]) expect(PALETTE).toContain(colorHex({ r: c[0], g: c[1], b: c[2], a: 255 }));
       const before = m.total;
       m.drawGradient(spans, g0, g1, a, stops);
       expect(m.total - before).toBeCloseTo(predicted, 6);
@@ -170,7 +184,8 @@ describe("gradient fills in the model", () => {
     m.drawGradient(spans, c0, c1, 255, stops);
     const flat = new Model(W, H, m.target, { r: 0, g: 0, b: 0, a: 255 }, 255);
     const f = new Int32Array(3);
-    flat.draw(spans, ...(flat.energy(spans, 255, f), [f[0], f[1], f[2]] as [number, number, number]), 255);
+    flat.energy(spans, 255, f);
+    flat.draw(spans, f[0], f[1], f[2], 255);
     expect(m.score()).toBeLessThan(0.01);
     expect(flat.score()).toBeGreaterThan(0.05);
     // Along the direction the red rises and the green falls.
