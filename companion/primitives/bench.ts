@@ -16,12 +16,12 @@ import { UserError } from "../errors";
 import { type RgbaImage, loadImage, resizeRgba } from "../image";
 import { machineInfo } from "../machine";
 import { parseFill, parseIntOption, parseShape, reportUserErrors } from "./command";
-import { DEFAULT_BUDGET, MAX_WORKERS } from "./engine";
+import { MAX_WORKERS } from "./engine";
 import { runInBrowser, shapeListHash } from "./bench-browser";
 import { renderRgba, rmse } from "./render";
 import { runPrimitives } from "./run";
 import type { SearchBudget } from "../../shared/primitives/search";
-import { workSizeOf } from "../../shared/primitives/session";
+import { defaultBudget, workSizeOf } from "../../shared/primitives/session";
 
 const exec = promisify(execFile);
 const FIXTURE = "../shared/fixtures/pyramids.png";
@@ -108,7 +108,7 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
     fill: parseFill(flags.fill),
   };
   const workers = parseIntOption("-j", flags.jobs, 1, MAX_WORKERS);
-  const budget = flags.classicBudget ? CLASSIC_BUDGET : DEFAULT_BUDGET;
+  const budget = flags.classicBudget ? CLASSIC_BUDGET : defaultBudget(options);
   const baseline = flags.baseline ? resolve(flags.baseline) : undefined;
   if (baseline && !existsSync(baseline)) throw new UserError("bad-message", `--baseline: no such file ${baseline}`);
 

@@ -22,8 +22,8 @@ const byte = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 
 /**
  * Best stop colours (c0 at s = 0, c1 at s = 1) into c0/c1 and the error change they give.
- * Unconstrained least squares, then if a stop falls outside 0..255 it is clamped and the other
- * re-solved given it; both rounded. With a palette, see bestPalettePair.
+ * Unconstrained least squares, then a stop outside 0..255 is clamped and the other re-solved
+ * given it; both rounded. With a palette, see bestPalettePair.
  */
 export function solveGradient(
   m: GradientSums,
@@ -56,12 +56,22 @@ export function solveGradient(
     } else {
       x = (s11 * r0 - s01 * r1) / (a * det);
       y = (s00 * r1 - s01 * r0) / (a * det);
+      // Outside 0..255: clamp that stop, re-solve the other given it; if that one clamps too,
+      // re-solve the first given it (a convex quadratic: each step only lowers the error).
       if (x < 0 || x > 255) {
         x = x < 0 ? 0 : 255;
         y = (r1 - a * s01 * x) / (a * s11);
+        if (y < 0 || y > 255) {
+          y = y < 0 ? 0 : 255;
+          x = (r0 - a * s01 * y) / (a * s00);
+        }
       } else if (y < 0 || y > 255) {
         y = y < 0 ? 0 : 255;
         x = (r0 - a * s01 * y) / (a * s00);
+        if (x < 0 || x > 255) {
+          x = x < 0 ? 0 : 255;
+          y = (r1 - a * s01 * x) / (a * s11);
+        }
       }
       x = byte(x);
       y = byte(y);

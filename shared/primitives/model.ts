@@ -242,7 +242,7 @@ export class Model {
   private readonly gs = new GradientSums();
   private uMin = 0;
   private uLen = 0;
-  /** The last direction's angle and its cosine and sine (a climb moves the shape more often than it turns). */
+  /** The last given angle and its cosine and sine, or the fitted direction (lastAngle NaN). */
   private lastAngle = Number.NaN;
   private dx = 1;
   private dy = 0;
@@ -275,15 +275,17 @@ export class Model {
   }
 
   /**
-   * Gradient fill at `angle` degrees: the stops sit at the covered pixels' extent along it, so
+   * Gradient fill along the fitted direction (fitDirection), or at `angle` degrees if given (tests).
+   * The stops sit at the covered pixels' extent along it, so
    * s = (u − uMin)/uLen ∈ [0, 1] needs no clamping and is affine in x on each row (s = αx + β):
    * the s-weighted sums come from the x-weighted prefix columns. Best stop colours into c0, c1
    * (gradient.ts) and the error change they give.
    */
-  energyGradient(spans: Spans, alpha: number, angle: number, c0: Int32Array, c1: Int32Array): number {
+  energyGradient(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, angle = Number.NaN): number {
     this.checkAlpha(alpha);
     const a = alpha / 255;
-    this.direction(angle);
+    if (angle === angle) this.direction(angle);
+    else this.fitDirection(spans, a);
     const dx = this.dx;
     const dy = this.dy;
     this.extent(spans, dx, dy);
@@ -361,11 +363,98 @@ export class Model {
   }
 
   /**
-   * The stop points [x1, y1, x2, y2] of a gradient at `angle` over the spans (working pixels): the
-   * ends of the covered extent along the direction, on the line through the covered box's centre.
+   * The direction the colour changes most under the spans: per channel the least-squares plane
+   * r ≈ c + gₓ·x + g_y·y (r the G term), then the principal axis of Σ g·gᵀ over the channels
+   * (a two-stop gradient changes every channel along one direction): a closed form, like the
+   * colours, instead of one more parameter to climb (as fast, and a little better: see README).
    */
-  gradientStops(spans: Spans, angle: number, out: Float64Array): void {
-    this.direction(angle);
+  private fitDirection(spans: Spans, a: number): void {
+    const P = this.prefix;
+    const q = this.q;
+    const b = this.base;
+    const stride = (this.width + 1) * q;
+    let W = 0;
+    let X = 0;
+    let Y = 0;
+    let XX = 0;
+    let YY = 0;
+    let XY = 0;
+    const R = this.fitR;
+    R.fill(0);
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      const lo = y * stride + spans.x1[i] * q;
+      const hi = y * stride + (spans.x2[i] + 1) * q;
+      const w = P[hi + b - 1] - P[lo + b - 1];
+      const x = P[hi + q - 2] - P[lo + q - 2];
+      W += w;
+      X += x;
+      Y += y * w;
+      XX += P[hi + q - 1] - P[lo + q - 1];
+      YY += y * y * w;
+      XY += y * x;
+      for (let ch = 0; ch < 3; ch++) {
+        let g: number;
+        let xg: number;
+        if (b === 5) {
+          g = P[hi + ch] - P[lo + ch];
+          xg = P[hi + 5 + ch] - P[lo + 5 + ch];
+        } else {
+          g = P[hi + ch] - P[lo + ch] + a * (P[hi + 3 + ch] - P[lo + 3 + ch]);
+          xg = P[hi + 9 + ch] - P[lo + 9 + ch] + a * (P[hi + 12 + ch] - P[lo + 12 + ch]);
+        }
+        R[3 * ch] += g;
+        R[3 * ch + 1] += xg;
+        R[3 * ch + 2] += y * g;
+      }
+    }
+    this.lastAngle = Number.NaN;
+    this.dx = 1;
+    this.dy = 0;
+    if (!(W > 0)) return;
+    // Centred second moments of position, and of position with each channel.
+    const cxx = XX - (X * X) / W;
+    const cyy = YY - (Y * Y) / W;
+    const cxy = XY - (X * Y) / W;
+    const det = cxx * cyy - cxy * cxy;
+    let mxx = 0;
+    let mxy = 0;
+    let myy = 0;
+    for (let ch = 0; ch < 3; ch++) {
+      const cxr = R[3 * ch + 1] - (X * R[3 * ch]) / W;
+      const cyr = R[3 * ch + 2] - (Y * R[3 * ch]) / W;
+      // The plane's slope (a thin shape: its covariance with position, without the inverse).
+      const gx = det > 1e-9 * W * W ? (cyy * cxr - cxy * cyr) / det : cxr;
+      const gy = det > 1e-9 * W * W ? (cxx * cyr - cxy * cxr) / det : cyr;
+      mxx += gx * gx;
+      mxy += gx * gy;
+      myy += gy * gy;
+    }
+    // Principal eigenvector of [[mxx mxy] [mxy myy]] (sqrt is exact in IEEE: same bits everywhere).
+    const half = (mxx - myy) / 2;
+    const lambda = (mxx + myy) / 2 + Math.sqrt(half * half + mxy * mxy);
+    let vx = mxy;
+    let vy = lambda - mxx;
+    if (vx * vx + vy * vy < 1e-24 * (lambda * lambda + 1e-300)) {
+      vx = lambda - myy;
+      vy = mxy;
+    }
+    const n = Math.sqrt(vx * vx + vy * vy);
+    if (n > 0) {
+      this.dx = vx / n;
+      this.dy = vy / n;
+    }
+  }
+
+  private readonly fitR = new Float64Array(9);
+
+  /**
+   * The stop points [x1, y1, x2, y2] of a gradient over the spans (working pixels): the ends of
+   * the covered extent along the direction (the one the last energyGradient fitted on these spans,
+   * or `angle`), on the line through the covered box's centre.
+   */
+  gradientStops(spans: Spans, out: Float64Array, angle = Number.NaN): void {
+    if (angle === angle) this.direction(angle);
     const dx = this.dx;
     const dy = this.dy;
     this.extent(spans, dx, dy);

@@ -11,9 +11,7 @@ export const T_ROT_ELLIPSE = 4;
 export const T_CIRCLE = 5;
 export const T_POLYGON = 6;
 export const T_BEZIER = 7;
-/** Where a gradient shape keeps its direction (degrees, clockwise, y down): after every type's geometry. */
-export const GRAD_ANGLE = 8;
-export const PARAMS = 9;
+export const PARAMS = 8;
 
 /** Type codes are indices into SHAPE_TYPES. */
 export function typeCode(type: ShapeType): number {

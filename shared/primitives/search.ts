@@ -3,7 +3,7 @@
 import type { FocusPoints } from "./focus-points";
 import type { Model } from "./model";
 import { mutateShape, randomShape } from "./mutate";
-import { GRAD_ANGLE, PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
+import { PARAMS, T_CIRCLE, T_ELLIPSE, T_POLYGON, T_RECTANGLE, T_ROT_ELLIPSE, T_ROT_RECT } from "./params";
 import { Spans } from "./raster";
 import { Rng } from "./rng";
 
@@ -23,7 +23,7 @@ export class Candidate {
   readonly p = new Float64Array(PARAMS);
   alpha = 128;
   readonly color = new Int32Array(3);
-  /** Gradient fills: the colour at the far stop (`color` is the near one); the angle is p[GRAD_ANGLE]. */
+  /** Gradient fills: the colour at the far stop (`color` is the near one). */
   readonly color2 = new Int32Array(3);
   energy = 0;
   /** Which climb of the step found it (ties between workers go to the lower one). */
@@ -66,11 +66,10 @@ export class Searcher {
     this.gradient = model.gradient;
   }
 
-  /** `sameRaster`: the spans already hold c's geometry (only its gradient direction changed). */
-  evaluate(c: Candidate, sameRaster = false): number {
-    if (!sameRaster) this.spans.rasterize(c.code, c.p);
+  evaluate(c: Candidate): number {
+    this.spans.rasterize(c.code, c.p);
     c.energy = this.gradient
-      ? this.model.energyGradient(this.spans, c.alpha, c.p[GRAD_ANGLE], c.color, c.color2)
+      ? this.model.energyGradient(this.spans, c.alpha, c.color, c.color2)
       : this.model.energy(this.spans, c.alpha, c.color);
     this.evals++;
     return c.energy;
@@ -84,7 +83,6 @@ export class Searcher {
       this.focus.draw(rng, this.at);
       randomShape(c.code, c.p, rng, this.model.width, this.model.height, this.at[0], this.at[1]);
     } else randomShape(c.code, c.p, rng, this.model.width, this.model.height);
-    if (this.gradient) c.p[GRAD_ANGLE] = rng.float() * 360;
     c.alpha = this.alpha || 128;
   }
 
@@ -116,8 +114,6 @@ export class Searcher {
         if (this.shouldStop()) return false;
       }
       // Hill climb: keep a mutation only if it lowers the error; stop after `age` failures in a row.
-      // `rastered`: the spans hold cur's geometry (a turn of the gradient then needs no rasterising).
-      let rastered = false;
       for (let age = 0; age < budget.age; age++) {
         undo.set(cur.p);
         const oldAlpha = cur.alpha;
@@ -126,16 +122,11 @@ export class Searcher {
         const g = cur.color[1];
         const b = cur.color[2];
         if (this.gradient) this.undoColor2.set(cur.color2);
-        // With gradients, one move in four turns the direction (by 32°, 16° or 8°, σ) instead.
-        const turn = this.gradient && rng.int(4) === 0;
-        if (turn) cur.p[GRAD_ANGLE] += (rng.normal() * 32) / (1 << rng.int(3));
-        else mutateShape(cur.code, cur.p, rng, w, h);
+        mutateShape(cur.code, cur.p, rng, w, h);
         if (!this.alpha) cur.alpha = Math.max(1, Math.min(255, cur.alpha + rng.int(21) - 10));
-        if (this.evaluate(cur, turn && rastered) < oldEnergy) {
+        if (this.evaluate(cur) < oldEnergy) {
           age = -1;
-          rastered = true;
         } else {
-          rastered = turn && rastered;
           cur.p.set(undo);
           cur.alpha = oldAlpha;
           cur.energy = oldEnergy;

@@ -3,7 +3,6 @@
 import type { Found, FromWorker, ToWorker, WorkerInit } from "./messages";
 import { FocusPoints } from "./focus-points";
 import { Model } from "./model";
-import { GRAD_ANGLE } from "./params";
 import { Rng } from "./rng";
 import { Candidate, Searcher } from "./search";
 
@@ -34,7 +33,7 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
       climb: c.climb,
     };
     if (model.gradient) {
-      model.gradientStops(search.spans, c.p[GRAD_ANGLE], stops);
+      model.gradientStops(search.spans, stops);
       f.gradient = { color: [c.color2[0], c.color2[1], c.color2[2]], stops: [stops[0], stops[1], stops[2], stops[3]] };
     }
     return f;

@@ -31,8 +31,8 @@ function model(rng: Rng, setup: Setup, data?: Uint8Array): Model {
     spans.rasterize(0, triangle(rng));
     const a = setup.alpha || 1 + rng.int(255);
     const angle = rng.float() * 360;
-    m.energyGradient(spans, a, angle, c0, c1);
-    m.gradientStops(spans, angle, stops);
+    m.energyGradient(spans, a, c0, c1, angle);
+    m.gradientStops(spans, stops, angle);
     m.drawGradient(spans, [rng.int(256), rng.int(256), rng.int(256)], c1, a, stops);
   }
   return m;
@@ -123,9 +123,10 @@ describe("gradient fills in the model", () => {
       spans.rasterize(0, triangle(rng));
       if (spans.area() < 3) continue;
       const a = setup.alpha || 1 + rng.int(255);
-      const angle = rng.float() * 720 - 360;
-      const predicted = m.energyGradient(spans, a, angle, c0, c1);
-      m.gradientStops(spans, angle, stops);
+      // A given direction, or (what the search uses) the fitted one.
+      const angle = trial % 2 ? rng.float() * 720 - 360 : undefined;
+      const predicted = m.energyGradient(spans, a, c0, c1, angle);
+      m.gradientStops(spans, stops, angle);
       const g0 = [...c0];
       const g1 = [...c1];
       expect(bruteDelta(m, spans, a, stops, g0, g1, setup.weights)).toBeCloseTo(predicted, 6);
@@ -177,10 +178,11 @@ describe("gradient fills in the model", () => {
     const c0 = new Int32Array(3);
     const c1 = new Int32Array(3);
     const stops = new Float64Array(4);
-    // The ramp's own direction: atan2(−10, 15) in degrees.
-    const angle = (Math.atan2(-10, 15) * 180) / Math.PI;
-    m.energyGradient(spans, 255, angle, c0, c1);
-    m.gradientStops(spans, angle, stops);
+    // The fitted direction is the ramp's own, (15, −10): the stops lie along it.
+    m.energyGradient(spans, 255, c0, c1);
+    m.gradientStops(spans, stops);
+    const [dx, dy] = [stops[2] - stops[0], stops[3] - stops[1]];
+    expect(Math.abs(dx * -10 - dy * 15) / Math.hypot(dx, dy) / Math.hypot(15, 10)).toBeLessThan(1e-2);
     m.drawGradient(spans, c0, c1, 255, stops);
     const flat = new Model(W, H, m.target, { r: 0, g: 0, b: 0, a: 255 }, 255);
     const f = new Int32Array(3);
@@ -188,9 +190,10 @@ describe("gradient fills in the model", () => {
     flat.draw(spans, f[0], f[1], f[2], 255);
     expect(m.score()).toBeLessThan(0.01);
     expect(flat.score()).toBeGreaterThan(0.05);
-    // Along the direction the red rises and the green falls.
-    expect(c1[0]).toBeGreaterThan(c0[0]);
-    expect(c1[1]).toBeLessThan(c0[1]);
+    // From the near stop to the far one, red changes with (15, −10) and green against it.
+    const along = Math.sign(dx * 15 - dy * 10);
+    expect(Math.sign(c1[0] - c0[0])).toBe(along);
+    expect(Math.sign(c1[1] - c0[1])).toBe(-along);
   });
 });
 
