@@ -54,7 +54,7 @@ export class GradientScorer {
    * (gradient.ts) and the error change they give; `a` is the opacity, 0..1.
    */
   energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, angle = Number.NaN): number {
-    if (angle === angle) this.direction(angle);
+    if (!Number.isNaN(angle)) this.direction(angle);
     else this.fitDirection(spans, a);
     const dx = this.dx;
     const dy = this.dy;
@@ -224,7 +224,7 @@ export class GradientScorer {
    * or `angle`), on the line through the covered box's centre.
    */
   stops(spans: Spans, out: Float64Array, angle = Number.NaN): void {
-    if (angle === angle) this.direction(angle);
+    if (!Number.isNaN(angle)) this.direction(angle);
     const dx = this.dx;
     const dy = this.dy;
     this.extent(spans, dx, dy);
