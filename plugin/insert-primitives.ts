@@ -2,9 +2,12 @@
 // for a layer with transparency (result.clip), an alpha mask of the layer under them all.
 import type { UiMessageOf } from "../shared/plugin-messages";
 import {
+  type Fill,
+  isGradient,
   type NodeSpec,
   type Paint,
   primitivesFrameName,
+  type Rgb,
   scaleBetween,
   shapeName,
   shapeToNode,
@@ -21,6 +24,21 @@ export const BATCH = 200;
 
 const solid = (p: Paint): SolidPaint => ({ type: "SOLID", color: p.color, opacity: p.opacity });
 
+/** A flat colour, or a native two-stop linear gradient (stops opaque, the shape's opacity on the paint). */
+function paintOf(f: Fill): SolidPaint | GradientPaint {
+  if (!isGradient(f)) return solid(f);
+  const stop = (position: number, c: Rgb): ColorStop => ({
+    position,
+    color: { ...c, a: 1 },
+  });
+  return {
+    type: "GRADIENT_LINEAR",
+    gradientTransform: f.gradient,
+    gradientStops: [stop(0, f.stops[0]), stop(1, f.stops[1])],
+    opacity: f.opacity,
+  };
+}
+
 /** Create the node inside `parent` first, so its geometry is set in the frame's coordinates. */
 function createNode(spec: NodeSpec, parent: FrameNode, track: <N extends SceneNode>(n: N) => N): SceneNode {
   if (spec.kind === "vector") {
@@ -29,9 +47,9 @@ function createNode(spec: NodeSpec, parent: FrameNode, track: <N extends SceneNo
     node.vectorPaths = [{ windingRule: spec.fill ? "NONZERO" : "NONE", data: spec.path }];
     node.x = spec.x;
     node.y = spec.y;
-    node.fills = spec.fill ? [solid(spec.fill)] : [];
+    node.fills = spec.fill ? [paintOf(spec.fill)] : [];
     if (spec.stroke) {
-      node.strokes = [solid(spec.stroke)];
+      node.strokes = [paintOf(spec.stroke.paint)];
       node.strokeWeight = spec.stroke.weight;
       node.strokeCap = "ROUND";
       node.strokeJoin = "ROUND";
@@ -44,7 +62,7 @@ function createNode(spec: NodeSpec, parent: FrameNode, track: <N extends SceneNo
   parent.appendChild(node);
   node.resize(spec.width, spec.height);
   node.relativeTransform = spec.transform;
-  node.fills = [solid(spec.paint)];
+  node.fills = [paintOf(spec.paint)];
   node.strokes = [];
   return node;
 }

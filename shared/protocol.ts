@@ -83,6 +83,8 @@ export const PrimitivesOptionsSchema = v.object({
   palette: v.optional(v.pipe(v.array(hexColor), v.maxLength(MAX_PALETTE))),
   /** How much more the error counts inside the focus mask (a job's "focus" part). */
   focusWeight: v.optional(real(1, 100), 16),
+  /** "gradient": each shape gets a two-stop linear gradient (direction searched, stops solved); absent = "flat". */
+  fill: v.optional(v.picklist(["flat", "gradient"])),
 });
 export type PrimitivesOptions = v.InferOutput<typeof PrimitivesOptionsSchema>;
 

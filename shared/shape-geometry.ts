@@ -14,9 +14,17 @@ export type Scale = { sx: number; sy: number };
 export type Transform = [[number, number, number], [number, number, number]];
 export type Rgb = { r: number; g: number; b: number };
 export type Paint = { color: Rgb; opacity: number };
+/**
+ * A two-stop linear gradient as Figma's GradientPaint has it: `transform` maps the node's unit box
+ * (0..1 across its width and height) to gradient space, where the colour runs from stops[0] at
+ * (0, 0.5) to stops[1] at (1, 0.5) — so the identity is left to right.
+ */
+export type GradientFill = { gradient: Transform; stops: [Rgb, Rgb]; opacity: number };
+export type Fill = Paint | GradientFill;
+export const isGradient = (f: Fill): f is GradientFill => "gradient" in f;
 
 export type NodeSpec =
-  | { kind: "rectangle" | "ellipse"; width: number; height: number; transform: Transform; paint: Paint }
+  | { kind: "rectangle" | "ellipse"; width: number; height: number; transform: Transform; paint: Fill }
   | {
       kind: "vector";
       /** Node position; `path` is relative to it and starts at the bounds' top-left. */
@@ -24,8 +32,8 @@ export type NodeSpec =
       y: number;
       path: string;
       /** Filled shapes close their path; strokes (béziers) have no fill. */
-      fill: Paint | null;
-      stroke: (Paint & { weight: number }) | null;
+      fill: Fill | null;
+      stroke: { paint: Fill; weight: number } | null;
     };
 
 export function scaleBetween(work: { width: number; height: number }, target: { width: number; height: number }) {
@@ -73,13 +81,48 @@ export function applyTransform(m: Transform, x: number, y: number): [number, num
 
 type Pt = [number, number];
 
+/** Inverse of an affine transform (rotations and translations here: always invertible). */
+function invert(m: Transform): Transform {
+  const [[a, c, tx], [b, d, ty]] = m;
+  const det = a * d - b * c;
+  return [
+    [d / det, -c / det, (c * ty - d * tx) / det],
+    [-b / det, a / det, (b * tx - a * ty) / det],
+  ];
+}
+
+/**
+ * The shape's paint on a node of size w×h whose local frame maps to the parent by `frame`: flat,
+ * or its gradient with the stops (working pixels, scaled by s) carried into the node's unit box.
+ */
+function fillOf(shape: Shape, s: Scale, frame: Transform, w: number, h: number): Fill {
+  const paint = toPaint(shape.color);
+  const g = shape.gradient;
+  if (!g) return paint;
+  const local = invert(frame);
+  const [x0, y0] = applyTransform(local, g.x1 * s.sx, g.y1 * s.sy);
+  const [x1, y1] = applyTransform(local, g.x2 * s.sx, g.y2 * s.sy);
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const k = 1 / (dx * dx + dy * dy || 1);
+  // Gradient x = (p − p0)·d/|d|², y = 0.5 + (p − p0)·d⊥/|d|², with p = (u·w, v·h) in the unit box.
+  const gradient: Transform = [
+    [w * dx * k, h * dy * k, -(x0 * dx + y0 * dy) * k],
+    [-w * dy * k, h * dx * k, 0.5 - (-x0 * dy + y0 * dx) * k],
+  ];
+  const to = { r: g.to.r / 255, g: g.to.g / 255, b: g.to.b / 255 };
+  return { gradient, stops: [paint.color, to], opacity: paint.opacity };
+}
+
 /** Closed polygon → node position + path relative to its bounds' top-left. */
-function polygonSpec(points: readonly Pt[], s: Scale, paint: Paint): NodeSpec {
-  const pts = points.map(([x, y]) => [x * s.sx, y * s.sy] as Pt);
+function polygonSpec(shape: Shape & { points: readonly Pt[] }, s: Scale): NodeSpec {
+  const pts = shape.points.map(([x, y]) => [x * s.sx, y * s.sy] as Pt);
   const x = Math.min(...pts.map((p) => p[0]));
   const y = Math.min(...pts.map((p) => p[1]));
+  const w = Math.max(MIN_SIZE, Math.max(...pts.map((p) => p[0])) - x);
+  const h = Math.max(MIN_SIZE, Math.max(...pts.map((p) => p[1])) - y);
   const path = pts.map(([px, py], i) => `${i === 0 ? "M" : "L"} ${fmt(px - x)} ${fmt(py - y)}`).join(" ") + " Z";
-  return { kind: "vector", x, y, path, fill: paint, stroke: null };
+  return { kind: "vector", x, y, path, fill: fillOf(shape, s, translate(x, y), w, h), stroke: null };
 }
 
 /**
@@ -88,7 +131,6 @@ function polygonSpec(points: readonly Pt[], s: Scale, paint: Paint): NodeSpec {
  * is used for their size (sx ≈ sy anyway: the source is exported with its aspect ratio).
  */
 export function shapeToNode(shape: Shape, s: Scale): NodeSpec {
-  const paint = toPaint(shape.color);
   const su = Math.sqrt(s.sx * s.sy);
   const size = (n: number) => Math.max(MIN_SIZE, n);
   switch (shape.type) {
@@ -97,7 +139,8 @@ export function shapeToNode(shape: Shape, s: Scale): NodeSpec {
       const y = Math.min(shape.y1, shape.y2) * s.sy;
       const width = size(Math.abs(shape.x2 - shape.x1) * s.sx);
       const height = size(Math.abs(shape.y2 - shape.y1) * s.sy);
-      return { kind: "rectangle", width, height, transform: translate(x, y), paint };
+      const transform = translate(x, y);
+      return { kind: "rectangle", width, height, transform, paint: fillOf(shape, s, transform, width, height) };
     }
     case "ellipse":
     case "circle": {
@@ -105,29 +148,20 @@ export function shapeToNode(shape: Shape, s: Scale): NodeSpec {
       const ry = shape.type === "circle" ? shape.r : shape.ry;
       const width = size(2 * rx * s.sx);
       const height = size(2 * ry * s.sy);
-      return {
-        kind: "ellipse",
-        width,
-        height,
-        transform: translate(shape.cx * s.sx - width / 2, shape.cy * s.sy - height / 2),
-        paint,
-      };
+      const transform = translate(shape.cx * s.sx - width / 2, shape.cy * s.sy - height / 2);
+      return { kind: "ellipse", width, height, transform, paint: fillOf(shape, s, transform, width, height) };
     }
     case "rotated-rectangle":
     case "rotated-ellipse": {
       const width = size(2 * shape.rx * su);
       const height = size(2 * shape.ry * su);
-      return {
-        kind: shape.type === "rotated-rectangle" ? "rectangle" : "ellipse",
-        width,
-        height,
-        transform: rotatedAbout(shape.cx * s.sx, shape.cy * s.sy, width, height, shape.angle),
-        paint,
-      };
+      const transform = rotatedAbout(shape.cx * s.sx, shape.cy * s.sy, width, height, shape.angle);
+      const kind = shape.type === "rotated-rectangle" ? "rectangle" : "ellipse";
+      return { kind, width, height, transform, paint: fillOf(shape, s, transform, width, height) };
     }
     case "triangle":
     case "polygon":
-      return polygonSpec(shape.points, s, paint);
+      return polygonSpec(shape, s);
     case "bezier": {
       const p0: Pt = [shape.p0[0] * s.sx, shape.p0[1] * s.sy];
       const c: Pt = [shape.c[0] * s.sx, shape.c[1] * s.sy];
@@ -140,7 +174,17 @@ export function shapeToNode(shape: Shape, s: Scale): NodeSpec {
         y: b.minY,
         path: `M ${rel(p0)} Q ${rel(c)} ${rel(p1)}`,
         fill: null,
-        stroke: { ...paint, weight: Math.max(MIN_SIZE, shape.width * su) },
+        stroke: {
+          // The node's box is the curve's (its stroke reaches beyond it).
+          paint: fillOf(
+            shape,
+            s,
+            translate(b.minX, b.minY),
+            Math.max(MIN_SIZE, b.maxX - b.minX),
+            Math.max(MIN_SIZE, b.maxY - b.minY),
+          ),
+          weight: Math.max(MIN_SIZE, shape.width * su),
+        },
       };
     }
   }

@@ -27,10 +27,26 @@ export type Color = v.InferOutput<typeof ColorSchema>;
 
 const point = v.tuple([num, num]);
 
+/**
+ * A two-stop linear gradient: `color` (the shape's) sits at (x1, y1), `to` at (x2, y2), both at
+ * the shape's opacity `color.a`; padded beyond the stops. The engine puts the stops at the shape's
+ * extent along the direction, so inside the shape the colour runs exactly from one to the other.
+ */
+export const GradientSchema = v.object({
+  x1: num,
+  y1: num,
+  x2: num,
+  y2: num,
+  to: v.object({ r: byte, g: byte, b: byte }),
+});
+export type Gradient = v.InferOutput<typeof GradientSchema>;
+/** Every shape's paint: a flat colour, or a gradient from it when `gradient` is set. */
+const paint = { color: ColorSchema, gradient: v.optional(GradientSchema) };
+
 export const ShapeSchema = v.variant("type", [
-  v.object({ type: v.literal("triangle"), points: v.tuple([point, point, point]), color: ColorSchema }),
+  v.object({ type: v.literal("triangle"), points: v.tuple([point, point, point]), ...paint }),
   /** Axis-aligned; (x1,y1) top-left, (x2,y2) bottom-right. */
-  v.object({ type: v.literal("rectangle"), x1: num, y1: num, x2: num, y2: num, color: ColorSchema }),
+  v.object({ type: v.literal("rectangle"), x1: num, y1: num, x2: num, y2: num, ...paint }),
   /** Centre, half-sizes, rotation in degrees (clockwise, y down). */
   v.object({
     type: v.literal("rotated-rectangle"),
@@ -39,9 +55,9 @@ export const ShapeSchema = v.variant("type", [
     rx: num,
     ry: num,
     angle: num,
-    color: ColorSchema,
+    ...paint,
   }),
-  v.object({ type: v.literal("ellipse"), cx: num, cy: num, rx: num, ry: num, color: ColorSchema }),
+  v.object({ type: v.literal("ellipse"), cx: num, cy: num, rx: num, ry: num, ...paint }),
   v.object({
     type: v.literal("rotated-ellipse"),
     cx: num,
@@ -49,11 +65,11 @@ export const ShapeSchema = v.variant("type", [
     rx: num,
     ry: num,
     angle: num,
-    color: ColorSchema,
+    ...paint,
   }),
-  v.object({ type: v.literal("circle"), cx: num, cy: num, r: num, color: ColorSchema }),
+  v.object({ type: v.literal("circle"), cx: num, cy: num, r: num, ...paint }),
   /** A closed quadrilateral (4 points, in drawing order). */
-  v.object({ type: v.literal("polygon"), points: v.tuple([point, point, point, point]), color: ColorSchema }),
+  v.object({ type: v.literal("polygon"), points: v.tuple([point, point, point, point]), ...paint }),
   /** Quadratic Bézier from p0 via control c to p1, stroked with `width` (round caps). */
   v.object({
     type: v.literal("bezier"),
@@ -61,7 +77,7 @@ export const ShapeSchema = v.variant("type", [
     c: point,
     p1: point,
     width: v.pipe(num, v.minValue(0)),
-    color: ColorSchema,
+    ...paint,
   }),
 ]);
 export type Shape = v.InferOutput<typeof ShapeSchema>;

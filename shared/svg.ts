@@ -16,7 +16,7 @@ export function fmt(v: number): string {
   return Object.is(r, -0) ? "0" : String(r);
 }
 
-export function colorHex(c: Color): string {
+export function colorHex(c: { r: number; g: number; b: number; a?: number }): string {
   return `#${[c.r, c.g, c.b].map((v) => v.toString(16).padStart(2, "0")).join("")}`;
 }
 
@@ -144,9 +144,42 @@ export function shapePathData(shape: Shape, scale = 1): string {
   }
 }
 
-/** One SVG element for a shape, scaled. Polygons use even-odd filling, as the engine does. */
-export function shapeToSvg(shape: Shape, scale = 1): string {
-  const paint = `fill="${colorHex(shape.color)}" fill-opacity="${fmt4(colorOpacity(shape.color))}"`;
+/**
+ * A gradient shape's `<linearGradient>` (id `id`), in the user space of the element that uses it:
+ * a rotated rectangle or ellipse is drawn in its own rotated frame, so the stops are mapped into it.
+ */
+function gradientDef(shape: Shape, scale: number, id: string): string {
+  const g = shape.gradient!;
+  let at = (x: number, y: number): [number, number] => [x * scale, y * scale];
+  if (shape.type === "rotated-rectangle" || shape.type === "rotated-ellipse") {
+    const c = Math.cos(rad(shape.angle));
+    const sn = Math.sin(rad(shape.angle));
+    at = (x, y) => {
+      const u = (x - shape.cx) * scale;
+      const v = (y - shape.cy) * scale;
+      return [u * c + v * sn, -u * sn + v * c];
+    };
+  }
+  const [x1, y1] = at(g.x1, g.y1);
+  const [x2, y2] = at(g.x2, g.y2);
+  return (
+    `<linearGradient id="${id}" gradientUnits="userSpaceOnUse" x1="${fmt(x1)}" y1="${fmt(y1)}" x2="${fmt(x2)}" y2="${fmt(y2)}">` +
+    `<stop offset="0" stop-color="${colorHex(shape.color)}"/><stop offset="1" stop-color="${colorHex(g.to)}"/></linearGradient>`
+  );
+}
+
+/**
+ * One SVG element for a shape, scaled. Polygons use even-odd filling, as the engine does. A
+ * gradient shape is preceded by its `<linearGradient>`, given the id `id` (unique per document).
+ */
+export function shapeToSvg(shape: Shape, scale = 1, id = "g"): string {
+  const ink = shape.gradient ? `url(#${id})` : colorHex(shape.color);
+  const element = flatSvg(shape, scale, ink);
+  return shape.gradient ? `<defs>${gradientDef(shape, scale, id)}</defs>${element}` : element;
+}
+
+function flatSvg(shape: Shape, scale: number, ink: string): string {
+  const paint = `fill="${ink}" fill-opacity="${fmt4(colorOpacity(shape.color))}"`;
   const s = (v: number) => fmt(v * scale);
   switch (shape.type) {
     case "triangle":
@@ -163,7 +196,7 @@ export function shapeToSvg(shape: Shape, scale = 1): string {
     case "circle":
       return `<circle cx="${s(shape.cx)}" cy="${s(shape.cy)}" r="${s(shape.r)}" ${paint}/>`;
     case "bezier":
-      return `<path d="${shapePathData(shape, scale)}" fill="none" stroke="${colorHex(shape.color)}" stroke-opacity="${fmt4(colorOpacity(shape.color))}" stroke-width="${s(shape.width)}" stroke-linecap="round"/>`;
+      return `<path d="${shapePathData(shape, scale)}" fill="none" stroke="${ink}" stroke-opacity="${fmt4(colorOpacity(shape.color))}" stroke-width="${s(shape.width)}" stroke-linecap="round"/>`;
     default:
       throw new Error(`unknown shape ${(shape as Shape).type}`);
   }
@@ -202,7 +235,7 @@ export function shapesToSvg(list: ShapeList, size?: { width: number; height: num
       : []),
     `<rect width="${width}" height="${height}" fill="${colorHex(list.background)}"/>`,
     `<g${group}>`,
-    ...list.shapes.map((shape) => shapeToSvg(shape, scale)),
+    ...list.shapes.map((shape, i) => shapeToSvg(shape, scale, `g${i}`)),
     "</g>",
     ...(masked ? ["</g>"] : []),
     "</svg>",

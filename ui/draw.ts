@@ -4,6 +4,16 @@ import type { Canvas } from "./job";
 
 const rgba = (c: Color) => `rgba(${c.r}, ${c.g}, ${c.b}, ${c.a / 255})`;
 
+/** The shape's paint: its colour, or its two-stop gradient (canvas gradients live in canvas space, as the stops do). */
+function ink(ctx: CanvasRenderingContext2D, s: Shape): string | CanvasGradient {
+  const g = s.gradient;
+  if (!g) return rgba(s.color);
+  const grad = ctx.createLinearGradient(g.x1, g.y1, g.x2, g.y2);
+  grad.addColorStop(0, rgba(s.color));
+  grad.addColorStop(1, rgba({ ...g.to, a: s.color.a }));
+  return grad;
+}
+
 function drawShape(ctx: CanvasRenderingContext2D, s: Shape): void {
   ctx.beginPath();
   switch (s.type) {
@@ -38,11 +48,11 @@ function drawShape(ctx: CanvasRenderingContext2D, s: Shape): void {
       ctx.quadraticCurveTo(s.c[0], s.c[1], s.p1[0], s.p1[1]);
       ctx.lineWidth = s.width;
       ctx.lineCap = "round";
-      ctx.strokeStyle = rgba(s.color);
+      ctx.strokeStyle = ink(ctx, s);
       ctx.stroke();
       return;
   }
-  ctx.fillStyle = rgba(s.color);
+  ctx.fillStyle = ink(ctx, s);
   ctx.fill();
 }
 

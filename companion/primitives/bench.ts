@@ -15,13 +15,13 @@ import type { ShapeMode } from "../../shared/shapes";
 import { UserError } from "../errors";
 import { type RgbaImage, loadImage, resizeRgba } from "../image";
 import { machineInfo } from "../machine";
-import { parseIntOption, parseShape, reportUserErrors } from "./command";
-import { DEFAULT_BUDGET, MAX_WORKERS } from "./engine";
+import { parseFill, parseIntOption, parseShape, reportUserErrors } from "./command";
+import { MAX_WORKERS } from "./engine";
 import { runInBrowser, shapeListHash } from "./bench-browser";
 import { renderRgba, rmse } from "./render";
 import { runPrimitives } from "./run";
 import type { SearchBudget } from "../../shared/primitives/search";
-import { workSizeOf } from "../../shared/primitives/session";
+import { defaultBudget, workSizeOf } from "../../shared/primitives/session";
 
 const exec = promisify(execFile);
 const FIXTURE = "../shared/fixtures/pyramids.png";
@@ -51,6 +51,7 @@ interface BenchFlags {
   classicBudget?: boolean;
   browser?: boolean;
   json?: boolean;
+  fill: string;
 }
 
 export function registerPrimitivesBench(bench: Command): void {
@@ -73,6 +74,7 @@ export function registerPrimitivesBench(bench: Command): void {
       "--classic-budget",
       "search as hard as the classic tool (16 climbs × 1000 shapes, age 100) to compare raw speed",
     )
+    .option("--fill <flat|gradient>", "shape fills (as stylize primitives --fill)", "flat")
     .option("--browser", "also run the in-plugin engine in headless Chromium on the same pixels, side by side")
     .option("--json", "one JSON line per runtime and image: runtime, ms, score, hash of the shape list")
     .action(reportUserErrors("stylize bench primitives", benchPrimitives));
@@ -103,9 +105,10 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
     seed: parseIntOption("--seed", flags.seed, 0, 2 ** 31 - 1),
     algorithm: "hillclimb",
     focusWeight: 4,
+    fill: parseFill(flags.fill),
   };
   const workers = parseIntOption("-j", flags.jobs, 1, MAX_WORKERS);
-  const budget = flags.classicBudget ? CLASSIC_BUDGET : DEFAULT_BUDGET;
+  const budget = flags.classicBudget ? CLASSIC_BUDGET : defaultBudget(options);
   const baseline = flags.baseline ? resolve(flags.baseline) : undefined;
   if (baseline && !existsSync(baseline)) throw new UserError("bad-message", `--baseline: no such file ${baseline}`);
 
@@ -120,7 +123,7 @@ async function benchPrimitives(flags: BenchFlags): Promise<void> {
         .join(" ")} (timings are only comparable on a quiet machine)`,
     );
     console.log(
-      `task: ${options.count} × ${options.shape}, alpha ${options.alpha}, working size ${options.workSize}, ${workers} workers`,
+      `task: ${options.count} × ${options.shape} (${options.fill} fills), alpha ${options.alpha}, working size ${options.workSize}, ${workers} workers`,
     );
     console.log(
       `our search per shape: ${budget.climbs} climbs × best of ${budget.candidates} random shapes, age ${budget.age}${flags.classicBudget ? " (the classic tool's)" : " (default)"}`,

@@ -66,6 +66,11 @@ export function parsePalette(value: string): string[] {
   return colours;
 }
 
+export function parseFill(value: string): "flat" | "gradient" {
+  if (value === "flat" || value === "gradient") return value;
+  throw new UserError("bad-message", `--fill must be flat or gradient (got "${value}")`);
+}
+
 export function parseBackground(value: string): string {
   if (value === "none" || value === "avg" || /^#?[0-9a-fA-F]{6}$/.test(value)) return value;
   throw new UserError("bad-message", `--bg must be "none", "avg" or a hex colour like #ffffff (got "${value}")`);
@@ -85,6 +90,7 @@ interface Flags extends PaintFlags {
   focus?: string;
   focusWeight: string;
   palette?: string;
+  fill: string;
   json?: boolean;
 }
 
@@ -115,6 +121,7 @@ export function registerPrimitives(program: Command): void {
     .option("--focus <mask.png>", "where detail matters: white areas of this image weigh more (see --focus-weight)")
     .option("--focus-weight <n>", "how much more the error counts inside the focus mask (1-100)", "16")
     .option("--palette <colours>", 'shape colours only from these, e.g. "#1d3b8f,#f2c230,#ffffff"')
+    .option("--fill <flat|gradient>", "flat: one colour per shape; gradient: a two-stop linear gradient each", "flat")
     .option("--json", "print one JSON summary on stdout instead of progress on stderr")
     .option(
       "--style <images>",
@@ -161,6 +168,7 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
     algorithm: flags.algorithm,
     palette: flags.palette === undefined ? undefined : parsePalette(flags.palette),
     focusWeight: parseRealOption("--focus-weight", flags.focusWeight, 1, 100),
+    fill: parseFill(flags.fill),
   };
   const workers = flags.jobs ? parseIntOption("-j", flags.jobs, 1, MAX_WORKERS) : availableParallelism();
   const size = flags.size ? parseIntOption("-s", flags.size, 1, 16384) : undefined;

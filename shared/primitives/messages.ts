@@ -26,6 +26,8 @@ export interface WorkerInit {
   focus?: Float64Array;
   /** Allowed colours as flat RGB triples; absent = any colour. */
   palette?: number[];
+  /** Two-stop linear gradient fills (see model.energyGradient). */
+  gradient?: boolean;
 }
 
 /** A found shape in plain data (structured-clone friendly). */
@@ -34,6 +36,8 @@ export interface Found {
   p: number[];
   alpha: number;
   color: [number, number, number];
+  /** Gradient fills: the far stop's colour and the stops [x1, y1, x2, y2] (`color` sits at x1, y1). */
+  gradient?: { color: [number, number, number]; stops: [number, number, number, number] };
   /** Change in total squared error (negative = better). */
   energy: number;
   /** The climb that found it. */

@@ -16,7 +16,11 @@
 // then runs over w·(…), and n becomes W = Σw; with no weights W = n and the maths is unchanged.
 // Palette: the colour is then the palette entry with the lowest error change, each entry scored
 // by the same closed form (the parabola evaluated at that entry) — no search.
+//
+// Gradient fills (gradient-scorer.ts, gradient.ts): each prefix position also carries Σw·x·G-terms,
+// Σw·x and Σw·x², so the s-weighted sums of a span (s affine in x along a row) cost O(1) too.
 import type { Color } from "../shapes";
+import { GradientScorer } from "./gradient-scorer";
 import type { Spans } from "./raster";
 
 export class Model {
@@ -28,15 +32,24 @@ export class Model {
   readonly canvas: Float64Array;
   /** Fixed opacity 1..255 the sums are specialised for, or 0 for any. */
   readonly alpha: number;
-  /** Numbers per prefix position: [G0 G1 G2 H W] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK W] (any). */
-  private readonly q: number;
-  private readonly prefix: Float64Array;
+  /**
+   * Numbers per prefix position: [G0 G1 G2 H W] (fixed) or [D0 D1 D2 K0 K1 K2 DK KK W] (any); with
+   * gradients then [XG0 XG1 XG2 X XX] (fixed) or [XD0 XD1 XD2 XK0 XK1 XK2 X XX] (any), X = Σw·x.
+   */
+  readonly q: number;
+  /** Numbers of the flat layout (5 or 9); the gradient ones follow. */
+  readonly base: number;
+  /** Gradient fills: the x-weighted sums are kept too. */
+  readonly gradient: boolean;
+  private readonly scorer: GradientScorer | null;
+  /** Running sums per row (layout above); read by gradient-scorer.ts too. */
+  readonly prefix: Float64Array;
   private readonly rowErr: Float64Array;
   private readonly dirty: Uint8Array;
   /** Per-pixel error weights (focus), or null: all 1. */
   private readonly weights: Float64Array | null;
   /** Allowed colours as flat RGB triples, or null: any colour. */
-  private readonly palette: Float64Array | null;
+  readonly palette: Float64Array | null;
   /** Σw over the image (width × height without weights). */
   readonly totalWeight: number;
   /** Sum of (weighted) squared errors over RGB (canvas alpha is always 255, matching an opaque target). */
@@ -48,7 +61,7 @@ export class Model {
     targetRgb: Float64Array,
     background: Color,
     alpha = 0,
-    extras: { weights?: Float64Array; palette?: ArrayLike<number> } = {},
+    extras: { weights?: Float64Array; palette?: ArrayLike<number>; gradient?: boolean } = {},
   ) {
     this.width = width;
     this.height = height;
@@ -57,7 +70,10 @@ export class Model {
     this.weights = extras.weights ?? null;
     this.palette = extras.palette?.length ? Float64Array.from(extras.palette) : null;
     this.totalWeight = this.weights ? this.weights.reduce((s, w) => s + w, 0) : width * height;
-    this.q = alpha ? 5 : 9;
+    this.base = alpha ? 5 : 9;
+    this.gradient = extras.gradient ?? false;
+    this.q = this.base + (this.gradient ? (alpha ? 5 : 8) : 0);
+    this.scorer = this.gradient ? new GradientScorer(this) : null;
     this.canvas = new Float64Array(width * height * 3);
     for (let i = 0; i < width * height; i++) {
       this.canvas[3 * i] = background.r;
@@ -88,17 +104,18 @@ export class Model {
     const x2s = spans.x2;
     const count = spans.count;
     let n = 0;
-    if (this.q === 5) {
-      // Hot path: five running sums, in locals.
-      const stride = (this.width + 1) * 5;
+    if (this.base === 5) {
+      // Hot path (flat fills): five running sums, in locals.
+      const q = this.q; // 5; more with gradient columns after them
+      const stride = (this.width + 1) * q;
       let g0 = 0;
       let g1 = 0;
       let g2 = 0;
       let h = 0;
       for (let i = 0; i < count; i++) {
         const row = ys[i] * stride;
-        const lo = row + x1s[i] * 5;
-        const hi = row + (x2s[i] + 1) * 5;
+        const lo = row + x1s[i] * q;
+        const hi = row + (x2s[i] + 1) * q;
         n += P[hi + 4] - P[lo + 4];
         g0 += P[hi] - P[lo];
         g1 += P[hi + 1] - P[lo + 1];
@@ -111,7 +128,8 @@ export class Model {
       this.h = h;
       return n;
     }
-    const stride = (this.width + 1) * 9;
+    const q = this.q;
+    const stride = (this.width + 1) * q;
     let d0 = 0;
     let d1 = 0;
     let d2 = 0;
@@ -122,8 +140,8 @@ export class Model {
     let kk = 0;
     for (let i = 0; i < count; i++) {
       const row = ys[i] * stride;
-      const lo = row + x1s[i] * 9;
-      const hi = row + (x2s[i] + 1) * 9;
+      const lo = row + x1s[i] * q;
+      const hi = row + (x2s[i] + 1) * q;
       n += P[hi + 8] - P[lo + 8];
       d0 += P[hi] - P[lo];
       d1 += P[hi + 1] - P[lo + 1];
@@ -220,6 +238,51 @@ export class Model {
     return delta;
   }
 
+  /**
+   * Gradient fill: the best stop colours into c0, c1 and the error change they give, the direction
+   * fitted (or at `angle` degrees, for tests). See gradient-scorer.ts.
+   */
+  energyGradient(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, angle = Number.NaN): number {
+    this.checkAlpha(alpha);
+    return this.scorer!.energy(spans, alpha / 255, c0, c1, angle);
+  }
+
+  /** The stop points [x1, y1, x2, y2] of the last energyGradient on these spans (or at `angle`). */
+  gradientStops(spans: Spans, out: Float64Array, angle = Number.NaN): void {
+    this.scorer!.stops(spans, out, angle);
+  }
+
+  /**
+   * Draws the spans with a gradient from c0 at (x1, y1) to c1 at (x2, y2) (stops = [x1 y1 x2 y2]),
+   * s clamped to [0, 1] as renderers pad, at opacity alpha; updates the sums and total.
+   */
+  drawGradient(
+    spans: Spans,
+    c0: ArrayLike<number>,
+    c1: ArrayLike<number>,
+    alpha: number,
+    stops: ArrayLike<number>,
+  ): void {
+    const a = alpha / 255;
+    const keep = 1 - a;
+    const ex = stops[2] - stops[0];
+    const ey = stops[3] - stops[1];
+    const e2 = ex * ex + ey * ey;
+    const c = this.canvas;
+    const w = this.width;
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      this.dirty[y] = 1;
+      for (let x = spans.x1[i]; x <= spans.x2[i]; x++) {
+        let s = e2 > 0 ? ((x + 0.5 - stops[0]) * ex + (y + 0.5 - stops[1]) * ey) / e2 : 0;
+        s = s < 0 ? 0 : Math.min(s, 1);
+        const j = (y * w + x) * 3;
+        for (let ch = 0; ch < 3; ch++) c[j + ch] = c[j + ch] * keep + a * ((1 - s) * c0[ch] + s * c1[ch]);
+      }
+    }
+    this.resum(spans);
+  }
+
   /** Mean target colour under the spans into out[0..2]; false when they cover nothing (not hot). */
   meanTarget(spans: Spans, out: Int32Array): boolean {
     let n = 0;
@@ -253,6 +316,11 @@ export class Model {
         c[j + 2] = c[j + 2] * keep + ab;
       }
     }
+    this.resum(spans);
+  }
+
+  /** Re-sums the rows drawing marked dirty, and the total. */
+  private resum(spans: Spans): void {
     for (let i = 0; i < spans.count; i++) {
       const y = spans.y[i];
       if (this.dirty[y]) {
@@ -274,6 +342,7 @@ export class Model {
     const t = this.target;
     const c = this.canvas;
     const q = this.q;
+    const base = this.base;
     const a = this.alpha / 255;
     const wts = this.weights;
     let o = y * (this.width + 1) * q;
@@ -295,29 +364,57 @@ export class Model {
         err += d * d;
         dk += d * kv;
         kk += kv * kv;
-        if (q === 5) {
+        if (base === 5) {
           P[n + ch] = P[o + ch] + tv - (1 - a) * kv;
         } else {
           P[n + ch] = P[o + ch] + d;
           P[n + 3 + ch] = P[o + 3 + ch] + kv;
         }
       }
-      if (q === 5) {
+      if (base === 5) {
         P[n + 3] = P[o + 3] + 2 * a * dk + a * a * kk;
       } else {
         P[n + 6] = P[o + 6] + dk;
         P[n + 7] = P[o + 7] + kk;
       }
-      P[n + q - 1] = P[o + q - 1] + 1;
+      P[n + base - 1] = P[o + base - 1] + 1;
       o = n;
     }
     this.rowErr[y] = err;
+    if (this.gradient) this.sumRowX(y);
+  }
+
+  /** The gradient columns of row y: each flat G-part (or D, K) times w·x, then Σw·x and Σw·x². */
+  private sumRowX(y: number): void {
+    const P = this.prefix;
+    const q = this.q;
+    const base = this.base;
+    const a = this.alpha / 255;
+    const wts = this.weights;
+    let o = y * (this.width + 1) * q;
+    for (let x = 0, j = y * this.width * 3; x < this.width; x++, j += 3) {
+      const n = o + q;
+      const wx = wts ? wts[y * this.width + x] * x : x;
+      for (let ch = 0; ch < 3; ch++) {
+        const tv = this.target[j + ch];
+        const kv = this.canvas[j + ch];
+        if (base === 5) P[n + 5 + ch] = P[o + 5 + ch] + wx * (tv - (1 - a) * kv);
+        else {
+          P[n + 9 + ch] = P[o + 9 + ch] + wx * (tv - kv);
+          P[n + 12 + ch] = P[o + 12 + ch] + wx * kv;
+        }
+      }
+      P[n + q - 2] = P[o + q - 2] + wx;
+      P[n + q - 1] = P[o + q - 1] + wx * x;
+      o = n;
+    }
   }
 
   /** One pixel's prefix step with error weight w (focus): every term times w, W grows by w. Returns its weighted error. */
   private sumWeighted(o: number, j: number, w: number): number {
     const P = this.prefix;
     const q = this.q;
+    const base = this.base;
     const a = this.alpha / 255;
     const n = o + q;
     let dk = 0;
@@ -330,18 +427,18 @@ export class Model {
       err += d * d;
       dk += d * kv;
       kk += kv * kv;
-      if (q === 5) P[n + ch] = P[o + ch] + w * (tv - (1 - a) * kv);
+      if (base === 5) P[n + ch] = P[o + ch] + w * (tv - (1 - a) * kv);
       else {
         P[n + ch] = P[o + ch] + w * d;
         P[n + 3 + ch] = P[o + 3 + ch] + w * kv;
       }
     }
-    if (q === 5) P[n + 3] = P[o + 3] + w * (2 * a * dk + a * a * kk);
+    if (base === 5) P[n + 3] = P[o + 3] + w * (2 * a * dk + a * a * kk);
     else {
       P[n + 6] = P[o + 6] + w * dk;
       P[n + 7] = P[o + 7] + w * kk;
     }
-    P[n + q - 1] = P[o + q - 1] + w;
+    P[n + base - 1] = P[o + base - 1] + w;
     return w * err;
   }
 }

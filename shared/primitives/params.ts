@@ -1,7 +1,7 @@
 // The engine's compact shape form: a type code plus up to 8 numbers in a reusable Float64Array,
 // so random generation, mutation and undo never allocate. Converted to/from the shared `Shape`
 // objects only at the edges (an accepted shape, or a shape given by a test).
-import { type Color, SHAPE_TYPES, type Shape, type ShapeType } from "../shapes";
+import { type Color, type Gradient, SHAPE_TYPES, type Shape, type ShapeType } from "../shapes";
 
 export const T_TRIANGLE = 0;
 export const T_RECTANGLE = 1;
@@ -23,7 +23,12 @@ export function typeCode(type: ShapeType): number {
  * triangle x1 y1 x2 y2 x3 y3 · rectangle x1 y1 x2 y2 · rotated-rectangle / rotated-ellipse cx cy rx ry angle ·
  * ellipse cx cy rx ry · circle cx cy r · polygon x1 y1 … x4 y4 · bezier x0 y0 cx cy x1 y1 width
  */
-export function toShape(code: number, p: ArrayLike<number>, color: Color): Shape {
+export function toShape(code: number, p: ArrayLike<number>, color: Color, gradient?: Gradient): Shape {
+  const shape = flatShape(code, p, color);
+  return gradient ? { ...shape, gradient } : shape;
+}
+
+function flatShape(code: number, p: ArrayLike<number>, color: Color): Shape {
   const pt = (i: number): [number, number] => [p[i], p[i + 1]];
   switch (code) {
     case T_TRIANGLE:

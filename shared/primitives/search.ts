@@ -23,6 +23,8 @@ export class Candidate {
   readonly p = new Float64Array(PARAMS);
   alpha = 128;
   readonly color = new Int32Array(3);
+  /** Gradient fills: the colour at the far stop (`color` is the near one). */
+  readonly color2 = new Int32Array(3);
   energy = 0;
   /** Which climb of the step found it (ties between workers go to the lower one). */
   climb = 0;
@@ -33,6 +35,7 @@ export class Candidate {
     this.p.set(o.p);
     this.alpha = o.alpha;
     this.color.set(o.color);
+    this.color2.set(o.color2);
     this.energy = o.energy;
   }
 }
@@ -45,7 +48,9 @@ export class Searcher {
   private readonly cur = new Candidate();
   private readonly trial = new Candidate();
   private readonly undo = new Float64Array(PARAMS);
+  private readonly undoColor2 = new Int32Array(3);
   private evals = 0;
+  private readonly gradient: boolean;
 
   constructor(
     readonly model: Model,
@@ -58,11 +63,14 @@ export class Searcher {
     private readonly focus: FocusPoints | null = null,
   ) {
     this.spans = new Spans(model.width, model.height);
+    this.gradient = model.gradient;
   }
 
   evaluate(c: Candidate): number {
     this.spans.rasterize(c.code, c.p);
-    c.energy = this.model.energy(this.spans, c.alpha, c.color);
+    c.energy = this.gradient
+      ? this.model.energyGradient(this.spans, c.alpha, c.color, c.color2)
+      : this.model.energy(this.spans, c.alpha, c.color);
     this.evals++;
     return c.energy;
   }
@@ -113,6 +121,7 @@ export class Searcher {
         const r = cur.color[0];
         const g = cur.color[1];
         const b = cur.color[2];
+        if (this.gradient) this.undoColor2.set(cur.color2);
         mutateShape(cur.code, cur.p, rng, w, h);
         if (!this.alpha) cur.alpha = Math.max(1, Math.min(255, cur.alpha + rng.int(21) - 10));
         if (this.evaluate(cur) < oldEnergy) {
@@ -124,6 +133,7 @@ export class Searcher {
           cur.color[0] = r;
           cur.color[1] = g;
           cur.color[2] = b;
+          if (this.gradient) cur.color2.set(this.undoColor2);
         }
         if (this.shouldStop()) return false;
       }

@@ -13,17 +13,18 @@ const SEED_SHRINK_EVERY = 30;
 export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => void): (msg: ToWorker) => void {
   const abort = init.abort;
   const aborted = abort ? () => Atomics.load(abort, 0) !== 0 : () => false;
-  const extras = { weights: init.weights, palette: init.palette };
+  const extras = { weights: init.weights, palette: init.palette, gradient: init.gradient };
   const model = new Model(init.width, init.height, init.target, init.background, init.alpha, extras);
   const points = init.focus ? new FocusPoints(init.focus, init.width) : null;
   const search = new Searcher(model, init.codes, init.alpha, aborted, points && points.total > 0 ? points : null);
   const best = new Candidate();
+  const stops = new Float64Array(4);
 
   /** Rounds the shape to 1/100 px (compact output) and rescores it as rounded, so all agree. */
   function found(c: Candidate): Found {
     for (let i = 0; i < c.p.length; i++) c.p[i] = Math.round(c.p[i] * 100) / 100;
     search.evaluate(c);
-    return {
+    const f: Found = {
       code: c.code,
       p: Array.from(c.p),
       alpha: c.alpha,
@@ -31,6 +32,11 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
       energy: c.energy,
       climb: c.climb,
     };
+    if (model.gradient) {
+      model.gradientStops(search.spans, stops);
+      f.gradient = { color: [c.color2[0], c.color2[1], c.color2[2]], stops: [stops[0], stops[1], stops[2], stops[3]] };
+    }
+    return f;
   }
 
   return (msg) => {
@@ -38,7 +44,8 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
       if (msg.type === "draw") {
         const f = msg.found;
         search.spans.rasterize(f.code, f.p);
-        model.draw(search.spans, f.color[0], f.color[1], f.color[2], f.alpha);
+        if (f.gradient) model.drawGradient(search.spans, f.color, f.gradient.color, f.alpha, f.gradient.stops);
+        else model.draw(search.spans, f.color[0], f.color[1], f.color[2], f.alpha);
       } else if (msg.type === "step") {
         const ok = search.step(init.seed, msg.step, init.budget, init.index, init.workers, best);
         send({ type: "found", found: ok && Number.isFinite(best.energy) ? found(best) : null, aborted: !ok });

@@ -238,6 +238,32 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(kids.slice(2).every((k) => !k.isMask)).toBe(true);
   }, 90_000);
 
+  it("gradient fills come back as native linear gradient paints", async () => {
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
+    await waitText(ui.getByTestId("selection"), "Photo");
+    if (!(await ui.getByLabel("Shapes", { exact: true }).isVisible())) await ui.getByText("Advanced options").click();
+    await ui.getByLabel("Shapes", { exact: true }).fill("20");
+    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    await ui.getByLabel("Gradient fills").check();
+    await ui.getByTestId("stylize").click();
+    expect(await phase("done", 60_000)).toBe("done");
+    const paints = await page.evaluate(() => {
+      type P = { type: string; gradientTransform?: number[][]; gradientStops?: { position: number }[] };
+      type N = { name: string; children?: N[]; fills?: P[] };
+      const figma = (window as unknown as { figma: { currentPage: N } }).figma;
+      const board = figma.currentPage.children!.find((n) => n.name === "Board")!;
+      const frame = board.children!.find((n) => n.name.startsWith("Primitives — Photo (20 "))!;
+      return frame.children!.filter((k) => k.name !== "Background" && k.name !== "Mask").map((k) => k.fills![0]);
+    });
+    expect(paints).toHaveLength(20);
+    for (const p of paints) {
+      expect(p.type).toBe("GRADIENT_LINEAR");
+      expect(p.gradientStops!.map((st) => st.position)).toEqual([0, 1]);
+      expect(p.gradientTransform!.flat().every(Number.isFinite)).toBe(true);
+    }
+    await ui.getByLabel("Gradient fills").uncheck();
+  }, 90_000);
+
   it("style transfer says it needs the companion", async () => {
     await ui.getByRole("tab", { name: "Style transfer" }).click();
     await waitText(ui.locator("main"), "Style transfer needs the companion");
@@ -267,6 +293,8 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
       { shape: "combo", alpha: 0 },
       { shape: "combo", alpha: 0, palette: ["#1d3b8f", "#f2c230", "#ffffff", "#c0392b"], focusWeight: 6 },
       { algorithm: "seed", shape: "rotated-ellipse" },
+      { shape: "combo", alpha: 0, fill: "gradient", palette: ["#1d3b8f", "#f2c230", "#ffffff", "#c0392b"] },
+      { shape: "rotated-ellipse", fill: "gradient" },
     ];
     for (const [i, c] of cases.entries()) {
       const options = v.parse(PrimitivesOptionsSchema, { count: 12, seed: 5, workSize: 96, ...c });

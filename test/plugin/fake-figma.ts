@@ -358,7 +358,18 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
     Object.assign(n, { x: 0, y: 0, width: 100, height: 100, rotation: 0, visible: true, opacity: 1, name: "" });
     Object.assign(n, { layoutPositioning: "AUTO", effects: [], strokeAlign: "INSIDE" });
     if (n.type === "FRAME") Object.assign(n, { layoutMode: "NONE", clipsContent: true, itemSpacing: 0 });
-    n.strokes = [];
+    for (const key of ["fills", "strokes"]) {
+      // Figma validates paints on assignment; so does the fake (solid and linear gradient paints).
+      let paints: readonly Paint[] = [];
+      Object.defineProperty(n, key, {
+        configurable: true,
+        get: () => paints,
+        set: (value: readonly Paint[]) => {
+          for (const paint of value) checkPaint(paint, key);
+          paints = value;
+        },
+      });
+    }
     journal.push({ op: "create", type: node.type, id: node.id });
     return node;
   };
@@ -449,4 +460,31 @@ export function createFakeFigma(renderPng: RenderPng): FakeFigma {
   });
   Object.defineProperty(figma, "command", { value: "", writable: true, configurable: true });
   return figma;
+}
+
+const unit = (v: unknown) => typeof v === "number" && v >= 0 && v <= 1;
+const rgb = (c: unknown, alpha: boolean) => {
+  const o = c as Record<string, unknown> | undefined;
+  return !!o && unit(o.r) && unit(o.g) && unit(o.b) && (alpha ? unit(o.a) : o.a === undefined);
+};
+
+/** Throws, as Figma does, for a paint it would refuse (the kinds the plugin makes). */
+function checkPaint(paint: Paint, key: string): void {
+  const bad = (why: string) => {
+    throw new Error(`in set_${key}: ${why}`);
+  };
+  if (paint.opacity !== undefined && !unit(paint.opacity)) bad("opacity must be in 0..1");
+  if (paint.type === "SOLID") {
+    if (!rgb(paint.color, false)) bad("a solid paint's color needs r, g, b in 0..1 and no a");
+  } else if (paint.type === "GRADIENT_LINEAR") {
+    const m = paint.gradientTransform as unknown;
+    const finiteRow = (r: unknown) => Array.isArray(r) && r.length === 3 && r.every((v) => Number.isFinite(v));
+    if (!Array.isArray(m) || m.length !== 2 || !m.every(finiteRow)) bad("gradientTransform must be a 2×3 matrix");
+    const stops = paint.gradientStops;
+    if (!Array.isArray(stops) || stops.length < 2) bad("a gradient needs at least two stops");
+    stops.forEach((st, i) => {
+      if (!unit(st.position) || (i > 0 && st.position < stops[i - 1].position)) bad("stop positions must rise in 0..1");
+      if (!rgb(st.color, true)) bad("a stop's color needs r, g, b, a in 0..1");
+    });
+  } else if (paint.type !== "IMAGE") bad(`the fake does not take ${paint.type} paints`);
 }

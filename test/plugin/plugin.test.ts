@@ -269,6 +269,32 @@ describe("plugin main code", () => {
     expect(stored).not.toContain("companionUrl");
   });
 
+  it("inserts gradient shapes as native linear gradient paints (fills, and the stroke of a curve)", async () => {
+    const { source } = addSource(h.figma);
+    const gradient = { x1: 0, y1: 0, x2: 20, y2: 10, to: { r: 0, g: 0, b: 255 } };
+    const result = { ...mixed, shapes: mixed.shapes.map((shape) => ({ ...shape, gradient })) };
+    h.send({ type: "insert-primitives", requestId: "g", sourceId: source.id, result, settings });
+    const frame = h.figma.nodeById((await h.next("inserted")).nodeId) as unknown as FrameNode & Node;
+    const [, ...kids] = frame.children as Node[];
+    expect(kids).toHaveLength(8);
+    for (const [i, node] of kids.entries()) {
+      const paint = (i === 7 ? node.strokes : node.fills)[0] as GradientPaint;
+      expect(paint.type).toBe("GRADIENT_LINEAR");
+      expect(paint.opacity).toBeCloseTo(mixed.shapes[i].color.a / 255);
+      const { r, g, b } = mixed.shapes[i].color;
+      expect(paint.gradientStops).toEqual([
+        { position: 0, color: { r: r / 255, g: g / 255, b: b / 255, a: 1 } },
+        { position: 1, color: { r: 0, g: 0, b: 1, a: 1 } },
+      ]);
+    }
+    // The fake refuses paints Figma would (it is what checks the shape of these).
+    expect(() => {
+      (kids[0] as unknown as { fills: unknown }).fills = [
+        { type: "GRADIENT_LINEAR", gradientTransform: [[1, 0]], gradientStops: [] },
+      ];
+    }).toThrow(/gradientTransform/);
+  });
+
   it("inserts 1000 shapes in batches with progress, quickly", async () => {
     const { source } = addSource(h.figma);
     const shapes: Shape[] = Array.from({ length: 1000 }, (_, i) => ({

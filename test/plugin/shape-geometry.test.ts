@@ -169,3 +169,81 @@ describe("shape geometry", () => {
     expect(primitivesFrameName("Photo", [tri, circ])).toBe("Primitives — Photo (2 shapes)");
   });
 });
+
+describe("gradient paints", () => {
+  const gradient = { x1: 10, y1: 20, x2: 40, y2: 5, to: { r: 0, g: 255, b: 51 } };
+  const shapes: Shape[] = [
+    {
+      type: "triangle",
+      points: [
+        [5, 5],
+        [60, 20],
+        [20, 40],
+      ],
+      color,
+      gradient,
+    },
+    { type: "rectangle", x1: 5, y1: 2, x2: 50, y2: 30, color, gradient },
+    { type: "rotated-ellipse", cx: 25, cy: 15, rx: 20, ry: 8, angle: 35, color, gradient },
+    { type: "bezier", p0: [0, 0], c: [30, 40], p1: [60, 10], width: 3, color, gradient },
+  ];
+  const s = { sx: 2, sy: 1.5 };
+
+  /** The node's own frame and box: what Figma's gradientTransform is relative to. */
+  function frameOf(
+    spec: NodeSpec,
+    shape: Shape,
+  ): { toLocal: (p: [number, number]) => [number, number]; w: number; h: number } {
+    if (spec.kind !== "vector") {
+      const [[a, c, tx], [b, d, ty]] = spec.transform;
+      const det = a * d - b * c;
+      const toLocal = ([x, y]: [number, number]): [number, number] => [
+        (d * (x - tx) - c * (y - ty)) / det,
+        (-b * (x - tx) + a * (y - ty)) / det,
+      ];
+      return { toLocal, w: spec.width, h: spec.height };
+    }
+    const pts =
+      shape.type === "bezier"
+        ? (() => {
+            const b = quadBounds(
+              [shape.p0[0] * s.sx, shape.p0[1] * s.sy],
+              [shape.c[0] * s.sx, shape.c[1] * s.sy],
+              [shape.p1[0] * s.sx, shape.p1[1] * s.sy],
+            );
+            return [
+              [b.minX, b.minY],
+              [b.maxX, b.maxY],
+            ];
+          })()
+        : pathPoints(spec);
+    const w = Math.max(...pts.map((p) => p[0])) - spec.x;
+    const h = Math.max(...pts.map((p) => p[1])) - spec.y;
+    return { toLocal: ([x, y]) => [x - spec.x, y - spec.y], w, h };
+  }
+
+  it("maps the stops to Figma's gradient handles (0, 0.5) and (1, 0.5) in each node's unit box", () => {
+    for (const shape of shapes) {
+      const spec = shapeToNode(shape, s);
+      const fill = spec.kind === "vector" ? (spec.fill ?? spec.stroke!.paint) : spec.paint;
+      if (!("gradient" in fill)) throw new Error(`${shape.type}: no gradient`);
+      expect(fill.stops).toEqual([toPaint(color).color, { r: 0, g: 1, b: 0.2 }]);
+      expect(fill.opacity).toBeCloseTo(128 / 255);
+      const { toLocal, w, h } = frameOf(spec, shape);
+      const unit = (x: number, y: number) => {
+        const [lx, ly] = toLocal([x * s.sx, y * s.sy]);
+        return applyTransform(fill.gradient, lx / w, ly / h);
+      };
+      const [a0, b0] = unit(gradient.x1, gradient.y1);
+      const [a1, b1] = unit(gradient.x2, gradient.y2);
+      expect([a0, b0, a1, b1].map((v) => Math.round(v * 1e6) / 1e6 + 0)).toEqual([0, 0.5, 1, 0.5]);
+      // Halfway between the stops, the colour is halfway too.
+      expect(unit((gradient.x1 + gradient.x2) / 2, (gradient.y1 + gradient.y2) / 2)[0]).toBeCloseTo(0.5, 6);
+    }
+  });
+
+  it("flat shapes keep a solid paint", () => {
+    const spec = shapeToNode({ type: "rectangle", x1: 0, y1: 0, x2: 10, y2: 10, color }, s);
+    expect(spec.kind !== "vector" && spec.paint).toEqual(toPaint(color));
+  });
+});

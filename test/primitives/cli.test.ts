@@ -175,6 +175,16 @@ describe("stylize primitives", () => {
     }
   });
 
+  it("--fill gradient: every shape a two-stop gradient, in the JSON and as SVG linearGradients", async () => {
+    const [svg, json] = ["grad.svg", "grad.json"].map((f) => join(dir, f));
+    await cli(input, "-o", svg, "-o", json, "-n", "6", "-r", "40", "-j", "1", "--fill", "gradient", "--json");
+    const list = v.parse(ShapeListSchema, JSON.parse(await readFile(json, "utf8")));
+    expect(list.shapes.every((s) => s.gradient)).toBe(true);
+    const text = await readFile(svg, "utf8");
+    expect(text.match(/<linearGradient /g)).toHaveLength(6);
+    expect(text).toContain('fill="url(#g0)"');
+  });
+
   it("refuses bad input with a clear message and exit code 1", async () => {
     const bad = [
       [[join(dir, "missing.png"), "-o", join(dir, "x.svg")], /Cannot read/],
@@ -184,6 +194,7 @@ describe("stylize primitives", () => {
       [[input, "-o", join(dir, "x.svg"), "--bg", "red"], /--bg must be/],
       [[input, "-o", join(dir, "x.svg"), "--palette", "#12345,red"], /--palette must list 1 to 256 hex colours/],
       [[input, "-o", join(dir, "x.svg"), "--focus-weight", "0"], /--focus-weight must be a number from 1 to 100/],
+      [[input, "-o", join(dir, "x.svg"), "--fill", "radial"], /--fill must be flat or gradient/],
       [[input, "-o", join(dir, "x.svg"), "--focus", join(dir, "nope.png")], /Cannot read/],
     ] as const;
     for (const [args, message] of bad) {

@@ -36,7 +36,9 @@ export function replay(list: ShapeList, target: RgbaImage): Model {
   const p = new Float64Array(8);
   for (const shape of list.shapes) {
     spans.rasterize(fromShape(shape, p), p);
-    model.draw(spans, shape.color.r, shape.color.g, shape.color.b, shape.color.a);
+    const { color: c, gradient: g } = shape;
+    if (g) model.drawGradient(spans, [c.r, c.g, c.b], [g.to.r, g.to.g, g.to.b], c.a, [g.x1, g.y1, g.x2, g.y2]);
+    else model.draw(spans, c.r, c.g, c.b, c.a);
   }
   return model;
 }

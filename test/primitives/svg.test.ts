@@ -84,6 +84,67 @@ describe("SVG output", () => {
     expect(rmse(engine, { width: 64, height: 48, data: new Uint8Array(small) })).toBeLessThan(0.03);
   });
 
+  it("renders gradient shapes like the engine: every type, rotated frames and strokes included", async () => {
+    // Stops across each shape's box, in a different direction per shape.
+    const shapes = oneOfEach.map((shape, i): Shape => {
+      const b = shapeBounds(shape);
+      const t = (i * 47 * Math.PI) / 180;
+      const [cx, cy, r] = [b.x + b.width / 2, b.y + b.height / 2, Math.max(b.width, b.height) / 2];
+      const gradient = {
+        x1: cx - r * Math.cos(t),
+        y1: cy - r * Math.sin(t),
+        x2: cx + r * Math.cos(t),
+        y2: cy + r * Math.sin(t),
+      };
+      return { ...shape, gradient: { ...gradient, to: { r: 255 - shape.color.r, g: 255 - shape.color.g, b: 30 } } };
+    });
+    const list: ShapeList = { width: 64, height: 48, background: { r: 90, g: 60, b: 30, a: 255 }, shapes };
+    const engine = canvasRgba(replay(list, target));
+    const rendered = await renderRgba(list, { width: 64, height: 48 });
+    expect(rmse(engine, rendered)).toBeLessThan(0.04);
+    // The gradients matter: the same shapes drawn flat, or with the stops swapped, are clearly off.
+    const flat = canvasRgba(replay({ ...list, shapes: oneOfEach }, target));
+    expect(rmse(flat, rendered)).toBeGreaterThan(0.06);
+    const swapped = shapes.map((s) => ({
+      ...s,
+      gradient: { ...s.gradient!, x1: s.gradient!.x2, y1: s.gradient!.y2, x2: s.gradient!.x1, y2: s.gradient!.y1 },
+    }));
+    expect(rmse(canvasRgba(replay({ ...list, shapes: swapped }, target)), rendered)).toBeGreaterThan(0.06);
+    const svg = shapesToSvg(list);
+    expect(svg).toContain('<linearGradient id="g7" gradientUnits="userSpaceOnUse"');
+    expect(svg).toContain('stroke="url(#g7)"');
+  });
+
+  it("matches a real gradient run", async () => {
+    const session = await createPrimitives(
+      target,
+      {
+        count: 15,
+        shape: "combo",
+        alpha: 0,
+        workSize: 64,
+        background: "avg",
+        seed: 2,
+        algorithm: "hillclimb",
+        focusWeight: 4,
+        fill: "gradient",
+      },
+      { workers: 1, budget: { climbs: 2, candidates: 50, age: 20 } },
+    );
+    const list: ShapeList = {
+      width: session.width,
+      height: session.height,
+      background: session.background,
+      shapes: [],
+    };
+    for await (const e of session.shapes()) list.shapes.push(e.shape);
+    await session.close();
+    expect(list.shapes.every((s) => s.gradient)).toBe(true);
+    expect(rmse(canvasRgba(replay(list, target)), await renderRgba(list, { width: 64, height: 48 }))).toBeLessThan(
+      0.03,
+    );
+  });
+
   it("writes well-formed documents and Figma-friendly path data", async () => {
     const list: ShapeList = { width: 64, height: 48, background: { r: 1, g: 2, b: 3, a: 255 }, shapes: oneOfEach };
     const svg = shapesToSvg(list, { width: 128, height: 96 });

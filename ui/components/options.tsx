@@ -162,6 +162,17 @@ export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
           {PRIMITIVES_NUMBERS.map((f) => (
             <NumberField key={f.id} {...f} value={p[f.id]} onValue={(n) => prim({ [f.id]: n })} />
           ))}
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={p.fill === "gradient"}
+              // A look, not a quality level: the preset stays as it is.
+              onChange={(e) =>
+                onChange({ ...settings, primitives: { ...p, fill: e.currentTarget.checked ? "gradient" : "flat" } })
+              }
+            />
+            Gradient fills
+          </label>
         </div>
       )}
     </details>

@@ -1,0 +1,251 @@
+// Scoring a gradient-filled candidate from the model's running sums (model.ts): its direction,
+// where its stops go, and the sums the stop colours are solved from (gradient.ts).
+import { detCos, detSin } from "./det-math";
+import { GradientSums, solveGradient } from "./gradient";
+import type { Model } from "./model";
+import type { Spans } from "./raster";
+
+const DEG = Math.PI / 180;
+
+export class GradientScorer {
+  constructor(private readonly m: Model) {}
+
+  /** Scratch for gradient candidates: sums, and where the covered pixel centres run along the direction. */
+  private readonly gs = new GradientSums();
+  private uMin = 0;
+  private uLen = 0;
+  /** The last given angle and its cosine and sine, or the fitted direction (lastAngle NaN). */
+  private lastAngle = Number.NaN;
+  private dx = 1;
+  private dy = 0;
+
+  private direction(angle: number): void {
+    if (angle === this.lastAngle) return;
+    this.lastAngle = angle;
+    this.dx = detCos(angle * DEG);
+    this.dy = detSin(angle * DEG);
+  }
+
+  /**
+   * Extent of the covered pixel centres along direction (dx, dy): u = (x+½)·dx + (y+½)·dy runs
+   * from uMin to uMin + uLen. u is affine along a row, so a span's ends are its extremes.
+   */
+  private extent(spans: Spans, dx: number, dy: number): void {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < spans.count; i++) {
+      const v = (spans.y[i] + 0.5) * dy;
+      const u1 = (spans.x1[i] + 0.5) * dx + v;
+      const u2 = (spans.x2[i] + 0.5) * dx + v;
+      if (u1 < lo) lo = u1;
+      if (u2 < lo) lo = u2;
+      if (u1 > hi) hi = u1;
+      if (u2 > hi) hi = u2;
+    }
+    this.uMin = lo;
+    this.uLen = hi - lo;
+  }
+
+  /**
+   * Gradient fill along the fitted direction (fitDirection), or at `angle` degrees if given (tests).
+   * The stops sit at the covered pixels' extent along it, so
+   * s = (u − uMin)/uLen ∈ [0, 1] needs no clamping and is affine in x on each row (s = αx + β):
+   * the s-weighted sums come from the x-weighted prefix columns. Best stop colours into c0, c1
+   * (gradient.ts) and the error change they give; `a` is the opacity, 0..1.
+   */
+  energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, angle = Number.NaN): number {
+    if (!Number.isNaN(angle)) this.direction(angle);
+    else this.fitDirection(spans, a);
+    const dx = this.dx;
+    const dy = this.dy;
+    this.extent(spans, dx, dy);
+    const L = this.uLen;
+    // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
+    const al = L > 1e-9 ? dx / L : 0;
+    const P = this.m.prefix;
+    const q = this.m.q;
+    const b = this.m.base;
+    const stride = (this.m.width + 1) * q;
+    const m = this.gs;
+    let W = 0;
+    let S1 = 0;
+    let S2 = 0;
+    let H = 0;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      const be = L > 1e-9 ? (0.5 * dx + (y + 0.5) * dy - this.uMin) / L : 0;
+      const lo = y * stride + spans.x1[i] * q;
+      const hi = y * stride + (spans.x2[i] + 1) * q;
+      const w = P[hi + b - 1] - P[lo + b - 1];
+      const X = P[hi + q - 2] - P[lo + q - 2];
+      const XX = P[hi + q - 1] - P[lo + q - 1];
+      let G0: number;
+      let G1: number;
+      let G2: number;
+      let XG0: number;
+      let XG1: number;
+      let XG2: number;
+      if (b === 5) {
+        G0 = P[hi] - P[lo];
+        G1 = P[hi + 1] - P[lo + 1];
+        G2 = P[hi + 2] - P[lo + 2];
+        H += P[hi + 3] - P[lo + 3];
+        XG0 = P[hi + 5] - P[lo + 5];
+        XG1 = P[hi + 6] - P[lo + 6];
+        XG2 = P[hi + 7] - P[lo + 7];
+      } else {
+        // G = Σd + a·Σk, per span and likewise x-weighted.
+        G0 = P[hi] - P[lo] + a * (P[hi + 3] - P[lo + 3]);
+        G1 = P[hi + 1] - P[lo + 1] + a * (P[hi + 4] - P[lo + 4]);
+        G2 = P[hi + 2] - P[lo + 2] + a * (P[hi + 5] - P[lo + 5]);
+        H += 2 * a * (P[hi + 6] - P[lo + 6]) + a * a * (P[hi + 7] - P[lo + 7]);
+        XG0 = P[hi + 9] - P[lo + 9] + a * (P[hi + 12] - P[lo + 12]);
+        XG1 = P[hi + 10] - P[lo + 10] + a * (P[hi + 13] - P[lo + 13]);
+        XG2 = P[hi + 11] - P[lo + 11] + a * (P[hi + 14] - P[lo + 14]);
+      }
+      W += w;
+      S1 += al * X + be * w;
+      S2 += al * al * XX + 2 * al * be * X + be * be * w;
+      g0 += G0;
+      g1 += G1;
+      g2 += G2;
+      r0 += al * XG0 + be * G0;
+      r1 += al * XG1 + be * G1;
+      r2 += al * XG2 + be * G2;
+    }
+    m.W = W;
+    m.S1 = S1;
+    m.S2 = S2;
+    m.H = H;
+    m.G[0] = g0;
+    m.G[1] = g1;
+    m.G[2] = g2;
+    m.Rs[0] = r0;
+    m.Rs[1] = r1;
+    m.Rs[2] = r2;
+    return solveGradient(m, a, this.m.palette, c0, c1);
+  }
+
+  /**
+   * The direction the colour changes most under the spans: per channel the least-squares plane
+   * r ≈ c + gₓ·x + g_y·y (r the G term), then the principal axis of Σ g·gᵀ over the channels
+   * (a two-stop gradient changes every channel along one direction): a closed form, like the
+   * colours, instead of one more parameter to climb (as fast, and a little better: see README).
+   */
+  private fitDirection(spans: Spans, a: number): void {
+    const P = this.m.prefix;
+    const q = this.m.q;
+    const b = this.m.base;
+    const stride = (this.m.width + 1) * q;
+    let W = 0;
+    let X = 0;
+    let Y = 0;
+    let XX = 0;
+    let YY = 0;
+    let XY = 0;
+    const R = this.fitR;
+    R.fill(0);
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      const lo = y * stride + spans.x1[i] * q;
+      const hi = y * stride + (spans.x2[i] + 1) * q;
+      const w = P[hi + b - 1] - P[lo + b - 1];
+      const x = P[hi + q - 2] - P[lo + q - 2];
+      W += w;
+      X += x;
+      Y += y * w;
+      XX += P[hi + q - 1] - P[lo + q - 1];
+      YY += y * y * w;
+      XY += y * x;
+      for (let ch = 0; ch < 3; ch++) {
+        let g: number;
+        let xg: number;
+        if (b === 5) {
+          g = P[hi + ch] - P[lo + ch];
+          xg = P[hi + 5 + ch] - P[lo + 5 + ch];
+        } else {
+          g = P[hi + ch] - P[lo + ch] + a * (P[hi + 3 + ch] - P[lo + 3 + ch]);
+          xg = P[hi + 9 + ch] - P[lo + 9 + ch] + a * (P[hi + 12 + ch] - P[lo + 12 + ch]);
+        }
+        R[3 * ch] += g;
+        R[3 * ch + 1] += xg;
+        R[3 * ch + 2] += y * g;
+      }
+    }
+    this.lastAngle = Number.NaN;
+    this.dx = 1;
+    this.dy = 0;
+    if (!(W > 0)) return;
+    // Centred second moments of position, and of position with each channel.
+    const cxx = XX - (X * X) / W;
+    const cyy = YY - (Y * Y) / W;
+    const cxy = XY - (X * Y) / W;
+    const det = cxx * cyy - cxy * cxy;
+    let mxx = 0;
+    let mxy = 0;
+    let myy = 0;
+    for (let ch = 0; ch < 3; ch++) {
+      const cxr = R[3 * ch + 1] - (X * R[3 * ch]) / W;
+      const cyr = R[3 * ch + 2] - (Y * R[3 * ch]) / W;
+      // The plane's slope (a thin shape: its covariance with position, without the inverse).
+      const gx = det > 1e-9 * W * W ? (cyy * cxr - cxy * cyr) / det : cxr;
+      const gy = det > 1e-9 * W * W ? (cxx * cyr - cxy * cxr) / det : cyr;
+      mxx += gx * gx;
+      mxy += gx * gy;
+      myy += gy * gy;
+    }
+    // Principal eigenvector of [[mxx mxy] [mxy myy]] (sqrt is exact in IEEE: same bits everywhere).
+    const half = (mxx - myy) / 2;
+    const lambda = (mxx + myy) / 2 + Math.sqrt(half * half + mxy * mxy);
+    let vx = mxy;
+    let vy = lambda - mxx;
+    if (vx * vx + vy * vy < 1e-24 * (lambda * lambda + 1e-300)) {
+      vx = lambda - myy;
+      vy = mxy;
+    }
+    const n = Math.sqrt(vx * vx + vy * vy);
+    if (n > 0) {
+      this.dx = vx / n;
+      this.dy = vy / n;
+    }
+  }
+
+  private readonly fitR = new Float64Array(9);
+
+  /**
+   * The stop points [x1, y1, x2, y2] of a gradient over the spans (working pixels): the ends of
+   * the covered extent along the direction (the one the last energy() fitted on these spans,
+   * or `angle`), on the line through the covered box's centre.
+   */
+  stops(spans: Spans, out: Float64Array, angle = Number.NaN): void {
+    if (!Number.isNaN(angle)) this.direction(angle);
+    const dx = this.dx;
+    const dy = this.dy;
+    this.extent(spans, dx, dy);
+    let x0 = Number.POSITIVE_INFINITY;
+    let x1 = Number.NEGATIVE_INFINITY;
+    let y0 = Number.POSITIVE_INFINITY;
+    let y1 = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < spans.count; i++) {
+      if (spans.x1[i] < x0) x0 = spans.x1[i];
+      if (spans.x2[i] > x1) x1 = spans.x2[i];
+      if (spans.y[i] < y0) y0 = spans.y[i];
+      if (spans.y[i] > y1) y1 = spans.y[i];
+    }
+    const mx = (x0 + x1 + 1) / 2;
+    const my = (y0 + y1 + 1) / 2;
+    const um = mx * dx + my * dy;
+    // One pixel across: any direction of length 1 (s is 0 over the covered centre anyway).
+    const len = this.uLen > 1e-9 ? this.uLen : 1;
+    out[0] = mx + (this.uMin - um) * dx;
+    out[1] = my + (this.uMin - um) * dy;
+    out[2] = out[0] + len * dx;
+    out[3] = out[1] + len * dy;
+  }
+}
