@@ -29,7 +29,9 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
   try {
     const { device, adapter } = await openWebGpu();
     const { tiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);
-    const net = WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles });
+    const key = `${weights.hash} ${opts.pooling}`;
+    const net = unpark(device, key) ?? WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles });
+    netKeys.set(net, key);
     return new WebGpuLossNet(net, weights, device.limits, adapterName(adapter), [...notes], cpu);
   } catch (err) {
     const reason = await fallbackReason("webgpu", err);
@@ -77,8 +79,8 @@ class WebGpuLossNet implements LossNet {
   }
 
   async release(): Promise<void> {
-    this.gpu.dispose();
-    await this.cpu?.release();
+    if (this.cpu) await this.cpu.release();
+    else park(this.gpu);
   }
 
   /** On the GPU; if it fails, on the CPU from then on, with the reason noted. */
@@ -115,6 +117,37 @@ export function checkGpuSize(
     "too-large",
     `A ${long} px style transfer needs GPU buffers of ${gb(need)}; this GPU (${adapter}) allows ${gb(limit)}. Choose a smaller size (at most ${fits} px).`,
   );
+}
+
+/**
+ * The last job's net waits PARK_MS for the next job with the same weights: its weights and buffers
+ * stay on the GPU (uploading VGG-19 and allocating a size's buffers take a noticeable part of a
+ * short job).
+ */
+const PARK_MS = 60_000;
+const netKeys = new WeakMap<WebGpuStyleNet, string>();
+let parked: { net: WebGpuStyleNet; timer: ReturnType<typeof setTimeout> } | undefined;
+
+function park(net: WebGpuStyleNet): void {
+  if (parked) {
+    clearTimeout(parked.timer);
+    if (parked.net !== net) parked.net.dispose();
+  }
+  const timer = setTimeout(() => {
+    if (parked?.net === net) parked = undefined;
+    net.dispose();
+  }, PARK_MS);
+  (timer as unknown as NodeJS.Timeout).unref(); // a parked net never keeps the process alive
+  parked = { net, timer };
+}
+
+function unpark(device: GPUDevice, key: string): WebGpuStyleNet | undefined {
+  if (!parked) return undefined;
+  const { net, timer } = parked;
+  if (net.device !== device || netKeys.get(net) !== key) return undefined;
+  clearTimeout(timer);
+  parked = undefined;
+  return net;
 }
 
 const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;
