@@ -19,7 +19,7 @@ import { listDevices, pickDevice } from "../../companion/style/devices";
 import { runStyle } from "../../companion/style/engine";
 import { styleLayerScales } from "../../companion/style/graph/loss";
 import { StyleNet } from "../../companion/style/session";
-import { randomVggWeights } from "../../companion/style/vgg-weights";
+import { randomVggWeights, VGG19_CONVS } from "../../companion/style/vgg-weights";
 import { openWebGpu } from "../../companion/style/webgpu-device";
 import { checkGpuSize } from "../../companion/style/webgpu-net";
 import type { RgbaImage } from "../../companion/image";
@@ -104,6 +104,23 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
       }, 120_000);
     });
   }
+
+  it("128-channel layers: Grams of several tiles (computed above the diagonal, mirrored) match the CPU's", async () => {
+    const quarter = randomVggWeights(
+      3,
+      VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 4, outC: c.outC / 4 })),
+    );
+    const cpu = await StyleNet.open(quarter, { pooling: "max", masked: [false], device: "cpu" });
+    const { device } = await openWebGpu();
+    const gpu = WebGpuStyleNet.create(device, quarter.convs, { pooling: "max", tiles: TILES });
+    const img = randomImage(3 * 32 * 32, 12);
+    const [a, b] = [await cpu.features(img, 32, 32), await gpu.features(img, 32, 32)];
+    expect(a.grams[4].length).toBe(128 * 128);
+    for (const [l, g] of b.grams.entries()) expect(relativeError(g, a.grams[l])).toBeLessThan(1e-3);
+    expect(relativeError(b.content, a.content)).toBeLessThan(1e-3);
+    gpu.dispose();
+    await cpu.dispose();
+  }, 120_000);
 
   it("every tile candidate the adapter allows gives the same gradient", async () => {
     const { device } = await openWebGpu();

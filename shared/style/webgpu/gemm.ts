@@ -73,11 +73,44 @@ export interface GemmSpec {
   splitK?: boolean;
 }
 
-/** Tile-load loop: element i of the tile → (row-or-col index, kk), the contiguous one fastest. */
-function tileLoad(size: number, tk: number, fastK: boolean, outer: string) {
-  return fastK
-    ? `let ${outer} = i / ${tk}u; let kk = i % ${tk}u;`
-    : `let ${outer} = i % ${size}u; let kk = i / ${size}u;`;
+/**
+ * One operand's tile in workgroup memory and how it is filled and read. Along m (or n) in memory:
+ * each thread loads 4 neighbours and stores one whole vec4 — never a part of one: WGSL lets a write
+ * to one component touch the whole vector (a race between threads on Metal and D3D). Along k in
+ * memory (the Gram's F): a scalar tile, loaded k-fastest so that neighbouring threads read
+ * neighbouring addresses, read back as vec4s.
+ */
+function operandTile(name: "A" | "B", size: number, tk: number, threads: number, alongK: boolean, fixedCol: boolean) {
+  const load = name === "A" ? "loadA(x, k)" : `loadB(k, x, ${fixedCol ? "cols[j]" : "colOf(x)"})`;
+  const limit = name === "A" ? "p.M" : "p.N";
+  const origin = name === "A" ? "m0" : "n0";
+  if (alongK)
+    return {
+      decl: `var<workgroup> ${name}s: array<f32, ${tk * size}>;`,
+      fill: `for (var i = lid; i < ${tk * size}u; i += ${threads}u) {
+      let s = i / ${tk}u; let kk = i % ${tk}u;
+      let x = ${origin} + s; let k = k0 + kk;
+      var v = 0.0;
+      if (x < ${limit} && k < kEnd) { v = ${load.replace("cols[j]", "colOf(x)")}; }
+      ${name}s[kk * ${size}u + s] = v;
+    }`,
+      read: (kk: string, v: string) =>
+        `vec4<f32>(${[0, 1, 2, 3].map((c) => `${name}s[${kk} * ${size}u + (${v}) * 4u + ${c}u]`).join(", ")})`,
+    };
+  const q = size / 4;
+  return {
+    decl: `var<workgroup> ${name}s: array<vec4<f32>, ${tk * q}>;`,
+    fill: `for (var i = lid; i < ${tk * q}u; i += ${threads}u) {
+      let kk = i / ${q}u; let k = k0 + kk;
+      var v = vec4<f32>(0.0);
+      for (var j = 0u; j < 4u; j++) {
+        let x = ${origin} + (i % ${q}u) * 4u + j;
+        if (x < ${limit} && k < kEnd) { v[j] = ${load}; }
+      }
+      ${name}s[i] = v;
+    }`,
+    read: (kk: string, v: string) => `${name}s[${kk} * ${q}u + ${v}]`,
+  };
 }
 
 export function gemmShader(spec: GemmSpec, t: Tiles): string {
@@ -86,12 +119,31 @@ export function gemmShader(spec: GemmSpec, t: Tiles): string {
   const threads = threadsOf(t);
   const tx = t.tn / 4;
   const rv = t.rm / 4; // vec4s of A per thread and k
-  // Loading B along n with a multiple of TN threads, each thread always loads the same column.
-  const fixedCol = spec.bContiguous === "n" && threads % t.tn === 0;
+  // B along n, and a multiple of TN/4 threads: each thread always loads the same 4 columns, so
+  // their im2col pixels (a division by the width) are worked out once.
+  const fixedCol = spec.bContiguous === "n" && threads % tx === 0;
+  const A = operandTile("A", t.tm, t.tk, threads, spec.aContiguous === "k", false);
+  const B = operandTile("B", t.tn, t.tk, threads, spec.bContiguous === "k", fixedCol);
   const tileStart = spec.symmetric ? "if (tn < wid.y) { return; }" : "";
   const mirror = spec.symmetric ? "if (tn != wid.y) { store(n, m, v); }" : "";
-  // Both tiles live in workgroup memory as vec4s along m and n: one load per 4 values in the
-  // inner loop, which does RM×4 fma per RM/4 + 1 loads.
+  const rows = Array.from({ length: t.rm }, (_, r) => r);
+  // Straight-line code for the accumulators (no indexing by a loop variable), so that every
+  // compiler keeps them in registers: RM×4 fma per RM/4 + 1 tile reads.
+  const inner = [
+    `let b = ${B.read("kk", "col")};`,
+    ...Array.from({ length: rv }, (_, v) => `let a${v} = ${A.read("kk", `row * ${rv}u + ${v}u`)};`),
+    ...rows.map((r) => `acc${r} = fma(vec4<f32>(a${r >> 2}.${"xyzw"[r & 3]}), b, acc${r});`),
+  ].join("\n      ");
+  const epilogue = rows
+    .map(
+      (r) => `{
+    let m = m0 + row * ${t.rm}u + ${r}u;
+    if (m < p.M) {
+${[0, 1, 2, 3].map((j) => `      { let n = n0 + col * 4u + ${j}u; if (n < p.N) { let v = acc${r}.${"xyzw"[j]}; store(m, n, v); ${mirror} } }`).join("\n")}
+    }
+  }`,
+    )
+    .join("\n  ");
   return `${GEMM_PARAMS}
 ${spec.bindings}
 fn loadA(m: u32, k: u32) -> f32 { ${spec.loadA} }
@@ -100,8 +152,8 @@ fn loadB(k: u32, n: u32, at: vec2<i32>) -> f32 { ${spec.loadB} }
 fn store(m: u32, n: u32, v: f32) { ${spec.store} }
 
 var<private> slice: u32;
-var<workgroup> As: array<vec4<f32>, ${(t.tk * t.tm) / 4}>;
-var<workgroup> Bs: array<vec4<f32>, ${(t.tk * t.tn) / 4}>;
+${A.decl}
+${B.decl}
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -114,44 +166,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n0 = tn * ${t.tn}u;
   let col = lid % ${tx}u;
   let row = lid / ${tx}u;
-  var acc: array<vec4<f32>, ${t.rm}>;
-  ${fixedCol ? `let myCol = colOf(n0 + lid % ${t.tn}u);` : ""}
+  ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join(" ")}
+  ${fixedCol ? `var cols: array<vec2<i32>, 4>; for (var j = 0u; j < 4u; j++) { cols[j] = colOf(n0 + (lid % ${tx}u) * 4u + j); }` : ""}
   for (var k0 = kBegin; k0 < kEnd; k0 += ${t.tk}u) {
-    for (var i = lid; i < ${t.tm * t.tk}u; i += ${threads}u) {
-      ${tileLoad(t.tm, t.tk, spec.aContiguous === "k", "mm")}
-      let m = m0 + mm; let k = k0 + kk;
-      var a = 0.0;
-      if (m < p.M && k < kEnd) { a = loadA(m, k); }
-      As[kk * ${t.tm / 4}u + mm / 4u][mm % 4u] = a;
-    }
-    for (var i = lid; i < ${t.tn * t.tk}u; i += ${threads}u) {
-      ${tileLoad(t.tn, t.tk, spec.bContiguous === "k", "nn")}
-      let n = n0 + nn; let k = k0 + kk;
-      var b = 0.0;
-      if (n < p.N && k < kEnd) { b = loadB(k, n, ${fixedCol ? "myCol" : "colOf(n)"}); }
-      Bs[kk * ${tx}u + nn / 4u][nn % 4u] = b;
-    }
+    ${A.fill}
+    ${B.fill}
     workgroupBarrier();
     for (var kk = 0u; kk < ${t.tk}u; kk++) {
-      let b = Bs[kk * ${tx}u + col];
-      for (var v = 0u; v < ${rv}u; v++) {
-        let a = As[kk * ${t.tm / 4}u + row * ${rv}u + v];
-        acc[v * 4u] = fma(vec4<f32>(a.x), b, acc[v * 4u]);
-        acc[v * 4u + 1u] = fma(vec4<f32>(a.y), b, acc[v * 4u + 1u]);
-        acc[v * 4u + 2u] = fma(vec4<f32>(a.z), b, acc[v * 4u + 2u]);
-        acc[v * 4u + 3u] = fma(vec4<f32>(a.w), b, acc[v * 4u + 3u]);
-      }
+      ${inner}
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < ${t.rm}u; r++) {
-    let m = m0 + row * ${t.rm}u + r;
-    if (m >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + col * 4u + j;
-      if (n < p.N) { let v = acc[r][j]; store(m, n, v); ${mirror} }
-    }
-  }
+  ${epilogue}
 }`;
 }
 
