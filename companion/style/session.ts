@@ -231,10 +231,10 @@ async function createSessions(models: { features: Uint8Array; loss: Uint8Array }
   return [features, loss] as [ort.InferenceSession, ort.InferenceSession];
 }
 
-/** Record a GPU that failed (later `auto` picks skip it) and say why, in one line. */
-export async function fallbackReason(device: DeviceName, err: unknown): Promise<string> {
+/** Say why a GPU failed, in one line; unless `mark` is false, record it so that later `auto` picks skip it. */
+export async function fallbackReason(device: DeviceName, err: unknown, mark = true): Promise<string> {
   const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
-  await markDeviceFailed(device, why);
+  if (mark) await markDeviceFailed(device, why);
   return `${device === "cuda" ? "CUDA" : "WebGPU"} failed: ${why}`;
 }
 

@@ -2,6 +2,8 @@
 // One per process, asked for the adapter's largest buffers; software adapters (SwiftShader,
 // llvmpipe) are named as such so that `auto` never picks them.
 
+import { styleDeviceLimits } from "../../shared/style/webgpu/limits";
+
 export interface AdapterInfo {
   vendor: string;
   architecture: string;
@@ -47,17 +49,7 @@ async function open(): Promise<GpuHandle> {
     );
   }
   const info = describeAdapter(adapter.info as GPUAdapterInfo & RawAdapterInfo);
-  const l = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxBufferSize: l.maxBufferSize,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
-    },
-  });
+  const device = await adapter.requestDevice({ requiredLimits: styleDeviceLimits(adapter) });
   device.lost.then(() => {
     opened = undefined; // the next job asks for a new device
   });

@@ -2,7 +2,8 @@
 // process's Dawn device, with tile sizes measured once per adapter, the device's buffer limits
 // checked before any work, and a GPU that fails (at start or mid-job) replaced by the CPU net —
 // never silently: `fallback` and `notes` say why.
-import { largestBufferBytes, WebGpuStyleNet } from "../../shared/style/webgpu/net";
+import { GpuError, sizeProblem } from "../../shared/style/webgpu/limits";
+import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
 import type { DeviceName } from "./devices";
@@ -19,7 +20,6 @@ import {
 } from "./session";
 import type { VggWeights } from "./vgg-weights";
 import { adapterName, openWebGpu } from "./webgpu-device";
-import { SIZE_MULTIPLE } from "./graph/vgg";
 
 export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes: string[]): Promise<LossNet> {
   const cpu = () => {
@@ -30,7 +30,9 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
     const { device, adapter } = await openWebGpu();
     const { tiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);
     const key = `${weights.hash} ${opts.pooling}`;
-    const net = unpark(device, key) ?? WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles });
+    const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
+    const net =
+      unpark(device, key) ?? WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, timeoutMs });
     netKeys.set(net, key);
     return new WebGpuLossNet(net, weights, device.limits, adapterName(adapter), [...notes], cpu);
   } catch (err) {
@@ -45,19 +47,22 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
 class WebGpuLossNet implements LossNet {
   device: DeviceName = "webgpu";
   fallback?: string;
+  adapter?: string;
   private cpu?: LossNet;
 
   constructor(
     private readonly gpu: WebGpuStyleNet,
     private readonly weights: VggWeights,
     private readonly limits: GPUSupportedLimits,
-    readonly adapter: string,
+    adapter: string,
     readonly notes: string[],
     private readonly openCpu: () => Promise<LossNet>,
-  ) {}
+  ) {
+    this.adapter = adapter;
+  }
 
   check(width: number, height: number): void {
-    checkGpuSize(this.weights.convs, this.limits, this.adapter, width, height);
+    if (!this.cpu) checkGpuSize(this.weights.convs, this.limits, this.adapter ?? "", width, height);
   }
 
   features(x: Float32Array, h: number, w: number): Promise<Features> {
@@ -90,11 +95,15 @@ class WebGpuLossNet implements LossNet {
     try {
       return await onGpu();
     } catch (err) {
-      this.fallback = await fallbackReason("webgpu", err);
+      if (!(err instanceof GpuError)) throw err; // a bug of ours, not the GPU's: the CPU would not help
+      if (err.kind === "size") throw sizeError(Math.max(w, h), err.message, err.largestSide);
+      // Out of memory is this job's size on this GPU, not a broken device: later jobs may use it.
+      this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory");
       this.notes.push(fallbackNote(this.fallback));
       this.gpu.dispose();
-      this.cpu = await this.openCpu();
       this.device = "cpu";
+      this.adapter = undefined;
+      this.cpu = await this.openCpu();
       return onCpu(this.cpu);
     }
   }
@@ -108,15 +117,18 @@ export function checkGpuSize(
   width: number,
   height: number,
 ): void {
-  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const need = largestBufferBytes(convs, height, width);
-  if (need <= limit) return;
-  const long = Math.max(width, height);
-  const fits = Math.floor((long * Math.sqrt(limit / need)) / SIZE_MULTIPLE) * SIZE_MULTIPLE;
-  throw new UserError(
-    "too-large",
-    `A ${long} px style transfer needs GPU buffers of ${gb(need)}; this GPU (${adapter}) allows ${gb(limit)}. Choose a smaller size (at most ${fits} px).`,
-  );
+  const p = sizeProblem(convs, limits, width, height);
+  if (p)
+    throw sizeError(
+      Math.max(width, height),
+      `needs GPU buffers of ${gb(p.need)}; this GPU (${adapter}) allows ${gb(p.limit)}`,
+      p.largestSide,
+    );
+}
+
+function sizeError(long: number, why: string, fits?: number): UserError {
+  const hint = fits ? ` Choose a smaller size (at most ${fits} px).` : " Choose a smaller size.";
+  return new UserError("too-large", `A ${long} px style transfer ${why.replace(/^a \d+ px image /, "")}.${hint}`);
 }
 
 /**
@@ -132,7 +144,10 @@ function park(net: WebGpuStyleNet): void {
   if (parked) {
     clearTimeout(parked.timer);
     if (parked.net !== net) parked.net.dispose();
+    parked = undefined;
   }
+  if (net.isDisposed) return;
+  net.dropTargets(); // keep the weights and the size's buffers, not the last job's Grams
   const timer = setTimeout(() => {
     if (parked?.net === net) parked = undefined;
     net.dispose();
@@ -141,13 +156,15 @@ function park(net: WebGpuStyleNet): void {
   parked = { net, timer };
 }
 
+/** The parked net if it suits this job; one that does not is freed now, before a new one is made. */
 function unpark(device: GPUDevice, key: string): WebGpuStyleNet | undefined {
   if (!parked) return undefined;
   const { net, timer } = parked;
-  if (net.device !== device || netKeys.get(net) !== key) return undefined;
   clearTimeout(timer);
   parked = undefined;
-  return net;
+  if (net.device === device && netKeys.get(net) === key && !net.isDisposed) return net;
+  net.dispose();
+  return undefined;
 }
 
 const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GB`;

@@ -2,6 +2,7 @@
 // iframe would load it. The test passes plain arrays in and gets plain arrays back.
 import type { ConvWeights, LossWeights, Targets } from "../../shared/style/vgg";
 import type { Tiles } from "../../shared/style/webgpu/gemm";
+import { styleDeviceLimits } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 
 export interface PageJob {
@@ -20,7 +21,7 @@ export interface PageJob {
 async function runEngine(job: PageJob) {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error("no WebGPU adapter in this browser");
-  const device = await adapter.requestDevice();
+  const device = await adapter.requestDevice({ requiredLimits: styleDeviceLimits(adapter) });
   const convs: ConvWeights[] = job.convs.map((c) => ({
     ...c,
     kernel: Float32Array.from(c.kernel),

@@ -204,6 +204,21 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     );
   });
 
+  it("an evaluation that does not come back in time stops the device and says so", async () => {
+    const { device } = await openWebGpu();
+    const net = WebGpuStyleNet.create(device, randomVggWeights(7, NARROW).convs, {
+      pooling: "max",
+      tiles: TILES,
+      timeoutMs: 1, // SwiftShader needs far longer than 1 ms
+    });
+    await expect(net.features(randomImage(3 * 32 * 32, 1), 32, 32)).rejects.toMatchObject({
+      name: "GpuError",
+      kind: "timeout",
+    });
+    await device.lost; // destroyed: the next job gets a new device
+    expect((await openWebGpu()).device).not.toBe(device);
+  }, 60_000);
+
   // Last: a lost device marks WebGPU failed for the rest of this process.
   it("a GPU lost mid-job: the job finishes on the CPU and says why, where the user looks", async () => {
     const notes: string[] = [];

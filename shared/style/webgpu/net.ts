@@ -27,6 +27,7 @@ import {
   gramSpec,
   kMajorWeights,
   type Tiles,
+  tilesFit,
 } from "./gemm";
 import {
   CONTENT,
@@ -38,6 +39,10 @@ import {
   THREADS,
   TOTAL_VARIATION,
 } from "./kernels";
+import { GpuError, sizeProblem } from "./limits";
+import { largestBufferBytes } from "./sizes";
+
+export { largestBufferBytes };
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE (the constants are globals only in browsers)
 const COPY_SRC = 0x04;
@@ -50,7 +55,15 @@ export interface WebGpuNetOptions {
   pooling: Pooling;
   /** GEMM tiles for the convolutions (see ./tiles: chosen per adapter). Grams use square 64×64 tiles. */
   tiles: Tiles;
+  /**
+   * An evaluation that has not come back after this long counts as a hung GPU: the device is
+   * destroyed (so the work stops) and a GpuError "timeout" thrown. 0: wait for ever (software adapters).
+   */
+  timeoutMs?: number;
 }
+
+/** Default watchdog: far above any evaluation a working GPU needs (2048 px is well under a second). */
+const TIMEOUT_MS = 60_000;
 
 type Step =
   | {
@@ -60,7 +73,7 @@ type Step =
       groups: [number, number, number];
       uniform: GPUBuffer;
     }
-  | { kind: "clear"; buffer: GPUBuffer };
+  | { kind: "clear"; buffer: GPUBuffer; size: number };
 
 interface Layer {
   conv: ConvWeights;
@@ -102,6 +115,7 @@ export class WebGpuStyleNet {
   private sized?: Sized;
   private plan?: LossPlan;
   private lost?: string;
+  private disposed = false;
   private readonly zeros: GPUBuffer;
 
   private constructor(
@@ -118,6 +132,8 @@ export class WebGpuStyleNet {
 
   /** Upload the weights; pipelines are made on first use and shared by every net on the device. */
   static create(device: GPUDevice, convs: ConvWeights[], opts: WebGpuNetOptions): WebGpuStyleNet {
+    if (!tilesFit(opts.tiles, device.limits))
+      throw new GpuError("refused", `tiles ${JSON.stringify(opts.tiles)} exceed this device's workgroup limits`);
     const up = (data: Float32Array) => {
       const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST });
       device.queue.writeBuffer(b, 0, onHeap(data));
@@ -208,12 +224,23 @@ export class WebGpuStyleNet {
     return { loss: terms.content + terms.style + terms.tv, terms, grad: data.slice(0, n) };
   }
 
-  /** Free every buffer; the device itself belongs to the caller. */
+  /** Free every buffer; the device itself belongs to the caller. Idempotent. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.dropPlan();
     this.dropSize();
     for (const c of this.convs) for (const b of [c.wt, c.bias, c.wtT]) b.destroy();
     this.zeros.destroy();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Forget the last targets' buffers (the Grams, masks): what a parked net need not keep. */
+  dropTargets(): void {
+    this.dropPlan();
   }
 
   // ---- one evaluation ----
@@ -235,7 +262,7 @@ export class WebGpuStyleNet {
       if (step.kind === "clear") {
         pass?.end();
         pass = undefined;
-        enc.clearBuffer(step.buffer);
+        enc.clearBuffer(step.buffer, 0, step.size);
       } else {
         pass ??= enc.beginComputePass();
         pass.setPipeline(step.pipeline);
@@ -246,10 +273,25 @@ export class WebGpuStyleNet {
     pass?.end();
     copyOut(enc);
     d.queue.submit([enc.finish()]);
+    const limit = this.opts.timeoutMs ?? TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<"hung">((resolve) => {
+      if (limit > 0) timer = setTimeout(() => resolve("hung"), limit);
+    });
     try {
-      await staging.mapAsync(MAP_MODE_READ);
+      const r = await Promise.race([staging.mapAsync(MAP_MODE_READ), hung]);
+      if (r === "hung") {
+        d.destroy(); // stops the work; the caller's next device is a new one
+        throw new GpuError("timeout", `the GPU did not finish an evaluation in ${limit / 1000} s`);
+      }
     } catch (e) {
-      throw new Error(`the GPU stopped working: ${this.lost ?? (e instanceof Error ? e.message : String(e))}`);
+      if (e instanceof GpuError) throw e;
+      throw new GpuError(
+        "lost",
+        `the GPU stopped working: ${this.lost ?? (e instanceof Error ? e.message : String(e))}`,
+      );
+    } finally {
+      clearTimeout(timer);
     }
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
@@ -258,7 +300,8 @@ export class WebGpuStyleNet {
 
   /** Run `work` with WebGPU's errors (invalid shaders, out of memory) turned into exceptions. */
   private async checked<T>(work: () => Promise<T>): Promise<T> {
-    if (this.lost) throw new Error(`the GPU stopped working: ${this.lost}`);
+    if (this.lost) throw new GpuError("lost", `the GPU stopped working: ${this.lost}`);
+    if (this.disposed) throw new Error("this net was disposed");
     const d = this.device;
     d.pushErrorScope("out-of-memory");
     d.pushErrorScope("validation");
@@ -271,8 +314,8 @@ export class WebGpuStyleNet {
     }
     const validation = await d.popErrorScope();
     const memory = await d.popErrorScope();
-    if (memory) throw new Error(`the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
-    if (validation) throw new Error(`WebGPU refused the work: ${validation.message.split("\n")[0]}`);
+    if (memory) throw new GpuError("memory", `the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
+    if (validation) throw new GpuError("refused", `WebGPU refused the work: ${validation.message.split("\n")[0]}`);
     if (thrown) throw thrown;
     return result as T;
   }
@@ -283,6 +326,18 @@ export class WebGpuStyleNet {
     if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)
       throw new Error(`style graphs need sides that are multiples of ${SIZE_MULTIPLE} and at least 32 (got ${w}x${h})`);
     if (this.sized?.h === h && this.sized.w === w) return this.sized;
+    const tooBig = sizeProblem(
+      this.convs.map((c) => c.conv),
+      this.device.limits,
+      w,
+      h,
+    );
+    if (tooBig)
+      throw new GpuError(
+        "size",
+        `a ${Math.max(w, h)} px image needs a ${tooBig.need} byte buffer; this GPU allows ${tooBig.limit}`,
+        tooBig.largestSide,
+      );
     this.dropPlan();
     this.dropSize();
     const layers: Layer[] = [];
@@ -454,28 +509,21 @@ export class WebGpuStyleNet {
       const adds = injections.get(layer.relu) ?? [];
       if (adds.length && !g) {
         g = s.grads[0];
-        steps.push({ kind: "clear", buffer: g });
+        steps.push({ kind: "clear", buffer: g, size: layer.conv.outC * layer.h * layer.w * 4 });
       }
       if (!g) continue;
       for (const add of adds) add(g);
       const dst = i === 0 ? s.gradImage : other(g);
       const { conv, wtT } = this.convs[i];
       const px = layer.h * layer.w;
+      // conv1_1's input gradient has 3 rows (RGB): a 64-row tile would compute 61 rows of nothing.
+      const tiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : this.opts.tiles;
       steps.push(
-        this.gemm(
-          CONV_BACKWARD,
-          this.opts.tiles,
-          [wtT, layer.act, g, dst],
-          conv.inC,
-          px,
-          conv.outC * 9,
-          layer.h,
-          layer.w,
-        ),
+        this.gemm(CONV_BACKWARD, tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w),
       );
       up = dst;
     }
-    if (!up) steps.push({ kind: "clear", buffer: s.gradImage });
+    if (!up) steps.push({ kind: "clear", buffer: s.gradImage, size: s.gradImage.size });
 
     // Total variation: ½·w·Σ(Δ²)/n on the image.
     const n = 3 * s.h * s.w;
@@ -608,21 +656,6 @@ export class WebGpuStyleNet {
   }
 }
 
-/** The largest single buffer an image size needs, in bytes: an activation or a gradient. */
-export function largestBufferBytes(
-  convs: readonly { name: string; inC: number; outC: number }[],
-  h: number,
-  w: number,
-) {
-  let most = 3 * h * w;
-  let px = h * w;
-  convs.forEach((c, i) => {
-    most = Math.max(most, c.outC * px, c.inC * px);
-    if (poolsAfter(convs, i)) px /= 4;
-  });
-  return most * 4;
-}
-
 /** WebGPU takes views of plain ArrayBuffers; the engine never hands it shared memory. */
 const onHeap = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
 
@@ -636,6 +669,9 @@ const destroy = (buffers: GPUBuffer[]) => {
   for (const b of buffers) b.destroy();
 };
 const uniformsOf = (steps: Step[]) => steps.flatMap((s) => (s.kind === "dispatch" ? [s.uniform] : []));
+
+/** GEMMs with at most 4 rows (the image's gradient): one row of vec4s, wide along the pixels. */
+const FEW_ROWS: Tiles = { tm: 4, tn: 256, tk: 16, rm: 4 };
 
 /** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads. */
 const SQUARE: Tiles = { tm: 64, tn: 64, tk: 16, rm: 4 };

@@ -39,6 +39,7 @@ export function chooseTiles(device: GPUDevice, trial: TrialShape = GPU_TRIAL) {
   if (!p) {
     p = measure(device, trial);
     chosen.set(device, p);
+    p.catch(() => chosen.delete(device)); // a failed trial is tried again next time
   }
   return p;
 }
