@@ -127,12 +127,20 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     const { tiles, trials } = await chooseTiles(device, SMALL_TRIAL);
     expect(trials.length).toBeGreaterThan(1);
     expect(trials.some((t) => t.tiles === tiles && t.ms !== undefined)).toBe(true);
+    expect(trials.some((t) => (t.tiles.cn ?? 1) > 1)).toBe(true); // 8 columns a thread, too
     const img = randomImage(3 * H * W, 11);
     const results = [];
     for (const t of trials) {
       const net = WebGpuStyleNet.create(device, weights.convs, { pooling: "max", tiles: t.tiles });
       const f = await net.features(img, H, W);
-      results.push(f.grams[2]);
+      const targets: Targets = {
+        content: f.content,
+        grams: [f.grams],
+        masks: [undefined],
+        styleScales: [[1, 1, 1, 1, 1]],
+      };
+      const e = await net.evaluate(randomImage(3 * H * W, 12), H, W, targets, { content: 1, tv: 0, style: [1e3] });
+      results.push(e.grad);
       net.dispose();
     }
     for (const r of results.slice(1)) expect(relativeError(r, results[0])).toBeLessThan(1e-5);

@@ -13,11 +13,13 @@ export interface Tiles {
   tn: number;
   /** K per step through workgroup memory. */
   tk: number;
-  /** Rows per thread; columns per thread are always 4 (one vec4). */
+  /** Rows per thread (a multiple of 4). */
   rm: number;
+  /** vec4s of columns per thread (default 1): 2 gives 8 columns, RM×8 results a thread. */
+  cn?: number;
 }
 
-export const threadsOf = (t: Tiles) => (t.tm / t.rm) * (t.tn / 4);
+export const threadsOf = (t: Tiles) => (t.tm / t.rm) * (t.tn / (4 * (t.cn ?? 1)));
 export const sharedBytesOf = (t: Tiles) => (t.tm + t.tn) * t.tk * 4;
 
 /** Tiles fit the device: invocations per workgroup and workgroup memory. */
@@ -117,29 +119,40 @@ export function gemmShader(spec: GemmSpec, t: Tiles): string {
   if (spec.symmetric && t.tm !== t.tn) throw new Error("a symmetric GEMM needs square tiles");
   if (t.rm % 4) throw new Error("rows per thread must be a multiple of 4");
   const threads = threadsOf(t);
-  const tx = t.tn / 4;
+  const cn = t.cn ?? 1;
+  const tx = t.tn / (4 * cn); // threads along n; thread `col` has the vec4 columns col, col + tx, …
   const rv = t.rm / 4; // vec4s of A per thread and k
   // B along n, and a multiple of TN/4 threads: each thread always loads the same 4 columns, so
   // their im2col pixels (a division by the width) are worked out once.
-  const fixedCol = spec.bContiguous === "n" && threads % tx === 0;
+  const fixedCol = spec.bContiguous === "n" && threads % (t.tn / 4) === 0;
   const A = operandTile("A", t.tm, t.tk, threads, spec.aContiguous === "k", false);
   const B = operandTile("B", t.tn, t.tk, threads, spec.bContiguous === "k", fixedCol);
   const tileStart = spec.symmetric ? "if (tn < wid.y) { return; }" : "";
   const mirror = spec.symmetric ? "if (tn != wid.y) { store(n, m, v); }" : "";
   const rows = Array.from({ length: t.rm }, (_, r) => r);
+  const cols = Array.from({ length: cn }, (_, c) => c);
   // Straight-line code for the accumulators (no indexing by a loop variable), so that every
   // compiler keeps them in registers: RM×4 fma per RM/4 + 1 tile reads.
   const inner = [
-    `let b = ${B.read("kk", "col")};`,
+    ...cols.map((c) => `let b${c} = ${B.read("kk", `col + ${c * tx}u`)};`),
     ...Array.from({ length: rv }, (_, v) => `let a${v} = ${A.read("kk", `row * ${rv}u + ${v}u`)};`),
-    ...rows.map((r) => `acc${r} = fma(vec4<f32>(a${r >> 2}.${"xyzw"[r & 3]}), b, acc${r});`),
+    ...rows.flatMap((r) =>
+      cols.map((c) => `acc${r}_${c} = fma(vec4<f32>(a${r >> 2}.${"xyzw"[r & 3]}), b${c}, acc${r}_${c});`),
+    ),
   ].join("\n      ");
   const epilogue = rows
     .map(
       (r) => `{
     let m = m0 + row * ${t.rm}u + ${r}u;
     if (m < p.M) {
-${[0, 1, 2, 3].map((j) => `      { let n = n0 + col * 4u + ${j}u; if (n < p.N) { let v = acc${r}.${"xyzw"[j]}; store(m, n, v); ${mirror} } }`).join("\n")}
+${cols
+  .flatMap((c) =>
+    [0, 1, 2, 3].map(
+      (j) =>
+        `      { let n = n0 + (col + ${c * tx}u) * 4u + ${j}u; if (n < p.N) { let v = acc${r}_${c}.${"xyzw"[j]}; store(m, n, v); ${mirror} } }`,
+    ),
+  )
+  .join("\n")}
     }
   }`,
     )
@@ -166,8 +179,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let n0 = tn * ${t.tn}u;
   let col = lid % ${tx}u;
   let row = lid / ${tx}u;
-  ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join(" ")}
-  ${fixedCol ? `var cols: array<vec2<i32>, 4>; for (var j = 0u; j < 4u; j++) { cols[j] = colOf(n0 + (lid % ${tx}u) * 4u + j); }` : ""}
+  ${rows.flatMap((r) => cols.map((c) => `var acc${r}_${c} = vec4<f32>(0.0);`)).join(" ")}
+  ${fixedCol ? `var cols: array<vec2<i32>, 4>; for (var j = 0u; j < 4u; j++) { cols[j] = colOf(n0 + (lid % ${t.tn / 4}u) * 4u + j); }` : ""}
   for (var k0 = kBegin; k0 < kEnd; k0 += ${t.tk}u) {
     ${A.fill}
     ${B.fill}

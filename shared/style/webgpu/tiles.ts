@@ -6,9 +6,10 @@ import { CONV_FORWARD, GRID_X, gemmShader, type Tiles, tilesFit } from "./gemm";
 /** Candidates, from wide to small; those the adapter's limits refuse are skipped. */
 export const TILE_CANDIDATES: readonly Tiles[] = [
   { tm: 64, tn: 64, tk: 16, rm: 4 },
+  { tm: 128, tn: 128, tk: 8, rm: 8, cn: 2 },
+  { tm: 64, tn: 128, tk: 16, rm: 8, cn: 2 },
   { tm: 128, tn: 64, tk: 16, rm: 8 },
   { tm: 64, tn: 64, tk: 32, rm: 4 },
-  { tm: 128, tn: 128, tk: 8, rm: 8 },
   { tm: 32, tn: 64, tk: 16, rm: 4 },
 ];
 
