@@ -114,6 +114,25 @@ describe("job", () => {
     expect(await job.outcome).toMatchObject({ kind: "style", width: 32, device: "cpu" });
   });
 
+  it("a GPU that fell back is said once: from the note, or from the result when the note was missed", async () => {
+    const fallback = "WebGPU failed: the GPU stopped working: device lost";
+    const run = async (withNote: boolean) => {
+      const notes: string[] = [];
+      const job = new Job(
+        channel().ch,
+        { kind: "style", options: {}, content: bytes, styles: [bytes] },
+        { onNote: (n) => notes.push(n) },
+      );
+      if (withNote) job.onMessage({ type: "note", id: job.id, message: `ran on the CPU: ${fallback}` });
+      job.onMessage({ type: "result", kind: "style", id: job.id, width: 8, height: 8, device: "cpu", fallback, ms: 9 });
+      job.onFrame({ id: job.id, part: "result" }, bytes);
+      await job.outcome;
+      return notes;
+    };
+    expect(await run(true)).toEqual([`ran on the CPU: ${fallback}`]);
+    expect(await run(false)).toEqual([`ran on the CPU: ${fallback}`]);
+  });
+
   it("passes the companion's notes about its own job to the designer", () => {
     const notes: string[] = [];
     const job = new Job(
