@@ -28,11 +28,12 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
   };
   try {
     const { device, adapter } = await openWebGpu();
-    const { tiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);
+    const { tiles, deepTiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);
     const key = `${weights.hash} ${opts.pooling}`;
     const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
     const net =
-      unpark(device, key) ?? WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, timeoutMs });
+      unpark(device, key) ??
+      WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, deepTiles, timeoutMs });
     netKeys.set(net, key);
     return new WebGpuLossNet(net, weights, device.limits, adapterName(adapter), [...notes], cpu);
   } catch (err) {

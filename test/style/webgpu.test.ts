@@ -12,7 +12,7 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { LossWeights, Targets } from "../../shared/style/vgg";
-import { gramSlices } from "../../shared/style/webgpu/gemm";
+import { gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { listDevices, pickDevice } from "../../companion/style/devices";
@@ -124,26 +124,31 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
 
   it("every tile candidate the adapter allows gives the same gradient", async () => {
     const { device } = await openWebGpu();
-    const { tiles, trials } = await chooseTiles(device, SMALL_TRIAL);
+    const { tiles, trials, deepTiles, deepTrials } = await chooseTiles(device, SMALL_TRIAL);
+    expect(deepTrials.some((t) => t.tiles === deepTiles && t.ms !== undefined)).toBe(true);
     expect(trials.length).toBeGreaterThan(1);
     expect(trials.some((t) => t.tiles === tiles && t.ms !== undefined)).toBe(true);
     expect(trials.some((t) => (t.tiles.cn ?? 1) > 1)).toBe(true); // 8 columns a thread, too
-    const img = randomImage(3 * H * W, 11);
-    const results = [];
-    for (const t of trials) {
-      const net = WebGpuStyleNet.create(device, weights.convs, { pooling: "max", tiles: t.tiles });
-      const f = await net.features(img, H, W);
+    const gradient = async (h: number, w: number, t: { tiles: Tiles; deepTiles?: Tiles }) => {
+      const net = WebGpuStyleNet.create(device, weights.convs, { pooling: "max", ...t });
+      const f = await net.features(randomImage(3 * h * w, 11), h, w);
       const targets: Targets = {
         content: f.content,
         grams: [f.grams],
         masks: [undefined],
         styleScales: [[1, 1, 1, 1, 1]],
       };
-      const e = await net.evaluate(randomImage(3 * H * W, 12), H, W, targets, { content: 1, tv: 0, style: [1e3] });
-      results.push(e.grad);
+      const e = await net.evaluate(randomImage(3 * h * w, 12), h, w, targets, { content: 1, tv: 0, style: [1e3] });
       net.dispose();
-    }
+      return e.grad;
+    };
+    const results = [];
+    for (const t of trials) results.push(await gradient(H, W, { tiles: t.tiles }));
     for (const r of results.slice(1)) expect(relativeError(r, results[0])).toBeLessThan(1e-5);
+    // 96×64: conv1 (6144 pixels) on the wide tiles, every later layer (≤ 4096) on the deep ones
+    const [first, last] = [trials[0].tiles, trials.at(-1)!.tiles];
+    const mixed = await gradient(96, 64, { tiles: first, deepTiles: last });
+    expect(relativeError(mixed, await gradient(96, 64, { tiles: first }))).toBeLessThan(1e-5);
   }, 120_000);
 });
 

@@ -40,6 +40,7 @@ import {
   TOTAL_VARIATION,
 } from "./kernels";
 import { GpuError, sizeProblem } from "./limits";
+import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
 
 export { largestBufferBytes };
@@ -55,6 +56,8 @@ export interface WebGpuNetOptions {
   pooling: Pooling;
   /** GEMM tiles for the convolutions (see ./tiles: chosen per adapter). Grams use square 64×64 tiles. */
   tiles: Tiles;
+  /** Tiles for convolutions over at most DEEP_PIXELS pixels (default: `tiles`). */
+  deepTiles?: Tiles;
   /**
    * An evaluation that has not come back after this long counts as a hung GPU: the device is
    * destroyed (so the work stops) and a GpuError "timeout" thrown. 0: wait for ever (software adapters).
@@ -132,7 +135,7 @@ export class WebGpuStyleNet {
 
   /** Upload the weights; pipelines are made on first use and shared by every net on the device. */
   static create(device: GPUDevice, convs: ConvWeights[], opts: WebGpuNetOptions): WebGpuStyleNet {
-    if (!tilesFit(opts.tiles, device.limits))
+    if (![opts.tiles, opts.deepTiles ?? opts.tiles].every((t) => tilesFit(t, device.limits)))
       throw new GpuError("refused", `tiles ${JSON.stringify(opts.tiles)} exceed this device's workgroup limits`);
     const up = (data: Float32Array) => {
       const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST });
@@ -351,7 +354,7 @@ export class WebGpuStyleNet {
       forward.push(
         this.gemm(
           CONV_FORWARD,
-          this.opts.tiles,
+          this.convTiles(lh * lw),
           [c.wt, c.bias, src, act],
           c.conv.outC,
           lh * lw,
@@ -517,7 +520,7 @@ export class WebGpuStyleNet {
       const { conv, wtT } = this.convs[i];
       const px = layer.h * layer.w;
       // conv1_1's input gradient has 3 rows (RGB): a 64-row tile would compute 61 rows of nothing.
-      const tiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : this.opts.tiles;
+      const tiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : this.convTiles(px);
       steps.push(
         this.gemm(CONV_BACKWARD, tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w),
       );
@@ -543,6 +546,11 @@ export class WebGpuStyleNet {
   }
 
   // ---- steps ----
+
+  /** The adapter's tiles for a convolution over this many pixels: big tiles would leave deep layers' GPU idle. */
+  private convTiles(pixels: number): Tiles {
+    return pixels <= DEEP_PIXELS ? (this.opts.deepTiles ?? this.opts.tiles) : this.opts.tiles;
+  }
 
   /** dst = coef·F·(F∘mask)ᵀ − target: the slices of the pixels in parallel, then their sum. */
   private gram(layer: Layer, target: GPUBuffer, dst: GPUBuffer, coef: number, mask?: GPUBuffer): Step[] {

@@ -19,7 +19,19 @@ export interface TileTrial {
   ms?: number;
 }
 
-const chosen = new WeakMap<GPUDevice, Promise<{ tiles: Tiles; trials: TileTrial[] }>>();
+export interface TileChoice {
+  /** For convolutions over many pixels (VGG's first three blocks). */
+  tiles: Tiles;
+  trials: TileTrial[];
+  /** For deep layers over few pixels (conv4/conv5 at ordinary sizes), where big tiles leave the GPU idle. */
+  deepTiles: Tiles;
+  deepTrials: TileTrial[];
+}
+
+/** A convolution over at most this many pixels counts as deep (64×64: conv4 of a 512 px image). */
+export const DEEP_PIXELS = 64 * 64;
+
+const chosen = new WeakMap<GPUDevice, Promise<TileChoice>>();
 
 export interface TrialShape {
   /** A conv of `channels` → `channels` at side × side, dispatched `repeat` times per timed run. */
@@ -29,16 +41,29 @@ export interface TrialShape {
   runs: number;
 }
 
-/** relu3-like, ≈ 19 GFLOP a run: a few ms on a discrete GPU, long enough to time. */
-export const GPU_TRIAL: TrialShape = { channels: 256, side: 128, repeat: 4, runs: 3 };
+/**
+ * relu3-like, ≈ 19 GFLOP a run, and conv5-like (512 channels at 32 px, ≈ 5 GFLOP): a few ms each on a
+ * discrete GPU, long enough to time.
+ */
+export const GPU_TRIAL = {
+  wide: { channels: 256, side: 128, repeat: 4, runs: 3 },
+  deep: { channels: 512, side: 32, repeat: 8, runs: 3 },
+} satisfies Record<string, TrialShape>;
 /** For software adapters (tests, CI): the same code paths in a fraction of a second. */
-export const SMALL_TRIAL: TrialShape = { channels: 32, side: 32, repeat: 1, runs: 1 };
+export const SMALL_TRIAL = {
+  wide: { channels: 32, side: 32, repeat: 1, runs: 1 },
+  deep: { channels: 64, side: 16, repeat: 1, runs: 1 },
+} satisfies Record<string, TrialShape>;
 
-/** The fastest candidate on this device (cached per device: the first call measures). */
-export function chooseTiles(device: GPUDevice, trial: TrialShape = GPU_TRIAL) {
+/** The fastest candidates on this device, for wide and for deep layers (cached per device: the first call measures). */
+export function chooseTiles(device: GPUDevice, trial: { wide: TrialShape; deep: TrialShape } = GPU_TRIAL) {
   let p = chosen.get(device);
   if (!p) {
-    p = measure(device, trial);
+    p = (async (): Promise<TileChoice> => {
+      const wide = await measure(device, trial.wide);
+      const deep = await measure(device, trial.deep);
+      return { tiles: wide.tiles, trials: wide.trials, deepTiles: deep.tiles, deepTrials: deep.trials };
+    })();
     chosen.set(device, p);
     p.catch(() => chosen.delete(device)); // a failed trial is tried again next time
   }
