@@ -19,6 +19,7 @@ import {
   type Targets,
 } from "./session";
 import type { VggWeights } from "./vgg-weights";
+import { knownTiles, rememberTiles } from "./tile-cache";
 import { adapterName, openWebGpu } from "./webgpu-device";
 
 export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes: string[]): Promise<LossNet> {
@@ -28,14 +29,18 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
   };
   try {
     const { device, adapter } = await openWebGpu();
-    const { tiles, deepTiles } = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL);
+    const name = adapterName(adapter);
+    const known = await knownTiles(name);
+    const choice = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL, known);
+    const { tiles, deepTiles } = choice;
+    if (choice.trials.length) await rememberTiles(name, choice).catch(() => {}); // a read-only cache only costs the trial
     const key = `${weights.hash} ${opts.pooling}`;
     const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
     const net =
       unpark(device, key) ??
       WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, deepTiles, timeoutMs });
     netKeys.set(net, key);
-    return new WebGpuLossNet(net, weights, device.limits, adapterName(adapter), [...notes], cpu);
+    return new WebGpuLossNet(net, weights, device.limits, name, [...notes], cpu);
   } catch (err) {
     const reason = await fallbackReason("webgpu", err);
     const net = await cpu();

@@ -55,9 +55,23 @@ export const SMALL_TRIAL = {
   deep: { channels: 64, side: 16, repeat: 1, runs: 1 },
 } satisfies Record<string, TrialShape>;
 
-/** The fastest candidates on this device, for wide and for deep layers (cached per device: the first call measures). */
-export function chooseTiles(device: GPUDevice, trial: { wide: TrialShape; deep: TrialShape } = GPU_TRIAL) {
+/**
+ * The fastest candidates on this device, for wide and for deep layers (cached per device: the first
+ * call measures). `known`: a choice measured earlier on this adapter (kept by the host), used as is
+ * when both are still candidates that fit.
+ */
+export function chooseTiles(
+  device: GPUDevice,
+  trial: { wide: TrialShape; deep: TrialShape } = GPU_TRIAL,
+  known?: Pick<TileChoice, "tiles" | "deepTiles">,
+) {
   let p = chosen.get(device);
+  const usable = (t: Tiles) =>
+    TILE_CANDIDATES.some((c) => JSON.stringify(c) === JSON.stringify(t)) && tilesFit(t, device.limits);
+  if (!p && known && usable(known.tiles) && usable(known.deepTiles)) {
+    p = Promise.resolve({ ...known, trials: [], deepTrials: [] });
+    chosen.set(device, p);
+  }
   if (!p) {
     p = (async (): Promise<TileChoice> => {
       const wide = await measure(device, trial.wide);

@@ -1,0 +1,35 @@
+// The GEMM tiles measured for an adapter, kept across runs in the cache folder: the trial costs a
+// second or two of the first job after every start otherwise. Keyed by the adapter and the candidate
+// list, so a new driver, GPU or candidate list measures again; a damaged file is ignored.
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { TILE_CANDIDATES, type TileChoice } from "../../shared/style/webgpu/tiles";
+import { cacheDir } from "./weights";
+
+type Known = Pick<TileChoice, "tiles" | "deepTiles">;
+
+const file = () => join(cacheDir(), "webgpu-tiles.json");
+const keyOf = (adapter: string) => `${adapter} | ${JSON.stringify(TILE_CANDIDATES)}`;
+
+async function readAll(): Promise<Record<string, Known>> {
+  try {
+    const data = JSON.parse(await readFile(file(), "utf8"));
+    return data && typeof data === "object" ? data : {};
+  } catch {
+    return {}; // none yet, or damaged: measure again
+  }
+}
+
+export async function knownTiles(adapter: string): Promise<Known | undefined> {
+  const k = (await readAll())[keyOf(adapter)];
+  return k?.tiles && k.deepTiles ? k : undefined;
+}
+
+export async function rememberTiles(adapter: string, choice: Known): Promise<void> {
+  const all = await readAll();
+  all[keyOf(adapter)] = { tiles: choice.tiles, deepTiles: choice.deepTiles };
+  await mkdir(cacheDir(), { recursive: true });
+  const tmp = `${file()}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(all, null, 1));
+  await rename(tmp, file()); // atomic: two companions starting together never leave half a file
+}

@@ -1,0 +1,44 @@
+// Tiles measured for an adapter are kept across runs, per adapter and candidate list; a damaged
+// file means measuring again; a kept choice is used without a trial.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
+import { knownTiles, rememberTiles } from "../../companion/style/tile-cache";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "stylize-tiles-"));
+  process.env.STYLIZE_CACHE_DIR = dir;
+});
+
+const choice = { tiles: TILE_CANDIDATES[1], deepTiles: TILE_CANDIDATES[0] };
+
+describe("tile cache", () => {
+  it("remembers a choice per adapter", async () => {
+    expect(await knownTiles("nvidia (hopper) NVIDIA H200")).toBeUndefined();
+    await rememberTiles("nvidia (hopper) NVIDIA H200", choice);
+    await rememberTiles("apple (metal-3) Apple M3", { tiles: TILE_CANDIDATES[0], deepTiles: TILE_CANDIDATES[0] });
+    expect(await knownTiles("nvidia (hopper) NVIDIA H200")).toEqual(choice);
+    expect(await knownTiles("amd (rdna-3) Radeon")).toBeUndefined();
+  });
+
+  it("a damaged file is ignored, then replaced", async () => {
+    writeFileSync(join(dir, "webgpu-tiles.json"), "{not json");
+    expect(await knownTiles("x")).toBeUndefined();
+    await rememberTiles("x", choice);
+    expect(await knownTiles("x")).toEqual(choice);
+  });
+
+  it("a kept choice that is still a candidate and fits is used without a trial", async () => {
+    const limits = {
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxComputeWorkgroupStorageSize: 32768,
+      maxComputeWorkgroupSizeX: 256,
+    };
+    const device = { limits } as unknown as GPUDevice; // no GPU needed: nothing is measured
+    const r = await chooseTiles(device, SMALL_TRIAL, choice);
+    expect(r).toEqual({ ...choice, trials: [], deepTrials: [] });
+  });
+});
