@@ -144,6 +144,12 @@ export function registerServe(program: Command): void {
           "Keep this window open while you use the plugin. Press Ctrl+C to stop.",
         ].join("\n"),
       );
+      // The first style job on a GPU should not wait for shader compilation: do it now, quietly.
+      if (!queue)
+        void import("../style/webgpu-net")
+          .then((m) => m.warmWebGpu())
+          .then((warmed) => warmed && logger.info("WebGPU style engine ready"))
+          .catch((err) => logger.warn({ err }, "WebGPU warm-up failed; the first style job will say why"));
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) process.exit(1); // a second Ctrl+C: stop now

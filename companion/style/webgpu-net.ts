@@ -6,7 +6,8 @@ import { GpuError, sizeProblem } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
-import type { DeviceName } from "./devices";
+import { type DeviceName, pickDevice } from "./devices";
+import { noiseNetwork } from "./pixels";
 import {
   type Evaluation,
   type Features,
@@ -18,7 +19,7 @@ import {
   StyleNet,
   type Targets,
 } from "./session";
-import type { VggWeights } from "./vgg-weights";
+import { randomVggWeights, type VggWeights } from "./vgg-weights";
 import { knownTiles, rememberTiles } from "./tile-cache";
 import { adapterName, openWebGpu } from "./webgpu-device";
 
@@ -112,6 +113,28 @@ class WebGpuLossNet implements LossNet {
       this.cpu = await this.openCpu();
       return onCpu(this.cpu);
     }
+  }
+}
+
+/**
+ * Compile the engine's pipelines and settle its tiles in the background when the companion starts,
+ * so that the first job does not pay for them — only where `auto` would use WebGPU (a hardware
+ * adapter, no CUDA). Returns whether it warmed anything; a GPU that fails here is noted like at a
+ * job's start (later jobs skip it), and the job that would have used it says so.
+ */
+export async function warmWebGpu(): Promise<boolean> {
+  if ((await pickDevice("auto")).device !== "webgpu") return false;
+  const opts: NetOptions = { pooling: "max", masked: [false], device: "webgpu" };
+  const net = await openWebGpuNet(randomVggWeights(0), opts, []);
+  try {
+    if (net.device !== "webgpu") return false;
+    const x = noiseNetwork(32, 32, 0);
+    const f = await net.features(x, 32, 32);
+    const t: Targets = { content: f.content, grams: [f.grams], masks: [undefined], styleScales: [[1, 1, 1, 1, 1]] };
+    await net.evaluate(x, 32, 32, t, { content: 1, tv: 1e-3, style: [1] });
+    return true;
+  } finally {
+    await net.release();
   }
 }
 

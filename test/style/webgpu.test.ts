@@ -21,7 +21,7 @@ import { styleLayerScales } from "../../companion/style/graph/loss";
 import { StyleNet } from "../../companion/style/session";
 import { randomVggWeights, VGG19_CONVS } from "../../companion/style/vgg-weights";
 import { openWebGpu } from "../../companion/style/webgpu-device";
-import { checkGpuSize } from "../../companion/style/webgpu-net";
+import { checkGpuSize, warmWebGpu } from "../../companion/style/webgpu-net";
 import type { RgbaImage } from "../../companion/image";
 import { NARROW, ONLY, randomImage } from "./narrow";
 import { relativeError, tfLossAndGrad } from "./tf-reference";
@@ -177,6 +177,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     const { stdout } = await promisify(execFile)("node", ["dist/companion/stylize.js", "devices"]);
     expect(stdout).toContain(`✓ webgpu  ${webgpu.adapter} (software: a CPU driver, not a GPU)`);
     expect(stdout).toMatch(/--device auto uses: cpu \(.*WebGPU skipped: only a software adapter/);
+    expect(await warmWebGpu()).toBe(false); // `serve` warms the GPU engine only where auto would use it
   });
 
   it("a job asked to run on WebGPU runs there, masks, two styles and preserved colours included, like the CPU", async () => {
