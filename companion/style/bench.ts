@@ -30,6 +30,7 @@ interface Flags {
   json?: boolean;
   memory?: boolean;
   memoryChild?: string;
+  profile?: boolean;
 }
 
 interface Row {
@@ -58,6 +59,7 @@ export function registerStyleBench(bench: Command): void {
     .option("--job", "also time whole jobs: default options (512 px) and High (1024 px), on --device (default cpu)")
     .option("--memory", "measure peak memory per size instead of speed (one child process per size)")
     .addOption(new Option("--memory-child <size>").hideHelp())
+    .option("--profile", "WebGPU: also time each kernel of one evaluation (the slowest first)")
     .option("--json", "one JSON object per measurement on stdout")
     .action(benchStyle);
 }
@@ -96,7 +98,7 @@ async function benchStyle(f: Flags): Promise<void> {
       continue;
     }
     for (const size of sizes) {
-      const row = await timeStep(weights, d.name, size, steps);
+      const row = await timeStep(weights, d.name, size, steps, f.profile ? log : undefined);
       report(row);
       if (row.device === "cpu" && d.name === "cpu") cpuMs.set(size, row.msPerStep);
     }
@@ -132,6 +134,7 @@ async function timeStep(
   device: DeviceName,
   size: number,
   steps: number,
+  profileTo?: (line: string) => void,
 ): Promise<Row> {
   const net = await openStyleNet(weights, { pooling: "max", masked: [false], device });
   try {
@@ -155,6 +158,8 @@ async function timeStep(
     }
     const cpu = process.cpuUsage(cpu0);
     times.sort((a, b) => a - b);
+    const kernels = profileTo && (await net.profile?.(x, size, size, targets, lw));
+    if (kernels) printProfile(kernels, size, profileTo!);
     const ms = times[Math.floor(times.length / 2)];
     return {
       engine: device === "webgpu" && !net.fallback ? "webgpu" : "onnx",
@@ -169,6 +174,16 @@ async function timeStep(
   } finally {
     await net.release();
   }
+}
+
+/** The kernels of one evaluation grouped by what they compute, slowest first, with their share. */
+function printProfile(kernels: { label: string; ms: number }[], size: number, log: (s: string) => void) {
+  const byLabel = new Map<string, number>();
+  for (const k of kernels) byLabel.set(k.label, (byLabel.get(k.label) ?? 0) + k.ms);
+  const total = kernels.reduce((a, k) => a + k.ms, 0);
+  log(`  profile at ${size} px: ${kernels.length} steps, ${total.toFixed(1)} ms with one submit each`);
+  for (const [label, ms] of [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 16))
+    log(`    ${label.padEnd(28)} ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
 }
 
 async function benchStyleMemory(sizes: number[], json: boolean, log: (s: string) => void): Promise<void> {

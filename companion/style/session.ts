@@ -44,6 +44,14 @@ export interface LossNet {
   release(): Promise<void>;
   /** Refuse (UserError "too-large") an image size the device cannot hold, before any work. */
   check?(width: number, height: number): void;
+  /** WebGPU only: each kernel's time in one evaluation, for `bench style --profile`. */
+  profile?(
+    x: Float32Array,
+    h: number,
+    w: number,
+    t: Targets,
+    lw: LossWeights,
+  ): Promise<{ label: string; ms: number }[]> | undefined;
 }
 
 /**

@@ -90,6 +90,11 @@ class WebGpuLossNet implements LossNet {
     );
   }
 
+  /** Per-kernel times of one evaluation (see WebGpuStyleNet.profile); undefined once on the CPU. */
+  profile(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights) {
+    return this.cpu ? undefined : this.gpu.profile(x, h, w, t, lw);
+  }
+
   async release(): Promise<void> {
     if (this.cpu) await this.cpu.release();
     else park(this.gpu);

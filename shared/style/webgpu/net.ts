@@ -75,8 +75,16 @@ type Step =
       bind: GPUBindGroup;
       groups: [number, number, number];
       uniform: GPUBuffer;
+      /** What it computes, for profile(). */
+      label?: string;
     }
-  | { kind: "clear"; buffer: GPUBuffer; size: number };
+  | { kind: "clear"; buffer: GPUBuffer; size: number; label?: string };
+
+/** Name steps for profile(). */
+function tag<T extends Step>(label: string, ...steps: T[]): T[] {
+  for (const st of steps) st.label = label;
+  return steps;
+}
 
 interface Layer {
   conv: ConvWeights;
@@ -170,7 +178,7 @@ export class WebGpuStyleNet {
       const c = layer.conv.outC;
       const g = this.buffer(c * c * 4);
       owned.push(g);
-      steps.push(...this.gram(layer, this.zeros, g, 1 / (c * layer.h * layer.w)));
+      steps.push(...tag(`gram ${name}`, ...this.gram(layer, this.zeros, g, 1 / (c * layer.h * layer.w))));
       return { g, bytes: c * c * 4 };
     });
     const content = this.layerOf(CONTENT_LAYER);
@@ -235,6 +243,41 @@ export class WebGpuStyleNet {
     this.dropSize();
     for (const c of this.convs) for (const b of [c.wt, c.bias, c.wtT]) b.destroy();
     this.zeros.destroy();
+  }
+
+  /**
+   * Each step of an evaluation timed on its own (one submit and wait per step: slower than
+   * evaluate, for finding the kernels that matter). Wall time per step, in ms, in order.
+   */
+  profile(
+    x: Float32Array,
+    h: number,
+    w: number,
+    t: Targets,
+    lw: LossWeights,
+  ): Promise<{ label: string; ms: number }[]> {
+    return this.checked(async () => {
+      const s = this.size(h, w);
+      const plan = this.lossPlan(s, t, lw);
+      this.device.queue.writeBuffer(s.x, 0, onHeap(x));
+      const times: { label: string; ms: number }[] = [];
+      for (const step of plan.steps) {
+        const enc = this.device.createCommandEncoder();
+        if (step.kind === "clear") enc.clearBuffer(step.buffer, 0, step.size);
+        else {
+          const pass = enc.beginComputePass();
+          pass.setPipeline(step.pipeline);
+          pass.setBindGroup(0, step.bind);
+          pass.dispatchWorkgroups(...step.groups);
+          pass.end();
+        }
+        const t0 = performance.now();
+        this.device.queue.submit([enc.finish()]);
+        await this.device.queue.onSubmittedWorkDone();
+        times.push({ label: step.label ?? step.kind, ms: performance.now() - t0 });
+      }
+      return times;
+    });
   }
 
   get isDisposed(): boolean {
@@ -352,15 +395,18 @@ export class WebGpuStyleNet {
     this.convs.forEach((c, i) => {
       const act = this.buffer(c.conv.outC * lh * lw * 4);
       forward.push(
-        this.gemm(
-          CONV_FORWARD,
-          this.convTiles(lh * lw),
-          [c.wt, c.bias, src, act],
-          c.conv.outC,
-          lh * lw,
-          c.conv.inC * 9,
-          lh,
-          lw,
+        ...tag(
+          `${c.conv.name} forward`,
+          this.gemm(
+            CONV_FORWARD,
+            this.convTiles(lh * lw),
+            [c.wt, c.bias, src, act],
+            c.conv.outC,
+            lh * lw,
+            c.conv.inC * 9,
+            lh,
+            lw,
+          ),
         ),
       );
       const layer: Layer = { conv: c.conv, relu: reluName(c.conv.name), h: lh, w: lw, act };
@@ -371,7 +417,12 @@ export class WebGpuStyleNet {
         )
       ) {
         layer.pooled = this.buffer(((c.conv.outC * lh * lw) / 4) * 4);
-        forward.push(this.elementwise(poolForward(this.opts.pooling), [act, layer.pooled], c.conv.outC, lh, lw));
+        forward.push(
+          ...tag(
+            `pool ${layer.relu}`,
+            this.elementwise(poolForward(this.opts.pooling), [act, layer.pooled], c.conv.outC, lh, lw),
+          ),
+        );
         src = layer.pooled;
         lh /= 2;
         lw /= 2;
@@ -457,7 +508,10 @@ export class WebGpuStyleNet {
     inject(CONTENT_LAYER, (grad) => {
       const r = region("content", contentN, lw.content / pNorm);
       steps.push(
-        this.reduce(CONTENT, [content.act, P, grad], partials, r, contentN, 0, 0, 0, (2 * lw.content) / pNorm),
+        ...tag(
+          "content loss",
+          this.reduce(CONTENT, [content.act, P, grad], partials, r, contentN, 0, 0, 0, (2 * lw.content) / pNorm),
+        ),
       );
     });
 
@@ -485,13 +539,16 @@ export class WebGpuStyleNet {
         const D = this.buffer(c * c * 4);
         owned.push(D);
         inject(relu, (grad) => {
-          steps.push(...this.gram(layer, A, D, 1 / norm, maskBuf));
+          steps.push(...tag(`gram ${relu}`, ...this.gram(layer, A, D, 1 / norm, maskBuf)));
           const r = region(name, c * c, lw.style[term] * scale);
-          steps.push(this.reduce(SUM_SQUARES, [D], partials, r, c * c, 0, 0, 0, 0));
+          steps.push(...tag(`style loss ${relu}`, this.reduce(SUM_SQUARES, [D], partials, r, c * c, 0, 0, 0, 0)));
           const bufs = maskBuf ? [D, layer.act, grad, maskBuf] : [D, layer.act, grad];
           const coef = (4 * lw.style[term] * scale) / norm;
           steps.push(
-            this.gemm(gramBackwardSpec(maskBuf !== undefined), SQUARE, bufs, c, px, c, layer.h, layer.w, coef),
+            ...tag(
+              `gram backward ${relu}`,
+              this.gemm(gramBackwardSpec(maskBuf !== undefined), SQUARE, bufs, c, px, c, layer.h, layer.w, coef),
+            ),
           );
         });
       });
@@ -506,7 +563,10 @@ export class WebGpuStyleNet {
       if (up && layer.pooled) {
         g = other(up);
         steps.push(
-          this.elementwise(poolBackward(this.opts.pooling), [layer.act, up, g], layer.conv.outC, layer.h, layer.w),
+          ...tag(
+            `pool backward ${layer.relu}`,
+            this.elementwise(poolBackward(this.opts.pooling), [layer.act, up, g], layer.conv.outC, layer.h, layer.w),
+          ),
         );
       } else g = up;
       const adds = injections.get(layer.relu) ?? [];
@@ -522,7 +582,10 @@ export class WebGpuStyleNet {
       // conv1_1's input gradient has 3 rows (RGB): a 64-row tile would compute 61 rows of nothing.
       const tiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : this.convTiles(px);
       steps.push(
-        this.gemm(CONV_BACKWARD, tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w),
+        ...tag(
+          `${conv.name} backward`,
+          this.gemm(CONV_BACKWARD, tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w),
+        ),
       );
       up = dst;
     }
@@ -531,7 +594,9 @@ export class WebGpuStyleNet {
     // Total variation: ½·w·Σ(Δ²)/n on the image.
     const n = 3 * s.h * s.w;
     const r = region("tv", n, lw.tv / n);
-    steps.push(this.reduce(TOTAL_VARIATION, [s.x, s.gradImage], partials, r, n, 3, s.h, s.w, lw.tv / n));
+    steps.push(
+      ...tag("tv loss", this.reduce(TOTAL_VARIATION, [s.x, s.gradImage], partials, r, n, 3, s.h, s.w, lw.tv / n)),
+    );
 
     const staging = this.buffer(n * 4 + partials.size, MAP_READ | COPY_DST);
     owned.push(staging);
