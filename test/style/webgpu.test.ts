@@ -87,6 +87,14 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
         });
       }
 
+      it("profile names every kernel of an evaluation", async () => {
+        const steps = await gpu.profile(x, H, W, targets, { content: 2, tv: 0.5, style: [300, 200] });
+        const labels = new Set(steps.map((st) => st.label));
+        for (const want of ["block1_conv1 forward", "block1_conv1 backward", "gram relu1_1", "content loss", "tv loss"])
+          expect(labels).toContain(want);
+        expect(steps.every((st) => st.ms >= 0)).toBe(true);
+      });
+
       it("agrees with tfjs autodiff too (all terms)", async () => {
         const lw = { content: 2, tv: 0.5, style: [300, 200] };
         const ours = await gpu.evaluate(x, H, W, targets, lw);
