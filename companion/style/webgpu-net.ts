@@ -6,7 +6,7 @@ import { GpuError, sizeProblem } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
-import { type DeviceName, pickDevice } from "./devices";
+import { type DeviceName, type DeviceRequest, pickDevice } from "./devices";
 import { noiseNetwork } from "./pixels";
 import {
   type Evaluation,
@@ -19,7 +19,7 @@ import {
   StyleNet,
   type Targets,
 } from "./session";
-import { randomVggWeights, type VggWeights } from "./vgg-weights";
+import { randomVggWeights, VGG19_CONVS, type VggWeights } from "./vgg-weights";
 import { knownTiles, rememberTiles } from "./tile-cache";
 import { adapterName, openWebGpu } from "./webgpu-device";
 
@@ -127,16 +127,20 @@ class WebGpuLossNet implements LossNet {
  * adapter, no CUDA). Returns whether it warmed anything; a GPU that fails here is noted like at a
  * job's start (later jobs skip it), and the job that would have used it says so.
  */
-export async function warmWebGpu(): Promise<boolean> {
-  if ((await pickDevice("auto")).device !== "webgpu") return false;
+export async function warmWebGpu(request: DeviceRequest = "auto"): Promise<boolean> {
+  if ((await pickDevice(request)).device !== "webgpu") return false;
   const opts: NetOptions = { pooling: "max", masked: [false], device: "webgpu" };
-  const net = await openWebGpuNet(randomVggWeights(0), opts, []);
+  // Shaders do not depend on the channel counts: a narrow VGG compiles the same pipelines in a
+  // fraction of the time; 96×64 px puts conv1 on the wide tiles and the rest on the deep ones.
+  const narrow = VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 8, outC: c.outC / 8 }));
+  const net = await openWebGpuNet(randomVggWeights(0, narrow), opts, []);
   try {
     if (net.device !== "webgpu") return false;
-    const x = noiseNetwork(32, 32, 0);
-    const f = await net.features(x, 32, 32);
+    const [h, w] = [64, 96];
+    const x = noiseNetwork(w, h, 0);
+    const f = await net.features(x, h, w);
     const t: Targets = { content: f.content, grams: [f.grams], masks: [undefined], styleScales: [[1, 1, 1, 1, 1]] };
-    await net.evaluate(x, 32, 32, t, { content: 1, tv: 1e-3, style: [1] });
+    await net.evaluate(x, h, w, t, { content: 1, tv: 1e-3, style: [1] });
     return true;
   } finally {
     await net.release();

@@ -186,6 +186,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     expect(stdout).toContain(`✓ webgpu  ${webgpu.adapter} (software: a CPU driver, not a GPU)`);
     expect(stdout).toMatch(/--device auto uses: cpu \(.*WebGPU skipped: only a software adapter/);
     expect(await warmWebGpu()).toBe(false); // `serve` warms the GPU engine only where auto would use it
+    expect(await warmWebGpu("webgpu")).toBe(true); // …and the warm-up itself runs (here on SwiftShader)
   });
 
   it("a job asked to run on WebGPU runs there, masks, two styles and preserved colours included, like the CPU", async () => {
