@@ -17,16 +17,31 @@ export function browserText(host: Exclude<FigmaHost, "desktop">): string {
   return `${why} Style transfer needs the Figma desktop app for now; primitives keep working here, inside the plugin.`;
 }
 
+type Devices = Extract<ConnectionState, { state: "connected" }>["hello"]["devices"];
+
+/**
+ * Where the companion's `auto` runs style transfer, as the companion decides it: CUDA, then WebGPU on
+ * a real GPU (never a software adapter), then the CPU — so the designer knows before pressing Stylize.
+ */
+export function styleDeviceText(devices: Devices): string {
+  const ok = (name: string) => devices.find((d) => d.name === name && d.available);
+  if (ok("cuda")) return "the GPU (CUDA)";
+  const gpu = ok("webgpu");
+  if (gpu && !gpu.software) return gpu.adapter ? `the GPU (${gpu.adapter})` : "the GPU (WebGPU)";
+  return "the CPU";
+}
+
 export function connectionText(
   s: ConnectionState,
   hasToken = true,
   host: FigmaHost = "desktop",
 ): { tone: "ok" | "wait" | "bad"; text: string } {
   switch (s.state) {
-    case "connected": {
-      const devices = s.hello.devices.filter((d) => d.available).map((d) => d.name);
-      return { tone: "ok", text: `Connected to companion ${s.hello.version} (${devices.join(", ") || "cpu"})` };
-    }
+    case "connected":
+      return {
+        tone: "ok",
+        text: `Connected to companion ${s.hello.version} — style transfer runs on ${styleDeviceText(s.hello.devices)}`,
+      };
     case "connecting":
       return { tone: "wait", text: "Connecting to the companion…" };
     case "reconnecting": {

@@ -4,7 +4,7 @@ import type { FrameHeader } from "../../shared/frames";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol";
 import type { Shape } from "../../shared/shapes";
 import { estimateEta, Job, type JobChannel } from "../../ui/job";
-import { connectionText, jobErrorText, START_HINT, WEIGHTS_HINT } from "../../ui/messages";
+import { connectionText, jobErrorText, START_HINT, styleDeviceText, WEIGHTS_HINT } from "../../ui/messages";
 import { planScales } from "../../shared/style/plan";
 import { applyPreset, PRIMITIVES_PRESETS, workSizeOf } from "../../ui/presets";
 import { defaultSettings } from "../../shared/plugin-messages";
@@ -131,6 +131,16 @@ describe("job", () => {
     };
     expect(await run(true)).toEqual([`ran on the CPU: ${fallback}`]);
     expect(await run(false)).toEqual([`ran on the CPU: ${fallback}`]);
+  });
+
+  it("the status line says where style transfer will run: never a software adapter", () => {
+    const cpu = { name: "cpu" as const, available: true };
+    const off = (name: "webgpu" | "cuda") => ({ name, available: false, reason: "no" });
+    const gpu = { name: "webgpu" as const, available: true, adapter: "nvidia (hopper) NVIDIA H200" };
+    expect(styleDeviceText([cpu, gpu, off("cuda")])).toBe("the GPU (nvidia (hopper) NVIDIA H200)");
+    expect(styleDeviceText([cpu, { ...gpu, software: true }, off("cuda")])).toBe("the CPU");
+    expect(styleDeviceText([cpu, gpu, { name: "cuda", available: true }])).toBe("the GPU (CUDA)");
+    expect(styleDeviceText([cpu, off("webgpu"), off("cuda")])).toBe("the CPU");
   });
 
   it("passes the companion's notes about its own job to the designer", () => {
