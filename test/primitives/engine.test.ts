@@ -2,22 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { createPrimitives, type PrimitivesEvent } from "../../companion/primitives/engine";
 import type { PrimitivesOptions } from "../../shared/protocol";
-import { testCard } from "./helpers";
+import { testCard, testOptions } from "./helpers";
 
 /** A light search so the suite stays fast; the algorithm is the same. */
 const budget = { climbs: 4, candidates: 60, age: 20 };
 const image = testCard(80, 60);
-const options = (o: Partial<PrimitivesOptions> = {}): PrimitivesOptions => ({
-  count: 12,
-  shape: "triangle",
-  alpha: 128,
-  workSize: 48,
-  background: "avg",
-  seed: 1,
-  algorithm: "hillclimb",
-  focusWeight: 4,
-  ...o,
-});
+const options = testOptions;
 
 async function collect(o: Partial<PrimitivesOptions>, workers = 2): Promise<PrimitivesEvent[]> {
   const session = await createPrimitives(image, options(o), { workers, budget });

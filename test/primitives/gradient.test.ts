@@ -8,7 +8,7 @@ import { Spans } from "../../shared/primitives/raster";
 import { Rng } from "../../shared/primitives/rng";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import { colorHex } from "../../shared/svg";
-import { testCard } from "./helpers";
+import { testCard, testOptions } from "./helpers";
 
 const W = 14;
 const H = 11;
@@ -197,16 +197,7 @@ describe("gradient fills in the model", () => {
   });
 });
 
-const OPTIONS: PrimitivesOptions = {
-  count: 12,
-  shape: "triangle",
-  alpha: 128,
-  workSize: 48,
-  background: "avg",
-  seed: 1,
-  algorithm: "hillclimb",
-  focusWeight: 16,
-};
+const OPTIONS = testOptions({ focusWeight: 16 });
 const BUDGET = { climbs: 2, candidates: 40, age: 30 };
 
 async function run(options: Partial<PrimitivesOptions>, workers = 1) {

@@ -3,7 +3,21 @@ import type { RgbaImage } from "../../companion/image";
 import { Model, targetRgb } from "../../shared/primitives/model";
 import { fromShape } from "../../shared/primitives/params";
 import { Spans } from "../../shared/primitives/raster";
+import type { PrimitivesOptions } from "../../shared/protocol";
 import type { ShapeList } from "../../shared/shapes";
+
+/** Small, fast primitives options for tests: 12 triangles at 48 px, seed 1; override what a test is about. */
+export const testOptions = (o: Partial<PrimitivesOptions> = {}): PrimitivesOptions => ({
+  count: 12,
+  shape: "triangle",
+  alpha: 128,
+  workSize: 48,
+  background: "avg",
+  seed: 1,
+  algorithm: "hillclimb",
+  focusWeight: 4,
+  ...o,
+});
 
 /** A sunset-like test card: vertical gradient, a bright disc and two dark "pyramids". */
 export function testCard(width: number, height: number): RgbaImage {
