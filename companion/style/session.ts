@@ -3,11 +3,11 @@
 // device: WebGPU runs on the project's own engine instead (./webgpu-net).
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
-import type { Evaluation, Features, LossWeights, Targets } from "../../shared/style/vgg";
+import { checkStyleSize, type Evaluation, type Features, type LossWeights, type Targets } from "../../shared/style/vgg";
 import { type DeviceName, type DeviceRequest, markDeviceFailed, pickDevice } from "./devices";
 import { buildFeaturesGraph, FEATURE_OUTPUTS } from "./graph/features";
 import { buildLossGraph, LOSS_IO } from "./graph/loss";
-import { type Pooling, SIZE_MULTIPLE, STYLE_LAYERS } from "./graph/vgg";
+import { type Pooling, STYLE_LAYERS } from "./graph/vgg";
 import { openWebGpuNet } from "./webgpu-net";
 import { cachedModel } from "./model-cache";
 import type { VggWeights } from "./vgg-weights";
@@ -150,7 +150,7 @@ export class StyleNet implements LossNet {
 
   /** Content features and style Grams of a preprocessed image [3, h, w]. */
   async features(x: Float32Array, h: number, w: number): Promise<Features> {
-    checkSize(h, w);
+    checkStyleSize(h, w);
     const out = await this.guard(() => this.features_.run({ image: f32(x, [1, 3, h, w]) }));
     return {
       content: out[FEATURE_OUTPUTS.content].data as Float32Array,
@@ -160,7 +160,7 @@ export class StyleNet implements LossNet {
 
   /** Loss terms and the gradient w.r.t. the preprocessed image [3, h, w]. */
   async evaluate(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation> {
-    checkSize(h, w);
+    checkStyleSize(h, w);
     const feeds: Record<string, ort.Tensor> = {
       [LOSS_IO.image]: f32(x, [1, 3, h, w]),
       [LOSS_IO.contentTarget]: f32(t.content, [1, t.content.length / ((h * w) / 64), h / 8, w / 8]),
@@ -248,8 +248,3 @@ export async function fallbackReason(device: DeviceName, err: unknown, mark = tr
 
 /** What the user reads when a job moves to the CPU. */
 export const fallbackNote = (reason: string) => `ran on the CPU: ${reason}`;
-
-function checkSize(h: number, w: number): void {
-  if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)
-    throw new Error(`style graphs need sides that are multiples of ${SIZE_MULTIPLE} and at least 32 (got ${w}x${h})`);
-}

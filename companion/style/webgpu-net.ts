@@ -2,7 +2,7 @@
 // process's Dawn device, with tile sizes measured once per adapter, the device's buffer limits
 // checked before any work, and a GPU that fails (at start or mid-job) replaced by the CPU net —
 // never silently: `fallback` and `notes` say why.
-import { GpuError, sizeProblem } from "../../shared/style/webgpu/limits";
+import { GpuError, type SizeProblem, sizeProblem } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
@@ -76,8 +76,6 @@ class WebGpuLossNet implements LossNet {
     return this.run(
       () => this.gpu.features(x, h, w),
       (cpu) => cpu.features(x, h, w),
-      h,
-      w,
     );
   }
 
@@ -85,8 +83,6 @@ class WebGpuLossNet implements LossNet {
     return this.run(
       () => this.gpu.evaluate(x, h, w, t, lw),
       (cpu) => cpu.evaluate(x, h, w, t, lw),
-      h,
-      w,
     );
   }
 
@@ -101,14 +97,13 @@ class WebGpuLossNet implements LossNet {
   }
 
   /** On the GPU; if it fails, on the CPU from then on, with the reason noted. */
-  private async run<T>(onGpu: () => Promise<T>, onCpu: (cpu: LossNet) => Promise<T>, h: number, w: number) {
+  private async run<T>(onGpu: () => Promise<T>, onCpu: (cpu: LossNet) => Promise<T>) {
     if (this.cpu) return onCpu(this.cpu);
-    this.check(w, h);
     try {
       return await onGpu();
     } catch (err) {
       if (!(err instanceof GpuError)) throw err; // a bug of ours, not the GPU's: the CPU would not help
-      if (err.kind === "size") throw sizeError(Math.max(w, h), err.message, err.largestSide);
+      if (err.size) throw sizeError(err.size, this.adapter ?? ""); // the size, not the GPU: no fallback
       // Out of memory is this job's size on this GPU, not a broken device: later jobs may use it.
       this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory");
       this.notes.push(fallbackNote(this.fallback));
@@ -156,17 +151,15 @@ export function checkGpuSize(
   height: number,
 ): void {
   const p = sizeProblem(convs, limits, width, height);
-  if (p)
-    throw sizeError(
-      Math.max(width, height),
-      `needs GPU buffers of ${gb(p.need)}; this GPU (${adapter}) allows ${gb(p.limit)}`,
-      p.largestSide,
-    );
+  if (p) throw sizeError(p, adapter);
 }
 
-function sizeError(long: number, why: string, fits?: number): UserError {
-  const hint = fits ? ` Choose a smaller size (at most ${fits} px).` : " Choose a smaller size.";
-  return new UserError("too-large", `A ${long} px style transfer ${why.replace(/^a \d+ px image /, "")}.${hint}`);
+/** The one wording of a size the GPU cannot hold. */
+function sizeError(p: SizeProblem, adapter: string): UserError {
+  return new UserError(
+    "too-large",
+    `A ${p.long} px style transfer needs GPU buffers of ${gb(p.need)}; this GPU (${adapter}) allows ${gb(p.limit)}. Choose a smaller size (at most ${p.largestSide} px).`,
+  );
 }
 
 /**
@@ -185,7 +178,7 @@ function park(net: WebGpuStyleNet): void {
     parked = undefined;
   }
   if (net.isDisposed) return;
-  net.dropTargets(); // keep the weights and the size's buffers, not the last job's Grams
+  net.dropPlan(); // keep the weights and the size's buffers, not the last job's Grams
   const timer = setTimeout(() => {
     if (parked?.net === net) parked = undefined;
     net.dispose();

@@ -21,6 +21,12 @@ export interface ConvWeights {
   bias: Float32Array;
 }
 
+/** Both engines' inputs: sides a multiple of SIZE_MULTIPLE, at least 32 (2 pixels at relu5_1). */
+export function checkStyleSize(h: number, w: number): void {
+  if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)
+    throw new Error(`style graphs need sides that are multiples of ${SIZE_MULTIPLE} and at least 32 (got ${w}x${h})`);
+}
+
 /** "block4_conv2" → "relu4_2". */
 export function reluName(convName: string): string {
   const m = /^block(\d)_conv(\d)$/.exec(convName);

@@ -9,8 +9,8 @@ export class GpuError extends Error {
   constructor(
     readonly kind: GpuFailure,
     message: string,
-    /** For "size": the longest side that fits, in px. */
-    readonly largestSide?: number,
+    /** For "size": what did not fit, and the longest side that does. */
+    readonly size?: SizeProblem,
   ) {
     super(message);
     this.name = "GpuError";
@@ -30,19 +30,25 @@ export function styleDeviceLimits(adapter: { limits: GPUSupportedLimits }): Reco
   };
 }
 
-/**
- * Whether an image of width × height fits the device's buffers; if not, the longest side that does
- * (a multiple of 16, same aspect ratio).
- */
+/** An image too large for a device: its longest side, the buffer it needs, what the device allows (bytes). */
+export interface SizeProblem {
+  long: number;
+  need: number;
+  limit: number;
+  /** The longest side that fits (a multiple of 16, same aspect ratio). */
+  largestSide: number;
+}
+
+/** Whether an image of width × height fits the device's buffers; if not, why. */
 export function sizeProblem(
   convs: readonly { name: string; inC: number; outC: number }[],
   limits: Pick<GPUSupportedLimits, "maxStorageBufferBindingSize" | "maxBufferSize">,
   width: number,
   height: number,
-): { need: number; limit: number; largestSide: number } | undefined {
+): SizeProblem | undefined {
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const need = largestBufferBytes(convs, height, width);
   if (need <= limit) return undefined;
   const long = Math.max(width, height);
-  return { need, limit, largestSide: Math.floor((long * Math.sqrt(limit / need)) / 16) * 16 };
+  return { long, need, limit, largestSide: Math.floor((long * Math.sqrt(limit / need)) / 16) * 16 };
 }

@@ -2,6 +2,7 @@
 // browser): VGG-19 forward to relu5_1, Grams, the relative content/style/TV losses exactly as the
 // ONNX graphs in companion/style/graph define them, and the backward pass to the image — all on
 // the GPU, one submit and one read-back (loss partial sums + gradient) per evaluation.
+import { dot } from "../optim/types";
 import {
   CONTENT_LAYER,
   type ConvWeights,
@@ -12,7 +13,7 @@ import {
   type Pooling,
   poolsAfter,
   reluName,
-  SIZE_MULTIPLE,
+  checkStyleSize,
   STYLE_LAYERS,
   type Targets,
   transposeFlip,
@@ -80,6 +81,24 @@ type Step =
     }
   | { kind: "clear"; buffer: GPUBuffer; size: number; label?: string };
 
+/** Record steps: dispatches share compute passes; a clear ends the pass it interrupts. */
+function encode(enc: GPUCommandEncoder, steps: Step[]): void {
+  let pass: GPUComputePassEncoder | undefined;
+  for (const step of steps) {
+    if (step.kind === "clear") {
+      pass?.end();
+      pass = undefined;
+      enc.clearBuffer(step.buffer, 0, step.size);
+    } else {
+      pass ??= enc.beginComputePass();
+      pass.setPipeline(step.pipeline);
+      pass.setBindGroup(0, step.bind);
+      pass.dispatchWorkgroups(...step.groups);
+    }
+  }
+  pass?.end();
+}
+
 /** Name steps for profile(). */
 function tag<T extends Step>(label: string, ...steps: T[]): T[] {
   for (const st of steps) st.label = label;
@@ -128,13 +147,16 @@ export class WebGpuStyleNet {
   private lost?: string;
   private disposed = false;
   private readonly zeros: GPUBuffer;
+  /** The layers' weights as given (names and channel counts for the size arithmetic). */
+  private readonly specs: ConvWeights[];
 
   private constructor(
     readonly device: GPUDevice,
     private readonly convs: { conv: ConvWeights; wt: GPUBuffer; bias: GPUBuffer; wtT: GPUBuffer }[],
     private readonly opts: WebGpuNetOptions,
   ) {
-    const widest = Math.max(...convs.map((c) => c.conv.outC));
+    this.specs = convs.map((c) => c.conv);
+    const widest = Math.max(...this.specs.map((c) => c.outC));
     this.zeros = this.buffer(widest * widest * 4);
     device.lost.then((info) => {
       this.lost = info.message || info.reason || "the GPU device was lost";
@@ -263,14 +285,7 @@ export class WebGpuStyleNet {
       const times: { label: string; ms: number }[] = [];
       for (const step of plan.steps) {
         const enc = this.device.createCommandEncoder();
-        if (step.kind === "clear") enc.clearBuffer(step.buffer, 0, step.size);
-        else {
-          const pass = enc.beginComputePass();
-          pass.setPipeline(step.pipeline);
-          pass.setBindGroup(0, step.bind);
-          pass.dispatchWorkgroups(...step.groups);
-          pass.end();
-        }
+        encode(enc, [step]);
         const t0 = performance.now();
         this.device.queue.submit([enc.finish()]);
         await this.device.queue.onSubmittedWorkDone();
@@ -282,11 +297,6 @@ export class WebGpuStyleNet {
 
   get isDisposed(): boolean {
     return this.disposed;
-  }
-
-  /** Forget the last targets' buffers (the Grams, masks): what a parked net need not keep. */
-  dropTargets(): void {
-    this.dropPlan();
   }
 
   // ---- one evaluation ----
@@ -303,20 +313,7 @@ export class WebGpuStyleNet {
     const d = this.device;
     d.queue.writeBuffer(s.x, 0, onHeap(x));
     const enc = d.createCommandEncoder();
-    let pass: GPUComputePassEncoder | undefined;
-    for (const step of steps) {
-      if (step.kind === "clear") {
-        pass?.end();
-        pass = undefined;
-        enc.clearBuffer(step.buffer, 0, step.size);
-      } else {
-        pass ??= enc.beginComputePass();
-        pass.setPipeline(step.pipeline);
-        pass.setBindGroup(0, step.bind);
-        pass.dispatchWorkgroups(...step.groups);
-      }
-    }
-    pass?.end();
+    encode(enc, steps);
     copyOut(enc);
     d.queue.submit([enc.finish()]);
     const limit = this.opts.timeoutMs ?? TIMEOUT_MS;
@@ -369,20 +366,14 @@ export class WebGpuStyleNet {
   // ---- buffers and steps for a size ----
 
   private size(h: number, w: number): Sized {
-    if (h % SIZE_MULTIPLE || w % SIZE_MULTIPLE || h < 32 || w < 32)
-      throw new Error(`style graphs need sides that are multiples of ${SIZE_MULTIPLE} and at least 32 (got ${w}x${h})`);
+    checkStyleSize(h, w);
     if (this.sized?.h === h && this.sized.w === w) return this.sized;
-    const tooBig = sizeProblem(
-      this.convs.map((c) => c.conv),
-      this.device.limits,
-      w,
-      h,
-    );
+    const tooBig = sizeProblem(this.specs, this.device.limits, w, h);
     if (tooBig)
       throw new GpuError(
         "size",
-        `a ${Math.max(w, h)} px image needs a ${tooBig.need} byte buffer; this GPU allows ${tooBig.limit}`,
-        tooBig.largestSide,
+        `a ${tooBig.long} px image needs a ${tooBig.need} byte buffer; this GPU allows ${tooBig.limit}`,
+        tooBig,
       );
     this.dropPlan();
     this.dropSize();
@@ -410,12 +401,7 @@ export class WebGpuStyleNet {
         ),
       );
       const layer: Layer = { conv: c.conv, relu: reluName(c.conv.name), h: lh, w: lw, act };
-      if (
-        poolsAfter(
-          this.convs.map((k) => k.conv),
-          i,
-        )
-      ) {
+      if (poolsAfter(this.specs, i)) {
         layer.pooled = this.buffer(((c.conv.outC * lh * lw) / 4) * 4);
         forward.push(
           ...tag(
@@ -429,11 +415,7 @@ export class WebGpuStyleNet {
       } else src = act;
       layers.push(layer);
     });
-    const widest = largestBufferBytes(
-      this.convs.map((c) => c.conv),
-      h,
-      w,
-    );
+    const widest = largestBufferBytes(this.specs, h, w);
     const grads: [GPUBuffer, GPUBuffer] = [this.buffer(widest), this.buffer(widest)];
     const scratch = Math.max(
       ...layers.map((l) => gramSlices(l.conv.outC, l.h * l.w, SQUARE.tm, SQUARE.tk).slices * l.conv.outC ** 2),
@@ -503,7 +485,7 @@ export class WebGpuStyleNet {
     const content = this.layerOf(CONTENT_LAYER);
     const contentN = content.conv.outC * content.h * content.w;
     if (t.content.length !== contentN) throw new Error("content target does not match the image size");
-    const pNorm = Math.max(sumSquares(t.content), 1e-8);
+    const pNorm = Math.max(dot(t.content, t.content), 1e-8);
     const P = upload(t.content);
     inject(CONTENT_LAYER, (grad) => {
       const r = region("content", contentN, lw.content / pNorm);
@@ -604,7 +586,8 @@ export class WebGpuStyleNet {
     return this.plan;
   }
 
-  private dropPlan(): void {
+  /** Forget the last targets' buffers (the Grams, masks, recorded loss steps): what a parked net need not keep. */
+  dropPlan(): void {
     if (!this.plan) return;
     destroy([...this.plan.owned, ...uniformsOf(this.plan.steps.slice(this.sized?.forward.length ?? 0))]);
     this.plan = undefined;
@@ -731,12 +714,6 @@ export class WebGpuStyleNet {
 
 /** WebGPU takes views of plain ArrayBuffers; the engine never hands it shared memory. */
 const onHeap = (a: Float32Array) => a as Float32Array<ArrayBuffer>;
-
-function sumSquares(v: Float32Array): number {
-  let sum = 0;
-  for (const x of v) sum += x * x;
-  return sum;
-}
 
 const destroy = (buffers: GPUBuffer[]) => {
   for (const b of buffers) b.destroy();
