@@ -1,5 +1,6 @@
 // One job on the companion, from sending its images to its one outcome. Collects the streamed
 // shapes (so a cancelled primitives job can still insert what was found) and style previews.
+import { fallbackNote } from "../shared/devices";
 import * as v from "valibot";
 import type { FrameHeader } from "../shared/frames";
 import {
@@ -168,7 +169,7 @@ export class Job {
     } else if (header.part === "result" && this.pendingResult) {
       const r = this.pendingResult;
       // A GPU that failed is said where the designer looks, even if its note was missed.
-      const cpuNote = r.fallback && `ran on the CPU: ${r.fallback}`;
+      const cpuNote = r.fallback && fallbackNote(r.fallback);
       if (cpuNote && !this.notes.has(cpuNote)) this.listener.onNote?.(cpuNote);
       this.finish({ kind: "style", png: payload, width: r.width, height: r.height, ms: r.ms, device: r.device });
     }

@@ -1,4 +1,5 @@
 // Plain-language text for connection states and job errors: what happened and what to do.
+import { chooseDevice, DEVICE_LABEL, type DeviceInfo } from "../shared/devices";
 import { DEFAULT_COMPANION_URL, type ErrorCode } from "../shared/protocol";
 import type { ConnectionState } from "./companion";
 import type { FigmaHost } from "./host";
@@ -17,18 +18,12 @@ export function browserText(host: Exclude<FigmaHost, "desktop">): string {
   return `${why} Style transfer needs the Figma desktop app for now; primitives keep working here, inside the plugin.`;
 }
 
-type Devices = Extract<ConnectionState, { state: "connected" }>["hello"]["devices"];
-
-/**
- * Where the companion's `auto` runs style transfer, as the companion decides it: CUDA, then WebGPU on
- * a real GPU (never a software adapter), then the CPU — so the designer knows before pressing Stylize.
- */
-export function styleDeviceText(devices: Devices): string {
-  const ok = (name: string) => devices.find((d) => d.name === name && d.available);
-  if (ok("cuda")) return "the GPU (CUDA)";
-  const gpu = ok("webgpu");
-  if (gpu && !gpu.software) return gpu.adapter ? `the GPU (${gpu.adapter})` : "the GPU (WebGPU)";
-  return "the CPU";
+/** Where the companion's `auto` runs style transfer (its own rule), so the designer knows before pressing Stylize. */
+export function styleDeviceText(devices: readonly DeviceInfo[]): string {
+  const device = chooseDevice("auto", devices).device;
+  if (device === "cpu") return "the CPU";
+  const adapter = device === "webgpu" ? devices.find((d) => d.name === "webgpu")?.adapter : undefined;
+  return `the GPU (${adapter ?? DEVICE_LABEL[device]})`;
 }
 
 export function connectionText(

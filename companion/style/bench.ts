@@ -7,6 +7,7 @@ import { cpus, loadavg } from "node:os";
 import { type Command, Option } from "commander";
 import * as ort from "onnxruntime-node";
 import * as v from "valibot";
+import { fallbackNote } from "../../shared/devices";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
 import { machineInfo } from "../machine";
@@ -76,7 +77,7 @@ async function benchStyle(f: Flags): Promise<void> {
       log(
         `${r.engine.padEnd(8)}${r.device.padEnd(7)}${String(r.size).padStart(4)} px ${String(r.msPerStep).padStart(7)} ms/step` +
           `  (median of ${r.steps}; ${r.cpuMsPerStep} cpu-ms/step)${r.adapter ? ` on ${r.adapter}` : ""}` +
-          `${r.fallback ? ` — ran on the CPU: ${r.fallback}` : ""}`,
+          `${r.fallback ? ` — ${fallbackNote(r.fallback)}` : ""}`,
       );
   };
   log("stylize bench style: ms per optimisation step (one loss + gradient evaluation, VGG-19 to conv5_1)");
@@ -238,7 +239,7 @@ async function benchJob(device: DeviceName, high: boolean, json: boolean, log: (
     log(
       `whole job, ${high ? "High" : "default options"} (${options.size} px, ${r.scales.length} scales, ${r.iters} ${options.optimizer} iterations): ` +
         `${(r.ms / 1000).toFixed(2)} s on ${r.device}, ${r.evals} loss+gradient evaluations, ${(summary.cpuMs / 1000).toFixed(1)} cpu-s` +
-        `${r.fallback ? ` — ran on the CPU: ${r.fallback}` : ""}`,
+        `${r.fallback ? ` — ${fallbackNote(r.fallback)}` : ""}`,
     );
   }
 }

@@ -2,6 +2,7 @@
 // last argument is the style(s); every one before it is a content image, several making a batch
 // (-o then a folder or a {name} pattern, see ../outputs.ts) in which the style images are decoded
 // once and reused. Progress goes to stderr; with --json one result object per content on stdout.
+import { fallbackNote } from "../../shared/devices";
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -165,7 +166,7 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
     } else {
       process.stderr.write(
         `wrote ${output} (${result.image.width}x${result.image.height}) in ${(result.ms / 1000).toFixed(1)} s on ${result.device}` +
-          `${result.fallback ? ` (ran on the CPU: ${result.fallback})` : ""}\n`,
+          `${result.fallback ? ` (${fallbackNote(result.fallback)})` : ""}\n`,
       );
     }
   };

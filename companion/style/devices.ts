@@ -5,36 +5,27 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import {
+  chooseDevice,
+  type DeviceChoice,
+  type DeviceInfo,
+  type DeviceName,
+  type DeviceRequest,
+} from "../../shared/devices";
 import { adapterName, describeAdapter, type RawAdapterInfo } from "./webgpu-device";
 // onnx-proto is CommonJS: Node ESM sees only its default export.
 import onnxProto from "onnx-proto";
 
-export type DeviceName = "cpu" | "webgpu" | "cuda";
-export type DeviceRequest = "auto" | DeviceName;
+export {
+  AUTO_ORDER,
+  chooseDevice,
+  DEVICE_LABEL,
+  type DeviceChoice,
+  type DeviceInfo,
+  type DeviceName,
+  type DeviceRequest,
+} from "../../shared/devices";
 
-export interface DeviceInfo {
-  name: DeviceName;
-  available: boolean;
-  /** Why it is unavailable, in words a user can act on. */
-  reason?: string;
-  /** WebGPU: the adapter's name ("nvidia (hopper) NVIDIA H200"). */
-  adapter?: string;
-  /** WebGPU: a software adapter (SwiftShader, llvmpipe): works, but slower than the CPU engine. */
-  software?: boolean;
-}
-
-export interface DeviceChoice {
-  device: DeviceName;
-  /** For ONNX Runtime (CPU, CUDA): the chosen provider, then CPU for any node it cannot run. WebGPU runs
-   * on the project's own engine (shared/style/webgpu), not ONNX Runtime's. */
-  executionProviders: string[];
-  /** Why other devices were skipped, or what fell back. */
-  notes: string[];
-}
-
-/** `auto` prefers the first available of these. */
-export const AUTO_ORDER: readonly DeviceName[] = ["cuda", "webgpu", "cpu"];
-const LABEL: Record<DeviceName, string> = { cpu: "CPU", webgpu: "WebGPU", cuda: "CUDA" };
 const PROBE_TIMEOUT_MS = 20_000;
 
 let detected: Promise<DeviceInfo[]> | undefined;
@@ -57,41 +48,8 @@ export async function markDeviceFailed(name: DeviceName, reason: string): Promis
 }
 
 export async function pickDevice(requested: DeviceRequest): Promise<DeviceChoice> {
-  if (requested === "cpu") return choose("cpu", []); // no probing needed
+  if (requested === "cpu") return { device: "cpu", notes: [] }; // no probing needed
   return chooseDevice(requested, await listDevices());
-}
-
-/** The decision itself, separate from probing so it can be tested with any device list. */
-export function chooseDevice(requested: DeviceRequest, devices: readonly DeviceInfo[]): DeviceChoice {
-  const info = (name: DeviceName) => devices.find((d) => d.name === name);
-  // An explicit request falls back along the auto order from that device; it never fails.
-  const order = requested === "auto" ? AUTO_ORDER : AUTO_ORDER.slice(AUTO_ORDER.indexOf(requested));
-  const notes: string[] = [];
-  for (const name of order) {
-    const d = info(name);
-    // A software adapter is a CPU pretending to be a GPU: auto never takes it; asked for, it runs.
-    if (d?.available && d.software) {
-      const what = `only a software adapter (${d.adapter ?? "unnamed"}), slower than the CPU`;
-      if (requested === "auto") {
-        notes.push(`${LABEL[name]} skipped: ${what}`);
-        continue;
-      }
-      notes.push(`${LABEL[name]} runs on ${what}`);
-    }
-    if (name === "cpu" || d?.available) {
-      if (requested !== "auto" && name !== requested) notes.push(`using ${LABEL[name]} instead`);
-      return choose(name, notes);
-    }
-    const why = d?.reason ?? "not detected";
-    notes.push(
-      requested === name ? `${LABEL[name]} was requested but is unavailable: ${why}` : `${LABEL[name]} skipped: ${why}`,
-    );
-  }
-  return choose("cpu", notes);
-}
-
-function choose(device: DeviceName, notes: string[]): DeviceChoice {
-  return { device, executionProviders: device === "cpu" ? ["cpu"] : [device, "cpu"], notes };
 }
 
 // ---- detection ----

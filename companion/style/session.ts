@@ -4,7 +4,8 @@
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import { checkStyleSize, type Evaluation, type Features, type LossWeights, type Targets } from "../../shared/style/vgg";
-import { type DeviceName, type DeviceRequest, markDeviceFailed, pickDevice } from "./devices";
+import { DEVICE_LABEL, type DeviceName, type DeviceRequest, fallbackNote } from "../../shared/devices";
+import { markDeviceFailed, pickDevice } from "./devices";
 import { buildFeaturesGraph, FEATURE_OUTPUTS } from "./graph/features";
 import { buildLossGraph, LOSS_IO } from "./graph/loss";
 import { type Pooling, STYLE_LAYERS } from "./graph/vgg";
@@ -243,8 +244,7 @@ async function createSessions(models: { features: Uint8Array; loss: Uint8Array }
 export async function fallbackReason(device: DeviceName, err: unknown, mark = true): Promise<string> {
   const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
   if (mark) await markDeviceFailed(device, why);
-  return `${device === "cuda" ? "CUDA" : "WebGPU"} failed: ${why}`;
+  return `${DEVICE_LABEL[device]} failed: ${why}`;
 }
 
-/** What the user reads when a job moves to the CPU. */
-export const fallbackNote = (reason: string) => `ran on the CPU: ${reason}`;
+export { fallbackNote };
