@@ -44,6 +44,11 @@ export const VGG19_CONVS: readonly ConvSpec[] = [
   { name: "block5_conv1", inC: 512, outC: 512 },
 ];
 
+/** VGG-19 with every layer's channels ÷ `divisor` (the RGB input kept): same structure, a fraction of the work. */
+export function narrowedConvs(divisor: number): ConvSpec[] {
+  return VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / divisor, outC: c.outC / divisor }));
+}
+
 const RANDOM_SPEC = /^random(?::(\d{1,9}))?$/;
 
 /**

@@ -19,7 +19,7 @@ import {
   StyleNet,
   type Targets,
 } from "./session";
-import { randomVggWeights, VGG19_CONVS, type VggWeights } from "./vgg-weights";
+import { narrowedConvs, randomVggWeights, type VggWeights } from "./vgg-weights";
 import { knownTiles, rememberTiles } from "./tile-cache";
 import { adapterName, openWebGpu } from "./webgpu-device";
 
@@ -127,8 +127,7 @@ export async function warmWebGpu(request: DeviceRequest = "auto"): Promise<boole
   const opts: NetOptions = { pooling: "max", masked: [false], device: "webgpu" };
   // Shaders do not depend on the channel counts: a narrow VGG compiles the same pipelines in a
   // fraction of the time; 96×64 px puts conv1 on the wide tiles and the rest on the deep ones.
-  const narrow = VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 8, outC: c.outC / 8 }));
-  const net = await openWebGpuNet(randomVggWeights(0, narrow), opts, []);
+  const net = await openWebGpuNet(randomVggWeights(0, narrowedConvs(8)), opts, []);
   try {
     if (net.device !== "webgpu") return false;
     const [h, w] = [64, 96];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { StyleNet } from "../../companion/style/session";
-import { randomVggWeights, VGG19_CONVS } from "../../companion/style/vgg-weights";
+import { narrowedConvs, randomVggWeights } from "../../companion/style/vgg-weights";
 
 let dir: string;
 beforeAll(() => {
@@ -12,10 +12,7 @@ beforeAll(() => {
   process.env.STYLIZE_CACHE_DIR = dir;
 });
 
-const narrow = randomVggWeights(
-  11,
-  VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 16, outC: c.outC / 16 })),
-);
+const narrow = randomVggWeights(11, narrowedConvs(16));
 
 describe("model cache", () => {
   it("builds once, then loads; options that change the graph get their own entry", async () => {

@@ -1,8 +1,8 @@
 // What the gradient tests share: a narrowed VGG-19 and reproducible random pictures.
-import { VGG19_CONVS } from "../../companion/style/vgg-weights";
+import { narrowedConvs } from "../../companion/style/vgg-weights";
 
 /** VGG-19's layers with channels ÷ 8: same structure, fast enough for tfjs autodiff and SwiftShader. */
-export const NARROW = VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 8, outC: c.outC / 8 }));
+export const NARROW = narrowedConvs(8);
 
 function rng(seed: number) {
   let a = seed;

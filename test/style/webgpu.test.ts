@@ -19,7 +19,7 @@ import { listDevices, pickDevice } from "../../companion/style/devices";
 import { runStyle } from "../../companion/style/engine";
 import { styleLayerScales } from "../../companion/style/graph/loss";
 import { StyleNet } from "../../companion/style/session";
-import { randomVggWeights, VGG19_CONVS } from "../../companion/style/vgg-weights";
+import { narrowedConvs, randomVggWeights } from "../../companion/style/vgg-weights";
 import { openWebGpu } from "../../companion/style/webgpu-device";
 import { checkGpuSize, warmWebGpu } from "../../companion/style/webgpu-net";
 import type { RgbaImage } from "../../companion/image";
@@ -114,10 +114,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
   }
 
   it("128-channel layers: Grams of several tiles (computed above the diagonal, mirrored) match the CPU's", async () => {
-    const quarter = randomVggWeights(
-      3,
-      VGG19_CONVS.map((c) => ({ ...c, inC: c.inC === 3 ? 3 : c.inC / 4, outC: c.outC / 4 })),
-    );
+    const quarter = randomVggWeights(3, narrowedConvs(4));
     const cpu = await StyleNet.open(quarter, { pooling: "max", masked: [false], device: "cpu" });
     const { device } = await openWebGpu();
     const gpu = WebGpuStyleNet.create(device, quarter.convs, { pooling: "max", tiles: TILES });

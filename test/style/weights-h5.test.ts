@@ -6,18 +6,20 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UserError } from "../../companion/errors";
 import { verifyReport } from "../../companion/style/weights-command";
-import { type ConvSpec, loadVggWeights, readVggFile, VGG19_CONVS } from "../../companion/style/vgg-weights";
+import {
+  type ConvSpec,
+  loadVggWeights,
+  narrowedConvs,
+  readVggFile,
+  VGG19_CONVS,
+} from "../../companion/style/vgg-weights";
 import { biasValue, type KerasLayout, kernelValue, writeKerasH5 } from "./keras-h5";
 
 const dir = mkdtempSync(join(tmpdir(), "stylize-h5-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // VGG-19's layer names with channel counts divided by 16: same structure, 1/256 of the bytes.
-const SMALL: ConvSpec[] = VGG19_CONVS.map((c) => ({
-  name: c.name,
-  inC: c.inC === 3 ? 3 : c.inC / 16,
-  outC: c.outC / 16,
-}));
+const SMALL: ConvSpec[] = narrowedConvs(16);
 
 async function expectUserError(p: Promise<unknown>, pattern: RegExp) {
   const err = await p.then(
