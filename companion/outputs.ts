@@ -7,10 +7,10 @@ import { mkdir } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { UserError } from "./errors";
 
-export const NAME = "{name}";
+const NAME = "{name}";
 
 /** The input's base name without extension: what {name} stands for. */
-export const nameOf = (input: string) => basename(input, extname(input));
+const nameOf = (input: string) => basename(input, extname(input));
 
 function kindOf(output: string): "folder" | "pattern" | "file" {
   const bare = output.replace(/[/\\]+$/, "");

@@ -6,7 +6,7 @@ import { localPalette } from "./colour-styles";
 import { insertPrimitives } from "./insert-primitives";
 import { insertStyle } from "./insert-style";
 import { pageOf } from "./placement";
-import { describeSelection, isSized, layerInfo, requireSingleSelection } from "./selection";
+import { describeSelection, layerInfo, requireNode, requireSingleSelection } from "./selection";
 import { loadSettings, RELAUNCH_COMMAND, resultSettings, saveSettings } from "./settings";
 import type { JobSettings } from "../shared/plugin-messages";
 
@@ -70,8 +70,8 @@ async function relaunchFromSelection(): Promise<Relaunch> {
   const [node] = figma.currentPage.selection;
   const tagged = node && resultSettings(node);
   if (!tagged) return {};
-  const source = tagged.sourceId ? await figma.getNodeByIdAsync(tagged.sourceId).catch(() => null) : null;
-  if (!source || source.removed || !isSized(source)) {
+  const source = tagged.sourceId ? await requireNode(tagged.sourceId, "source").catch(() => null) : null;
+  if (!source) {
     figma.currentPage.selection = [];
     return { relaunch: tagged.settings, relaunchSourceGone: true };
   }

@@ -3,7 +3,7 @@ import type { PluginMessageOf, UiMessageOf } from "../shared/plugin-messages";
 import { type Box, exportBox, overlaps } from "./geometry";
 
 /** A mask or focus export's longest side is at most this many times the working size. */
-export const MASK_SIDE = 4;
+const MASK_SIDE = 4;
 import { layerInfo, requireNode, requireSingleSelection, type SizedNode } from "./selection";
 
 /**

@@ -70,7 +70,7 @@ function createNode(spec: NodeSpec, parent: FrameNode, track: <N extends SceneNo
 const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The mask image's longest side: 2× the layer for crisp edges, within Figma's 4096 px image limit. */
-export const maskSide = (box: Box) => Math.min(4096, Math.ceil(2 * Math.max(box.width, box.height)));
+const maskSide = (box: Box) => Math.min(4096, Math.ceil(2 * Math.max(box.width, box.height)));
 
 /**
  * The layer itself, exported, as an alpha mask over its box: it masks every later sibling, so the

@@ -32,7 +32,7 @@ window.addEventListener("message", (ev: MessageEvent) => {
 });
 
 /** How long a request may go without any message about it from the plugin before it fails. */
-export const REQUEST_TIMEOUT_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * Send a request and wait for the plugin's reply of type `reply` (or its plugin-error) with the same

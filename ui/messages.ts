@@ -10,7 +10,7 @@ export const WEIGHTS_HINT = "VGG-19 weights missing — run `npx stylize weights
 const LOOPBACK = /^wss?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?\/?$/;
 
 /** Figma in a browser: why the companion on this computer is out of reach, and what still works. */
-export function browserText(host: Exclude<FigmaHost, "desktop">): string {
+function browserText(host: Exclude<FigmaHost, "desktop">): string {
   const why =
     host === "safari"
       ? "Safari does not let Figma in the browser connect to ws://localhost (an https page may not reach a plain ws:// address)."

@@ -69,7 +69,7 @@ const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)
  * the plugin (STYLE_NAME_MAX): each name without its extension and cut to 60 characters; when
  * they are still too long together, the last ones become "+ N more".
  */
-export function styleNameFor(names: string[]): string {
+function styleNameFor(names: string[]): string {
   const each = names.map((n) => cut(n.replace(/\.[a-z0-9]+$/i, ""), 60));
   let name = each.join(" + ");
   for (let k = each.length - 1; name.length > STYLE_NAME_MAX && k > 0; k--) {

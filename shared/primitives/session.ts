@@ -75,7 +75,7 @@ export const DEFAULT_BUDGET: SearchBudget = { climbs: 8, candidates: 150, age: 2
  * 1.5× a flat one and its climbs keep finding small gains; this keeps a run within about 2× a flat
  * run's time for nearly all of the gain (figures in the README's benchmarks).
  */
-export const GRADIENT_BUDGET: SearchBudget = { ...DEFAULT_BUDGET, age: 100 };
+const GRADIENT_BUDGET: SearchBudget = { ...DEFAULT_BUDGET, age: 100 };
 /** The search effort for these options when none is given. */
 export const defaultBudget = (opts: PrimitivesOptions): SearchBudget =>
   opts.fill === "gradient" ? GRADIENT_BUDGET : DEFAULT_BUDGET;
