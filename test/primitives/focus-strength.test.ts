@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import type { RgbaImage } from "../../companion/image";
-import { createPrimitives } from "../../companion/primitives/engine";
+import { runPrimitives } from "../../companion/primitives/run";
 import { renderRgba } from "../../companion/primitives/render";
 import { type PrimitivesOptions, PrimitivesOptionsSchema } from "../../shared/protocol";
 import type { ShapeList } from "../../shared/shapes";
@@ -19,14 +19,7 @@ for (let y = 0; y < H; y++) for (let x = W / 2; x < W; x++) rightHalf.data.set([
 
 async function run(focus?: RgbaImage): Promise<ShapeList> {
   const options: PrimitivesOptions = v.parse(PrimitivesOptionsSchema, { count: 60, workSize: W, seed: 7 });
-  const session = await createPrimitives(picture, options, { workers: 2, focus });
-  const list: ShapeList = { width: W, height: H, background: session.background, shapes: [] };
-  try {
-    for await (const e of session.shapes()) list.shapes.push(e.shape);
-  } finally {
-    await session.close();
-  }
-  return list;
+  return (await runPrimitives(picture, options, { workers: 2, focus })).list;
 }
 
 /** RMSE over RGB of the rendered result against the picture, inside and outside the focus. */

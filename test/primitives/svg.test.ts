@@ -1,11 +1,11 @@
 // SVG output: it parses and renders (sharp/librsvg) to within a small RMSE of the engine's canvas.
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { createPrimitives } from "../../companion/primitives/engine";
 import { renderRgba, rmse } from "../../companion/primitives/render";
+import { runPrimitives } from "../../companion/primitives/run";
 import type { Shape, ShapeList } from "../../shared/shapes";
 import { shapeBounds, shapePathData, shapesToSvg } from "../../shared/svg";
-import { canvasRgba, replay, testCard } from "./helpers";
+import { canvasRgba, replay, testCard, testOptions } from "./helpers";
 
 const color = { r: 200, g: 40, b: 90, a: 160 };
 const oneOfEach: Shape[] = [
@@ -50,28 +50,11 @@ describe("SVG output", () => {
   });
 
   it("matches a real run, also scaled up for output", async () => {
-    const session = await createPrimitives(
-      target,
-      {
-        count: 20,
-        shape: "combo",
-        alpha: 0,
-        workSize: 64,
-        background: "avg",
-        seed: 3,
-        algorithm: "hillclimb",
-        focusWeight: 4,
-      },
-      { workers: 1, budget: { climbs: 2, candidates: 50, age: 20 } },
-    );
-    const list: ShapeList = {
-      width: session.width,
-      height: session.height,
-      background: session.background,
-      shapes: [],
-    };
-    for await (const e of session.shapes()) list.shapes.push(e.shape);
-    await session.close();
+    const options = testOptions({ count: 20, shape: "combo", alpha: 0, workSize: 64, seed: 3 });
+    const { list } = await runPrimitives(target, options, {
+      workers: 1,
+      budget: { climbs: 2, candidates: 50, age: 20 },
+    });
     const engine = canvasRgba(replay(list, target));
     expect(rmse(engine, await renderRgba(list, { width: 64, height: 48 }))).toBeLessThan(0.03);
     // Rendered at 4x and shrunk back, the picture is the same.
@@ -116,29 +99,11 @@ describe("SVG output", () => {
   });
 
   it("matches a real gradient run", async () => {
-    const session = await createPrimitives(
-      target,
-      {
-        count: 15,
-        shape: "combo",
-        alpha: 0,
-        workSize: 64,
-        background: "avg",
-        seed: 2,
-        algorithm: "hillclimb",
-        focusWeight: 4,
-        fill: "gradient",
-      },
-      { workers: 1, budget: { climbs: 2, candidates: 50, age: 20 } },
-    );
-    const list: ShapeList = {
-      width: session.width,
-      height: session.height,
-      background: session.background,
-      shapes: [],
-    };
-    for await (const e of session.shapes()) list.shapes.push(e.shape);
-    await session.close();
+    const options = testOptions({ count: 15, shape: "combo", alpha: 0, workSize: 64, seed: 2, fill: "gradient" });
+    const { list } = await runPrimitives(target, options, {
+      workers: 1,
+      budget: { climbs: 2, candidates: 50, age: 20 },
+    });
     expect(list.shapes.every((s) => s.gradient)).toBe(true);
     expect(rmse(canvasRgba(replay(list, target)), await renderRgba(list, { width: 64, height: 48 }))).toBeLessThan(
       0.03,

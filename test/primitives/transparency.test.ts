@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import type { RgbaImage } from "../../companion/image";
-import { createPrimitives } from "../../companion/primitives/engine";
+import { runPrimitives } from "../../companion/primitives/run";
 import { renderRgba } from "../../companion/primitives/render";
 import { coverageTarget } from "../../shared/primitives/coverage";
 import { Model } from "../../shared/primitives/model";
@@ -21,18 +21,7 @@ const options = (o: Partial<PrimitivesOptions> = {}) =>
   v.parse(PrimitivesOptionsSchema, { count: 30, workSize: SIZE, seed: 3, background: "none", ...o });
 
 async function run(image: RgbaImage, o: Partial<PrimitivesOptions> = {}): Promise<ShapeList> {
-  const session = await createPrimitives(image, options(o), { workers: 2, budget });
-  const list: ShapeList = { width: session.width, height: session.height, background: session.background, shapes: [] };
-  if (session.clip) list.clip = session.clip;
-  try {
-    for await (const e of session.shapes()) {
-      list.shapes.push(e.shape);
-      list.score = e.score;
-    }
-  } finally {
-    await session.close();
-  }
-  return list;
+  return (await runPrimitives(image, options(o), { workers: 2, budget })).list;
 }
 
 const alphaRmse = (a: RgbaImage, b: RgbaImage) => {
