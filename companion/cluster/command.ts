@@ -45,9 +45,8 @@ export function registerWorker(program: Command): void {
         }
         const weights = await realEngines.weights(flags.weights);
         const kinds: ClusterKind[] = weights.installed ? ["primitives", "style"] : ["primitives"];
-        const { PASSWORD_IN_URL, passwordOf, queueTarget } = await import("./queue-url");
-        const queue = queueTarget(flags.queue, { caFile: flags.queueCa });
-        if (passwordOf(flags.queue)) log.warn(PASSWORD_IN_URL);
+        const { queueTarget } = await import("./queue-url");
+        const queue = queueTarget(flags.queue, { caFile: flags.queueCa, warn: (m) => log.warn(m) });
         const { startWorker } = await import("./worker");
         const worker = await startWorker({
           queue,

@@ -3,7 +3,7 @@
 // them look like a network fault from ioredis's side, so a quick probe tells them apart.
 import { connect as tcpConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { PASSWORD_ENV, type QueueTarget } from "./queue-url";
+import { PASSWORD_ENV, type QueueTarget, sniName } from "./queue-url";
 
 export interface QueueProblem {
   cause: string;
@@ -83,7 +83,7 @@ function answersPlainRedis(host: string, port: number): Promise<boolean> {
 /** A handshake that completes, or fails over the certificate, shows the port speaks TLS. Nothing is sent. */
 function speaksTls(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host, port, servername: /^[\d.]+$|:/.test(host) ? undefined : host });
+    const socket = tlsConnect({ host, port, servername: sniName(host) });
     const done = (yes: boolean) => {
       socket.destroy();
       resolve(yes);

@@ -33,6 +33,8 @@ export interface QueueTargetOptions {
   /** A CA certificate (PEM) to trust for rediss:// besides the system's and NODE_EXTRA_CA_CERTS. */
   caFile?: string;
   env?: NodeJS.ProcessEnv;
+  /** Told PASSWORD_IN_URL when the URL carries the password (it shows in `ps`). */
+  warn?: (message: string) => void;
 }
 
 const FORM = "redis://[user[:password]@]host[:port][/db] or rediss://… for TLS";
@@ -56,6 +58,7 @@ export function queueTarget(url: string, opts: QueueTargetOptions = {}): QueueTa
   }
   const host = u.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1";
   const password = pickPassword(decodeURIComponent(u.password), env);
+  if (u.password) opts.warn?.(PASSWORD_IN_URL);
   const tlsOn = u.protocol === "rediss:";
   if (!tlsOn && opts.caFile) throw new Error("--queue-ca is for rediss:// (TLS) queues only");
   const redis: RedisConnection = {
@@ -96,13 +99,7 @@ function pickPassword(inUrl: string, env: NodeJS.ProcessEnv): string | undefined
   const given = [inUrl && "the --queue URL", fromEnv && PASSWORD_ENV, file && PASSWORD_FILE_ENV].filter(Boolean);
   if (given.length > 1) throw new Error(`the queue's password is given twice (${given.join(" and ")}): keep one`);
   if (file) {
-    try {
-      return readFileSync(file, "utf8").replace(/\r?\n$/, "");
-    } catch (err) {
-      throw new Error(
-        `cannot read ${PASSWORD_FILE_ENV} ${file}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`,
-      );
-    }
+    return readNamed(PASSWORD_FILE_ENV, file).replace(/\r?\n$/, "");
   }
   return inUrl || fromEnv || undefined;
 }
@@ -110,20 +107,27 @@ function pickPassword(inUrl: string, env: NodeJS.ProcessEnv): string | undefined
 /** Node checks the certificate against its CAs (plus NODE_EXTRA_CA_CERTS); `caFile` adds one. */
 function tlsOptions(host: string, caFile: string | undefined, env: NodeJS.ProcessEnv): RedisConnection["tls"] {
   // SNI takes names only; for an IP address Node checks the certificate's IP entries by itself.
-  const servername = /^[\d.]+$|:/.test(host) ? undefined : host;
+  const servername = sniName(host);
   if (!caFile) return servername ? { servername } : {};
   // An explicit `ca` replaces Node's list, so keep its CAs and NODE_EXTRA_CA_CERTS beside the file.
   const extra = env.NODE_EXTRA_CA_CERTS ? [readPem("NODE_EXTRA_CA_CERTS", env.NODE_EXTRA_CA_CERTS)] : [];
   return { ...(servername ? { servername } : {}), ca: [...rootCertificates, ...extra, readPem("--queue-ca", caFile)] };
 }
 
-function readPem(what: string, file: string): string {
-  let text: string;
+/** The name to send for SNI: none for an IP address (Node then checks the certificate's IP entries). */
+export const sniName = (host: string) => (/^[\d.]+$|:/.test(host) ? undefined : host);
+
+/** A file named by an option or variable, or an error that names both. */
+function readNamed(what: string, file: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (err) {
     throw new Error(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`);
   }
+}
+
+function readPem(what: string, file: string): string {
+  const text = readNamed(what, file);
   if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`${what} ${file} is not a PEM certificate`);
   return text;
 }

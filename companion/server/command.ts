@@ -190,9 +190,8 @@ interface QueueMode {
 
 /** Scale-out mode: the queue, not this process, decides how many jobs run (imported only here). */
 async function queueMode(url: string, caFile: string | undefined, logger: Logger): Promise<QueueMode> {
-  const { PASSWORD_IN_URL, passwordOf, queueTarget } = await import("../cluster/queue-url");
-  const target = queueTarget(url, { caFile });
-  if (passwordOf(url)) logger.warn(PASSWORD_IN_URL);
+  const { queueTarget } = await import("../cluster/queue-url");
+  const target = queueTarget(url, { caFile, warn: (m) => logger.warn(m) });
   const { connectFrontDoor } = await import("../cluster/front-door");
   const frontDoor = await connectFrontDoor(target, logger);
   return {
