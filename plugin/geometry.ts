@@ -27,15 +27,6 @@ export const contains = (outer: Box, inner: Box) =>
 export const overlaps = (a: Box, b: Box) =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
-/** A point in absolute coordinates, in the coordinates of a container with that absolute transform. */
-export function toLocal(t: Transform, x: number, y: number): { x: number; y: number } {
-  const [[a, b, tx], [c, d, ty]] = t;
-  const det = a * d - b * c;
-  const dx = x - tx;
-  const dy = y - ty;
-  return { x: (d * dx - b * dy) / det, y: (a * dy - c * dx) / det };
-}
-
 /**
  * Reading order, as a designer scans a row of avatars or a grid of product shots: rows from the
  * top, each left to right. A box joins the current row when its top is above the middle of the

@@ -1,7 +1,8 @@
 // Where a result goes: beside its source, in the nearest container that can take a new layer
 // without changing the designer's layers. Positions come from absolute transforms, so sources
 // deep in instances, rotated groups or nested frames get their result right next to them.
-import { type Box, contains, toLocal } from "./geometry";
+import { toLocal } from "../shared/shape-geometry";
+import { type Box, contains } from "./geometry";
 
 export const GAP = 40;
 
@@ -52,8 +53,10 @@ export function placeBeside(
   const target = { x: box.x + box.width + GAP, y: box.y, width: node.width, height: node.height };
   const { parent, holder } = safeContainer(source, target);
   parent.insertChild(parent.children.indexOf(holder as SceneNode) + 1, node);
-  const local =
-    parent.type === "PAGE" ? target : toLocal((parent as unknown as FrameNode).absoluteTransform, target.x, target.y);
-  node.x = local.x;
-  node.y = local.y;
+  const [x, y] =
+    parent.type === "PAGE"
+      ? [target.x, target.y]
+      : toLocal((parent as unknown as FrameNode).absoluteTransform, target.x, target.y);
+  node.x = x;
+  node.y = y;
 }

@@ -81,14 +81,13 @@ export function applyTransform(m: Transform, x: number, y: number): [number, num
 
 type Pt = [number, number];
 
-/** Inverse of an affine transform (rotations and translations here: always invertible). */
-function invert(m: Transform): Transform {
+/** A point in the parent's coordinates, in those of a frame that maps to the parent by `m` (m's inverse). */
+export function toLocal(m: Transform, x: number, y: number): [number, number] {
   const [[a, c, tx], [b, d, ty]] = m;
   const det = a * d - b * c;
-  return [
-    [d / det, -c / det, (c * ty - d * tx) / det],
-    [-b / det, a / det, (b * tx - a * ty) / det],
-  ];
+  const dx = x - tx;
+  const dy = y - ty;
+  return [(d * dx - c * dy) / det, (a * dy - b * dx) / det];
 }
 
 /**
@@ -99,9 +98,8 @@ function fillOf(shape: Shape, s: Scale, frame: Transform, w: number, h: number):
   const paint = toPaint(shape.color);
   const g = shape.gradient;
   if (!g) return paint;
-  const local = invert(frame);
-  const [x0, y0] = applyTransform(local, g.x1 * s.sx, g.y1 * s.sy);
-  const [x1, y1] = applyTransform(local, g.x2 * s.sx, g.y2 * s.sy);
+  const [x0, y0] = toLocal(frame, g.x1 * s.sx, g.y1 * s.sy);
+  const [x1, y1] = toLocal(frame, g.x2 * s.sx, g.y2 * s.sy);
   const dx = x1 - x0;
   const dy = y1 - y0;
   const k = 1 / (dx * dx + dy * dy || 1);

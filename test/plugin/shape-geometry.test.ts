@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   applyTransform,
+  toLocal,
   type NodeSpec,
   primitivesFrameName,
   quadBounds,
@@ -195,13 +196,8 @@ describe("gradient paints", () => {
     shape: Shape,
   ): { toLocal: (p: [number, number]) => [number, number]; w: number; h: number } {
     if (spec.kind !== "vector") {
-      const [[a, c, tx], [b, d, ty]] = spec.transform;
-      const det = a * d - b * c;
-      const toLocal = ([x, y]: [number, number]): [number, number] => [
-        (d * (x - tx) - c * (y - ty)) / det,
-        (-b * (x - tx) + a * (y - ty)) / det,
-      ];
-      return { toLocal, w: spec.width, h: spec.height };
+      const t = spec.transform;
+      return { toLocal: ([x, y]) => toLocal(t, x, y), w: spec.width, h: spec.height };
     }
     const pts =
       shape.type === "bezier"
