@@ -1,6 +1,6 @@
 // What the designer has selected, in the terms the UI needs.
 import { type LayerInfo, MAX_BATCH, type Selection } from "../shared/plugin-messages";
-import { exportBox, readingOrder } from "./geometry";
+import { type Box, exportBox, readingOrder } from "./geometry";
 
 export type SizedNode = SceneNode & {
   width: number;
@@ -19,14 +19,13 @@ export function layerInfo(node: SizedNode): LayerInfo {
   return { id: node.id, name: node.name || "Untitled", type: node.type, width: box.width, height: box.height };
 }
 
-/** Why this layer cannot be a source, or null when it can. */
-function problemWith(node: SceneNode): string | null {
-  if (!isSized(node)) return `“${node.name}” has no area to export. Select a layer with a size.`;
+/** The box this layer exports, or why it cannot be a source. */
+function boxOrProblem(node: SceneNode): { box: Box } | { problem: string } {
+  if (!isSized(node)) return { problem: `“${node.name}” has no area to export. Select a layer with a size.` };
   try {
-    exportBox(node);
-    return null;
+    return { box: exportBox(node) };
   } catch (err) {
-    return (err as Error).message;
+    return { problem: (err as Error).message };
   }
 }
 
@@ -46,15 +45,20 @@ export function describeSelection(nodes: readonly SceneNode[]): Selection {
       hint: `${nodes.length} layers are selected; Stylize takes at most ${MAX_BATCH} at a time.`,
     };
   }
+  // Each box read from Figma once: the reading order compares them many times.
+  const boxes = new Map<SceneNode, Box>();
   for (const node of nodes) {
-    const problem = problemWith(node);
-    if (problem)
-      return { ok: false, reason: "none", hint: nodes.length > 1 ? `${problem} (Or deselect it.)` : problem };
+    const r = boxOrProblem(node);
+    if ("problem" in r)
+      return { ok: false, reason: "none", hint: nodes.length > 1 ? `${r.problem} (Or deselect it.)` : r.problem };
+    boxes.set(node, r.box);
   }
   // A result goes beside its layer, possibly inside a selected frame around it, which would then
   // export with the result in it: one or the other.
   for (const node of nodes) {
-    const outer = nodes.find((o) => o !== node && isInside(node, o));
+    const ancestors = new Set<BaseNode>();
+    for (let n = node.parent; n; n = n.parent) ancestors.add(n);
+    const outer = nodes.find((o) => o !== node && ancestors.has(o));
     if (outer) {
       return {
         ok: false,
@@ -63,13 +67,8 @@ export function describeSelection(nodes: readonly SceneNode[]): Selection {
       };
     }
   }
-  const ordered = readingOrder(nodes as SizedNode[], exportBox);
+  const ordered = readingOrder(nodes as SizedNode[], (n) => boxes.get(n)!);
   return { ok: true, layers: ordered.map(layerInfo) };
-}
-
-function isInside(node: BaseNode, outer: BaseNode): boolean {
-  for (let n = node.parent; n; n = n.parent) if (n === outer) return true;
-  return false;
 }
 
 /** The one selected layer (to pick as a style, mask or focus), or an error whose message says why. */
