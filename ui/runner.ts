@@ -172,11 +172,17 @@ export class Runner {
       );
       this.sourceId = images.source.id;
       let request: JobRequest;
+      // A layer's transparency is kept: transparent parts stay empty (a mask in the result); a
+      // painting's alpha is its layer's, so the same holds for "Stylize as shapes".
+      const shapeOptions = { ...settings.primitives, background: "none" as const };
+      // Stop asked for between two steps: end here, nothing inserted.
+      const stopHere = () => {
+        if (this.stopRequested) this.set({ ...this.state!, phase: "cancelled", partial: null });
+        return this.stopRequested;
+      };
       if (mode === "primitives") {
         const focus = await composeMask(images);
-        // A layer's transparency is kept: transparent parts stay empty (a mask in the result).
-        const options = { ...settings.primitives, background: "none" as const };
-        request = { kind: "primitives", options, image: images.content, focus };
+        request = { kind: "primitives", options: shapeOptions, image: images.content, focus };
       } else {
         // the protocol takes a job's style images with the job: each layer of a batch sends them again
         const styles = [...input.styleFiles.map((f) => f.bytes), ...images.styles.map((s) => s.png)];
@@ -186,36 +192,30 @@ export class Runner {
         const options = { ...settings.style, styleBlend: blend };
         request = { kind: "style", options, content: images.content, styles, mask: await composeMask(images) };
       }
-      if (this.stopRequested) {
-        this.set({ ...this.state!, phase: "cancelled", partial: null });
-        return "cancelled";
-      }
+      if (stopHere()) return "cancelled";
       const styleName = styleNameFor([
         ...input.styleFiles.map((f) => f.name),
         ...images.styles.map((s) => s.layer.name),
       ]);
       let outcome: JobOutcome;
-      let site: JobSite = "companion";
       try {
         outcome = await this.startJob(request, mode, asShapes ? { stage: "painting" } : {});
-        site = this.job?.inPlugin ? "plugin" : "companion";
         if (asShapes && outcome.kind === "style") {
-          if (this.stopRequested) {
-            this.set({ ...this.state!, phase: "cancelled", partial: null });
-            return "cancelled";
-          }
-          // The painting's alpha is the layer's: its transparent parts stay empty, as in primitives mode.
-          const options = { ...settings.primitives, background: "none" as const };
+          if (stopHere()) return "cancelled";
           const painting = { stage: "shapes" as const, previewUrl: pngDataUrl(outcome.png), notes: this.state?.notes };
           this.shapesStyle = styleName;
-          outcome = await this.startJob({ kind: "primitives", options, image: outcome.png }, mode, painting);
-          site = this.job?.inPlugin ? "plugin" : "companion";
+          outcome = await this.startJob(
+            { kind: "primitives", options: shapeOptions, image: outcome.png },
+            mode,
+            painting,
+          );
         }
       } catch (err) {
         // not connected: the next layer would not get further
         this.fail(err);
         return "failed-for-all";
       }
+      const site: JobSite = this.job?.inPlugin ? "plugin" : "companion"; // where the last job ran
       this.job = null;
       switch (outcome.kind) {
         case "primitives":
