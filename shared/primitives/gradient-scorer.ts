@@ -53,13 +53,16 @@ export class GradientScorer {
    * the s-weighted sums come from the x-weighted prefix columns. Best stop colours into c0, c1
    * (gradient.ts) and the error change they give; `a` is the opacity, 0..1.
    */
-  energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, angle = Number.NaN): number {
+  energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, lo = 0, hi = 1, angle = Number.NaN): number {
     if (!Number.isNaN(angle)) this.direction(angle);
     else this.fitDirection(spans, a);
+    this.lo = lo;
+    this.hi = hi;
     const dx = this.dx;
     const dy = this.dy;
     this.extent(spans, dx, dy);
     const L = this.uLen;
+    if (lo !== 0 || hi !== 1) return this.windowed(spans, a, c0, c1);
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
     const al = L > 1e-9 ? dx / L : 0;
     const P = this.m.prefix;
@@ -119,6 +122,127 @@ export class GradientScorer {
       r1 += al * XG1 + be * G1;
       r2 += al * XG2 + be * G2;
     }
+    m.W = W;
+    m.S1 = S1;
+    m.S2 = S2;
+    m.H = H;
+    m.G[0] = g0;
+    m.G[1] = g1;
+    m.G[2] = g2;
+    m.Rs[0] = r0;
+    m.Rs[1] = r1;
+    m.Rs[2] = r2;
+    return solveGradient(m, a, this.m.palette, c0, c1);
+  }
+
+  /**
+   * energy() again for the same spans and opacity with another window: the direction and extent
+   * are those of the last energy() call, which must have been on these spans.
+   */
+  rewindow(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, lo: number, hi: number): number {
+    this.lo = lo;
+    this.hi = hi;
+    return this.windowed(spans, a, c0, c1);
+  }
+
+  /** The ramp's window along the extent (s from lo to hi; padded beyond), as the last energy() had it. */
+  private lo = 0;
+  private hi = 1;
+  /**
+   * energy() with the ramp in a window [lo, hi] of the extent: s' = clamp((s − lo)/(hi − lo), 0, 1),
+   * a sharper colour change (up to a split in two colours) where the picture has an edge. s' is
+   * affine in x between the two points of a row where it reaches 0 and 1 and constant outside
+   * them, so each span splits into at most three stretches, summed from the prefix sums at their
+   * four ends p0 (the span's start), p1 (the ramp's), p2 (the ramp's end + 1), p3 (the span's end + 1).
+   */
+  private windowed(spans: Spans, a: number, c0: Int32Array, c1: Int32Array): number {
+    const L = this.uLen;
+    const wd = this.hi - this.lo;
+    const A = L > 1e-9 ? this.dx / L / wd : 0;
+    const P = this.m.prefix;
+    const q = this.m.q;
+    const b = this.m.base;
+    const stride = (this.m.width + 1) * q;
+    // G terms at a prefix position: P[at + ch] + ka·P[at + k + ch] (ka = 0 with a fixed opacity),
+    // x-weighted ones at xg and xk; Σw at b − 1, Σw·x at q − 2, Σw·x² at q − 1.
+    const ka = b === 5 ? 0 : a;
+    const k = b === 5 ? 0 : 3;
+    const xg = b === 5 ? 5 : 9;
+    const xk = b === 5 ? 5 : 12;
+    const iw = b - 1;
+    const ix = q - 2;
+    const ixx = q - 1;
+    let W = 0;
+    let S1 = 0;
+    let S2 = 0;
+    let H = 0;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    for (let i = 0; i < spans.count; i++) {
+      const y = spans.y[i];
+      const x1 = spans.x1[i];
+      const x2 = spans.x2[i];
+      const row = y * stride;
+      const p0 = row + x1 * q;
+      const p3 = row + (x2 + 1) * q;
+      H += b === 5 ? P[p3 + 3] - P[p0 + 3] : 2 * a * (P[p3 + 6] - P[p0 + 6]) + a * a * (P[p3 + 7] - P[p0 + 7]);
+      W += P[p3 + iw] - P[p0 + iw];
+      g0 += P[p3] + ka * P[p3 + k] - P[p0] - ka * P[p0 + k];
+      g1 += P[p3 + 1] + ka * P[p3 + k + 1] - P[p0 + 1] - ka * P[p0 + k + 1];
+      g2 += P[p3 + 2] + ka * P[p3 + k + 2] - P[p0 + 2] - ka * P[p0 + k + 2];
+      // s' = A·x + B on this row (before clamping).
+      let B = ((L > 1e-9 ? (0.5 * this.dx + (y + 0.5) * this.dy - this.uMin) / L : 0) - this.lo) / wd;
+      // Pixels up to e are clamped at one end of the ramp, from st on at the other, the ramp between.
+      let e = x1 - 1;
+      let st = x1;
+      if (A !== 0) {
+        const at0 = -B / A;
+        const at1 = (1 - B) / A;
+        const left = A > 0 ? at0 : at1;
+        const right = A > 0 ? at1 : at0;
+        e = left < x1 ? x1 - 1 : left >= x2 ? x2 : Math.floor(left);
+        st = right > x2 ? x2 + 1 : right <= x1 ? x1 : Math.ceil(right);
+        if (st <= e) st = e + 1;
+      } else if (B >= 1) e = x2;
+      else {
+        // The whole span at one value, as a "ramp" of slope 0.
+        st = x2 + 1;
+        if (B < 0) B = 0;
+      }
+      // The stretch at s' = 1 (from the ramp's end for a rising s', up to its start for a falling one).
+      const u = A > 0 ? row + st * q : p0;
+      const v = A > 0 ? p3 : A < 0 || B >= 1 ? row + (e + 1) * q : p0;
+      if (u !== v) {
+        const w1 = P[v + iw] - P[u + iw];
+        S1 += w1;
+        S2 += w1;
+        r0 += P[v] + ka * P[v + k] - P[u] - ka * P[u + k];
+        r1 += P[v + 1] + ka * P[v + k + 1] - P[u + 1] - ka * P[u + k + 1];
+        r2 += P[v + 2] + ka * P[v + k + 2] - P[u + 2] - ka * P[u + k + 2];
+      }
+      if (st > e + 1) {
+        const p1 = row + (e + 1) * q;
+        const p2 = row + st * q;
+        const wr = P[p2 + iw] - P[p1 + iw];
+        const xr = P[p2 + ix] - P[p1 + ix];
+        S1 += A * xr + B * wr;
+        S2 += A * A * (P[p2 + ixx] - P[p1 + ixx]) + 2 * A * B * xr + B * B * wr;
+        r0 +=
+          A * (P[p2 + xg] + ka * P[p2 + xk] - P[p1 + xg] - ka * P[p1 + xk]) +
+          B * (P[p2] + ka * P[p2 + k] - P[p1] - ka * P[p1 + k]);
+        r1 +=
+          A * (P[p2 + xg + 1] + ka * P[p2 + xk + 1] - P[p1 + xg + 1] - ka * P[p1 + xk + 1]) +
+          B * (P[p2 + 1] + ka * P[p2 + k + 1] - P[p1 + 1] - ka * P[p1 + k + 1]);
+        r2 +=
+          A * (P[p2 + xg + 2] + ka * P[p2 + xk + 2] - P[p1 + xg + 2] - ka * P[p1 + xk + 2]) +
+          B * (P[p2 + 2] + ka * P[p2 + k + 2] - P[p1 + 2] - ka * P[p1 + k + 2]);
+      }
+    }
+    const m = this.gs;
     m.W = W;
     m.S1 = S1;
     m.S2 = S2;
@@ -221,7 +345,7 @@ export class GradientScorer {
   /**
    * The stop points [x1, y1, x2, y2] of a gradient over the spans (working pixels): the ends of
    * the covered extent along the direction (the one the last energy() fitted on these spans,
-   * or `angle`), on the line through the covered box's centre.
+   * or `angle`), on the line through the covered box's centre, narrowed to the last energy()'s window.
    */
   stops(spans: Spans, out: Float64Array, angle = Number.NaN): void {
     if (!Number.isNaN(angle)) this.direction(angle);
@@ -243,9 +367,10 @@ export class GradientScorer {
     const um = mx * dx + my * dy;
     // One pixel across: any direction of length 1 (s is 0 over the covered centre anyway).
     const len = this.uLen > 1e-9 ? this.uLen : 1;
-    out[0] = mx + (this.uMin - um) * dx;
-    out[1] = my + (this.uMin - um) * dy;
-    out[2] = out[0] + len * dx;
-    out[3] = out[1] + len * dy;
+    const u0 = this.uMin - um + this.lo * len;
+    out[0] = mx + u0 * dx;
+    out[1] = my + u0 * dy;
+    out[2] = out[0] + (this.hi - this.lo) * len * dx;
+    out[3] = out[1] + (this.hi - this.lo) * len * dy;
   }
 }

@@ -46,6 +46,8 @@ export interface Found {
 
 export type ToWorker =
   | { type: "step"; step: number }
+  /** Gradient fills: the step's winner, its ramp refined (Searcher.refine). */
+  | { type: "refine"; step: number; found: Found }
   | { type: "seed"; iteration: number; minSize: number; startSize: number; tries: number }
   | { type: "draw"; found: Found };
 

@@ -240,11 +240,25 @@ export class Model {
 
   /**
    * Gradient fill: the best stop colours into c0, c1 and the error change they give, the direction
-   * fitted (or at `angle` degrees, for tests). See gradient-scorer.ts.
+   * fitted (or at `angle` degrees, for tests), the ramp over [lo, hi] of the shape's extent along
+   * it (padded beyond). See gradient-scorer.ts.
    */
-  energyGradient(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, angle = Number.NaN): number {
+  energyGradient(
+    spans: Spans,
+    alpha: number,
+    c0: Int32Array,
+    c1: Int32Array,
+    lo = 0,
+    hi = 1,
+    angle = Number.NaN,
+  ): number {
     this.checkAlpha(alpha);
-    return this.scorer!.energy(spans, alpha / 255, c0, c1, angle);
+    return this.scorer!.energy(spans, alpha / 255, c0, c1, lo, hi, angle);
+  }
+
+  /** energyGradient with another window, for the spans and opacity of the last call (same shape). */
+  energyGradientWindow(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, lo: number, hi: number): number {
+    return this.scorer!.rewindow(spans, alpha / 255, c0, c1, lo, hi);
   }
 
   /** The stop points [x1, y1, x2, y2] of the last energyGradient on these spans (or at `angle`). */

@@ -25,6 +25,9 @@ export class Candidate {
   readonly color = new Int32Array(3);
   /** Gradient fills: the colour at the far stop (`color` is the near one). */
   readonly color2 = new Int32Array(3);
+  /** Gradient fills: the ramp runs over [lo, hi] of the shape's extent along its direction. */
+  lo = 0;
+  hi = 1;
   energy = 0;
   /** Which climb of the step found it (ties between workers go to the lower one). */
   climb = 0;
@@ -36,6 +39,8 @@ export class Candidate {
     this.alpha = o.alpha;
     this.color.set(o.color);
     this.color2.set(o.color2);
+    this.lo = o.lo;
+    this.hi = o.hi;
     this.energy = o.energy;
   }
 }
@@ -69,7 +74,7 @@ export class Searcher {
   evaluate(c: Candidate): number {
     this.spans.rasterize(c.code, c.p);
     c.energy = this.gradient
-      ? this.model.energyGradient(this.spans, c.alpha, c.color, c.color2)
+      ? this.model.energyGradient(this.spans, c.alpha, c.color, c.color2, c.lo, c.hi)
       : this.model.energy(this.spans, c.alpha, c.color);
     this.evals++;
     return c.energy;
@@ -84,6 +89,8 @@ export class Searcher {
       randomShape(c.code, c.p, rng, this.model.width, this.model.height, this.at[0], this.at[1]);
     } else randomShape(c.code, c.p, rng, this.model.width, this.model.height);
     c.alpha = this.alpha || 128;
+    c.lo = 0;
+    c.hi = 1;
   }
 
   private shouldStop(): boolean {
@@ -143,6 +150,57 @@ export class Searcher {
   }
 
   /**
+   * Gradient fills, after a step: the step's best shape `c` climbs on with moves of its ramp's
+   * window (a sharper colour change where the picture has an edge) and, one move in two, of its
+   * geometry. A window move re-sums only (the shape, direction and extent stay), so this costs
+   * about one climb; doing it for the winner only, not for every climb, keeps gradient runs
+   * within 2× a flat run. Its own random stream (seed, step, climbs): any worker gives the same result.
+   */
+  refine(seed: number, step: number, budget: SearchBudget, c: Candidate): boolean {
+    const rng = new Rng(seed, step, budget.climbs);
+    const w = this.model.width;
+    const h = this.model.height;
+    const undo = this.undo;
+    this.evaluate(c);
+    // Whether the spans, direction and extent are still c's (not a rejected move's).
+    let current = true;
+    for (let age = 0; age < RAMP_AGE; age++) {
+      const { lo, hi, energy } = c;
+      const r = c.color[0];
+      const g = c.color[1];
+      const b = c.color[2];
+      this.undoColor2.set(c.color2);
+      undo.set(c.p);
+      let e: number;
+      if (rng.int(2) === 0) {
+        mutateRamp(c, rng);
+        if (current) {
+          e = c.energy = this.model.energyGradientWindow(this.spans, c.alpha, c.color, c.color2, c.lo, c.hi);
+          this.evals++;
+        } else e = this.evaluate(c);
+        current = true;
+      } else {
+        mutateShape(c.code, c.p, rng, w, h);
+        e = this.evaluate(c);
+        current = e < energy;
+      }
+      if (e < energy) age = -1;
+      else {
+        c.p.set(undo);
+        c.energy = energy;
+        c.color[0] = r;
+        c.color[1] = g;
+        c.color[2] = b;
+        c.color2.set(this.undoColor2);
+        c.lo = lo;
+        c.hi = hi;
+      }
+      if (this.shouldStop()) return false;
+    }
+    return true;
+  }
+
+  /**
    * The paper's variant: random shapes sized between `minSize` and `maxSize`, coloured with the mean target
    * colour under them; the first that lowers the error is the result. False if none did within
    * `tries`, or aborted.
@@ -166,6 +224,18 @@ export class Searcher {
     }
     return false;
   }
+}
+
+/** A refine climb stops after this many moves in a row that did not help. */
+const RAMP_AGE = 150;
+/** Narrowest ramp window: a twentieth of the shape's extent (a near-hard split in two colours). */
+const MIN_RAMP = 0.05;
+
+/** Moves one end of a candidate's ramp window by 0.2, 0.1 or 0.05 of the extent (σ), within [0, 1]. */
+function mutateRamp(c: Candidate, rng: Rng): void {
+  const d = (rng.normal() * 0.2) / (1 << rng.int(3));
+  if (rng.int(2) === 0) c.lo = Math.min(Math.max(0, c.lo + d), c.hi - MIN_RAMP);
+  else c.hi = Math.max(Math.min(1, c.hi + d), c.lo + MIN_RAMP);
 }
 
 /** Scales a random shape about its first point so its extent is `size` pixels. */

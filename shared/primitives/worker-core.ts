@@ -39,6 +39,17 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
     return f;
   }
 
+  /** A found shape back into a candidate (ramp over the whole extent, as steps find them). */
+  function load(f: Found, c: Candidate): void {
+    c.code = f.code;
+    c.p.set(f.p);
+    c.alpha = f.alpha;
+    c.color.set(f.color);
+    c.climb = f.climb;
+    c.lo = 0;
+    c.hi = 1;
+  }
+
   return (msg) => {
     try {
       if (msg.type === "draw") {
@@ -46,6 +57,10 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
         search.spans.rasterize(f.code, f.p);
         if (f.gradient) model.drawGradient(search.spans, f.color, f.gradient.color, f.alpha, f.gradient.stops);
         else model.draw(search.spans, f.color[0], f.color[1], f.color[2], f.alpha);
+      } else if (msg.type === "refine") {
+        load(msg.found, best);
+        const ok = search.refine(init.seed, msg.step, init.budget, best);
+        send({ type: "found", found: ok ? found(best) : null, aborted: !ok });
       } else if (msg.type === "step") {
         const ok = search.step(init.seed, msg.step, init.budget, init.index, init.workers, best);
         send({ type: "found", found: ok && Number.isFinite(best.energy) ? found(best) : null, aborted: !ok });

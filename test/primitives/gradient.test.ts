@@ -31,7 +31,7 @@ function model(rng: Rng, setup: Setup, data?: Uint8Array): Model {
     spans.rasterize(0, triangle(rng));
     const a = setup.alpha || 1 + rng.int(255);
     const angle = rng.float() * 360;
-    m.energyGradient(spans, a, c0, c1, angle);
+    m.energyGradient(spans, a, c0, c1, 0, 1, angle);
     m.gradientStops(spans, stops, angle);
     m.drawGradient(spans, [rng.int(256), rng.int(256), rng.int(256)], c1, a, stops);
   }
@@ -123,9 +123,12 @@ describe("gradient fills in the model", () => {
       spans.rasterize(0, triangle(rng));
       if (spans.area() < 3) continue;
       const a = setup.alpha || 1 + rng.int(255);
-      // A given direction, or (what the search uses) the fitted one.
+      // A given direction, or (what the search uses) the fitted one; the ramp over the whole
+      // extent, or over a window of it (clamped beyond, as renderers pad).
       const angle = trial % 2 ? rng.float() * 720 - 360 : undefined;
-      const predicted = m.energyGradient(spans, a, c0, c1, angle);
+      const lo = trial % 3 ? rng.float() * 0.8 : 0;
+      const hi = trial % 3 ? lo + 0.05 + rng.float() * (0.95 - lo) : 1;
+      const predicted = m.energyGradient(spans, a, c0, c1, lo, hi, angle);
       m.gradientStops(spans, stops, angle);
       const g0 = [...c0];
       const g1 = [...c1];
@@ -163,6 +166,52 @@ describe("gradient fills in the model", () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(25);
+  });
+
+  it("re-sums another window for the same shape exactly as a fresh evaluation does", () => {
+    const rng = new Rng(9);
+    const c0 = new Int32Array(3);
+    const c1 = new Int32Array(3);
+    const d0 = new Int32Array(3);
+    const d1 = new Int32Array(3);
+    for (let trial = 0; trial < 20; trial++) {
+      const setup = setups(rng)[trial % 5];
+      const m = model(rng, setup);
+      const spans = new Spans(W, H);
+      spans.rasterize(0, triangle(rng));
+      const a = setup.alpha || 1 + rng.int(255);
+      m.energyGradient(spans, a, c0, c1);
+      const lo = rng.float() * 0.5;
+      const hi = lo + 0.05 + rng.float() * 0.45;
+      const again = m.energyGradientWindow(spans, a, c0, c1, lo, hi);
+      expect(m.energyGradient(spans, a, d0, d1, lo, hi)).toBe(again);
+      expect([...d0, ...d1]).toEqual([...c0, ...c1]);
+    }
+  });
+
+  it("splits a shape across a hard edge with a narrow window, where a ramp over the whole shape cannot", () => {
+    // Black left, white right; one rectangle over all of it, drawn opaque.
+    const data = new Uint8Array(W * H * 4);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.set(x < W / 2 ? [0, 0, 0, 255] : [255, 255, 255, 255], 4 * (y * W + x));
+    const m = new Model(W, H, targetRgb(data, W, H), { r: 128, g: 128, b: 128, a: 255 }, 255, { gradient: true });
+    const spans = new Spans(W, H);
+    spans.rasterize(1, [0, 0, W, H]);
+    const c0 = new Int32Array(3);
+    const c1 = new Int32Array(3);
+    const whole = m.energyGradient(spans, 255, c0, c1);
+    // The edge lies between pixel centres 6.5 and 7.5 of the extent 0.5..13.5: s from 6/13 to 7/13.
+    const narrow = m.energyGradient(spans, 255, c0, c1, 6 / 13, 7 / 13);
+    const stops = new Float64Array(4);
+    m.gradientStops(spans, stops);
+    m.drawGradient(spans, c0, c1, 255, stops);
+    expect(m.score()).toBeLessThan(0.01);
+    expect(narrow).toBeLessThan(whole);
+    // The whole-extent ramp leaves a clear error (a straight ramp through a step).
+    const ramp = new Model(W, H, m.target, { r: 128, g: 128, b: 128, a: 255 }, 255, { gradient: true });
+    ramp.energyGradient(spans, 255, c0, c1);
+    ramp.gradientStops(spans, stops);
+    ramp.drawGradient(spans, c0, c1, 255, stops);
+    expect(ramp.score()).toBeGreaterThan(0.1);
   });
 
   it("rebuilds a linear ramp under a shape almost exactly, where one colour cannot", () => {
@@ -222,6 +271,25 @@ describe("gradient fills through the engine", () => {
     expect(JSON.stringify(two)).toBe(JSON.stringify(one));
     // Flat runs carry no gradient.
     for (const { shape } of await run({})) expect(shape.gradient).toBeUndefined();
+  });
+
+  it("narrows a shape's ramp to a hard edge under it", async () => {
+    // Dark left, light right: the one opaque rectangle that best rebuilds it is split at the edge.
+    const [w, h] = [64, 48];
+    const data = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) data.set(i % w < 40 ? [20, 30, 60, 255] : [240, 220, 180, 255], 4 * i);
+    const options = { ...OPTIONS, count: 1, shape: "rectangle" as const, alpha: 255, fill: "gradient" as const };
+    const session = await createPrimitives({ width: w, height: h, data }, options, { workers: 1, budget: BUDGET });
+    const events = [];
+    for await (const e of session.shapes()) events.push(e);
+    await session.close();
+    const [{ shape, score }] = events;
+    const g = shape.gradient!;
+    // Stops in working pixels, where the edge is at 40/64 of the width.
+    const edge = (40 / w) * session.width;
+    expect(Math.abs(g.x2 - g.x1)).toBeLessThan(4);
+    expect(Math.abs((g.x1 + g.x2) / 2 - edge)).toBeLessThan(2);
+    expect(score).toBeLessThan(0.05);
   });
 
   it("with a palette, both stops are palette colours; the seed variant stays flat", async () => {
