@@ -194,7 +194,8 @@ export async function createSession(
             const f = r.found;
             if (f && (!best || f.energy < best.energy || (f.energy === best.energy && f.climb < best.climb))) best = f;
           }
-          if (best && gradient && !stopped()) best = (await pool.one(0, { type: "refine", step: index, found: best })).found;
+          if (best && gradient && !stopped())
+            best = (await pool.one(0, { type: "refine", step: index, found: best })).found;
         }
       } catch (err) {
         if (stopped()) return;

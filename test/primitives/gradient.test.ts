@@ -192,7 +192,8 @@ describe("gradient fills in the model", () => {
   it("splits a shape across a hard edge with a narrow window, where a ramp over the whole shape cannot", () => {
     // Black left, white right; one rectangle over all of it, drawn opaque.
     const data = new Uint8Array(W * H * 4);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.set(x < W / 2 ? [0, 0, 0, 255] : [255, 255, 255, 255], 4 * (y * W + x));
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) data.set(x < W / 2 ? [0, 0, 0, 255] : [255, 255, 255, 255], 4 * (y * W + x));
     const m = new Model(W, H, targetRgb(data, W, H), { r: 128, g: 128, b: 128, a: 255 }, 255, { gradient: true });
     const spans = new Spans(W, H);
     spans.rasterize(1, [0, 0, W, H]);
