@@ -227,7 +227,7 @@ export class Searcher {
 }
 
 /** A refine climb stops after this many moves in a row that did not help. */
-const RAMP_AGE = 150;
+const RAMP_AGE = 100;
 /** Narrowest ramp window: a twentieth of the shape's extent (a near-hard split in two colours). */
 const MIN_RAMP = 0.05;
 
