@@ -12,6 +12,7 @@ import { StyleOptionsSchema } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
 import { machineInfo } from "../machine";
 import { benchMemory, memoryChild } from "./bench-memory";
+import { SGEMM_SHAPE, sgemmGflops, stepFlops } from "./bench-sgemm";
 import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
@@ -102,6 +103,22 @@ async function benchStyle(f: Flags): Promise<void> {
       const row = await timeStep(weights, d.name, size, steps, f.profile ? log : undefined);
       report(row);
       if (row.device === "cpu" && d.name === "cpu") cpuMs.set(size, row.msPerStep);
+    }
+  }
+  if (cpuMs.size) {
+    // The CPU path's yardstick: the step's FLOP rate against this machine's own SGEMM rate.
+    const sgemm = await sgemmGflops();
+    log(`cpu SGEMM rate here: ${sgemm.toFixed(0)} GFLOP/s (ONNX Runtime MatMul ${SGEMM_SHAPE}, same threads)`);
+    for (const [size, ms] of cpuMs) {
+      const gflops = stepFlops(size) / ms / 1e6;
+      const ratio = gflops / sgemm;
+      if (f.json)
+        process.stdout.write(
+          `${JSON.stringify({ engine: "onnx", device: "cpu", size, gflops, sgemmGflops: sgemm, ratio })}\n`,
+        );
+      log(
+        `  at ${size} px a step does ${(stepFlops(size) / 1e9).toFixed(0)} GFLOP: ${gflops.toFixed(0)} GFLOP/s, ${ratio.toFixed(2)}× SGEMM`,
+      );
     }
   }
   if (f.pytorch) {
