@@ -122,16 +122,7 @@ export class GradientScorer {
       r1 += al * XG1 + be * G1;
       r2 += al * XG2 + be * G2;
     }
-    m.W = W;
-    m.S1 = S1;
-    m.S2 = S2;
-    m.H = H;
-    m.G[0] = g0;
-    m.G[1] = g1;
-    m.G[2] = g2;
-    m.Rs[0] = r0;
-    m.Rs[1] = r1;
-    m.Rs[2] = r2;
+    m.set(W, S1, S2, H, g0, g1, g2, r0, r1, r2);
     return solveGradient(m, a, this.m.palette, c0, c1);
   }
 
@@ -242,18 +233,8 @@ export class GradientScorer {
           B * (P[p2 + 2] + ka * P[p2 + k + 2] - P[p1 + 2] - ka * P[p1 + k + 2]);
       }
     }
-    const m = this.gs;
-    m.W = W;
-    m.S1 = S1;
-    m.S2 = S2;
-    m.H = H;
-    m.G[0] = g0;
-    m.G[1] = g1;
-    m.G[2] = g2;
-    m.Rs[0] = r0;
-    m.Rs[1] = r1;
-    m.Rs[2] = r2;
-    return solveGradient(m, a, this.m.palette, c0, c1);
+    this.gs.set(W, S1, S2, H, g0, g1, g2, r0, r1, r2);
+    return solveGradient(this.gs, a, this.m.palette, c0, c1);
   }
 
   /**

@@ -16,6 +16,30 @@ export class GradientSums {
   H = 0;
   readonly G = new Float64Array(3);
   readonly Rs = new Float64Array(3);
+
+  set(
+    W: number,
+    S1: number,
+    S2: number,
+    H: number,
+    g0: number,
+    g1: number,
+    g2: number,
+    r0: number,
+    r1: number,
+    r2: number,
+  ) {
+    this.W = W;
+    this.S1 = S1;
+    this.S2 = S2;
+    this.H = H;
+    this.G[0] = g0;
+    this.G[1] = g1;
+    this.G[2] = g2;
+    this.Rs[0] = r0;
+    this.Rs[1] = r1;
+    this.Rs[2] = r2;
+  }
 }
 
 const byte = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
