@@ -7,11 +7,11 @@ import type { FrameHeader } from "../../shared/frames";
 import type { UiMessage } from "../../shared/plugin-messages";
 import { defaultSettings } from "../../shared/plugin-messages";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol";
-import type { Shape } from "../../shared/shapes";
 import type { JobChannel } from "../../ui/job";
 import { batchStopped } from "../../ui/messages";
 import type { RunState } from "../../ui/runner";
 import { addSource, type PluginHarness, solidPng, startHarness } from "../plugin/harness";
+import { tri } from "./shapes";
 
 type UiListener = (ev: { data: unknown }) => void;
 let h: PluginHarness;
@@ -292,15 +292,6 @@ describe("a batch: several layers, one result each", () => {
 });
 
 describe("Stylize as shapes: the style job, then a primitives job on the painting", () => {
-  const tri = (n: number): Shape => ({
-    type: "triangle",
-    points: [
-      [n, 0],
-      [0, n],
-      [n, n],
-    ],
-    color: { r: 200, g: 40, b: 40, a: 128 },
-  });
   const bg = { r: 10, g: 20, b: 200, a: 255 };
 
   /** A companion that paints (a solid PNG) and then streams two shapes; `holdShapes` never finishes them. */
