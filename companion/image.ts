@@ -24,7 +24,31 @@ export interface LoadOptions {
 /** Decode a file path or encoded bytes (PNG, JPEG, WebP…) to RGBA, with clear errors. */
 export async function loadImage(input: string | Uint8Array, opts: LoadOptions = {}): Promise<RgbaImage> {
   const limit = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  const what = typeof input === "string" ? `"${input}"` : "the image";
+  const what = whatOf(input);
+  await readHeader(input, limit);
+  try {
+    let img = sharp(input, { limitInputPixels: limit, failOn: "error" }).rotate().ensureAlpha();
+    if (opts.maxSide) {
+      img = img.resize(opts.maxSide, opts.maxSide, { fit: "inside", withoutEnlargement: !opts.enlarge });
+    }
+    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (err) {
+    throw new UserError("bad-image", `Cannot decode ${what}: ${describe(err)}`);
+  }
+}
+
+/**
+ * The size loadImage decodes `input` to (EXIF orientation applied), read from its header alone:
+ * for when only the size is needed, without decoding the pixels again.
+ */
+export async function imageSize(input: string | Uint8Array): Promise<{ width: number; height: number }> {
+  return (await readHeader(input, DEFAULT_MAX_INPUT_PIXELS)).autoOrient;
+}
+
+/** The header, checked: readable, with pixels, within `limit` pixels. */
+async function readHeader(input: string | Uint8Array, limit: number): Promise<Metadata> {
+  const what = whatOf(input);
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
@@ -39,17 +63,10 @@ export async function loadImage(input: string | Uint8Array, opts: LoadOptions = 
       `${capitalise(what)} is ${width}x${height} pixels; the limit is ${limit.toLocaleString("en")} pixels. Export it smaller.`,
     );
   }
-  try {
-    let img = sharp(input, { limitInputPixels: limit, failOn: "error" }).rotate().ensureAlpha();
-    if (opts.maxSide) {
-      img = img.resize(opts.maxSide, opts.maxSide, { fit: "inside", withoutEnlargement: !opts.enlarge });
-    }
-    const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-  } catch (err) {
-    throw new UserError("bad-image", `Cannot decode ${what}: ${describe(err)}`);
-  }
+  return meta;
 }
+
+const whatOf = (input: string | Uint8Array) => (typeof input === "string" ? `"${input}"` : "the image");
 
 /** Encode RGBA to PNG, optionally resized to a width/height. */
 export async function encodePng(img: RgbaImage, size?: { width: number; height: number }): Promise<Buffer> {

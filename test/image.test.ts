@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../companion/errors";
-import { encodePng, loadImage } from "../companion/image";
+import { encodePng, imageSize, loadImage } from "../companion/image";
 
 async function png(width: number, height: number): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 4, background: { r: 200, g: 10, b: 30, alpha: 1 } } })
@@ -36,5 +36,16 @@ describe("loadImage", () => {
     const img = await loadImage(await png(6, 3));
     const again = await loadImage(await encodePng(img));
     expect([...again.data]).toEqual([...img.data]);
+  });
+
+  it("imageSize is the size loadImage decodes to, EXIF rotation included, from the header alone", async () => {
+    const rotated = await sharp(await png(40, 20))
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const img = await loadImage(rotated);
+    expect([img.width, img.height]).toEqual([20, 40]);
+    expect(await imageSize(rotated)).toEqual({ width: 20, height: 40 });
+    await expect(imageSize(new Uint8Array([1, 2, 3, 4]))).rejects.toMatchObject({ code: "bad-image" });
   });
 });

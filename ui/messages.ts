@@ -158,6 +158,9 @@ type Batch = {
   failures: { layer: string; message: string }[];
 };
 
+/** Ended before the last layer (Cancel, or a failure every layer would hit): derived, not stored. */
+export const batchStopped = (b: Batch) => b.done + b.failures.length < b.total;
+
 /** The layer a batch is on: "3 of 8 · Avatar 3". */
 export const batchProgressText = (b: Batch) => `${b.index} of ${b.total} · ${b.layer}`;
 
@@ -168,13 +171,14 @@ const NAMED_FAILURES = 3;
  * How a batch ended: "7 of 8 done; Avatar 3: <reason>", "Cancelled — 3 of 8 done; the rest were
  * not started." Finished results stay in the document either way.
  */
-export function batchSummaryText(b: Batch & { stopped: boolean }, cancelled: boolean): string {
+export function batchSummaryText(b: Batch, cancelled: boolean): string {
+  const stopped = batchStopped(b);
   const head = `${cancelled ? "Cancelled — " : ""}${b.done} of ${b.total} done`;
   const named = b.failures.slice(0, NAMED_FAILURES).map((f) => `${f.layer}: ${f.message.replace(/\.$/, "")}`);
   const more = b.failures.length - named.length;
   if (more > 0) named.push(`${more} more failed`);
   const failures = named.length ? `; ${named.join("; ")}` : "";
-  const rest = b.stopped ? " The rest were not started." : "";
-  if (!failures && !b.stopped && b.done === b.total) return `Done: ${b.total} results, each beside its layer.`;
+  const rest = stopped ? " The rest were not started." : "";
+  if (!failures && !stopped && b.done === b.total) return `Done: ${b.total} results, each beside its layer.`;
   return `${head}${failures}.${rest}`;
 }

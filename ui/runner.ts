@@ -27,15 +27,16 @@ export type RunInput = {
   asShapes?: boolean;
 };
 
-/** Where a batch stands: the layer it is on (1-based), what is done, what failed and why. */
+/**
+ * Where a batch stands: the layer it is on (1-based), what is done, what failed and why. Whether it
+ * ended early is derived from these (batchStopped in messages.ts).
+ */
 export type BatchState = {
   index: number;
   total: number;
   layer: string;
   done: number;
   failures: { layer: string; message: string }[];
-  /** Ended before the last layer (Cancel, or a failure every layer would hit). */
-  stopped: boolean;
 };
 
 export type RunState = {
@@ -127,7 +128,7 @@ export class Runner {
       await this.runOne(input, layers[0]);
       return;
     }
-    const batch: BatchState = { index: 0, total: layers.length, layer: "", done: 0, failures: [], stopped: false };
+    const batch: BatchState = { index: 0, total: layers.length, layer: "", done: 0, failures: [] };
     const failed: LayerInfo[] = [];
     for (const [i, layer] of layers.entries()) {
       if (this.stopRequested) break;
@@ -142,7 +143,6 @@ export class Runner {
         if (outcome === "failed-for-all") break;
       }
     }
-    batch.stopped = batch.done + batch.failures.length < batch.total;
     // "Retry" re-runs just the layers that failed
     if (failed.length) this.last = { ...input, layers: failed };
     const s = this.state!;

@@ -6,10 +6,10 @@ import type { PrimitivesOptions } from "../../shared/protocol";
 import { SHAPE_MODES, type ShapeMode } from "../../shared/shapes";
 import { type BatchItem, runBatch } from "../batch";
 import { UserError } from "../errors";
-import { loadImage } from "../image";
-import { ensureFolder, planOutputs } from "../outputs";
+import { imageSize, loadImage } from "../image";
+import { planOutputs } from "../outputs";
 import { MAX_WORKERS } from "./engine";
-import { checkOutputPath, writeResult } from "./render";
+import { checkOutputPath, writeResults } from "./render";
 import { runPrimitives } from "./run";
 import { Progress } from "./progress";
 import { type PaintFlags, painter } from "./paint-first";
@@ -180,9 +180,10 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
   const items = inputs.map((input, i) => ({ input, outputs: plan[i] }));
   const batch = items.length > 1;
   const each = async ({ input, outputs }: BatchItem) => {
-    const original = await loadImage(input);
-    // with --style the shapes rebuild the painting (the content's alpha kept), sized as the input
-    const image = paint ? await paint(input, !!flags.json) : original;
+    // with --style the shapes rebuild the painting (the content's alpha kept), sized as the input;
+    // the painter decodes the input, so here only its size is read (header only)
+    const image = paint ? await paint(input, !!flags.json) : await loadImage(input);
+    const inputSize = paint ? await imageSize(input) : image;
     const progress = flags.json ? null : new Progress(options.count);
     const result = await runPrimitives(image, options, {
       workers,
@@ -190,11 +191,8 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
       onShape: (e, ms) => progress?.update(e.index + 1, e.score, ms),
     });
     progress?.done();
-    const longest = size ?? Math.max(original.width, original.height);
-    for (const out of outputs) {
-      await ensureFolder(out);
-      await writeResult(result.list, out, longest, image);
-    }
+    const longest = size ?? Math.max(inputSize.width, inputSize.height);
+    await writeResults(result.list, outputs, longest, image);
 
     const { list } = result;
     if (flags.json) {

@@ -7,6 +7,7 @@ import type { ShapeList } from "../../shared/shapes";
 import { shapesToSvg } from "../../shared/svg";
 import { UserError } from "../errors";
 import { encodePng, type RgbaImage } from "../image";
+import { ensureFolder } from "../outputs";
 
 export const OUTPUT_TYPES = [".svg", ".png", ".json"] as const;
 
@@ -52,19 +53,29 @@ export async function renderRgba(
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-/** `source` is the input image (needed when the result is clipped by its alpha). */
-export async function writeResult(list: ShapeList, path: string, longest: number, source?: RgbaImage): Promise<void> {
-  checkOutputPath(path);
+/**
+ * Writes the result to each path (a missing folder is made). The SVG (.svg, and .png renders it)
+ * is built once for all of them. `source` is the input image (needed when the result is clipped by its alpha).
+ */
+export async function writeResults(
+  list: ShapeList,
+  paths: string[],
+  longest: number,
+  source?: RgbaImage,
+): Promise<void> {
   const size = outputSize(list, longest);
-  const ext = extname(path).toLowerCase();
-  let body: string | Buffer;
-  if (ext === ".json") body = `${JSON.stringify(list)}\n`;
-  else if (ext === ".svg") body = await resultSvg(list, size, source);
-  else
-    body = await sharp(Buffer.from(await resultSvg(list, size, source)), { limitInputPixels: false })
-      .png()
-      .toBuffer();
-  await writeFile(path, body);
+  let svg: string | undefined;
+  for (const path of paths) {
+    await ensureFolder(path);
+    checkOutputPath(path);
+    const ext = extname(path).toLowerCase();
+    let body: string | Buffer = `${JSON.stringify(list)}\n`;
+    if (ext !== ".json") {
+      svg ??= await resultSvg(list, size, source);
+      body = ext === ".svg" ? svg : await sharp(Buffer.from(svg), { limitInputPixels: false }).png().toBuffer();
+    }
+    await writeFile(path, body);
+  }
 }
 
 /** The classic tool's score: RMSE over RGBA, 0..1. Images must have the same size. */

@@ -448,33 +448,15 @@ describe("palette binding", () => {
 });
 
 describe("Stylize again", () => {
-  it("relaunching from a result reselects its source and reuses its settings", async () => {
+  /** A style result of a fresh source; the plugin is then started again from the result. */
+  async function relaunchFrom(
+    move: (f: PluginHarness["figma"], source: SceneNode) => Promise<void>,
+    used: typeof settings = settings,
+  ) {
     const first = await startHarness();
     const { source } = addSource(first.figma);
-    const used = { ...settings, mode: "style" as const, preset: "high" as const };
     const png = await solidPng(8, 8);
     first.send({ type: "insert-style", requestId: "a", sourceId: source.id, styleName: "X", png, settings: used });
-    const result = first.figma.nodeById((await first.next("inserted")).nodeId) as SceneNode;
-
-    // relaunch: same document, the plugin starts again with the relaunch command and the result selected
-    vi.resetModules();
-    first.figma.currentPage.selection = [result];
-    (first.figma as unknown as { command: string }).command = "stylize-again";
-    const { startPlugin } = await import("../../plugin/controller");
-    startPlugin();
-    first.outbox.length = 0;
-    first.send({ type: "ui-ready" });
-    const init = await first.next("init");
-    expect(init.relaunch).toMatchObject({ mode: "style", preset: "high" });
-    expect(first.figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
-  });
-
-  /** A style result of a fresh source; the plugin is then started again from the result. */
-  async function relaunchFrom(move: (f: PluginHarness["figma"], source: SceneNode) => Promise<void>) {
-    const first = await startHarness();
-    const { source } = addSource(first.figma);
-    const png = await solidPng(8, 8);
-    first.send({ type: "insert-style", requestId: "a", sourceId: source.id, styleName: "X", png, settings });
     const result = first.figma.nodeById((await first.next("inserted")).nodeId) as SceneNode;
     await move(first.figma, source);
     vi.resetModules();
@@ -486,6 +468,13 @@ describe("Stylize again", () => {
     first.send({ type: "ui-ready" });
     return { figma: first.figma, init: await first.next("init"), source, result };
   }
+
+  it("relaunching from a result reselects its source and reuses its settings", async () => {
+    const used = { ...settings, mode: "style" as const, preset: "high" as const };
+    const { figma, init, source } = await relaunchFrom(async () => {}, used);
+    expect(init.relaunch).toMatchObject({ mode: "style", preset: "high" });
+    expect(figma.currentPage.selection.map((n) => n.id)).toEqual([source.id]);
+  });
 
   it("finds the source on another page, goes there and selects it", async () => {
     let other: PageNode | undefined;

@@ -8,7 +8,8 @@ import sharp from "sharp";
 import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShapeListSchema } from "../../shared/shapes";
-import { cutouts, testCard } from "./helpers";
+import { writePng } from "../style/images";
+import { cutouts, testCard, writeSolidPng } from "./helpers";
 
 const run = promisify(execFile);
 const cli = (...args: string[]) => run(process.execPath, ["dist/companion/stylize.js", "primitives", ...args]);
@@ -18,10 +19,7 @@ let input = "";
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "stylize-primitives-"));
   input = join(dir, "card.png");
-  const img = testCard(120, 90);
-  await sharp(img.data, { raw: { width: 120, height: 90, channels: 4 } })
-    .png()
-    .toFile(input);
+  await writePng(testCard(120, 90), input);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -71,9 +69,7 @@ describe("stylize primitives", () => {
   it("keeps a transparent input's transparency by default (SVG mask, PNG alpha); --bg avg makes it opaque", async () => {
     const disc = cutouts(80).disc;
     const src = join(dir, "disc.png");
-    await sharp(disc.data, { raw: { width: 80, height: 80, channels: 4 } })
-      .png()
-      .toFile(src);
+    await writePng(disc, src);
     const [svg, png, json, flat] = ["d.svg", "d.png", "d.json", "flat.png"].map((f) => join(dir, f));
     await cli(src, "-o", svg, "-o", png, "-o", json, "-n", "5", "-r", "40", "-s", "160", "-j", "1");
     expect(await readFile(svg, "utf8")).toMatch(/<mask id="alpha"[\s\S]*<g mask="url\(#alpha\)">/);
@@ -91,9 +87,7 @@ describe("stylize primitives", () => {
 
   it("takes a focus mask and a palette: every fill is a palette colour", async () => {
     const mask = join(dir, "focus.png");
-    await sharp({ create: { width: 60, height: 45, channels: 3, background: "#ffffff" } })
-      .png()
-      .toFile(mask);
+    await writeSolidPng(mask, 60, 45, "#ffffff");
     const out = join(dir, "pal.json");
     const palette = "#1d3b8f,#f2c230,#202020";
     await cli(
@@ -123,9 +117,7 @@ describe("stylize primitives", () => {
   it("--style paints first (random weights), then the shapes rebuild the painting at the input's size", async () => {
     // a flat grey content and a red/blue check: the painting's colours move off grey
     const grey = join(dir, "grey.png");
-    await sharp({ create: { width: 48, height: 36, channels: 3, background: "#808080" } })
-      .png()
-      .toFile(grey);
+    await writeSolidPng(grey, 48, 36, "#808080");
     const check = join(dir, "check.png");
     const px = Buffer.alloc(32 * 32 * 3);
     for (let i = 0; i < 32 * 32; i++)

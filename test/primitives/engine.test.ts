@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createPrimitives, type PrimitivesEvent } from "../../companion/primitives/engine";
 import type { PrimitivesOptions } from "../../shared/protocol";
-import { testCard, testOptions } from "./helpers";
+import { allEvents, testCard, testOptions } from "./helpers";
 
 /** A light search so the suite stays fast; the algorithm is the same. */
 const budget = { climbs: 4, candidates: 60, age: 20 };
@@ -10,14 +10,7 @@ const image = testCard(80, 60);
 const options = testOptions;
 
 async function collect(o: Partial<PrimitivesOptions>, workers = 2): Promise<PrimitivesEvent[]> {
-  const session = await createPrimitives(image, options(o), { workers, budget });
-  const events: PrimitivesEvent[] = [];
-  try {
-    for await (const e of session.shapes()) events.push(e);
-  } finally {
-    await session.close();
-  }
-  return events;
+  return allEvents(await createPrimitives(image, options(o), { workers, budget }));
 }
 
 describe("primitives engine", () => {

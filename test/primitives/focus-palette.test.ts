@@ -10,7 +10,7 @@ import { Rng } from "../../shared/primitives/rng";
 import { type PrimitivesOptions, PrimitivesOptionsSchema } from "../../shared/protocol";
 import { shapeBounds } from "../../shared/svg";
 import * as v from "valibot";
-import { testCard } from "./helpers";
+import { allEvents, testCard } from "./helpers";
 
 const W = 12;
 const H = 10;
@@ -98,14 +98,8 @@ const options = (o: Partial<PrimitivesOptions>) =>
 const budget = { climbs: 4, candidates: 60, age: 30 };
 
 async function shapesOf(o: Partial<PrimitivesOptions>, focus?: RgbaImage) {
-  const session = await createPrimitives(card, options(o), { workers: 2, budget, focus });
-  const shapes = [];
-  try {
-    for await (const e of session.shapes()) shapes.push(e.shape);
-  } finally {
-    await session.close();
-  }
-  return shapes;
+  const events = await allEvents(await createPrimitives(card, options(o), { workers: 2, budget, focus }));
+  return events.map((e) => e.shape);
 }
 
 describe("focus and palette through the engine", () => {

@@ -8,7 +8,7 @@ import { Spans } from "../../shared/primitives/raster";
 import { Rng } from "../../shared/primitives/rng";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import { colorHex } from "../../shared/svg";
-import { testCard, testOptions } from "./helpers";
+import { allEvents, testCard, testOptions } from "./helpers";
 
 const W = 14;
 const H = 11;
@@ -251,11 +251,7 @@ const OPTIONS = testOptions({ focusWeight: 16 });
 const BUDGET = { climbs: 2, candidates: 40, age: 30 };
 
 async function run(options: Partial<PrimitivesOptions>, workers = 1) {
-  const session = await createPrimitives(testCard(64, 48), { ...OPTIONS, ...options }, { workers, budget: BUDGET });
-  const events = [];
-  for await (const e of session.shapes()) events.push(e);
-  await session.close();
-  return events;
+  return allEvents(await createPrimitives(testCard(64, 48), { ...OPTIONS, ...options }, { workers, budget: BUDGET }));
 }
 
 describe("gradient fills through the engine", () => {
@@ -281,10 +277,7 @@ describe("gradient fills through the engine", () => {
     for (let i = 0; i < w * h; i++) data.set(i % w < 40 ? [20, 30, 60, 255] : [240, 220, 180, 255], 4 * i);
     const options = { ...OPTIONS, count: 1, shape: "rectangle" as const, alpha: 255, fill: "gradient" as const };
     const session = await createPrimitives({ width: w, height: h, data }, options, { workers: 1, budget: BUDGET });
-    const events = [];
-    for await (const e of session.shapes()) events.push(e);
-    await session.close();
-    const [{ shape, score }] = events;
+    const [{ shape, score }] = await allEvents(session);
     const g = shape.gradient!;
     // Stops in working pixels, where the edge is at 40/64 of the width.
     const edge = (40 / w) * session.width;

@@ -1,8 +1,10 @@
 // Small generated images for the primitives tests (tests never read ../shared fixtures).
+import sharp from "sharp";
 import type { RgbaImage } from "../../companion/image";
 import { Model, targetRgb } from "../../shared/primitives/model";
 import { fromShape } from "../../shared/primitives/params";
 import { Spans } from "../../shared/primitives/raster";
+import type { PrimitivesEvent, PrimitivesSession } from "../../shared/primitives/session";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import type { ShapeList } from "../../shared/shapes";
 
@@ -18,6 +20,23 @@ export const testOptions = (o: Partial<PrimitivesOptions> = {}): PrimitivesOptio
   focusWeight: 4,
   ...o,
 });
+
+/** Every event of a session's run; the session is closed after, also when the run fails. */
+export async function allEvents(session: PrimitivesSession): Promise<PrimitivesEvent[]> {
+  const events: PrimitivesEvent[] = [];
+  try {
+    for await (const e of session.shapes()) events.push(e);
+  } finally {
+    await session.close();
+  }
+  return events;
+}
+
+/** A one-colour PNG file (RGB, no alpha; `background` a hex colour like "#808080"), for the CLI tests. */
+export const writeSolidPng = (path: string, width: number, height: number, background: string) =>
+  sharp({ create: { width, height, channels: 3, background } })
+    .png()
+    .toFile(path);
 
 /** A sunset-like test card: vertical gradient, a bright disc and two dark "pyramids". */
 export function testCard(width: number, height: number): RgbaImage {

@@ -8,6 +8,7 @@ import { connectionText, jobErrorText, START_HINT, styleDeviceText, WEIGHTS_HINT
 import { planScales } from "../../shared/style/plan";
 import { applyPreset, PRIMITIVES_PRESETS, workSizeOf } from "../../ui/presets";
 import { defaultSettings } from "../../shared/plugin-messages";
+import { tri } from "./shapes";
 
 function channel() {
   const sent: ClientMessage[] = [];
@@ -17,15 +18,16 @@ function channel() {
 }
 const bytes = new Uint8Array([1]);
 const bg = { r: 1, g: 2, b: 3, a: 255 };
-const tri = (n: number): Shape => ({
-  type: "triangle",
-  points: [
-    [n, 0],
-    [0, n],
-    [n, n],
-  ],
-  color: bg,
-});
+/** A style job whose notes for the designer are collected. */
+function styleJobWithNotes() {
+  const notes: string[] = [];
+  const job = new Job(
+    channel().ch,
+    { kind: "style", options: {}, content: bytes, styles: [bytes] },
+    { onNote: (n) => notes.push(n) },
+  );
+  return { job, notes };
+}
 
 describe("job", () => {
   it("sends a primitives job with defaults filled, then its image", () => {
@@ -117,12 +119,7 @@ describe("job", () => {
   it("a GPU that fell back is said once: from the note, or from the result when the note was missed", async () => {
     const fallback = "WebGPU failed: the GPU stopped working: device lost";
     const run = async (withNote: boolean) => {
-      const notes: string[] = [];
-      const job = new Job(
-        channel().ch,
-        { kind: "style", options: {}, content: bytes, styles: [bytes] },
-        { onNote: (n) => notes.push(n) },
-      );
+      const { job, notes } = styleJobWithNotes();
       if (withNote) job.onMessage({ type: "note", id: job.id, message: `ran on the CPU: ${fallback}` });
       job.onMessage({ type: "result", kind: "style", id: job.id, width: 8, height: 8, device: "cpu", fallback, ms: 9 });
       job.onFrame({ id: job.id, part: "result" }, bytes);
@@ -144,12 +141,7 @@ describe("job", () => {
   });
 
   it("passes the companion's notes about its own job to the designer", () => {
-    const notes: string[] = [];
-    const job = new Job(
-      channel().ch,
-      { kind: "style", options: {}, content: bytes, styles: [bytes] },
-      { onNote: (m) => notes.push(m) },
-    );
+    const { job, notes } = styleJobWithNotes();
     job.onMessage({ type: "note", id: "someone-else", message: "not ours" });
     job.onMessage({ type: "note", id: job.id, message: "random weights: output is not artistic" });
     expect(notes).toEqual(["random weights: output is not artistic"]);

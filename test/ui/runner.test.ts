@@ -7,10 +7,11 @@ import type { FrameHeader } from "../../shared/frames";
 import type { UiMessage } from "../../shared/plugin-messages";
 import { defaultSettings } from "../../shared/plugin-messages";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol";
-import type { Shape } from "../../shared/shapes";
 import type { JobChannel } from "../../ui/job";
+import { batchStopped } from "../../ui/messages";
 import type { RunState } from "../../ui/runner";
 import { addSource, type PluginHarness, solidPng, startHarness } from "../plugin/harness";
+import { tri } from "./shapes";
 
 type UiListener = (ev: { data: unknown }) => void;
 let h: PluginHarness;
@@ -230,7 +231,8 @@ describe("a batch: several layers, one result each", () => {
       ),
     ];
     expect(seen).toEqual(["1 of 3 Avatar 1", "2 of 3 Avatar 2", "3 of 3 Avatar 3"]);
-    expect(b.last()).toMatchObject({ phase: "done", batch: { done: 3, total: 3, failures: [], stopped: false } });
+    expect(b.last()).toMatchObject({ phase: "done", batch: { done: 3, total: 3, failures: [] } });
+    expect(batchStopped(b.last().batch!)).toBe(false);
     expect(b.runner.busy).toBe(false);
   });
 
@@ -241,7 +243,8 @@ describe("a batch: several layers, one result each", () => {
     expect(b.commits()).toBe(2);
     const batch = b.last().batch!;
     expect(b.last().phase).toBe("done");
-    expect(batch).toMatchObject({ done: 2, total: 3, stopped: false });
+    expect(batch).toMatchObject({ done: 2, total: 3 });
+    expect(batchStopped(batch)).toBe(false);
     expect(batch.failures).toEqual([{ layer: "Avatar 2", message: expect.stringMatching(/too large.*8000×8000/) }]);
     const { batchSummaryText } = await import("../../ui/messages");
     expect(batchSummaryText(batch, false)).toMatch(/^2 of 3 done; Avatar 2: The image is too large/);
@@ -261,7 +264,8 @@ describe("a batch: several layers, one result each", () => {
     const c = await batchRun((n) => (n === 0 ? { code: "busy", message: "queue full" } : "result"));
     await c.runner.run(c.input);
     expect(c.jobs).toHaveLength(1);
-    expect(c.last()).toMatchObject({ phase: "failed", batch: { done: 0, stopped: true } });
+    expect(c.last()).toMatchObject({ phase: "failed", batch: { done: 0 } });
+    expect(batchStopped(c.last().batch!)).toBe(true);
     const { batchSummaryText } = await import("../../ui/messages");
     expect(batchSummaryText(c.last().batch!, false)).toMatch(
       /^0 of 3 done; Avatar 1: .*busy.*The rest were not started\.$/,
@@ -279,7 +283,8 @@ describe("a batch: several layers, one result each", () => {
     expect(b.jobs).toHaveLength(2); // Avatar 3 never started
     expect(b.results()).toEqual(["Avatar 1 — styled as Starry"]);
     expect(b.commits()).toBe(1);
-    expect(b.last()).toMatchObject({ phase: "cancelled", batch: { done: 1, total: 3, stopped: true } });
+    expect(b.last()).toMatchObject({ phase: "cancelled", batch: { done: 1, total: 3 } });
+    expect(batchStopped(b.last().batch!)).toBe(true);
     const { batchSummaryText } = await import("../../ui/messages");
     expect(batchSummaryText(b.last().batch!, true)).toBe("Cancelled — 1 of 3 done. The rest were not started.");
     expect(b.runner.busy).toBe(false);
@@ -287,15 +292,6 @@ describe("a batch: several layers, one result each", () => {
 });
 
 describe("Stylize as shapes: the style job, then a primitives job on the painting", () => {
-  const tri = (n: number): Shape => ({
-    type: "triangle",
-    points: [
-      [n, 0],
-      [0, n],
-      [n, n],
-    ],
-    color: { r: 200, g: 40, b: 40, a: 128 },
-  });
   const bg = { r: 10, g: 20, b: 200, a: 255 };
 
   /** A companion that paints (a solid PNG) and then streams two shapes; `holdShapes` never finishes them. */
@@ -415,12 +411,10 @@ describe("batch wording", () => {
   it("names at most three failures, counts the rest, and says when the rest never started", async () => {
     const { batchSummaryText } = await import("../../ui/messages");
     const failures = ["A", "B", "C", "D", "E"].map((layer) => ({ layer, message: "too large." }));
-    const b = { index: 8, total: 8, layer: "H", done: 3, failures, stopped: false };
+    const b = { index: 8, total: 8, layer: "H", done: 3, failures };
     expect(batchSummaryText(b, false)).toBe("3 of 8 done; A: too large; B: too large; C: too large; 2 more failed.");
     const all = { ...b, done: 8, failures: [] };
     expect(batchSummaryText(all, false)).toBe("Done: 8 results, each beside its layer.");
-    expect(batchSummaryText({ ...all, done: 2, stopped: true }, true)).toBe(
-      "Cancelled — 2 of 8 done. The rest were not started.",
-    );
+    expect(batchSummaryText({ ...all, done: 2 }, true)).toBe("Cancelled — 2 of 8 done. The rest were not started.");
   });
 });

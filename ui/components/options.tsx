@@ -1,8 +1,8 @@
 // Mode tabs, presets and the folded-away advanced options.
 import type { Mode, Preset, Settings } from "../../shared/plugin-messages";
 import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
-import { SHAPE_MODES } from "../../shared/shapes";
 import { PRESET_LABELS } from "../presets";
+import { COUNT_RANGE, clampInput, ShapeSelect } from "./fields";
 
 export function ModeTabs({ mode, onMode }: { mode: Mode; onMode(m: Mode): void }) {
   const tabs: [Mode, string][] = [
@@ -73,8 +73,8 @@ function NumberField({ id, label, value, min, max, step = 1, onValue }: NumProps
         step={step}
         value={value}
         onChange={(e) => {
-          const n = Number(e.currentTarget.value);
-          if (Number.isFinite(n)) onValue(Math.min(max, Math.max(min, n)));
+          const n = clampInput(e.currentTarget.value, min, max);
+          if (n !== undefined) onValue(n);
         }}
       />
     </div>
@@ -94,7 +94,7 @@ const STYLE_NUMBERS: NumberSpec<StyleOptions>[] = [
 ];
 
 const PRIMITIVES_NUMBERS: NumberSpec<PrimitivesOptions>[] = [
-  { id: "count", label: "Shapes", min: 1, max: 5000 },
+  { id: "count", label: "Shapes", ...COUNT_RANGE },
   { id: "alpha", label: "Alpha (0 = auto)", min: 0, max: 255 },
   { id: "workSize", label: "Size (px)", min: 16, max: 1024 },
 ];
@@ -147,17 +147,7 @@ export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
         <div class="grid">
           <div class="field">
             <label for="shape">Shape</label>
-            <select
-              id="shape"
-              value={p.shape}
-              onChange={(e) => prim({ shape: e.currentTarget.value as PrimitivesOptions["shape"] })}
-            >
-              {SHAPE_MODES.map((m) => (
-                <option key={m} value={m}>
-                  {m}
-                </option>
-              ))}
-            </select>
+            <ShapeSelect id="shape" value={p.shape} onShape={(shape) => prim({ shape })} />
           </div>
           {PRIMITIVES_NUMBERS.map((f) => (
             <NumberField key={f.id} {...f} value={p[f.id]} onValue={(n) => prim({ [f.id]: n })} />

@@ -2,7 +2,7 @@
 // needs at hand (shape and count; the rest is the Primitives tab's).
 import type { Settings } from "../../shared/plugin-messages";
 import type { PrimitivesOptions } from "../../shared/protocol";
-import { SHAPE_MODES } from "../../shared/shapes";
+import { COUNT_RANGE, clampInput, ShapeSelect } from "./fields";
 
 type Props = { settings: Settings; disabled: boolean; layers: number; onChange(s: Settings): void; onRun(): void };
 
@@ -17,25 +17,14 @@ export function ShapesAction({ settings, disabled, layers, onChange, onRun }: Pr
       <input
         type="number"
         aria-label="Number of shapes"
-        min={1}
-        max={5000}
+        {...COUNT_RANGE}
         value={p.count}
         onChange={(e) => {
-          const n = Math.round(Number(e.currentTarget.value));
-          if (Number.isFinite(n)) prim({ count: Math.min(5000, Math.max(1, n)) });
+          const n = clampInput(e.currentTarget.value, COUNT_RANGE.min, COUNT_RANGE.max);
+          if (n !== undefined) prim({ count: Math.round(n) }); // the protocol takes whole counts
         }}
       />
-      <select
-        aria-label="Shape"
-        value={p.shape}
-        onChange={(e) => prim({ shape: e.currentTarget.value as PrimitivesOptions["shape"] })}
-      >
-        {SHAPE_MODES.map((m) => (
-          <option key={m} value={m}>
-            {m}s
-          </option>
-        ))}
-      </select>
+      <ShapeSelect label="Shape" plural value={p.shape} onShape={(shape) => prim({ shape })} />
     </div>
   );
 }
