@@ -1,15 +1,6 @@
-// Form pieces both the Advanced options and "Stylize as shapes" use, so the two stay alike.
+// The shape dropdown both the Advanced options and "Stylize as shapes" use, so the two stay alike.
 import type { ShapeMode } from "../../shared/shapes";
 import { SHAPE_MODES } from "../../shared/shapes";
-
-/** The shape count's range (the protocol's). */
-export const COUNT_RANGE = { min: 1, max: 5000 };
-
-/** A number input's text clamped to [min, max]; undefined when it is not a number. */
-export function clampInput(text: string, min: number, max: number): number | undefined {
-  const n = Number(text);
-  return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : undefined;
-}
 
 type ShapeSelectProps = {
   id?: string;

@@ -2,7 +2,8 @@
 import type { Mode, Preset, Settings } from "../../shared/plugin-messages";
 import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
 import { PRESET_LABELS } from "../presets";
-import { COUNT_RANGE, clampInput, ShapeSelect } from "./fields";
+import { clampInput, COUNT_RANGE } from "../number-input";
+import { ShapeSelect } from "./fields";
 
 export function ModeTabs({ mode, onMode }: { mode: Mode; onMode(m: Mode): void }) {
   const tabs: [Mode, string][] = [
@@ -73,7 +74,8 @@ function NumberField({ id, label, value, min, max, step = 1, onValue }: NumProps
         step={step}
         value={value}
         onChange={(e) => {
-          const n = clampInput(e.currentTarget.value, min, max);
+          // Fields that step by 1 are whole numbers in the protocol (counts, sizes, iterations).
+          const n = clampInput(e.currentTarget.value, min, max, step === 1);
           if (n !== undefined) onValue(n);
         }}
       />

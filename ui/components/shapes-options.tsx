@@ -2,7 +2,8 @@
 // needs at hand (shape and count; the rest is the Primitives tab's).
 import type { Settings } from "../../shared/plugin-messages";
 import type { PrimitivesOptions } from "../../shared/protocol";
-import { COUNT_RANGE, clampInput, ShapeSelect } from "./fields";
+import { clampInput, COUNT_RANGE } from "../number-input";
+import { ShapeSelect } from "./fields";
 
 type Props = { settings: Settings; disabled: boolean; layers: number; onChange(s: Settings): void; onRun(): void };
 
@@ -20,8 +21,8 @@ export function ShapesAction({ settings, disabled, layers, onChange, onRun }: Pr
         {...COUNT_RANGE}
         value={p.count}
         onChange={(e) => {
-          const n = clampInput(e.currentTarget.value, COUNT_RANGE.min, COUNT_RANGE.max);
-          if (n !== undefined) prim({ count: Math.round(n) }); // the protocol takes whole counts
+          const n = clampInput(e.currentTarget.value, COUNT_RANGE.min, COUNT_RANGE.max, true);
+          if (n !== undefined) prim({ count: n });
         }}
       />
       <ShapeSelect label="Shape" plural value={p.shape} onShape={(shape) => prim({ shape })} />
