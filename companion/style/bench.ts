@@ -16,11 +16,10 @@ import { SGEMM_SHAPE, sgemmGflops, stepFlops } from "./bench-sgemm";
 import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
-import { styleLayerScales } from "./graph/loss";
-import { noiseNetwork } from "./pixels";
 import { snap } from "../../shared/style/plan";
 import { openStyleNet } from "./session";
-import { randomVggWeights } from "./vgg-weights";
+import { agreement, agreementLine, stepInputs } from "./bench-step";
+import { randomVggWeights, type VggWeights } from "./vgg-weights";
 
 interface Flags {
   sizes: string;
@@ -33,6 +32,7 @@ interface Flags {
   memory?: boolean;
   memoryChild?: string;
   profile?: boolean;
+  check?: boolean;
 }
 
 interface Row {
@@ -62,6 +62,7 @@ export function registerStyleBench(bench: Command): void {
     .option("--memory", "measure peak memory per size instead of speed (one child process per size)")
     .addOption(new Option("--memory-child <size>").hideHelp())
     .option("--profile", "WebGPU: also time each kernel of one evaluation (the slowest first)")
+    .option("--check", "also compare each GPU's loss and gradient with the CPU's (both poolings, sizes up to 1024)")
     .option("--json", "one JSON object per measurement on stdout")
     .action(benchStyle);
 }
@@ -105,6 +106,7 @@ async function benchStyle(f: Flags): Promise<void> {
       if (row.device === "cpu" && d.name === "cpu") cpuMs.set(size, row.msPerStep);
     }
   }
+  if (f.check) await checkAgainstCpu(f, sizes, weights, log);
   if (cpuMs.size) {
     // The CPU path's yardstick: the step's FLOP rate against this machine's own SGEMM rate.
     const sgemm = await sgemmGflops();
@@ -147,6 +149,19 @@ async function benchStyle(f: Flags): Promise<void> {
   }
 }
 
+/** `--check`: every GPU device (or --device) against the CPU, at each size up to 1024 px (the CPU is slow beyond). */
+async function checkAgainstCpu(f: Flags, sizes: number[], weights: VggWeights, log: (s: string) => void) {
+  for (const d of await listDevices()) {
+    if (d.name === "cpu" || !d.available || (f.device ? d.name !== f.device : d.software)) continue;
+    for (const size of sizes.filter((s) => s <= 1024))
+      for (const pooling of ["max", "avg"] as const) {
+        const a = await agreement(weights, d.name, size, pooling);
+        if (f.json) process.stdout.write(`${JSON.stringify({ check: a })}\n`);
+        log(agreementLine(a));
+      }
+  }
+}
+
 async function timeStep(
   weights: ReturnType<typeof randomVggWeights>,
   device: DeviceName,
@@ -156,16 +171,7 @@ async function timeStep(
 ): Promise<Row> {
   const net = await openStyleNet(weights, { pooling: "max", masked: [false], device });
   try {
-    const x = noiseNetwork(size, size, 1);
-    const content = await net.features(noiseNetwork(size, size, 2), size, size);
-    const style = await net.features(noiseNetwork(size, size, 3), size, size);
-    const targets = {
-      content: content.content,
-      grams: [style.grams],
-      masks: [undefined],
-      styleScales: [styleLayerScales(style.grams, content.grams)],
-    };
-    const lw = { content: 1, tv: 3e-4, style: [30] };
+    const { x, targets, lw } = await stepInputs(net, size);
     await net.evaluate(x, size, size, targets, lw); // warm-up: allocations, kernel selection
     const times: number[] = [];
     const cpu0 = process.cpuUsage();

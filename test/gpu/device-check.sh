@@ -10,8 +10,9 @@ source .gpu/env.sh
 {
   date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
   $STYLIZE devices
-  # ms per step at each size on our WebGPU engine, the default and High jobs, PyTorch (CUDA) beside it
-  $STYLIZE bench style --device webgpu --sizes 256,512,1024,2048 --steps 5 --job --pytorch --profile
+  # ms per step at each size on our WebGPU engine, the default and High jobs, PyTorch (CUDA) beside it;
+  # --check: the GPU's loss and gradient against the CPU's (both poolings, up to 1024 px)
+  $STYLIZE bench style --device webgpu --sizes 256,512,1024,2048 --steps 5 --job --pytorch --profile --check
   # the CPU path keeps its speed
   $STYLIZE bench style --device cpu --sizes 256,512 --steps 3
   # the same quality figures on WebGPU and the CPU (random weights: the real ones do not travel)

@@ -15,6 +15,7 @@ import type { LossWeights, Targets } from "../../shared/style/vgg";
 import { gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
+import { AGREE_WITHIN, agreement, agreementLine } from "../../companion/style/bench-step";
 import { listDevices, pickDevice } from "../../companion/style/devices";
 import { runStyle } from "../../companion/style/engine";
 import { styleLayerScales } from "../../companion/style/graph/loss";
@@ -209,6 +210,18 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     for (let i = 0; i < gpu.image.data.length; i++) diff += Math.abs(gpu.image.data[i] - cpu.image.data[i]);
     expect(diff / gpu.image.data.length).toBeLessThan(1); // mean difference under one level of 255
   }, 180_000);
+
+  it("`bench style --check` finds the GPU's loss and gradient equal to the CPU's, and says so", async () => {
+    const a = await agreement(randomVggWeights(3, NARROW), "webgpu", 32, "max");
+    expect(a).toMatchObject({ device: "webgpu", ranOn: "webgpu", size: 32, pooling: "max" });
+    expect(a.loss).toBeLessThan(AGREE_WITHIN);
+    expect(a.gradient).toBeLessThan(AGREE_WITHIN);
+    expect(a.gradient).toBeGreaterThan(0); // two engines, not one compared with itself
+    expect(agreementLine(a)).toMatch(/^webgpu \(.*SwiftShader.*\) vs cpu, 32 px, max pooling: .* agrees$/i);
+    // A GPU that fell back, or one that differs, is never called agreeing.
+    expect(agreementLine({ ...a, ranOn: "cpu", loss: 0, gradient: 0 })).toMatch(/fell back to cpu.*DIFFERS/);
+    expect(agreementLine({ ...a, gradient: 0.01 })).toMatch(/DIFFERS/);
+  }, 120_000);
 
   it("refuses a size the GPU cannot hold, naming the largest that fits", () => {
     const convs = randomVggWeights(1).convs;

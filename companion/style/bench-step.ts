@@ -1,0 +1,89 @@
+// One style step's inputs for the benchmarks, and `bench style --check`: a GPU's loss and gradient
+// against the CPU engine's on the same inputs, so that the one run on a real GPU also proves it
+// computes the same thing there (the tests can only show it on SwiftShader).
+import type { Pooling } from "../../shared/style/vgg";
+import type { DeviceName } from "./devices";
+import { styleLayerScales } from "./graph/loss";
+import { noiseNetwork } from "./pixels";
+import { type LossNet, type LossWeights, openStyleNet, type Targets } from "./session";
+import type { VggWeights } from "./vgg-weights";
+
+/** One step's inputs at size × size: a noise image, and targets from two more noise images. */
+export async function stepInputs(net: LossNet, size: number) {
+  const x = noiseNetwork(size, size, 1);
+  const content = await net.features(noiseNetwork(size, size, 2), size, size);
+  const style = await net.features(noiseNetwork(size, size, 3), size, size);
+  const targets: Targets = {
+    content: content.content,
+    grams: [style.grams],
+    masks: [undefined],
+    styleScales: [styleLayerScales(style.grams, content.grams)],
+  };
+  const lw: LossWeights = { content: 1, tv: 3e-4, style: [30] };
+  return { x, targets, lw };
+}
+
+/** The tests' tolerance for the WebGPU engine against the CPU's (relative). */
+export const AGREE_WITHIN = 1e-3;
+
+export interface Agreement {
+  device: DeviceName;
+  /** Where the GPU net really ran (a fallback would compare the CPU with itself). */
+  ranOn: DeviceName;
+  adapter?: string;
+  size: number;
+  pooling: Pooling;
+  /** |loss − CPU's| / |CPU's|. */
+  loss: number;
+  /** ‖gradient − CPU's‖ / ‖CPU's‖. */
+  gradient: number;
+}
+
+/** One evaluation at size × size on `device` and on the CPU, from the same image and targets. */
+export async function agreement(
+  weights: VggWeights,
+  device: DeviceName,
+  size: number,
+  pooling: Pooling,
+): Promise<Agreement> {
+  const opts = { pooling, masked: [false], device };
+  const cpu = await openStyleNet(weights, { ...opts, device: "cpu" });
+  try {
+    const { x, targets, lw } = await stepInputs(cpu, size);
+    const want = await cpu.evaluate(x, size, size, targets, lw);
+    const gpu = await openStyleNet(weights, opts);
+    try {
+      const got = await gpu.evaluate(x, size, size, targets, lw);
+      let diff = 0;
+      let norm = 0;
+      for (let i = 0; i < want.grad.length; i++) {
+        diff += (got.grad[i] - want.grad[i]) ** 2;
+        norm += want.grad[i] ** 2;
+      }
+      return {
+        device,
+        ranOn: gpu.device,
+        adapter: gpu.adapter,
+        size,
+        pooling,
+        loss: Math.abs(got.loss - want.loss) / Math.abs(want.loss),
+        gradient: Math.sqrt(diff / norm),
+      };
+    } finally {
+      await gpu.release();
+    }
+  } finally {
+    await cpu.release();
+  }
+}
+
+/** One line for the log: the differences, and whether they are within the tests' tolerance. */
+export function agreementLine(a: Agreement): string {
+  const where =
+    a.ranOn === a.device ? `${a.device}${a.adapter ? ` (${a.adapter})` : ""}` : `${a.device} (fell back to ${a.ranOn})`;
+  const ok = a.ranOn === a.device && a.loss <= AGREE_WITHIN && a.gradient <= AGREE_WITHIN;
+  return (
+    `${where} vs cpu, ${a.size} px, ${a.pooling} pooling: loss ${a.loss.toExponential(1)}, ` +
+    `gradient ${a.gradient.toExponential(1)} relative — ${ok ? "agrees" : `DIFFERS (tolerance ${AGREE_WITHIN})`}`
+  );
+}
