@@ -7,6 +7,17 @@ import type { Spans } from "./raster";
 
 const DEG = Math.PI / 180;
 
+/**
+ * Where a shape's ramp runs: over [lo, hi] of its extent along the direction (padded beyond), the
+ * direction being the fitted one turned by `turn` degrees. FULL_RAMP: the whole extent, as fitted.
+ */
+export interface Ramp {
+  lo: number;
+  hi: number;
+  turn: number;
+}
+export const FULL_RAMP: Readonly<Ramp> = { lo: 0, hi: 1, turn: 0 };
+
 export class GradientScorer {
   constructor(private readonly m: Model) {}
 
@@ -18,6 +29,10 @@ export class GradientScorer {
   private lastAngle = Number.NaN;
   private dx = 1;
   private dy = 0;
+  /** The direction before the ramp's turn, and the turn applied to it. */
+  private fx = 1;
+  private fy = 0;
+  private turned = 0;
 
   private direction(angle: number): void {
     if (angle === this.lastAngle) return;
@@ -53,16 +68,20 @@ export class GradientScorer {
    * the s-weighted sums come from the x-weighted prefix columns. Best stop colours into c0, c1
    * (gradient.ts) and the error change they give; `a` is the opacity, 0..1.
    */
-  energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, lo = 0, hi = 1, angle = Number.NaN): number {
+  energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp = FULL_RAMP, angle = Number.NaN): number {
     if (!Number.isNaN(angle)) this.direction(angle);
     else this.fitDirection(spans, a);
-    this.lo = lo;
-    this.hi = hi;
+    this.fx = this.dx;
+    this.fy = this.dy;
+    this.turned = 0;
+    if (ramp.turn !== 0) this.turn(ramp.turn);
+    this.lo = ramp.lo;
+    this.hi = ramp.hi;
     const dx = this.dx;
     const dy = this.dy;
     this.extent(spans, dx, dy);
     const L = this.uLen;
-    if (lo !== 0 || hi !== 1) return this.windowed(spans, a, c0, c1);
+    if (ramp.lo !== 0 || ramp.hi !== 1) return this.windowed(spans, a, c0, c1);
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
     const al = L > 1e-9 ? dx / L : 0;
     const P = this.m.prefix;
@@ -127,13 +146,26 @@ export class GradientScorer {
   }
 
   /**
-   * energy() again for the same spans and opacity with another window: the direction and extent
-   * are those of the last energy() call, which must have been on these spans.
+   * energy() again for the same spans and opacity with another ramp: the fitted direction is the
+   * last energy() call's, which must have been on these spans (only a turn re-measures the extent).
    */
-  rewindow(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, lo: number, hi: number): number {
-    this.lo = lo;
-    this.hi = hi;
+  rewindow(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
+    if (ramp.turn !== this.turned) {
+      this.turn(ramp.turn);
+      this.extent(spans, this.dx, this.dy);
+    }
+    this.lo = ramp.lo;
+    this.hi = ramp.hi;
     return this.windowed(spans, a, c0, c1);
+  }
+
+  /** The direction = the fitted (or given) one turned by `deg` degrees. */
+  private turn(deg: number): void {
+    const c = detCos(deg * DEG);
+    const s = detSin(deg * DEG);
+    this.dx = this.fx * c - this.fy * s;
+    this.dy = this.fx * s + this.fy * c;
+    this.turned = deg;
   }
 
   /** The ramp's window along the extent (s from lo to hi; padded beyond), as the last energy() had it. */

@@ -20,7 +20,7 @@
 // Gradient fills (gradient-scorer.ts, gradient.ts): each prefix position also carries Σw·x·G-terms,
 // Σw·x and Σw·x², so the s-weighted sums of a span (s affine in x along a row) cost O(1) too.
 import type { Color } from "../shapes";
-import { GradientScorer } from "./gradient-scorer";
+import { GradientScorer, type Ramp } from "./gradient-scorer";
 import type { Spans } from "./raster";
 
 export class Model {
@@ -240,25 +240,16 @@ export class Model {
 
   /**
    * Gradient fill: the best stop colours into c0, c1 and the error change they give, the direction
-   * fitted (or at `angle` degrees, for tests), the ramp over [lo, hi] of the shape's extent along
-   * it (padded beyond). See gradient-scorer.ts.
+   * fitted (or at `angle` degrees, for tests), the ramp where `ramp` puts it. See gradient-scorer.ts.
    */
-  energyGradient(
-    spans: Spans,
-    alpha: number,
-    c0: Int32Array,
-    c1: Int32Array,
-    lo = 0,
-    hi = 1,
-    angle = Number.NaN,
-  ): number {
+  energyGradient(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, ramp?: Ramp, angle?: number): number {
     this.checkAlpha(alpha);
-    return this.scorer!.energy(spans, alpha / 255, c0, c1, lo, hi, angle);
+    return this.scorer!.energy(spans, alpha / 255, c0, c1, ramp, angle);
   }
 
-  /** energyGradient with another window, for the spans and opacity of the last call (same shape). */
-  energyGradientWindow(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, lo: number, hi: number): number {
-    return this.scorer!.rewindow(spans, alpha / 255, c0, c1, lo, hi);
+  /** energyGradient with another ramp, for the spans and opacity of the last call (same shape). */
+  energyGradientRamp(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
+    return this.scorer!.rewindow(spans, alpha / 255, c0, c1, ramp);
   }
 
   /** The stop points [x1, y1, x2, y2] of the last energyGradient on these spans (or at `angle`). */

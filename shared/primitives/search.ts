@@ -25,9 +25,10 @@ export class Candidate {
   readonly color = new Int32Array(3);
   /** Gradient fills: the colour at the far stop (`color` is the near one). */
   readonly color2 = new Int32Array(3);
-  /** Gradient fills: the ramp runs over [lo, hi] of the shape's extent along its direction. */
+  /** Gradient fills: where the ramp runs (see Ramp). */
   lo = 0;
   hi = 1;
+  turn = 0;
   energy = 0;
   /** Which climb of the step found it (ties between workers go to the lower one). */
   climb = 0;
@@ -41,6 +42,7 @@ export class Candidate {
     this.color2.set(o.color2);
     this.lo = o.lo;
     this.hi = o.hi;
+    this.turn = o.turn;
     this.energy = o.energy;
   }
 }
@@ -74,7 +76,7 @@ export class Searcher {
   evaluate(c: Candidate): number {
     this.spans.rasterize(c.code, c.p);
     c.energy = this.gradient
-      ? this.model.energyGradient(this.spans, c.alpha, c.color, c.color2, c.lo, c.hi)
+      ? this.model.energyGradient(this.spans, c.alpha, c.color, c.color2, c)
       : this.model.energy(this.spans, c.alpha, c.color);
     this.evals++;
     return c.energy;
@@ -91,6 +93,7 @@ export class Searcher {
     c.alpha = this.alpha || 128;
     c.lo = 0;
     c.hi = 1;
+    c.turn = 0;
   }
 
   private shouldStop(): boolean {
@@ -165,7 +168,7 @@ export class Searcher {
     // Whether the spans, direction and extent are still c's (not a rejected move's).
     let current = true;
     for (let age = 0; age < RAMP_AGE; age++) {
-      const { lo, hi, energy } = c;
+      const { lo, hi, turn, energy } = c;
       const r = c.color[0];
       const g = c.color[1];
       const b = c.color[2];
@@ -175,7 +178,7 @@ export class Searcher {
       if (rng.int(2) === 0) {
         mutateRamp(c, rng);
         if (current) {
-          e = c.energy = this.model.energyGradientWindow(this.spans, c.alpha, c.color, c.color2, c.lo, c.hi);
+          e = c.energy = this.model.energyGradientRamp(this.spans, c.alpha, c.color, c.color2, c);
           this.evals++;
         } else e = this.evaluate(c);
         current = true;
@@ -194,6 +197,7 @@ export class Searcher {
         c.color2.set(this.undoColor2);
         c.lo = lo;
         c.hi = hi;
+        c.turn = turn;
       }
       if (this.shouldStop()) return false;
     }
@@ -231,8 +235,19 @@ const RAMP_AGE = 100;
 /** Narrowest ramp window: a twentieth of the shape's extent (a near-hard split in two colours). */
 const MIN_RAMP = 0.05;
 
-/** Moves one end of a candidate's ramp window by 0.2, 0.1 or 0.05 of the extent (σ), within [0, 1]. */
+/** A ramp turns at most this far from the fitted direction (degrees). */
+const MAX_TURN = 45;
+
+/**
+ * One move of a candidate's ramp: one move in three turns it from the fitted direction by 16, 8 or
+ * 4° (σ; a sharp ramp must lie along the edge, which the fit over the whole shape only
+ * approximates), the others move one end of its window by 0.2, 0.1 or 0.05 of the extent, within [0, 1].
+ */
 function mutateRamp(c: Candidate, rng: Rng): void {
+  if (rng.int(3) === 0) {
+    c.turn = Math.max(-MAX_TURN, Math.min(MAX_TURN, c.turn + (rng.normal() * 16) / (1 << rng.int(3))));
+    return;
+  }
   const d = (rng.normal() * 0.2) / (1 << rng.int(3));
   if (rng.int(2) === 0) c.lo = Math.min(Math.max(0, c.lo + d), c.hi - MIN_RAMP);
   else c.hi = Math.max(Math.min(1, c.hi + d), c.lo + MIN_RAMP);

@@ -48,6 +48,7 @@ export function createSearchWorker(init: WorkerInit, send: (msg: FromWorker) => 
     c.climb = f.climb;
     c.lo = 0;
     c.hi = 1;
+    c.turn = 0;
   }
 
   return (msg) => {

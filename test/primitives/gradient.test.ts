@@ -31,7 +31,7 @@ function model(rng: Rng, setup: Setup, data?: Uint8Array): Model {
     spans.rasterize(0, triangle(rng));
     const a = setup.alpha || 1 + rng.int(255);
     const angle = rng.float() * 360;
-    m.energyGradient(spans, a, c0, c1, 0, 1, angle);
+    m.energyGradient(spans, a, c0, c1, undefined, angle);
     m.gradientStops(spans, stops, angle);
     m.drawGradient(spans, [rng.int(256), rng.int(256), rng.int(256)], c1, a, stops);
   }
@@ -124,11 +124,15 @@ describe("gradient fills in the model", () => {
       if (spans.area() < 3) continue;
       const a = setup.alpha || 1 + rng.int(255);
       // A given direction, or (what the search uses) the fitted one; the ramp over the whole
-      // extent, or over a window of it (clamped beyond, as renderers pad).
+      // extent, or over a window of it (clamped beyond, as renderers pad), turned or not.
       const angle = trial % 2 ? rng.float() * 720 - 360 : undefined;
       const lo = trial % 3 ? rng.float() * 0.8 : 0;
-      const hi = trial % 3 ? lo + 0.05 + rng.float() * (0.95 - lo) : 1;
-      const predicted = m.energyGradient(spans, a, c0, c1, lo, hi, angle);
+      const ramp = {
+        lo,
+        hi: trial % 3 ? lo + 0.05 + rng.float() * (0.95 - lo) : 1,
+        turn: trial % 4 > 1 ? rng.float() * 90 - 45 : 0,
+      };
+      const predicted = m.energyGradient(spans, a, c0, c1, ramp, angle);
       m.gradientStops(spans, stops, angle);
       const g0 = [...c0];
       const g1 = [...c1];
@@ -168,7 +172,7 @@ describe("gradient fills in the model", () => {
     expect(checked).toBeGreaterThan(25);
   });
 
-  it("re-sums another window for the same shape exactly as a fresh evaluation does", () => {
+  it("re-sums another ramp for the same shape exactly as a fresh evaluation does", () => {
     const rng = new Rng(9);
     const c0 = new Int32Array(3);
     const c1 = new Int32Array(3);
@@ -182,9 +186,9 @@ describe("gradient fills in the model", () => {
       const a = setup.alpha || 1 + rng.int(255);
       m.energyGradient(spans, a, c0, c1);
       const lo = rng.float() * 0.5;
-      const hi = lo + 0.05 + rng.float() * 0.45;
-      const again = m.energyGradientWindow(spans, a, c0, c1, lo, hi);
-      expect(m.energyGradient(spans, a, d0, d1, lo, hi)).toBe(again);
+      const ramp = { lo, hi: lo + 0.05 + rng.float() * 0.45, turn: trial % 2 ? rng.float() * 90 - 45 : 0 };
+      const again = m.energyGradientRamp(spans, a, c0, c1, ramp);
+      expect(m.energyGradient(spans, a, d0, d1, ramp)).toBe(again);
       expect([...d0, ...d1]).toEqual([...c0, ...c1]);
     }
   });
@@ -201,7 +205,7 @@ describe("gradient fills in the model", () => {
     const c1 = new Int32Array(3);
     const whole = m.energyGradient(spans, 255, c0, c1);
     // The edge lies between pixel centres 6.5 and 7.5 of the extent 0.5..13.5: s from 6/13 to 7/13.
-    const narrow = m.energyGradient(spans, 255, c0, c1, 6 / 13, 7 / 13);
+    const narrow = m.energyGradient(spans, 255, c0, c1, { lo: 6 / 13, hi: 7 / 13, turn: 0 });
     const stops = new Float64Array(4);
     m.gradientStops(spans, stops);
     m.drawGradient(spans, c0, c1, 255, stops);
