@@ -9,7 +9,7 @@ import { cacheDir } from "./weights";
 type Known = Pick<TileChoice, "tiles" | "deepTiles">;
 
 const file = () => join(cacheDir(), "webgpu-tiles.json");
-const keyOf = (adapter: string) => `${adapter} | ${JSON.stringify(TILE_CANDIDATES)}`;
+const keyOf = (adapter: string) => `${adapter} | checked | ${JSON.stringify(TILE_CANDIDATES)}`;
 
 async function readAll(): Promise<Record<string, Known>> {
   try {

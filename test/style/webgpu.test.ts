@@ -12,7 +12,8 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { LossWeights, Targets } from "../../shared/style/vgg";
-import { gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
+import { CONV_FORWARD, gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
+import { gemmPipeline, tilesComputeRightly } from "../../shared/style/webgpu/tile-check";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { AGREE_WITHIN, agreement, agreementLine } from "../../companion/style/bench-step";
@@ -135,6 +136,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     expect(trials.length).toBeGreaterThan(1);
     expect(trials.some((t) => t.tiles === tiles && t.ms !== undefined)).toBe(true);
     expect(trials.some((t) => (t.tiles.cn ?? 1) > 1)).toBe(true); // 8 columns a thread, too
+    expect(trials.filter((t) => t.wrong)).toEqual([]); // each was checked against JavaScript first
     const gradient = async (h: number, w: number, t: { tiles: Tiles; deepTiles?: Tiles }) => {
       const net = WebGpuStyleNet.create(device, weights.convs, { pooling: "max", ...t });
       const f = await net.features(randomImage(3 * h * w, 11), h, w);
@@ -156,6 +158,19 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     const mixed = await gradient(96, 64, { tiles: first, deepTiles: last });
     expect(relativeError(mixed, await gradient(96, 64, { tiles: first }))).toBeLessThan(1e-5);
   }, 120_000);
+
+  it("a tile size whose results are wrong on a device is caught before the trial times it", async () => {
+    const { device } = await openWebGpu();
+    expect(await tilesComputeRightly(device, gemmPipeline(device, TILES), TILES)).toBe(true);
+    // As a miscompiling driver would: one output element off, or every output slightly scaled.
+    for (const store of [
+      "dst[m * p.N + n] = max(v + bias[m], 0.0) + select(0.0, 0.5, m == 3u && n == 100u);",
+      "dst[m * p.N + n] = max(v + bias[m], 0.0) * 1.01;",
+    ]) {
+      const broken = gemmPipeline(device, TILES, { ...CONV_FORWARD, store });
+      expect(await tilesComputeRightly(device, broken, TILES)).toBe(false);
+    }
+  });
 });
 
 describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () => {

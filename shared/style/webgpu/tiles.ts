@@ -1,7 +1,8 @@
 // GEMM tile sizes per adapter: a short measured trial on first use (one VGG-like convolution per
 // candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
 // code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
-import { CONV_FORWARD, GRID_X, gemmShader, type Tiles, tilesFit } from "./gemm";
+import { GRID_X, type Tiles, tilesFit } from "./gemm";
+import { gemmPipeline, tilesComputeRightly } from "./tile-check";
 
 /** Candidates, from wide to small; those the adapter's limits refuse are skipped. */
 export const TILE_CANDIDATES: readonly Tiles[] = [
@@ -17,6 +18,8 @@ export interface TileTrial {
   tiles: Tiles;
   /** Milliseconds of the best of the timed runs; undefined when it failed. */
   ms?: number;
+  /** It compiled but computed a wrong result (tile-check.ts): never used on this device. */
+  wrong?: true;
 }
 
 export interface TileChoice {
@@ -95,10 +98,12 @@ async function measure(device: GPUDevice, trial: TrialShape) {
   try {
     for (const tiles of TILE_CANDIDATES.filter((t) => tilesFit(t, device.limits))) {
       device.pushErrorScope("validation");
-      const pipeline = device.createComputePipeline({
-        layout: "auto",
-        compute: { module: device.createShaderModule({ code: gemmShader(CONV_FORWARD, tiles) }), entryPoint: "main" },
-      });
+      const pipeline = gemmPipeline(device, tiles);
+      if (!(await tilesComputeRightly(device, pipeline, tiles))) {
+        // Not compiled (a validation error: it failed), or compiled and wrong.
+        trials.push((await device.popErrorScope()) ? { tiles } : { tiles, wrong: true });
+        continue;
+      }
       const nTiles = Math.ceil(px / tiles.tn);
       device.queue.writeBuffer(params, 0, new Uint32Array([c, px, c * 9, trial.side, trial.side, nTiles, 0, 0]));
       const bind = device.createBindGroup({
@@ -134,6 +139,6 @@ async function measure(device: GPUDevice, trial: TrialShape) {
     for (const b of [...buffers, params]) b.destroy();
   }
   const ok = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
-  if (!ok.length) throw new Error("no GEMM tile size works on this GPU");
+  if (!ok.length) throw new Error("no GEMM tile size computes correctly on this GPU");
   return { tiles: ok[0].tiles, trials };
 }

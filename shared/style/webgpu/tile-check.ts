@@ -1,0 +1,94 @@
+// Before a tile candidate is timed, it computes a small convolution and the result is checked
+// against plain JavaScript: a driver that miscompiles one tile size (it happens) loses that
+// candidate, instead of every job on that GPU getting a wrong gradient.
+import { CONV_FORWARD, type GemmSpec, GRID_X, gemmShader, type Tiles } from "./gemm";
+
+/** Odd sizes, so that every edge of the output has partial tiles. */
+const C = 20;
+const SIDE = 13;
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const UNIFORM = 0x40;
+const MAP_READ = 0x01;
+
+/** Deterministic values in (−1, 1). */
+function values(n: number, seed: number) {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(i * 12.9898 + seed) * 0.9;
+  return out;
+}
+
+/** relu(conv3x3(src) + bias) in JavaScript, weights k-major ([in·9][out]) as the kernel reads them. */
+function reference(wt: Float32Array, bias: Float32Array, src: Float32Array): Float32Array {
+  const px = SIDE * SIDE;
+  const out = new Float32Array(C * px);
+  for (let m = 0; m < C; m++)
+    for (let y = 0; y < SIDE; y++)
+      for (let x = 0; x < SIDE; x++) {
+        let sum = bias[m];
+        for (let i = 0; i < C; i++)
+          for (let tap = 0; tap < 9; tap++) {
+            const sy = y + Math.floor(tap / 3) - 1;
+            const sx = x + (tap % 3) - 1;
+            if (sy < 0 || sx < 0 || sy >= SIDE || sx >= SIDE) continue;
+            sum += wt[(i * 9 + tap) * C + m] * src[i * px + sy * SIDE + sx];
+          }
+        out[m * px + y * SIDE + x] = Math.max(sum, 0);
+      }
+  return out;
+}
+
+/** The pipeline of a GEMM (a convolution unless a test says otherwise) with these tiles. */
+export function gemmPipeline(device: GPUDevice, tiles: Tiles, spec: GemmSpec = CONV_FORWARD): GPUComputePipeline {
+  return device.createComputePipeline({
+    layout: "auto",
+    compute: { module: device.createShaderModule({ code: gemmShader(spec, tiles) }), entryPoint: "main" },
+  });
+}
+
+/**
+ * Whether a convolution pipeline with these tiles computes right on this device: within 1e-4 of
+ * the largest output, about a hundred times float32's rounding here.
+ */
+export async function tilesComputeRightly(device: GPUDevice, pipeline: GPUComputePipeline, tiles: Tiles) {
+  const px = SIDE * SIDE;
+  const wt = values(C * 9 * C, 1);
+  const bias = values(C, 2);
+  const src = values(C * px, 3);
+  const want = reference(wt, bias, src);
+  const made: GPUBuffer[] = [];
+  const buffer = (bytes: number, usage: number, data?: ArrayBufferView<ArrayBuffer>) => {
+    const b = device.createBuffer({ size: bytes, usage });
+    made.push(b);
+    if (data) device.queue.writeBuffer(b, 0, data);
+    return b;
+  };
+  try {
+    const nTiles = Math.ceil(px / tiles.tn);
+    const params = buffer(32, UNIFORM | COPY_DST, new Uint32Array([C, px, C * 9, SIDE, SIDE, nTiles, 0, 0]));
+    const dst = buffer(C * px * 4, STORAGE | COPY_SRC);
+    const inputs = [wt, bias, src].map((d) => buffer(d.byteLength, STORAGE | COPY_DST, d));
+    const read = buffer(C * px * 4, MAP_READ | COPY_DST);
+    const bind = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [params, ...inputs, dst].map((b, i) => ({ binding: i, resource: { buffer: b } })),
+    });
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(Math.min(nTiles, GRID_X), Math.ceil(C / tiles.tm), Math.ceil(nTiles / GRID_X));
+    pass.end();
+    enc.copyBufferToBuffer(dst, 0, read, 0, C * px * 4);
+    device.queue.submit([enc.finish()]);
+    await read.mapAsync(1); // GPUMapMode.READ
+    const got = new Float32Array(read.getMappedRange().slice(0));
+    read.unmap();
+    const scale = want.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    return want.every((v, i) => Math.abs(got[i] - v) <= 1e-4 * scale);
+  } finally {
+    for (const b of made) b.destroy();
+  }
+}
