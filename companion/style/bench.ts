@@ -18,7 +18,7 @@ import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { snap } from "../../shared/style/plan";
 import { openStyleNet } from "./session";
-import { agreement, agreementLine, stepInputs } from "./bench-step";
+import { agreement, agreementLine, optimiserMs, stepInputs } from "./bench-step";
 import { randomVggWeights, type VggWeights } from "./vgg-weights";
 
 interface Flags {
@@ -107,6 +107,12 @@ async function benchStyle(f: Flags): Promise<void> {
     }
   }
   if (f.check) await checkAgainstCpu(f, sizes, weights, log);
+  // What a GPU step does not hide: the optimiser's vector work on the host.
+  for (const size of sizes.filter((s) => s <= 2048)) {
+    const ms = await optimiserMs(size);
+    if (f.json) process.stdout.write(`${JSON.stringify({ optimiser: "lbfgs", size, msPerStep: ms })}\n`);
+    log(`L-BFGS's own work per step at ${size} px (host, JavaScript): ${ms.toFixed(1)} ms`);
+  }
   if (cpuMs.size) {
     // The CPU path's yardstick: the step's FLOP rate against this machine's own SGEMM rate.
     const sgemm = await sgemmGflops();

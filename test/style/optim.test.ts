@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Adam } from "../../shared/style/optim/adam";
 import { cubicMin, Lbfgs } from "../../shared/style/optim/lbfgs";
+import { twoLoop } from "../../shared/style/optim/two-loop";
 import type { Objective } from "../../shared/style/optim/types";
 
 /** Rosenbrock in n dimensions: minimum 0 at (1, …, 1); a classic hard valley. */
@@ -17,6 +18,43 @@ const rosenbrock: Objective = async (x) => {
   }
   return { loss, grad };
 };
+
+/** The textbook two-loop recursion (Nocedal & Wright, algorithm 7.4), one vector operation at a time. */
+function textbookTwoLoop(g: Float32Array, s: Float32Array[], y: Float32Array[], rho: number[], hDiag: number) {
+  const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + v * b[i], 0);
+  const q = g.map((v) => -v);
+  const alpha: number[] = [];
+  for (let i = s.length - 1; i >= 0; i--) {
+    alpha[i] = dot(s[i], q) * rho[i];
+    for (let j = 0; j < q.length; j++) q[j] -= alpha[i] * y[i][j];
+  }
+  for (let j = 0; j < q.length; j++) q[j] *= hDiag;
+  for (let i = 0; i < s.length; i++) {
+    const beta = dot(y[i], q) * rho[i];
+    for (let j = 0; j < q.length; j++) q[j] += (alpha[i] - beta) * s[i][j];
+  }
+  return q;
+}
+
+describe("two-loop recursion", () => {
+  it("gives the textbook direction bit for bit, with g·d and max|d|", () => {
+    const n = 257;
+    const vec = (seed: number) =>
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed * 3.1) * (1 + (i % 5)));
+    for (const k of [0, 1, 3, 10]) {
+      const s = Array.from({ length: k }, (_, i) => vec(2 * i + 1));
+      const y = Array.from({ length: k }, (_, i) => vec(2 * i + 2));
+      const rho = s.map((si, i) => 1 / si.reduce((sum, v, j) => sum + v * y[i][j], 0));
+      const g = vec(99);
+      const d = new Float32Array(n);
+      const { gtd, maxAbs } = twoLoop(g, s, y, rho, 0.37, d, new Float64Array(10));
+      const want = textbookTwoLoop(g, s, y, rho, 0.37);
+      expect(d).toEqual(want);
+      expect(gtd).toBe(g.reduce((sum, v, i) => sum + v * want[i], 0));
+      expect(maxAbs).toBe(want.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+    }
+  });
+});
 
 describe("L-BFGS", () => {
   it("finds the Rosenbrock minimum, never increasing the loss", async () => {

@@ -1,6 +1,7 @@
 // L-BFGS with a strong-Wolfe line search (cubic interpolation), following minFunc and
 // torch.optim.LBFGS — the optimiser jcjohnson/neural-style uses, and the best one for this loss.
 // Vectors are Float32Array (the image is large); dot products accumulate in float64.
+import { twoLoop } from "./two-loop";
 import { axpy, dot, type Evaluation, type Objective, type Optimizer, type StepResult } from "./types";
 
 export interface LbfgsOptions {
@@ -43,6 +44,10 @@ export class Lbfgs implements Optimizer {
   private readonly decreaseOnly: boolean;
   private readonly trial: Float32Array;
   private scaleKnown = false;
+  /** The two-loop's α_i. */
+  private readonly alpha: Float64Array;
+  /** Vectors no longer in use (dropped curvature pairs), reused: no 3 MB allocations per step. */
+  private readonly spare: Float32Array[] = [];
 
   /** The inverse-Hessian scale (sᵀy/yᵀy of the last curvature pair, else `initialScale`); undefined
    * while nothing is known (the default 1 is a placeholder, not a measurement). */
@@ -65,6 +70,7 @@ export class Lbfgs implements Optimizer {
       this.scaleKnown = true;
     }
     this.trial = new Float32Array(x.length);
+    this.alpha = new Float64Array(this.history);
   }
 
   async step(): Promise<StepResult> {
@@ -75,18 +81,17 @@ export class Lbfgs implements Optimizer {
     }
     const { grad: g, loss } = this.current;
     this.iter++;
-    const d = this.direction(g);
+    const { d, gtd, maxAbs: dMax } = this.direction(g);
     // Later steps trust the curvature (t = 1). The first has no curvature yet: move the steepest
     // pixel by `firstStep`, however small or large the gradient is. (torch's min(1, 1/|g|₁) is so
     // small for a large image, or for a loss normalised to ~1, that the loss change drowns in float32
     // rounding and the line search sees no progress.)
     this.t = this.iter === 1 && !this.scaleKnown ? this.firstStep / Math.max(maxAbs(g), 1e-30) : 1;
-    const gtd = dot(g, d);
     // Converged when the step cannot be predicted to lower the loss by more than tolChange of it.
     // Relative: a loss normalised to ~1 over a million pixels has tiny slopes yet far to go.
     if (!(this.t * gtd < -this.tolChange * Math.abs(loss))) return { at: this.current, evals, converged: true };
 
-    const ls = await this.lineSearch(d, this.t, this.current, gtd);
+    const ls = await this.lineSearch(d, this.t, this.current, gtd, dMax);
     evals += ls.evals;
     this.t = ls.t;
     axpy(this.t, d, this.x);
@@ -94,45 +99,43 @@ export class Lbfgs implements Optimizer {
     this.dir = d;
     this.current = ls.at;
     const converged =
-      Math.abs(ls.at.loss - loss) < this.tolChange * Math.abs(loss) || maxAbs(d) * Math.abs(this.t) < this.tolChange;
+      Math.abs(ls.at.loss - loss) < this.tolChange * Math.abs(loss) || dMax * Math.abs(this.t) < this.tolChange;
     return { at: ls.at, evals, converged };
   }
 
-  /** Two-loop recursion: d = −H·g from the stored curvature pairs. */
-  private direction(g: Float32Array): Float32Array {
+  /** d = −H·g from the stored curvature pairs (two-loop.ts), after adding the last step's pair. */
+  private direction(g: Float32Array) {
+    const n = g.length;
     if (this.prevGrad && this.dir) {
-      const yk = new Float32Array(g.length);
-      for (let i = 0; i < g.length; i++) yk[i] = g[i] - this.prevGrad[i];
-      const sk = this.dir; // reuse: s = t·d, scaled in place
-      for (let i = 0; i < sk.length; i++) sk[i] *= this.t;
-      const ys = dot(yk, sk);
+      // One pass: s = t·d (in place), y = g − g_prev, y·s and y·y.
+      const prev = this.prevGrad;
+      const sk = this.dir;
+      const yk = this.spare.pop() ?? new Float32Array(n);
+      const t = this.t;
+      let ys = 0;
+      let yy = 0;
+      for (let i = 0; i < n; i++) {
+        const sv = Math.fround(sk[i] * t);
+        const yv = Math.fround(g[i] - prev[i]);
+        sk[i] = sv;
+        yk[i] = yv;
+        ys += yv * sv;
+        yy += yv * yv;
+      }
       if (ys > 1e-10) {
         if (this.s.length === this.history) {
-          this.s.shift();
-          this.y.shift();
+          this.spare.push(this.s.shift()!, this.y.shift()!);
           this.rho.shift();
         }
         this.s.push(sk);
         this.y.push(yk);
         this.rho.push(1 / ys);
-        this.hDiag = ys / dot(yk, yk);
+        this.hDiag = ys / yy;
         this.scaleKnown = true;
-      }
+      } else this.spare.push(sk, yk);
     }
-    const q = new Float32Array(g.length);
-    for (let i = 0; i < g.length; i++) q[i] = -g[i];
-    const k = this.s.length;
-    const alpha = new Array<number>(k);
-    for (let i = k - 1; i >= 0; i--) {
-      alpha[i] = dot(this.s[i], q) * this.rho[i];
-      axpy(-alpha[i], this.y[i], q);
-    }
-    for (let i = 0; i < q.length; i++) q[i] *= this.hDiag;
-    for (let i = 0; i < k; i++) {
-      const beta = dot(this.y[i], q) * this.rho[i];
-      axpy(alpha[i] - beta, this.s[i], q);
-    }
-    return q;
+    const d = this.spare.pop() ?? new Float32Array(n);
+    return { d, ...twoLoop(g, this.s, this.y, this.rho, this.hDiag, d, this.alpha) };
   }
 
   private async evalAt(t: number, d: Float32Array): Promise<Evaluation> {
@@ -142,11 +145,10 @@ export class Lbfgs implements Optimizer {
   }
 
   /** Strong Wolfe conditions (c1 = 1e-4, c2 = 0.9): bracket, then zoom with cubic interpolation. */
-  private async lineSearch(d: Float32Array, t0: number, at0: Evaluation, gtd0: number) {
+  private async lineSearch(d: Float32Array, t0: number, at0: Evaluation, gtd0: number, dNorm: number) {
     const c1 = 1e-4;
     const c2 = 0.9;
     const f0 = at0.loss;
-    const dNorm = maxAbs(d);
     let t = t0;
     let cur = await this.evalAt(t, d);
     let evals = 1;
