@@ -9,6 +9,6 @@ export const COUNT_RANGE = { min: 1, max: 5000 };
  */
 export function clampInput(text: string, min: number, max: number, whole = false): number | undefined {
   const n = Number(text);
-  if (!Number.isFinite(n)) return undefined;
+  if (text.trim() === "" || !Number.isFinite(n)) return undefined; // Number("") is 0
   return Math.min(max, Math.max(min, whole ? Math.round(n) : n));
 }

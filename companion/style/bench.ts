@@ -18,7 +18,7 @@ import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { snap } from "../../shared/style/plan";
 import { openStyleNet } from "./session";
-import { agreement, agreementLine, optimiserMs, stepInputs } from "./bench-step";
+import { agreement, agreementLine, agrees, optimiserMs, stepInputs } from "./bench-step";
 import { randomVggWeights, type VggWeights } from "./vgg-weights";
 
 interface Flags {
@@ -157,14 +157,21 @@ async function benchStyle(f: Flags): Promise<void> {
 
 /** `--check`: every GPU device (or --device) against the CPU, at each size up to 1024 px (the CPU is slow beyond). */
 async function checkAgainstCpu(f: Flags, sizes: number[], weights: VggWeights, log: (s: string) => void) {
+  let checked = 0;
   for (const d of await listDevices()) {
     if (d.name === "cpu" || !d.available || (f.device ? d.name !== f.device : d.software)) continue;
     for (const size of sizes.filter((s) => s <= 1024))
       for (const pooling of ["max", "avg"] as const) {
         const a = await agreement(weights, d.name, size, pooling);
+        checked++;
         if (f.json) process.stdout.write(`${JSON.stringify({ check: a })}\n`);
         log(agreementLine(a));
+        if (!agrees(a)) process.exitCode = 1; // a script running the check must see it fail
       }
+  }
+  if (!checked) {
+    log(`--check: no GPU device to compare with the CPU${f.device ? ` (--device ${f.device})` : ""}`);
+    process.exitCode = 1;
   }
 }
 

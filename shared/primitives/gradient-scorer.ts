@@ -25,20 +25,29 @@ export class GradientScorer {
   private readonly gs = new GradientSums();
   private uMin = 0;
   private uLen = 0;
-  /** The last given angle and its cosine and sine, or the fitted direction (lastAngle NaN). */
+  /** The last given angle's cosine and sine (tests give angles). */
   private lastAngle = Number.NaN;
+  private ax = 1;
+  private ay = 0;
+  /** The direction the ramp runs along: (fx, fy), fitted or given, turned by `turned` degrees. */
   private dx = 1;
   private dy = 0;
-  /** The direction before the ramp's turn, and the turn applied to it. */
   private fx = 1;
   private fy = 0;
   private turned = 0;
+  /** The spans the last energy() measured (rewindow() must be given the same). */
+  private lastSpans: Spans | null = null;
+  private lastCount = -1;
 
+  /** (fx, fy) at `angle` degrees (its cosine and sine kept for the next call with the same angle). */
   private direction(angle: number): void {
-    if (angle === this.lastAngle) return;
-    this.lastAngle = angle;
-    this.dx = detCos(angle * DEG);
-    this.dy = detSin(angle * DEG);
+    if (angle !== this.lastAngle) {
+      this.lastAngle = angle;
+      this.ax = detCos(angle * DEG);
+      this.ay = detSin(angle * DEG);
+    }
+    this.fx = this.ax;
+    this.fy = this.ay;
   }
 
   /**
@@ -71,17 +80,57 @@ export class GradientScorer {
   energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp = FULL_RAMP, angle = Number.NaN): number {
     if (!Number.isNaN(angle)) this.direction(angle);
     else this.fitDirection(spans, a);
-    this.fx = this.dx;
-    this.fy = this.dy;
-    this.turned = 0;
-    if (ramp.turn !== 0) this.turn(ramp.turn);
+    this.turn(ramp.turn);
+    this.extent(spans, this.dx, this.dy);
+    this.lastSpans = spans;
+    this.lastCount = spans.count;
+    return this.sums(spans, a, c0, c1, ramp);
+  }
+
+  /**
+   * energy() again for the same spans and opacity with another ramp: the fitted direction is the
+   * last energy() call's, which must have been on these spans (only a turn re-measures the extent).
+   */
+  rewindow(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
+    if (spans !== this.lastSpans || spans.count !== this.lastCount)
+      throw new Error("rewindow() needs the spans of the last energy() call");
+    if (ramp.turn !== this.turned) {
+      this.turn(ramp.turn);
+      this.extent(spans, this.dx, this.dy);
+    }
+    return this.sums(spans, a, c0, c1, ramp);
+  }
+
+  /** The direction = (fx, fy) turned by `deg` degrees. */
+  private turn(deg: number): void {
+    this.turned = deg;
+    if (deg === 0) {
+      this.dx = this.fx;
+      this.dy = this.fy;
+      return;
+    }
+    const c = detCos(deg * DEG);
+    const s = detSin(deg * DEG);
+    this.dx = this.fx * c - this.fy * s;
+    this.dy = this.fx * s + this.fy * c;
+  }
+
+  /**
+   * The sums and best stops for the ramp over the direction and extent already set: one path for
+   * a ramp over the whole extent, one for a window (same maths, not the same last bits, so each
+   * ramp is always summed the same way whichever call asks).
+   */
+  private sums(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
     this.lo = ramp.lo;
     this.hi = ramp.hi;
+    return ramp.lo !== 0 || ramp.hi !== 1 ? this.windowed(spans, a, c0, c1) : this.whole(spans, a, c0, c1);
+  }
+
+  /** The ramp over the whole extent: s is affine in x on each row, summed from the x-weighted columns. */
+  private whole(spans: Spans, a: number, c0: Int32Array, c1: Int32Array): number {
     const dx = this.dx;
     const dy = this.dy;
-    this.extent(spans, dx, dy);
     const L = this.uLen;
-    if (ramp.lo !== 0 || ramp.hi !== 1) return this.windowed(spans, a, c0, c1);
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
     const al = L > 1e-9 ? dx / L : 0;
     const P = this.m.prefix;
@@ -143,29 +192,6 @@ export class GradientScorer {
     }
     m.set(W, S1, S2, H, g0, g1, g2, r0, r1, r2);
     return solveGradient(m, a, this.m.palette, c0, c1);
-  }
-
-  /**
-   * energy() again for the same spans and opacity with another ramp: the fitted direction is the
-   * last energy() call's, which must have been on these spans (only a turn re-measures the extent).
-   */
-  rewindow(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
-    if (ramp.turn !== this.turned) {
-      this.turn(ramp.turn);
-      this.extent(spans, this.dx, this.dy);
-    }
-    this.lo = ramp.lo;
-    this.hi = ramp.hi;
-    return this.windowed(spans, a, c0, c1);
-  }
-
-  /** The direction = the fitted (or given) one turned by `deg` degrees. */
-  private turn(deg: number): void {
-    const c = detCos(deg * DEG);
-    const s = detSin(deg * DEG);
-    this.dx = this.fx * c - this.fy * s;
-    this.dy = this.fx * s + this.fy * c;
-    this.turned = deg;
   }
 
   /** The ramp's window along the extent (s from lo to hi; padded beyond), as the last energy() had it. */
@@ -315,9 +341,8 @@ export class GradientScorer {
         R[3 * ch + 2] += y * g;
       }
     }
-    this.lastAngle = Number.NaN;
-    this.dx = 1;
-    this.dy = 0;
+    this.fx = 1;
+    this.fy = 0;
     if (!(W > 0)) return;
     // Centred second moments of position, and of position with each channel.
     const cxx = XX - (X * X) / W;
@@ -348,8 +373,8 @@ export class GradientScorer {
     }
     const n = Math.sqrt(vx * vx + vy * vy);
     if (n > 0) {
-      this.dx = vx / n;
-      this.dy = vy / n;
+      this.fx = vx / n;
+      this.fy = vy / n;
     }
   }
 
@@ -361,7 +386,10 @@ export class GradientScorer {
    * or `angle`), on the line through the covered box's centre, narrowed to the last energy()'s window.
    */
   stops(spans: Spans, out: Float64Array, angle = Number.NaN): void {
-    if (!Number.isNaN(angle)) this.direction(angle);
+    if (!Number.isNaN(angle)) {
+      this.direction(angle);
+      this.turn(this.turned);
+    }
     const dx = this.dx;
     const dy = this.dy;
     this.extent(spans, dx, dy);

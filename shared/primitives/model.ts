@@ -249,6 +249,7 @@ export class Model {
 
   /** energyGradient with another ramp, for the spans and opacity of the last call (same shape). */
   energyGradientRamp(spans: Spans, alpha: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
+    this.checkAlpha(alpha);
     return this.scorer!.rewindow(spans, alpha / 255, c0, c1, ramp);
   }
 

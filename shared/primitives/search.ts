@@ -177,6 +177,8 @@ export class Searcher {
       let e: number;
       if (rng.int(2) === 0) {
         mutateRamp(c, rng);
+        // Clamped to where it was (an end already at 0 or 1, the narrowest window): a failed move.
+        if (c.lo === lo && c.hi === hi && c.turn === turn) continue;
         if (current) {
           e = c.energy = this.model.energyGradientRamp(this.spans, c.alpha, c.color, c.color2, c);
           this.evals++;

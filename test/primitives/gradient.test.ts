@@ -185,12 +185,23 @@ describe("gradient fills in the model", () => {
       spans.rasterize(0, triangle(rng));
       const a = setup.alpha || 1 + rng.int(255);
       m.energyGradient(spans, a, c0, c1);
-      const lo = rng.float() * 0.5;
-      const ramp = { lo, hi: lo + 0.05 + rng.float() * 0.45, turn: trial % 2 ? rng.float() * 90 - 45 : 0 };
+      // A window, or the whole extent (where refines start): each ramp summed one way, whoever asks.
+      const lo = trial % 3 ? rng.float() * 0.5 : 0;
+      const hi = trial % 3 ? lo + 0.05 + rng.float() * 0.45 : 1;
+      const ramp = { lo, hi, turn: trial % 2 ? rng.float() * 90 - 45 : 0 };
       const again = m.energyGradientRamp(spans, a, c0, c1, ramp);
       expect(m.energyGradient(spans, a, d0, d1, ramp)).toBe(again);
       expect([...d0, ...d1]).toEqual([...c0, ...c1]);
+      // A given angle, turned, twice: the same (the angle's cache is not the turned direction).
+      expect(m.energyGradient(spans, a, d0, d1, ramp, 30)).toBe(m.energyGradient(spans, a, c0, c1, ramp, 30));
     }
+    // Re-summing needs the spans the last evaluation measured.
+    const m = model(rng, setups(rng)[0]);
+    const [one, other] = [new Spans(W, H), new Spans(W, H)];
+    one.rasterize(0, triangle(rng));
+    other.rasterize(0, triangle(rng));
+    m.energyGradient(one, 128, c0, c1);
+    expect(() => m.energyGradientRamp(other, 128, c0, c1, { lo: 0, hi: 0.5, turn: 0 })).toThrow(/spans/);
   });
 
   it("splits a shape across a hard edge with a narrow window, where a ramp over the whole shape cannot", () => {

@@ -110,6 +110,22 @@ describe("L-BFGS", () => {
     expect(armijo.loss).toBeLessThan(1); // from 24.2 at the start: it still descends the valley
   });
 
+  it("reuses its vectors without ever sharing one, also when steps go on after convergence", async () => {
+    // A minimum of 1, not 0: near it the predicted decrease falls below the tolerance and the
+    // step returns early, before its line search.
+    const quad: Objective = async (x) => ({
+      loss: 1 + x.reduce((sum, v, i) => sum + (i + 1) * v * v, 0),
+      grad: x.map((v, i) => 2 * (i + 1) * v),
+    });
+    const opt = new Lbfgs(Float32Array.of(3, -2, 1, 5), quad, { history: 3 });
+    const held = opt as unknown as { s: Float32Array[]; y: Float32Array[]; spare: Float32Array[] };
+    let early = 0;
+    for (let i = 0; i < 40; i++) if ((await opt.step()).converged) early++;
+    expect(early).toBeGreaterThan(0);
+    const all = [...held.s, ...held.y, ...held.spare];
+    expect(new Set(all).size).toBe(all.length);
+  });
+
   it("the first step moves the steepest variable by firstStep however small the gradient is", async () => {
     // A loss normalised to ~1 over many pixels has a tiny gradient; the first step must not be capped.
     const tiny: Objective = async (x) => ({

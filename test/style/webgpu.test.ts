@@ -12,8 +12,8 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { LossWeights, Targets } from "../../shared/style/vgg";
-import { CONV_FORWARD, gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
-import { gemmPipeline, tilesComputeRightly } from "../../shared/style/webgpu/tile-check";
+import { CONV_BACKWARD, CONV_FORWARD, gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
+import { gemmComputesRightly, tilesComputeRightly } from "../../shared/style/webgpu/tile-check";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { AGREE_WITHIN, agreement, agreementLine } from "../../companion/style/bench-step";
@@ -161,14 +161,17 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
 
   it("a tile size whose results are wrong on a device is caught before the trial times it", async () => {
     const { device } = await openWebGpu();
-    expect(await tilesComputeRightly(device, gemmPipeline(device, TILES), TILES)).toBe(true);
+    expect(await tilesComputeRightly(device, TILES)).toBe(true);
     // As a miscompiling driver would: one output element off, or every output slightly scaled.
-    for (const store of [
-      "dst[m * p.N + n] = max(v + bias[m], 0.0) + select(0.0, 0.5, m == 3u && n == 100u);",
-      "dst[m * p.N + n] = max(v + bias[m], 0.0) * 1.01;",
-    ]) {
-      const broken = gemmPipeline(device, TILES, { ...CONV_FORWARD, store });
-      expect(await tilesComputeRightly(device, broken, TILES)).toBe(false);
+    const off = (store: string) => store.replace(/;$/, " + select(0.0, 0.5, m == 3u && n == 100u);");
+    const scaled = (store: string) => store.replace(/= (.*);$/, "= ($1) * 1.01;");
+    for (const [spec, kind] of [
+      [CONV_FORWARD, "forward"],
+      [CONV_BACKWARD, "backward"],
+    ] as const) {
+      expect(await gemmComputesRightly(device, TILES, spec, kind)).toBe(true);
+      for (const broken of [off, scaled])
+        expect(await gemmComputesRightly(device, TILES, { ...spec, store: broken(spec.store) }, kind)).toBe(false);
     }
   });
 });

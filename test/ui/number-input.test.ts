@@ -12,5 +12,7 @@ describe("clampInput", () => {
     expect(clampInput("0.25", 0, 1e12)).toBe(0.25);
     expect(clampInput("-4", 0, 1e12)).toBe(0);
     expect(clampInput("abc", 1, 10, true)).toBeUndefined();
+    expect(clampInput("", 1, 10, true)).toBeUndefined(); // a field being cleared to type anew
+    expect(clampInput(" ", 0, 10)).toBeUndefined();
   });
 });

@@ -59,10 +59,12 @@ type NumProps = {
   min: number;
   max: number;
   step?: number;
+  /** Takes fractions (the loss weights); otherwise a whole number, as the protocol wants. */
+  fractions?: boolean;
   onValue(n: number): void;
 };
 
-function NumberField({ id, label, value, min, max, step = 1, onValue }: NumProps) {
+function NumberField({ id, label, value, min, max, step = 1, fractions = false, onValue }: NumProps) {
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -74,8 +76,7 @@ function NumberField({ id, label, value, min, max, step = 1, onValue }: NumProps
         step={step}
         value={value}
         onChange={(e) => {
-          // Fields that step by 1 are whole numbers in the protocol (counts, sizes, iterations).
-          const n = clampInput(e.currentTarget.value, min, max, step === 1);
+          const n = clampInput(e.currentTarget.value, min, max, !fractions);
           if (n !== undefined) onValue(n);
         }}
       />
@@ -91,8 +92,8 @@ type NumberSpec<T> = Omit<NumProps, "id" | "value" | "onValue"> & { id: NumberKe
 const STYLE_NUMBERS: NumberSpec<StyleOptions>[] = [
   { id: "iters", label: "Iterations", min: 1, max: 5000 },
   { id: "size", label: "Size (px)", min: 16, max: 2048 },
-  { id: "styleWeight", label: "Style weight", min: 0, max: 1e12, step: 5 },
-  { id: "contentWeight", label: "Content weight", min: 0, max: 1e12, step: 0.1 },
+  { id: "styleWeight", label: "Style weight", min: 0, max: 1e12, step: 5, fractions: true },
+  { id: "contentWeight", label: "Content weight", min: 0, max: 1e12, step: 0.1, fractions: true },
 ];
 
 const PRIMITIVES_NUMBERS: NumberSpec<PrimitivesOptions>[] = [

@@ -133,6 +133,10 @@ export class Lbfgs implements Optimizer {
         this.hDiag = ys / yy;
         this.scaleKnown = true;
       } else this.spare.push(sk, yk);
+      // Consumed: sk now belongs to the history or the spares (a step that returns early must
+      // not scale it again next time).
+      this.dir = undefined;
+      this.prevGrad = undefined;
     }
     const d = this.spare.pop() ?? new Float32Array(n);
     return { d, ...twoLoop(g, this.s, this.y, this.rho, this.hDiag, d, this.alpha) };

@@ -98,12 +98,18 @@ async function measure(device: GPUDevice, trial: TrialShape) {
   try {
     for (const tiles of TILE_CANDIDATES.filter((t) => tilesFit(t, device.limits))) {
       device.pushErrorScope("validation");
-      const pipeline = gemmPipeline(device, tiles);
-      if (!(await tilesComputeRightly(device, pipeline, tiles))) {
-        // Not compiled (a validation error: it failed), or compiled and wrong.
-        trials.push((await device.popErrorScope()) ? { tiles } : { tiles, wrong: true });
+      let right: boolean | undefined;
+      try {
+        right = await tilesComputeRightly(device, tiles);
+      } catch {
+        right = undefined; // it could not run at all: failed, like a validation error
+      }
+      if (!right) {
+        const invalid = await device.popErrorScope();
+        trials.push(right === false && !invalid ? { tiles, wrong: true } : { tiles });
         continue;
       }
+      const pipeline = gemmPipeline(device, tiles);
       const nTiles = Math.ceil(px / tiles.tn);
       device.queue.writeBuffer(params, 0, new Uint32Array([c, px, c * 9, trial.side, trial.side, nTiles, 0, 0]));
       const bind = device.createBindGroup({
