@@ -64,8 +64,8 @@ const verdicts = new WeakMap<GPUDevice, Map<string, Promise<boolean>>>();
  * (asked once per device and tiles: the wide and the deep trial share the answer).
  */
 export function tilesComputeRightly(device: GPUDevice, tiles: Tiles): Promise<boolean> {
-  let known = verdicts.get(device);
-  if (!known) verdicts.set(device, (known = new Map()));
+  const known = verdicts.get(device) ?? new Map<string, Promise<boolean>>();
+  verdicts.set(device, known);
   const key = JSON.stringify(tiles);
   let verdict = known.get(key);
   if (!verdict) {
