@@ -155,7 +155,10 @@ export function Advanced({ settings, styleCount, onChange }: AdvancedProps) {
           {PRIMITIVES_NUMBERS.map((f) => (
             <NumberField key={f.id} {...f} value={p[f.id]} onValue={(n) => prim({ [f.id]: n })} />
           ))}
-          <label class="check">
+          <label
+            class="check"
+            title="Each shape gets an editable two-stop gradient, sharp where it crosses an edge: less error, about 1.5–2× the time"
+          >
             <input
               type="checkbox"
               checked={p.fill === "gradient"}
