@@ -54,8 +54,8 @@ export class Searcher {
   readonly spans: Spans;
   private readonly cur = new Candidate();
   private readonly trial = new Candidate();
-  private readonly undo = new Float64Array(PARAMS);
-  private readonly undoColor2 = new Int32Array(3);
+  /** A candidate as it was before a move, restored when the move does not help. */
+  private readonly before = new Candidate();
   private evals = 0;
   private readonly gradient: boolean;
 
@@ -106,7 +106,7 @@ export class Searcher {
    * does not depend on how climbs are spread over workers. False if aborted.
    */
   step(seed: number, step: number, budget: SearchBudget, first: number, stride: number, out: Candidate): boolean {
-    const { cur, trial, undo } = this;
+    const { cur, trial, before } = this;
     const w = this.model.width;
     const h = this.model.height;
     out.energy = Number.POSITIVE_INFINITY;
@@ -125,26 +125,11 @@ export class Searcher {
       }
       // Hill climb: keep a mutation only if it lowers the error; stop after `age` failures in a row.
       for (let age = 0; age < budget.age; age++) {
-        undo.set(cur.p);
-        const oldAlpha = cur.alpha;
-        const oldEnergy = cur.energy;
-        const r = cur.color[0];
-        const g = cur.color[1];
-        const b = cur.color[2];
-        if (this.gradient) this.undoColor2.set(cur.color2);
+        before.copyFrom(cur);
         mutateShape(cur.code, cur.p, rng, w, h);
         if (!this.alpha) cur.alpha = Math.max(1, Math.min(255, cur.alpha + rng.int(21) - 10));
-        if (this.evaluate(cur) < oldEnergy) {
-          age = -1;
-        } else {
-          cur.p.set(undo);
-          cur.alpha = oldAlpha;
-          cur.energy = oldEnergy;
-          cur.color[0] = r;
-          cur.color[1] = g;
-          cur.color[2] = b;
-          if (this.gradient) cur.color2.set(this.undoColor2);
-        }
+        if (this.evaluate(cur) < before.energy) age = -1;
+        else cur.copyFrom(before);
         if (this.shouldStop()) return false;
       }
       if (cur.energy < out.energy) out.copyFrom(cur);
@@ -163,22 +148,18 @@ export class Searcher {
     const rng = new Rng(seed, step, budget.climbs);
     const w = this.model.width;
     const h = this.model.height;
-    const undo = this.undo;
+    const before = this.before;
     this.evaluate(c);
     // Whether the spans, direction and extent are still c's (not a rejected move's).
     let current = true;
     for (let age = 0; age < RAMP_AGE; age++) {
-      const { lo, hi, turn, energy } = c;
-      const r = c.color[0];
-      const g = c.color[1];
-      const b = c.color[2];
-      this.undoColor2.set(c.color2);
-      undo.set(c.p);
+      before.copyFrom(c);
+      const energy = c.energy;
       let e: number;
       if (rng.int(2) === 0) {
         mutateRamp(c, rng);
         // Clamped to where it was (an end already at 0 or 1, the narrowest window): a failed move.
-        if (c.lo === lo && c.hi === hi && c.turn === turn) continue;
+        if (c.lo === before.lo && c.hi === before.hi && c.turn === before.turn) continue;
         if (current) {
           e = c.energy = this.model.energyGradientRamp(this.spans, c.alpha, c.color, c.color2, c);
           this.evals++;
@@ -190,17 +171,7 @@ export class Searcher {
         current = e < energy;
       }
       if (e < energy) age = -1;
-      else {
-        c.p.set(undo);
-        c.energy = energy;
-        c.color[0] = r;
-        c.color[1] = g;
-        c.color[2] = b;
-        c.color2.set(this.undoColor2);
-        c.lo = lo;
-        c.hi = hi;
-        c.turn = turn;
-      }
+      else c.copyFrom(before);
       if (this.shouldStop()) return false;
     }
     return true;
