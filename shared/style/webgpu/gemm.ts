@@ -42,6 +42,19 @@ export function tilesFit(
 /** Workgroups along x per dispatch row: WebGPU allows at most 65535 per dimension. */
 export const GRID_X = 32768;
 
+/**
+ * How a GEMM of M×N (K deep; H×W the im2col image) is launched: its Params (GEMM_PARAMS) and its
+ * workgroup grid (N's tiles folded into x and z, M's tiles along y).
+ */
+export function gemmLaunch(t: Tiles, M: number, N: number, K: number, H: number, W: number, coef = 0, kPer = 0) {
+  const nTiles = Math.ceil(N / t.tn);
+  const params = new ArrayBuffer(32);
+  new Uint32Array(params).set([M, N, K, H, W, nTiles, 0, kPer]);
+  new Float32Array(params)[6] = coef;
+  const groups: [number, number, number] = [Math.min(nTiles, GRID_X), Math.ceil(M / t.tm), Math.ceil(nTiles / GRID_X)];
+  return { params, groups };
+}
+
 /** Uniforms every GEMM takes (16-byte aligned). */
 export const GEMM_PARAMS = `
 struct Params { M: u32, N: u32, K: u32, H: u32, W: u32, nTiles: u32, coef: f32, kPer: u32 }

@@ -22,6 +22,7 @@ import {
   CONV_BACKWARD,
   CONV_FORWARD,
   GRID_X,
+  gemmLaunch,
   gemmShader,
   gramBackwardSpec,
   gramSlices,
@@ -637,12 +638,8 @@ export class WebGpuStyleNet {
     kPer = 0,
     grid?: [number, number, number],
   ): Step {
-    const nTiles = Math.ceil(N / tiles.tn);
-    const params = new ArrayBuffer(32);
-    new Uint32Array(params).set([M, N, K, H, W, nTiles, 0, kPer]);
-    new Float32Array(params)[6] = coef;
-    const groups = grid ?? [Math.min(nTiles, GRID_X), Math.ceil(M / tiles.tm), Math.ceil(nTiles / GRID_X)];
-    return this.step(gemmShader(spec, tiles), params, buffers, groups);
+    const launch = gemmLaunch(tiles, M, N, K, H, W, coef, kPer);
+    return this.step(gemmShader(spec, tiles), launch.params, buffers, grid ?? launch.groups);
   }
 
   /** One thread per pooled output element; C, H, W are the pooling's input. */

@@ -1,7 +1,7 @@
 // Before a tile candidate is timed, it computes a small convolution and its input gradient, and
 // the results are checked against plain JavaScript: a driver that miscompiles one tile size (it
 // happens) loses that candidate, instead of every job on that GPU getting a wrong gradient.
-import { CONV_BACKWARD, CONV_FORWARD, type GemmSpec, GRID_X, gemmShader, type Tiles } from "./gemm";
+import { CONV_BACKWARD, CONV_FORWARD, type GemmSpec, gemmLaunch, gemmShader, type Tiles } from "./gemm";
 
 /** Odd sizes, so that every edge of the output has partial tiles. */
 const C = 20;
@@ -97,8 +97,8 @@ export async function gemmComputesRightly(device: GPUDevice, tiles: Tiles, spec:
   };
   try {
     const pipeline = gemmPipeline(device, tiles, spec);
-    const nTiles = Math.ceil(px / tiles.tn);
-    const params = buffer(32, UNIFORM | COPY_DST, new Uint32Array([C, px, C * 9, SIDE, SIDE, nTiles, 0, 0]));
+    const launch = gemmLaunch(tiles, C, px, C * 9, SIDE, SIDE);
+    const params = buffer(32, UNIFORM | COPY_DST, new Uint8Array(launch.params));
     const dst = buffer(C * px * 4, STORAGE | COPY_SRC);
     const inputs = [wt, a, b].map((d) => buffer(d.byteLength, STORAGE | COPY_DST, d));
     const read = buffer(C * px * 4, MAP_READ | COPY_DST);
@@ -110,7 +110,7 @@ export async function gemmComputesRightly(device: GPUDevice, tiles: Tiles, spec:
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(Math.min(nTiles, GRID_X), Math.ceil(C / tiles.tm), Math.ceil(nTiles / GRID_X));
+    pass.dispatchWorkgroups(...launch.groups);
     pass.end();
     enc.copyBufferToBuffer(dst, 0, read, 0, C * px * 4);
     device.queue.submit([enc.finish()]);

@@ -1,7 +1,7 @@
 // GEMM tile sizes per adapter: a short measured trial on first use (one VGG-like convolution per
 // candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
 // code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
-import { GRID_X, type Tiles, tilesFit } from "./gemm";
+import { gemmLaunch, type Tiles, tilesFit } from "./gemm";
 import { gemmPipeline, tilesComputeRightly } from "./tile-check";
 
 /** Candidates, from wide to small; those the adapter's limits refuse are skipped. */
@@ -110,8 +110,8 @@ async function measure(device: GPUDevice, trial: TrialShape) {
         continue;
       }
       const pipeline = gemmPipeline(device, tiles);
-      const nTiles = Math.ceil(px / tiles.tn);
-      device.queue.writeBuffer(params, 0, new Uint32Array([c, px, c * 9, trial.side, trial.side, nTiles, 0, 0]));
+      const launch = gemmLaunch(tiles, c, px, c * 9, trial.side, trial.side);
+      device.queue.writeBuffer(params, 0, launch.params);
       const bind = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: [params, ...buffers].map((buffer, i) => ({ binding: i, resource: { buffer } })),
@@ -122,8 +122,7 @@ async function measure(device: GPUDevice, trial: TrialShape) {
         const pass = enc.beginComputePass();
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, bind);
-        for (let r = 0; r < trial.repeat; r++)
-          pass.dispatchWorkgroups(Math.min(nTiles, GRID_X), Math.ceil(c / tiles.tm), Math.ceil(nTiles / GRID_X));
+        for (let r = 0; r < trial.repeat; r++) pass.dispatchWorkgroups(...launch.groups);
         pass.end();
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
