@@ -118,11 +118,11 @@ describe("L-BFGS", () => {
       grad: x.map((v, i) => 2 * (i + 1) * v),
     });
     const opt = new Lbfgs(Float32Array.of(3, -2, 1, 5), quad, { history: 3 });
-    const held = opt as unknown as { s: Float32Array[]; y: Float32Array[]; spare: Float32Array[] };
+    const held = opt as unknown as { s: Float32Array[]; y: Float32Array[]; ops: { spare: Float32Array[] } };
     let early = 0;
     for (let i = 0; i < 40; i++) if ((await opt.step()).converged) early++;
     expect(early).toBeGreaterThan(0);
-    const all = [...held.s, ...held.y, ...held.spare];
+    const all = [...held.s, ...held.y, ...held.ops.spare];
     expect(new Set(all).size).toBe(all.length);
   });
 

@@ -1,6 +1,8 @@
 // Adam (Kingma & Ba), the optimiser of the style-transfer paper's later implementations.
 // Learning rate is in pixel units of the 0..255 preprocessed image (jcjohnson's default 10).
+// The vector work goes to a VectorOps (./vectors): JavaScript, or the GPU that holds the image.
 import type { Evaluation, Objective, Optimizer, StepResult } from "./types";
+import { hostOps, type VectorOps } from "./vectors";
 
 export interface AdamOptions {
   lr?: number;
@@ -9,46 +11,53 @@ export interface AdamOptions {
   eps?: number;
 }
 
-export class Adam implements Optimizer {
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
+export class Adam<V = Float32Array> implements Optimizer<V> {
+  private readonly m: V;
+  private readonly v: V;
   private t = 0;
-  private current?: Evaluation;
+  private current?: Evaluation<V>;
   private readonly lr: number;
   private readonly b1: number;
   private readonly b2: number;
   private readonly eps: number;
+  private readonly ops: VectorOps<V>;
 
+  /** `ops`: where the vectors live; by default x is a Float32Array and the work is JavaScript's. */
   constructor(
-    readonly x: Float32Array,
-    private readonly f: Objective,
+    readonly x: V,
+    private readonly f: Objective<V>,
     opts: AdamOptions = {},
+    ops?: VectorOps<V>,
   ) {
-    this.m = new Float32Array(x.length);
-    this.v = new Float32Array(x.length);
+    this.ops = ops ?? hostOps<V>(x);
+    this.m = this.ops.take();
+    this.v = this.ops.take();
+    this.ops.zero(this.m);
+    this.ops.zero(this.v);
     this.lr = opts.lr ?? 10;
     this.b1 = opts.beta1 ?? 0.9;
     this.b2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
   }
 
-  async step(): Promise<StepResult> {
+  async step(): Promise<StepResult<V>> {
     let evals = 0;
     if (!this.current) {
       this.current = await this.f(this.x);
       evals++;
     }
-    const g = this.current.grad;
     this.t++;
-    const { m, v, x, b1, b2 } = this;
-    const c1 = 1 - b1 ** this.t;
-    const c2 = 1 - b2 ** this.t;
-    for (let i = 0; i < x.length; i++) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      x[i] -= (this.lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.eps);
-    }
-    this.current = await this.f(x);
+    const { b1, b2 } = this;
+    this.ops.adam(this.x, this.current.grad, this.m, this.v, {
+      lr: this.lr,
+      beta1: b1,
+      beta2: b2,
+      eps: this.eps,
+      c1: 1 - b1 ** this.t,
+      c2: 1 - b2 ** this.t,
+    });
+    this.ops.release(this.current.grad);
+    this.current = await this.f(this.x);
     return { at: this.current, evals: evals + 1, converged: false };
   }
 }

@@ -1,8 +1,9 @@
 // L-BFGS with a strong-Wolfe line search (cubic interpolation), following minFunc and
 // torch.optim.LBFGS — the optimiser jcjohnson/neural-style uses, and the best one for this loss.
-// Vectors are Float32Array (the image is large); dot products accumulate in float64.
-import { twoLoop } from "./two-loop";
-import { axpy, dot, type Evaluation, type Objective, type Optimizer, type StepResult } from "./types";
+// The logic runs on the host; the vector work goes to a VectorOps (./vectors): JavaScript, or the
+// GPU that holds the image. On the host, dot products accumulate in float64.
+import type { Evaluation, Objective, Optimizer, StepResult } from "./types";
+import { hostOps, type VectorOps } from "./vectors";
 
 export interface LbfgsOptions {
   /** Curvature pairs kept (memory ≈ 2 · history · image size). */
@@ -27,13 +28,13 @@ export interface LbfgsOptions {
   initialScale?: number;
 }
 
-export class Lbfgs implements Optimizer {
-  private readonly s: Float32Array[] = [];
-  private readonly y: Float32Array[] = [];
+export class Lbfgs<V = Float32Array> implements Optimizer<V> {
+  private readonly s: V[] = [];
+  private readonly y: V[] = [];
   private readonly rho: number[] = [];
-  private current?: Evaluation;
-  private prevGrad?: Float32Array;
-  private dir?: Float32Array;
+  private current?: Evaluation<V>;
+  private prevGrad?: V;
+  private dir?: V;
   private t = 1;
   private hDiag = 1;
   private iter = 0;
@@ -42,12 +43,9 @@ export class Lbfgs implements Optimizer {
   private readonly tolChange: number;
   private readonly firstStep: number;
   private readonly decreaseOnly: boolean;
-  private readonly trial: Float32Array;
+  private readonly trial: V;
   private scaleKnown = false;
-  /** The two-loop's α_i. */
-  private readonly alpha: Float64Array;
-  /** Vectors no longer in use (dropped curvature pairs), reused: no 3 MB allocations per step. */
-  private readonly spare: Float32Array[] = [];
+  private readonly ops: VectorOps<V>;
 
   /** The inverse-Hessian scale (sᵀy/yᵀy of the last curvature pair, else `initialScale`); undefined
    * while nothing is known (the default 1 is a placeholder, not a measurement). */
@@ -55,10 +53,12 @@ export class Lbfgs implements Optimizer {
     return this.scaleKnown ? this.hDiag : undefined;
   }
 
+  /** `ops`: where the vectors live; by default x is a Float32Array and the work is JavaScript's. */
   constructor(
-    readonly x: Float32Array,
-    private readonly f: Objective,
+    readonly x: V,
+    private readonly f: Objective<V>,
     opts: LbfgsOptions = {},
+    ops?: VectorOps<V>,
   ) {
     this.history = opts.history ?? 10;
     this.maxLs = opts.maxLineSearch ?? 10;
@@ -69,11 +69,11 @@ export class Lbfgs implements Optimizer {
       this.hDiag = opts.initialScale;
       this.scaleKnown = true;
     }
-    this.trial = new Float32Array(x.length);
-    this.alpha = new Float64Array(this.history);
+    this.ops = ops ?? hostOps<V>(x);
+    this.trial = this.ops.take();
   }
 
-  async step(): Promise<StepResult> {
+  async step(): Promise<StepResult<V>> {
     let evals = 0;
     if (!this.current) {
       this.current = await this.f(this.x);
@@ -81,20 +81,23 @@ export class Lbfgs implements Optimizer {
     }
     const { grad: g, loss } = this.current;
     this.iter++;
-    const { d, gtd, maxAbs: dMax } = this.direction(g);
+    const { d, gtd, maxAbs: dMax } = await this.direction(g);
     // Later steps trust the curvature (t = 1). The first has no curvature yet: move the steepest
     // pixel by `firstStep`, however small or large the gradient is. (torch's min(1, 1/|g|₁) is so
     // small for a large image, or for a loss normalised to ~1, that the loss change drowns in float32
     // rounding and the line search sees no progress.)
-    this.t = this.iter === 1 && !this.scaleKnown ? this.firstStep / Math.max(maxAbs(g), 1e-30) : 1;
+    this.t = this.iter === 1 && !this.scaleKnown ? this.firstStep / Math.max(await this.ops.maxAbs(g), 1e-30) : 1;
     // Converged when the step cannot be predicted to lower the loss by more than tolChange of it.
     // Relative: a loss normalised to ~1 over a million pixels has tiny slopes yet far to go.
-    if (!(this.t * gtd < -this.tolChange * Math.abs(loss))) return { at: this.current, evals, converged: true };
+    if (!(this.t * gtd < -this.tolChange * Math.abs(loss))) {
+      this.ops.release(d);
+      return { at: this.current, evals, converged: true };
+    }
 
     const ls = await this.lineSearch(d, this.t, this.current, gtd, dMax);
     evals += ls.evals;
     this.t = ls.t;
-    axpy(this.t, d, this.x);
+    this.ops.along(this.x, this.x, this.t, d);
     this.prevGrad = g;
     this.dir = d;
     this.current = ls.at;
@@ -103,28 +106,18 @@ export class Lbfgs implements Optimizer {
     return { at: ls.at, evals, converged };
   }
 
-  /** d = −H·g from the stored curvature pairs (two-loop.ts), after adding the last step's pair. */
-  private direction(g: Float32Array) {
-    const n = g.length;
-    if (this.prevGrad && this.dir) {
-      // One pass: s = t·d (in place), y = g − g_prev, y·s and y·y.
+  /** d = −H·g from the stored curvature pairs (the two-loop), after adding the last step's pair. */
+  private async direction(g: V) {
+    const { ops } = this;
+    if (this.prevGrad !== undefined && this.dir !== undefined) {
       const prev = this.prevGrad;
       const sk = this.dir;
-      const yk = this.spare.pop() ?? new Float32Array(n);
-      const t = this.t;
-      let ys = 0;
-      let yy = 0;
-      for (let i = 0; i < n; i++) {
-        const sv = Math.fround(sk[i] * t);
-        const yv = Math.fround(g[i] - prev[i]);
-        sk[i] = sv;
-        yk[i] = yv;
-        ys += yv * sv;
-        yy += yv * yv;
-      }
+      const yk = ops.take();
+      const { ys, yy } = await ops.curvaturePair(sk, this.t, g, prev, yk);
       if (ys > 1e-10) {
         if (this.s.length === this.history) {
-          this.spare.push(this.s.shift()!, this.y.shift()!);
+          ops.release(this.s.shift()!);
+          ops.release(this.y.shift()!);
           this.rho.shift();
         }
         this.s.push(sk);
@@ -132,24 +125,46 @@ export class Lbfgs implements Optimizer {
         this.rho.push(1 / ys);
         this.hDiag = ys / yy;
         this.scaleKnown = true;
-      } else this.spare.push(sk, yk);
+      } else {
+        ops.release(sk);
+        ops.release(yk);
+      }
       // Consumed: sk now belongs to the history or the spares (a step that returns early must
-      // not scale it again next time).
+      // not scale it again next time). A step that stayed put (t = 0) kept g as its gradient.
+      if (prev !== g) ops.release(prev);
       this.dir = undefined;
       this.prevGrad = undefined;
     }
-    const d = this.spare.pop() ?? new Float32Array(n);
-    return { d, ...twoLoop(g, this.s, this.y, this.rho, this.hDiag, d, this.alpha) };
+    const d = ops.take();
+    return { d, ...(await ops.twoLoop(g, this.s, this.y, this.rho, this.hDiag, d)) };
   }
 
-  private async evalAt(t: number, d: Float32Array): Promise<Evaluation> {
-    const { trial, x } = this;
-    for (let i = 0; i < x.length; i++) trial[i] = x[i] + t * d[i];
-    return this.f(trial);
+  /** The evaluations of the running line search: all but the chosen one are released after it. */
+  private made: Evaluation<V>[] = [];
+
+  private async evalAt(t: number, d: V): Promise<Evaluation<V>> {
+    this.ops.along(this.trial, this.x, t, d);
+    const at = await this.f(this.trial);
+    this.made.push(at);
+    return at;
+  }
+
+  private async lineSearch(d: V, t0: number, at0: Evaluation<V>, gtd0: number, dNorm: number) {
+    this.made = [];
+    try {
+      const r = await this.wolfe(d, t0, at0, gtd0, dNorm);
+      for (const e of this.made) if (e !== r.at) this.ops.release(e.grad);
+      return r;
+    } catch (err) {
+      for (const e of this.made) this.ops.release(e.grad);
+      throw err;
+    } finally {
+      this.made = [];
+    }
   }
 
   /** Strong Wolfe conditions (c1 = 1e-4, c2 = 0.9): bracket, then zoom with cubic interpolation. */
-  private async lineSearch(d: Float32Array, t0: number, at0: Evaluation, gtd0: number, dNorm: number) {
+  private async wolfe(d: V, t0: number, at0: Evaluation<V>, gtd0: number, dNorm: number) {
     const c1 = 1e-4;
     const c2 = 0.9;
     const f0 = at0.loss;
@@ -157,9 +172,9 @@ export class Lbfgs implements Optimizer {
     let cur = await this.evalAt(t, d);
     let evals = 1;
     if (this.decreaseOnly && cur.loss <= f0 + c1 * t * gtd0) return { t, at: cur, evals: 1 };
-    let gtd = dot(cur.grad, d);
+    let gtd = await this.ops.dot(cur.grad, d);
     let prev = { t: 0, at: at0, gtd: gtd0 };
-    type Point = { t: number; at: Evaluation; gtd: number };
+    type Point = { t: number; at: Evaluation<V>; gtd: number };
     let bracket: Point[] | undefined;
     let done = false;
     while (evals < this.maxLs) {
@@ -177,7 +192,7 @@ export class Lbfgs implements Optimizer {
       t = next;
       cur = await this.evalAt(t, d);
       evals++;
-      gtd = dot(cur.grad, d);
+      gtd = await this.ops.dot(cur.grad, d);
     }
     if (!bracket)
       bracket = [
@@ -204,7 +219,7 @@ export class Lbfgs implements Optimizer {
       } else insufficient = false;
       cur = await this.evalAt(t, d);
       evals++;
-      gtd = dot(cur.grad, d);
+      gtd = await this.ops.dot(cur.grad, d);
       const p = { t, at: cur, gtd };
       if (cur.loss > f0 + c1 * t * gtd0 || cur.loss >= lo.at.loss) {
         hi = p;
@@ -241,10 +256,4 @@ export function cubicMin(
     if (Number.isFinite(m)) return Math.min(Math.max(m, lo), hi);
   }
   return (lo + hi) / 2;
-}
-
-function maxAbs(a: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
 }

@@ -1,36 +1,32 @@
-// The contract between the style engine and its optimisers: minimise f over a flat Float32Array.
+// The contract between the style engine and its optimisers: minimise f over a vector, a
+// Float32Array on the host or a buffer on the GPU (see ./vectors).
 
-export interface Evaluation {
+export interface Evaluation<V = Float32Array> {
   loss: number;
-  /** A fresh array per call (the optimiser keeps references). */
-  grad: Float32Array;
+  /** A vector of its own per call: the optimiser keeps it, and releases it to its VectorOps. */
+  grad: V;
   terms?: Record<string, number>;
 }
 
-export type Objective = (x: Float32Array) => Promise<Evaluation>;
+export type Objective<V = Float32Array> = (x: V) => Promise<Evaluation<V>>;
 
-export interface StepResult {
+export interface StepResult<V = Float32Array> {
   /** The evaluation at the new point. */
-  at: Evaluation;
+  at: Evaluation<V>;
   /** Objective evaluations this step took (L-BFGS line searches may take several). */
   evals: number;
   /** True when the optimiser cannot make progress any more (converged or stalled). */
   converged: boolean;
 }
 
-export interface Optimizer {
+export interface Optimizer<V = Float32Array> {
   /** The variable, updated in place by `step`. */
-  readonly x: Float32Array;
-  step(): Promise<StepResult>;
+  readonly x: V;
+  step(): Promise<StepResult<V>>;
 }
 
 export function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
-}
-
-/** y += a·x */
-export function axpy(a: number, x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
 }

@@ -52,3 +52,34 @@ export function sizeProblem(
   const long = Math.max(width, height);
   return { long, need, limit, largestSide: Math.floor((long * Math.sqrt(limit / need)) / 16) * 16 };
 }
+
+/**
+ * Run `work` with WebGPU's errors turned into GpuErrors: out of memory ("memory"), invalid work
+ * ("refused"), a read-back that fails because the device is gone ("lost").
+ */
+export async function withErrorScopes<T>(device: GPUDevice, work: () => Promise<T>): Promise<T> {
+  device.pushErrorScope("out-of-memory");
+  device.pushErrorScope("validation");
+  let result: T | undefined;
+  let thrown: unknown;
+  try {
+    result = await work();
+  } catch (e) {
+    thrown = e;
+  }
+  const validation = await device.popErrorScope();
+  const memory = await device.popErrorScope();
+  if (memory) throw new GpuError("memory", `the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
+  if (validation) throw new GpuError("refused", `WebGPU refused the work: ${validation.message.split("\n")[0]}`);
+  if (thrown) throw thrown;
+  return result as T;
+}
+
+/** Map a read-back buffer; a device that is gone becomes GpuError "lost". */
+export async function mapForReading(staging: GPUBuffer, offset?: number, size?: number): Promise<void> {
+  try {
+    await staging.mapAsync(0x01 /* GPUMapMode.READ */, offset, size);
+  } catch (e) {
+    throw new GpuError("lost", `the GPU stopped working: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -41,7 +41,7 @@ import {
   THREADS,
   TOTAL_VARIATION,
 } from "./kernels";
-import { GpuError, sizeProblem } from "./limits";
+import { GpuError, sizeProblem, withErrorScopes } from "./limits";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
 
@@ -346,22 +346,7 @@ export class WebGpuStyleNet {
   private async checked<T>(work: () => Promise<T>): Promise<T> {
     if (this.lost) throw new GpuError("lost", `the GPU stopped working: ${this.lost}`);
     if (this.disposed) throw new Error("this net was disposed");
-    const d = this.device;
-    d.pushErrorScope("out-of-memory");
-    d.pushErrorScope("validation");
-    let result: T | undefined;
-    let thrown: unknown;
-    try {
-      result = await work();
-    } catch (e) {
-      thrown = e;
-    }
-    const validation = await d.popErrorScope();
-    const memory = await d.popErrorScope();
-    if (memory) throw new GpuError("memory", `the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
-    if (validation) throw new GpuError("refused", `WebGPU refused the work: ${validation.message.split("\n")[0]}`);
-    if (thrown) throw thrown;
-    return result as T;
+    return withErrorScopes(this.device, work);
   }
 
   // ---- buffers and steps for a size ----

@@ -1,0 +1,399 @@
+// The optimisers' vector work on the GPU (VectorOps over GPUBuffers): the image, its gradient and
+// L-BFGS's history stay where the evaluation computes them. In JavaScript the two-loop of a 512 px
+// image took 40 ms a step here, more than a GPU evaluation; on the GPU it is 2k + 1 passes over
+// memory. Only numbers come back (y·s, g·d, a line search's slope), never a vector.
+//
+// One kernel does every pass: q ← (keep·q + coef·v)·scale, with the sum of next·q and the max of
+// |q| (or the sum of q²) per workgroup. coef = c0 + baseMul·scal[base] + mult·scal[acc] reads the
+// scalars earlier passes left on the GPU, so the two-loop's chain α_i = ρ_i·s_i·q, β_i = ρ_i·y_i·q
+// needs no round trip; a one-workgroup reduction turns each pass's partial sums into scal[acc].
+import type { TwoLoopResult } from "../optim/two-loop";
+import type { AdamStep, VectorOps } from "../optim/vectors";
+import { mapForReading, withErrorScopes } from "./limits";
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const UNIFORM = 0x40;
+const MAP_READ = 0x01;
+
+const THREADS = 256;
+/** Workgroups of a pass (each thread walks the vector): as many partial sums. */
+const PASS_GROUPS = 512;
+/** Uniform slots are 256 bytes apart (WebGPU's minUniformBufferOffsetAlignment). */
+const SLOT = 256;
+const NONE = 0xffffffff;
+
+/** Scalars on the GPU: α_i at [0, history); the running reduction at ACC, ACC + 1. */
+const ACC = 64;
+const SCALARS = 72;
+
+const PASS = `
+struct Params { n: u32, acc: u32, base: u32, store: u32, c0: f32, mult: f32, baseMul: f32, keep: f32,
+                scale: f32, squares: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> q: array<f32>;
+@group(0) @binding(2) var<storage, read> v: array<f32>;
+@group(0) @binding(3) var<storage, read> next: array<f32>;
+@group(0) @binding(4) var<storage, read_write> scal: array<f32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+var<workgroup> sums: array<f32, ${THREADS}>;
+var<workgroup> seconds: array<f32, ${THREADS}>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  // Terms with a zero factor are skipped, not multiplied: a slot or vector never written may hold NaN.
+  var coef = p.c0;
+  if (p.mult != 0.0) { coef += p.mult * scal[p.acc]; }
+  if (p.baseMul != 0.0) { coef += p.baseMul * scal[p.base]; }
+  var s = 0.0;
+  var s2 = 0.0;
+  for (var e = wid.x * ${THREADS}u + lid; e < p.n; e += nwg.x * ${THREADS}u) {
+    var val = 0.0;
+    if (coef != 0.0) { val = coef * v[e]; }
+    if (p.keep != 0.0) { val += p.keep * q[e]; }
+    val *= p.scale;
+    q[e] = val;
+    s += next[e] * val;
+    if (p.squares != 0u) { s2 += val * val; } else { s2 = max(s2, abs(val)); }
+  }
+  sums[lid] = s;
+  seconds[lid] = s2;
+  workgroupBarrier();
+  for (var half = ${THREADS / 2}u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      sums[lid] += sums[lid + half];
+      if (p.squares != 0u) { seconds[lid] += seconds[lid + half]; }
+      else { seconds[lid] = max(seconds[lid], seconds[lid + half]); }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    partials[wid.x] = sums[0];
+    partials[nwg.x + wid.x] = seconds[0];
+    if (wid.x == 0u && p.store != ${NONE}u) { scal[p.store] = coef; }
+  }
+}`;
+
+/** A pass's partial sums → scal[out] (Σ next·q) and scal[out + 1] (max |q| or Σ q²). One workgroup. */
+const REDUCE = `
+struct Params { groups: u32, out: u32, squares: u32, pad: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scal: array<f32>;
+var<workgroup> sums: array<f32, ${THREADS}>;
+var<workgroup> seconds: array<f32, ${THREADS}>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  var s = 0.0;
+  var s2 = 0.0;
+  for (var i = lid; i < p.groups; i += ${THREADS}u) {
+    s += partials[i];
+    let b = partials[p.groups + i];
+    if (p.squares != 0u) { s2 += b; } else { s2 = max(s2, b); }
+  }
+  sums[lid] = s;
+  seconds[lid] = s2;
+  workgroupBarrier();
+  for (var half = ${THREADS / 2}u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      sums[lid] += sums[lid + half];
+      if (p.squares != 0u) { seconds[lid] += seconds[lid + half]; }
+      else { seconds[lid] = max(seconds[lid], seconds[lid + half]); }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { scal[p.out] = sums[0]; scal[p.out + 1u] = seconds[0]; }
+}`;
+
+const ADAM = `
+struct Params { n: u32, lr: f32, b1: f32, b2: f32, eps: f32, c1: f32, c2: f32, pad: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@compute @workgroup_size(${THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  for (var e = wid.x * ${THREADS}u + lid; e < p.n; e += nwg.x * ${THREADS}u) {
+    let ge = g[e];
+    let me = p.b1 * m[e] + (1.0 - p.b1) * ge;
+    let ve = p.b2 * v[e] + (1.0 - p.b2) * ge * ge;
+    m[e] = me;
+    v[e] = ve;
+    x[e] -= p.lr * (me / p.c1) / (sqrt(ve / p.c2) + p.eps);
+  }
+}`;
+
+/** One pass of PASS: see the file's comment. */
+interface Pass {
+  q: GPUBuffer;
+  v: GPUBuffer;
+  next: GPUBuffer;
+  c0?: number;
+  mult?: number;
+  acc?: number;
+  baseMul?: number;
+  base?: number;
+  store?: number;
+  keep?: number;
+  scale?: number;
+  squares?: boolean;
+  /** Reduce the partial sums into scal[out], scal[out + 1]; without it the sums are not needed. */
+  out?: number;
+}
+
+export class GpuVectors implements VectorOps<GPUBuffer> {
+  private readonly spare: GPUBuffer[] = [];
+  private readonly owned = new Set<GPUBuffer>();
+  private readonly scal: GPUBuffer;
+  private readonly partials: GPUBuffer;
+  private readonly uniforms: GPUBuffer;
+  private readonly staging: GPUBuffer;
+  private readonly groups: number;
+  private readonly bytes: number;
+  private readonly slots: number;
+  private readonly pipes: { pass: GPUComputePipeline; reduce: GPUComputePipeline; adam: GPUComputePipeline };
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly n: number,
+    /** Most curvature pairs the two-loop will be given. */
+    readonly history: number,
+  ) {
+    if (history > ACC) throw new Error(`at most ${ACC} curvature pairs on the GPU`);
+    this.bytes = n * 4;
+    this.groups = Math.min(PASS_GROUPS, Math.ceil(n / THREADS));
+    // A two-loop: 2k + 1 passes, each with its reduction.
+    this.slots = 2 * (2 * history + 1) + 2;
+    const buf = (size: number, usage: number) => device.createBuffer({ size, usage });
+    this.scal = buf(SCALARS * 4, STORAGE | COPY_SRC | COPY_DST);
+    this.partials = buf(2 * this.groups * 4, STORAGE);
+    this.uniforms = buf(this.slots * SLOT, UNIFORM | COPY_DST);
+    this.staging = buf(16, MAP_READ | COPY_DST);
+    const pipe = (code: string) =>
+      device.createComputePipeline({
+        layout: "auto",
+        compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
+      });
+    this.pipes = { pass: pipe(PASS), reduce: pipe(REDUCE), adam: pipe(ADAM) };
+  }
+
+  /**
+   * Vectors of n floats on `device`, with `reserve` of them allocated now: a GPU without the
+   * memory says so here (GpuError "memory"), before the optimisation starts.
+   */
+  static async create(device: GPUDevice, n: number, history: number, reserve: number): Promise<GpuVectors> {
+    return withErrorScopes(device, async () => {
+      const ops = new GpuVectors(device, n, history);
+      const made = Array.from({ length: reserve }, () => ops.take());
+      for (const v of made) ops.release(v);
+      return ops;
+    });
+  }
+
+  take(): GPUBuffer {
+    const v = this.spare.pop();
+    if (v) return v;
+    const b = this.device.createBuffer({ size: this.bytes, usage: STORAGE | COPY_SRC | COPY_DST });
+    this.owned.add(b);
+    return b;
+  }
+
+  release(v: GPUBuffer): void {
+    if (this.owned.has(v) && !this.spare.includes(v)) this.spare.push(v);
+  }
+
+  /** Free every vector it made (the optimiser's included) and its own buffers. */
+  dispose(): void {
+    for (const b of [...this.owned, this.scal, this.partials, this.uniforms, this.staging]) b.destroy();
+    this.owned.clear();
+    this.spare.length = 0;
+  }
+
+  fromHost(a: Float32Array): GPUBuffer {
+    if (a.length !== this.n) throw new Error(`a vector of ${a.length} values, expected ${this.n}`);
+    const b = this.take();
+    this.device.queue.writeBuffer(b, 0, a as Float32Array<ArrayBuffer>);
+    return b;
+  }
+
+  async toHost(v: GPUBuffer): Promise<Float32Array> {
+    return withErrorScopes(this.device, async () => {
+      const staging = this.device.createBuffer({ size: this.bytes, usage: MAP_READ | COPY_DST });
+      try {
+        const enc = this.device.createCommandEncoder();
+        enc.copyBufferToBuffer(v, 0, staging, 0, this.bytes);
+        this.device.queue.submit([enc.finish()]);
+        await mapForReading(staging);
+        return new Float32Array(staging.getMappedRange().slice(0));
+      } finally {
+        staging.destroy();
+      }
+    });
+  }
+
+  zero(v: GPUBuffer): void {
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(v);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  async dot(a: GPUBuffer, b: GPUBuffer): Promise<number> {
+    // q = a, unchanged (keep 1, coef 0): Σ b·a, or Σ a² when b is a (a writable binding may not
+    // alias another one: the scratch vector stands in, unread).
+    if (a === b) return (await this.run([{ q: a, ...this.unread(), keep: 1, squares: true, out: ACC }], ACC + 1, 1))[0];
+    return (await this.run([{ q: a, v: b, next: b, keep: 1, out: ACC }], ACC, 1))[0];
+  }
+
+  async maxAbs(a: GPUBuffer): Promise<number> {
+    return (await this.run([{ q: a, ...this.unread(), keep: 1, out: ACC }], ACC + 1, 1))[0];
+  }
+
+  private scratch?: GPUBuffer;
+
+  /** v and next for a pass that reads neither (coef 0, only max |q| or Σ q² wanted). */
+  private unread() {
+    this.scratch ??= this.take();
+    return { v: this.scratch, next: this.scratch };
+  }
+
+  along(out: GPUBuffer, x: GPUBuffer, t: number, d: GPUBuffer): void {
+    const enc = this.device.createCommandEncoder();
+    if (out !== x) enc.copyBufferToBuffer(x, 0, out, 0, this.bytes);
+    this.encode(enc, [{ q: out, v: d, next: d, keep: 1, c0: t }]);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  async curvaturePair(s: GPUBuffer, t: number, g: GPUBuffer, prev: GPUBuffer, y: GPUBuffer) {
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(g, 0, y, 0, this.bytes);
+    const [ys, yy] = await this.run(
+      [
+        { q: s, v: g, next: g, keep: 1, scale: t }, // s ← t·s
+        { q: y, v: prev, next: s, keep: 1, c0: -1, squares: true, out: ACC }, // y ← g − prev; y·s, y·y
+      ],
+      ACC,
+      2,
+      enc,
+    );
+    return { ys, yy };
+  }
+
+  async twoLoop(
+    g: GPUBuffer,
+    s: readonly GPUBuffer[],
+    y: readonly GPUBuffer[],
+    rho: readonly number[],
+    hDiag: number,
+    d: GPUBuffer,
+  ): Promise<TwoLoopResult> {
+    const k = s.length;
+    if (k > this.history) throw new Error(`${k} curvature pairs; this GpuVectors holds ${this.history}`);
+    const passes: Pass[] = [];
+    if (k === 0) passes.push({ q: d, v: g, next: g, c0: -hDiag, out: ACC });
+    else {
+      // q = −g, with s_{k−1}·q.
+      passes.push({ q: d, v: g, next: s[k - 1], c0: -1, out: ACC });
+      // Newest to oldest: α_i = ρ_i·s_i·q (stored in scal[i]), q −= α_i·y_i; with the next s·q,
+      // or after the oldest q·H₀ and y_0·q.
+      for (let i = k - 1; i >= 0; i--) {
+        const last = i === 0;
+        passes.push({
+          q: d,
+          v: y[i],
+          next: last ? y[0] : s[i - 1],
+          keep: 1,
+          mult: -rho[i],
+          acc: ACC,
+          store: i,
+          scale: last ? hDiag : 1,
+          out: ACC,
+        });
+      }
+      // Oldest to newest: q += (α_i − ρ_i·y_i·q)·s_i (α_i = −coef of its first-loop pass); with
+      // the next y·q, or after the newest g·d and max |d|.
+      for (let i = 0; i < k; i++)
+        passes.push({
+          q: d,
+          v: s[i],
+          next: i < k - 1 ? y[i + 1] : g,
+          keep: 1,
+          baseMul: -1,
+          base: i,
+          mult: -rho[i],
+          acc: ACC,
+          out: ACC,
+        });
+    }
+    const [gtd, maxAbs] = await this.run(passes, ACC, 2);
+    return { gtd, maxAbs };
+  }
+
+  adam(x: GPUBuffer, g: GPUBuffer, m: GPUBuffer, v: GPUBuffer, a: AdamStep): void {
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params)[0] = this.n;
+    new Float32Array(params).set([a.lr, a.beta1, a.beta2, a.eps, a.c1, a.c2], 1);
+    this.device.queue.writeBuffer(this.uniforms, 0, params);
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(this.pipes.adam);
+    pass.setBindGroup(0, this.bind(this.pipes.adam, 0, [x, g, m, v]));
+    pass.dispatchWorkgroups(this.groups);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Encode the passes (and their reductions), submit, and read back `count` scalars from scal[at]. */
+  private async run(passes: Pass[], at: number, count: number, enc = this.device.createCommandEncoder()) {
+    return withErrorScopes(this.device, async () => {
+      this.encode(enc, passes);
+      enc.copyBufferToBuffer(this.scal, at * 4, this.staging, 0, count * 4);
+      this.device.queue.submit([enc.finish()]);
+      await mapForReading(this.staging, 0, count * 4);
+      const out = Array.from(new Float32Array(this.staging.getMappedRange(0, count * 4)));
+      this.staging.unmap();
+      return out;
+    });
+  }
+
+  private encode(enc: GPUCommandEncoder, passes: Pass[]): void {
+    const data = new ArrayBuffer(passes.length * 2 * SLOT);
+    const u32 = new Uint32Array(data);
+    const f32 = new Float32Array(data);
+    const pass = enc.beginComputePass();
+    let slot = 0;
+    for (const ps of passes) {
+      if (slot + 2 > this.slots) throw new Error("too many passes for the uniform buffer");
+      const o = (slot * SLOT) / 4;
+      u32.set([this.n, ps.acc ?? 0, ps.base ?? 0, ps.store ?? NONE], o);
+      f32.set([ps.c0 ?? 0, ps.mult ?? 0, ps.baseMul ?? 0, ps.keep ?? 0, ps.scale ?? 1], o + 4);
+      u32[o + 9] = ps.squares ? 1 : 0;
+      pass.setPipeline(this.pipes.pass);
+      pass.setBindGroup(0, this.bind(this.pipes.pass, slot, [ps.q, ps.v, ps.next, this.scal, this.partials]));
+      pass.dispatchWorkgroups(this.groups);
+      slot++;
+      if (ps.out === undefined) continue;
+      const r = ((slot * SLOT) / 4) | 0;
+      u32.set([this.groups, ps.out, ps.squares ? 1 : 0, 0], r);
+      pass.setPipeline(this.pipes.reduce);
+      pass.setBindGroup(0, this.bind(this.pipes.reduce, slot, [this.partials, this.scal]));
+      pass.dispatchWorkgroups(1);
+      slot++;
+    }
+    pass.end();
+    // Written before the submit that reads them: queue writes land before later submits.
+    this.device.queue.writeBuffer(this.uniforms, 0, data, 0, slot * SLOT);
+  }
+
+  private bind(pipeline: GPUComputePipeline, slot: number, buffers: GPUBuffer[]): GPUBindGroup {
+    return this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.uniforms, offset: slot * SLOT, size: 48 } },
+        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+      ],
+    });
+  }
+}
