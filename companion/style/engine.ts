@@ -5,7 +5,8 @@ import { abortError, UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
 import { Adam } from "../../shared/style/optim/adam";
 import { Lbfgs } from "../../shared/style/optim/lbfgs";
-import type { Evaluation, Optimizer } from "../../shared/style/optim/types";
+import type { Objective } from "../../shared/style/optim/types";
+import { HostVectors, type VectorOps } from "../../shared/style/optim/vectors";
 import {
   flattenOnWhite,
   fromNetwork,
@@ -20,7 +21,7 @@ import {
 import { checkStyleMemory, styleMemoryBudget } from "./memory";
 import { styleLayerScales } from "./graph/loss";
 import { planScales, type Scale, snap } from "../../shared/style/plan";
-import { type LossNet, type LossWeights, openStyleNet, type Targets } from "./session";
+import { type LossNet, type LossWeights, MovedToCpu, openStyleNet, type Targets } from "./session";
 import { loadVggWeights } from "./vgg-weights";
 
 export interface StyleInputs {
@@ -66,8 +67,18 @@ export interface StyleResult {
   stepMs: number;
   /** Per scale: its size, and the iterations and evaluations it took (evaluations × pixels = the
    * job's cost, whatever the machine's speed). */
-  scales: { width: number; height: number; iters: number; evals: number }[];
+  scales: {
+    width: number;
+    height: number;
+    iters: number;
+    evals: number;
+    /** Where the optimiser's vectors were: with the evaluation on the GPU, or in JavaScript. */
+    vectors: "gpu" | "host";
+  }[];
 }
+
+/** L-BFGS's curvature pairs (its default; the GPU's vectors are sized for it). */
+const LBFGS_HISTORY = 10;
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
 
@@ -115,18 +126,22 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     let doneUnits = 0;
     const perScale: StyleResult["scales"] = [];
     let stepMs = 0;
-    let last: Evaluation | undefined;
+    let last: { loss: number } | undefined;
     let prev: Coarser | undefined;
-    for (const [si, scale] of plan.scales.entries()) {
-      checkAbort();
-      const ctx = await scaleContext(net, inputs, groups, o, scale);
-      const x = prev ? await warmStart(prev, ctx, o, scale) : initial(ctx.content, o, scale);
-      const objective = async (xx: Float32Array) => {
-        checkAbort(); // also between line-search evaluations, which can take seconds each
-        return net.evaluate(xx, scale.height, scale.width, ctx.targets, ctx.weights);
-      };
-      const record = { width: scale.width, height: scale.height, iters: 0, evals: 0 };
-      perScale.push(record);
+    /**
+     * One scale's optimisation from x0, with the vectors where `ops` keeps them; `guard` wraps
+     * each piece of GPU work (see OnDevice.guard). Returns the optimised x on the host.
+     */
+    const optimise = async <V>(
+      ops: VectorOps<V>,
+      f: Objective<V>,
+      x0: Float32Array,
+      scale: Scale,
+      si: number,
+      ctx: ScaleContext,
+      record: StyleResult["scales"][number],
+      guard: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+    ) => {
       // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels. At finer scales the
       // curvature learnt below is a far better guess (the losses are relative to sums over all
       // pixels, so the Hessian per pixel shrinks as the pixel count grows): without it, the first
@@ -134,14 +149,15 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       // decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation
       // costs a whole one.
       const initialScale = prev?.curvature && prev.curvature * ((scale.width * scale.height) / prev.pixels);
-      const opt: Optimizer =
+      const x = ops.fromHost(x0);
+      const opt =
         o.optimizer === "adam"
-          ? new Adam(x, objective)
-          : new Lbfgs(x, objective, { firstStep: 8, decreaseOnly: true, initialScale });
+          ? new Adam(x, f, {}, ops)
+          : new Lbfgs(x, f, { history: LBFGS_HISTORY, firstStep: 8, decreaseOnly: true, initialScale }, ops);
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();
-        const r = await opt.step();
+        const r = await guard(() => opt.step());
         stepMs += performance.now() - ts;
         record.iters++;
         record.evals += r.evals;
@@ -165,14 +181,78 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
         }
         const isLast = i === scale.iters - 1;
         if (o.previewEvery > 0 && done % o.previewEvery === 0 && !isLast && spec.onPreview)
-          await spec.onPreview(ctx.finish(x), done);
+          await spec.onPreview(ctx.finish(await guard(() => ops.toHost(x))), done);
+      }
+      return {
+        x: await guard(() => ops.toHost(x)),
+        curvature: opt instanceof Lbfgs ? opt.curvatureScale : undefined,
+      };
+    };
+
+    for (const [si, scale] of plan.scales.entries()) {
+      checkAbort();
+      const ctx = await scaleContext(net, inputs, groups, o, scale);
+      const x0 = prev ? await warmStart(prev, ctx, o, scale) : initial(ctx.content, o, scale);
+      const { height: h, width: w } = scale;
+      const record: StyleResult["scales"][number] = { width: w, height: h, iters: 0, evals: 0, vectors: "host" };
+      perScale.push(record);
+      const onHost = () =>
+        optimise(
+          new HostVectors(x0.length),
+          async (xx: Float32Array) => {
+            checkAbort(); // also between line-search evaluations, which can take seconds each
+            return net.evaluate(xx, h, w, ctx.targets, ctx.weights);
+          },
+          x0,
+          scale,
+          si,
+          ctx,
+          record,
+        );
+      // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.
+      const gpu = await net.onDevice?.(x0.length, LBFGS_HISTORY);
+      flushNotes();
+      let result: Awaited<ReturnType<typeof onHost>>;
+      if (!gpu) result = await onHost();
+      else {
+        const before = { done, doneUnits };
+        record.vectors = "gpu";
+        try {
+          result = await optimise(
+            gpu.ops,
+            async (xx: GPUBuffer) => {
+              checkAbort();
+              const grad = gpu.ops.take();
+              try {
+                return { ...(await gpu.evaluate(xx, grad, h, w, ctx.targets, ctx.weights)), grad };
+              } catch (err) {
+                gpu.ops.release(grad);
+                throw err;
+              }
+            },
+            x0,
+            scale,
+            si,
+            ctx,
+            record,
+            gpu.guard,
+          );
+        } catch (err) {
+          if (!(err instanceof MovedToCpu)) throw err;
+          flushNotes();
+          ({ done, doneUnits } = before);
+          Object.assign(record, { iters: 0, evals: 0, vectors: "host" });
+          result = await onHost();
+        } finally {
+          gpu.dispose();
+        }
       }
       prev = {
-        image: ctx.finish(x),
-        optimised: fromNetwork(x, scale.width, scale.height),
+        image: ctx.finish(result.x),
+        optimised: fromNetwork(result.x, w, h),
         content: ctx.contentImage,
-        pixels: scale.width * scale.height,
-        curvature: opt instanceof Lbfgs ? opt.curvatureScale : undefined,
+        pixels: w * h,
+        curvature: result.curvature,
       };
       if (si < plan.scales.length - 1) await spec.onPreview?.(prev.image, done); // each scale change
     }
@@ -224,6 +304,8 @@ function groupStyles(inputs: StyleInputs, blend: number[] | undefined): StyleGro
     });
   return groups;
 }
+
+type ScaleContext = Awaited<ReturnType<typeof scaleContext>>;
 
 /** Everything one scale needs: content at this size, targets, loss weights, how to turn x into an image. */
 async function scaleContext(net: LossNet, inputs: StyleInputs, groups: StyleGroup[], o: StyleOptions, s: Scale) {

@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
 import { checkStyleSize, type Evaluation, type Features, type LossWeights, type Targets } from "../../shared/style/vgg";
 import { DEVICE_LABEL, type DeviceName, type DeviceRequest, fallbackNote } from "../../shared/devices";
+import type { VectorOps } from "../../shared/style/optim/vectors";
 import { markDeviceFailed, pickDevice } from "./devices";
 import { buildFeaturesGraph, FEATURE_OUTPUTS } from "./graph/features";
 import { buildLossGraph, LOSS_IO } from "./graph/loss";
@@ -45,6 +46,12 @@ export interface LossNet {
   release(): Promise<void>;
   /** Refuse (UserError "too-large") an image size the device cannot hold, before any work. */
   check?(width: number, height: number): void;
+  /**
+   * WebGPU only: vectors of n floats on the GPU for an optimiser of at most `history` curvature
+   * pairs, and the evaluation that reads and writes them (no image or gradient crosses to the
+   * host per step). Undefined on the CPU, or when the vectors do not fit (noted).
+   */
+  onDevice?(n: number, history: number): Promise<OnDevice | undefined>;
   /** WebGPU only: each kernel's time in one evaluation, for `bench style --profile`. */
   profile?(
     x: Float32Array,
@@ -53,6 +60,28 @@ export interface LossNet {
     t: Targets,
     lw: LossWeights,
   ): Promise<{ label: string; ms: number }[]> | undefined;
+}
+
+/** An optimiser's vectors on the net's GPU: see LossNet.onDevice. */
+export interface OnDevice<V = GPUBuffer> {
+  ops: VectorOps<V>;
+  /** Loss terms at x; the gradient is written into `grad`. */
+  evaluate(x: V, grad: V, h: number, w: number, t: Targets, lw: LossWeights): Promise<Omit<Evaluation, "grad">>;
+  /**
+   * Runs GPU work; a GPU that fails in it moves the net to the CPU (noted, as for evaluate) and
+   * MovedToCpu is thrown: the vectors are gone, the caller starts its work again on the host.
+   */
+  guard<T>(work: () => Promise<T>): Promise<T>;
+  /** Frees the vectors. */
+  dispose(): void;
+}
+
+/** Thrown by OnDevice.guard: the GPU failed, the net is now on the CPU (see LossNet.fallback). */
+export class MovedToCpu extends Error {
+  constructor(reason: string) {
+    super(`moved to the CPU: ${reason}`);
+    this.name = "MovedToCpu";
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
 // never silently: `fallback` and `notes` say why.
 import { GpuError, type SizeProblem, sizeProblem } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
+import { GpuVectors } from "../../shared/style/webgpu/vectors";
 import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
 import { type DeviceName, type DeviceRequest, pickDevice } from "./devices";
@@ -15,7 +16,9 @@ import {
   fallbackReason,
   type LossNet,
   type LossWeights,
+  MovedToCpu,
   type NetOptions,
+  type OnDevice,
   StyleNet,
   type Targets,
 } from "./session";
@@ -50,6 +53,9 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
     return net;
   }
 }
+
+/** An optimiser's vectors besides its curvature pairs: x, the trial point, d, gradients, scratch. */
+const VECTORS_BESIDE_HISTORY = 6;
 
 class WebGpuLossNet implements LossNet {
   device: DeviceName = "webgpu";
@@ -86,6 +92,38 @@ class WebGpuLossNet implements LossNet {
     );
   }
 
+  async onDevice(n: number, history: number): Promise<OnDevice | undefined> {
+    if (this.cpu) return undefined;
+    let ops: GpuVectors;
+    try {
+      ops = await GpuVectors.create(this.gpu.device, n, history, 2 * history + VECTORS_BESIDE_HISTORY);
+    } catch (err) {
+      if (!(err instanceof GpuError)) throw err;
+      if (err.kind === "memory") {
+        this.notes.push("The optimiser's vectors do not fit in the GPU's memory: they stay on the CPU (slower).");
+        return undefined;
+      }
+      await this.fallBack(err); // the device itself failed: the job goes on on the CPU
+      return undefined;
+    }
+    const { gpu } = this;
+    return {
+      ops,
+      evaluate: (x, grad, h, w, t, lw) => gpu.evaluateOnGpu(x, grad, h, w, t, lw),
+      guard: async (work) => {
+        try {
+          return await work();
+        } catch (err) {
+          if (!(err instanceof GpuError)) throw err;
+          if (err.size) throw sizeError(err.size, this.adapter ?? "");
+          await this.fallBack(err);
+          throw new MovedToCpu(this.fallback ?? err.message);
+        }
+      },
+      dispose: () => ops.dispose(),
+    };
+  }
+
   /** Per-kernel times of one evaluation (see WebGpuStyleNet.profile); undefined once on the CPU. */
   profile(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights) {
     return this.cpu ? undefined : this.gpu.profile(x, h, w, t, lw);
@@ -104,15 +142,20 @@ class WebGpuLossNet implements LossNet {
     } catch (err) {
       if (!(err instanceof GpuError)) throw err; // a bug of ours, not the GPU's: the CPU would not help
       if (err.size) throw sizeError(err.size, this.adapter ?? ""); // the size, not the GPU: no fallback
-      // Out of memory is this job's size on this GPU, not a broken device: later jobs may use it.
-      this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory");
-      this.notes.push(fallbackNote(this.fallback));
-      this.gpu.dispose();
-      this.device = "cpu";
-      this.adapter = undefined;
-      this.cpu = await this.openCpu();
-      return onCpu(this.cpu);
+      return onCpu(await this.fallBack(err));
     }
+  }
+
+  /** The GPU failed: from now on the CPU, with the reason noted. */
+  private async fallBack(err: GpuError): Promise<LossNet> {
+    // Out of memory is this job's size on this GPU, not a broken device: later jobs may use it.
+    this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory");
+    this.notes.push(fallbackNote(this.fallback));
+    this.gpu.dispose();
+    this.device = "cpu";
+    this.adapter = undefined;
+    this.cpu = await this.openCpu();
+    return this.cpu;
   }
 }
 
@@ -135,6 +178,7 @@ export async function warmWebGpu(request: DeviceRequest = "auto"): Promise<boole
     const f = await net.features(x, h, w);
     const t: Targets = { content: f.content, grams: [f.grams], masks: [undefined], styleScales: [[1, 1, 1, 1, 1]] };
     await net.evaluate(x, h, w, t, { content: 1, tv: 1e-3, style: [1] });
+    (await net.onDevice?.(x.length, 1))?.dispose(); // the optimiser's pipelines
     return true;
   } finally {
     await net.release();

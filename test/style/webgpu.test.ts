@@ -9,12 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import * as v from "valibot";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { LossWeights, Targets } from "../../shared/style/vgg";
 import { CONV_BACKWARD, CONV_FORWARD, gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
 import { gemmComputesRightly, tilesComputeRightly } from "../../shared/style/webgpu/tile-check";
+import { GpuError } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
+import { GpuVectors } from "../../shared/style/webgpu/vectors";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { AGREE_WITHIN, agreement, agreementLine } from "../../companion/style/bench-step";
 import { listDevices, pickDevice } from "../../companion/style/devices";
@@ -211,18 +213,26 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     const opts = { styleBlend: [1, 1], preserveColors: true };
     const notes: string[] = [];
     // A budget of one byte: the CPU engine's memory check does not apply to a job on the GPU.
+    const previews: RgbaImage[] = [];
     const gpu = await runStyle(inputs, {
-      options: job({ ...opts, device: "webgpu" }),
+      options: job({ ...opts, device: "webgpu", previewEvery: 1 }),
       weights: "random:1",
       onNote: (n) => notes.push(n),
+      onPreview: (img) => {
+        previews.push(img);
+      },
       memoryBudget: 1,
     });
+    expect(previews.length).toBeGreaterThan(0); // read back from the GPU mid-scale
     await expect(
       runStyle(inputs, { options: job({ ...opts, device: "cpu" }), weights: "random:1", memoryBudget: 1 }),
     ).rejects.toMatchObject({ code: "too-large" });
     const cpu = await runStyle(inputs, { options: job({ ...opts, device: "cpu" }), weights: "random:1" });
     expect(gpu.device).toBe("webgpu");
     expect(gpu.fallback).toBeUndefined();
+    // The optimiser's vectors stayed on the GPU at every scale (L-BFGS there, tested in gpu-optim).
+    expect(gpu.scales.map((sc) => sc.vectors)).toEqual(gpu.scales.map(() => "gpu"));
+    expect(cpu.scales.every((sc) => sc.vectors === "host")).toBe(true);
     expect(notes.some((n) => /software adapter/.test(n))).toBe(true);
     let diff = 0;
     for (let i = 0; i < gpu.image.data.length; i++) diff += Math.abs(gpu.image.data[i] - cpu.image.data[i]);
@@ -271,6 +281,26 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
   }, 60_000);
 
   // Last: a lost device marks WebGPU failed for the rest of this process.
+  it("optimiser vectors that do not fit on the GPU stay on the host, said so; the evaluations stay on the GPU", async () => {
+    const create = vi
+      .spyOn(GpuVectors, "create")
+      .mockRejectedValue(new GpuError("memory", "the GPU ran out of memory: (test)"));
+    try {
+      const notes: string[] = [];
+      const r = await runStyle(
+        { content, styles: [style] },
+        { options: job({ device: "webgpu", iters: 2 }), weights: "random:1", onNote: (n) => notes.push(n) },
+      );
+      expect(create).toHaveBeenCalled();
+      expect(r.device).toBe("webgpu");
+      expect(r.fallback).toBeUndefined();
+      expect(r.scales.every((sc) => sc.vectors === "host")).toBe(true);
+      expect(notes).toContain("The optimiser's vectors do not fit in the GPU's memory: they stay on the CPU (slower).");
+    } finally {
+      create.mockRestore();
+    }
+  }, 120_000);
+
   it("a GPU lost mid-job: the job finishes on the CPU and says why, where the user looks", async () => {
     const notes: string[] = [];
     const r = await runStyle(
@@ -285,7 +315,8 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
       },
     );
     expect(r.device).toBe("cpu");
-    expect(r.iters).toBe(3);
+    expect(r.iters).toBe(3); // the scale started again on the CPU: its vectors were on the lost GPU
+    expect(r.scales.map((sc) => [sc.vectors, sc.iters])).toEqual([["host", 3]]);
     expect(r.fallback).toMatch(/^WebGPU failed: /);
     expect(notes).toContain(`ran on the CPU: ${r.fallback}`);
     const webgpu = (await listDevices()).find((d) => d.name === "webgpu")!;

@@ -247,15 +247,38 @@ export class WebGpuStyleNet {
       },
       plan.staging,
     );
-    const terms: Record<string, number> = { content: 0, style: 0, tv: 0 };
-    for (const term of plan.terms) {
-      let sum = 0;
-      for (let i = 0; i < term.count; i++) sum += data[n + term.offset + i];
-      const v = sum * term.factor;
-      terms[term.name] = (terms[term.name] ?? 0) + v;
-      if (term.name.startsWith("style") && term.name !== "style") terms.style += v;
-    }
-    return { loss: terms.content + terms.style + terms.tv, terms, grad: data.slice(0, n) };
+    return { ...lossTerms(plan, data, n), grad: data.slice(0, n) };
+  }
+
+  /**
+   * Like evaluate, with the image and its gradient in GPU buffers of 3·h·w floats (the optimiser's:
+   * ./vectors): only the loss terms come back to the host.
+   */
+  evaluateOnGpu(
+    x: GPUBuffer,
+    grad: GPUBuffer,
+    h: number,
+    w: number,
+    t: Targets,
+    lw: LossWeights,
+  ): Promise<Omit<Evaluation, "grad">> {
+    return this.checked(async () => {
+      const s = this.size(h, w);
+      const plan = this.lossPlan(s, t, lw);
+      const n = 3 * h * w;
+      const data = await this.run(
+        x,
+        s,
+        plan.steps,
+        (enc) => {
+          enc.copyBufferToBuffer(s.gradImage, 0, grad, 0, n * 4);
+          enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
+        },
+        plan.staging,
+        { offset: n * 4, size: plan.partials.size },
+      );
+      return lossTerms(plan, data, 0);
+    });
   }
 
   /** Free every buffer; the device itself belongs to the caller. Idempotent. */
@@ -302,18 +325,28 @@ export class WebGpuStyleNet {
 
   // ---- one evaluation ----
 
-  /** Upload x, replay the steps, copy out, read back: the one round trip. */
+  /**
+   * Upload x (or copy it from a GPU buffer), replay the steps, copy out, read back (all of
+   * staging, or `range` of it): the one round trip.
+   */
   private async run(
-    x: Float32Array,
+    x: Float32Array | GPUBuffer,
     s: Sized,
     steps: Step[],
     copyOut: (enc: GPUCommandEncoder) => void,
     staging: GPUBuffer,
+    range?: { offset: number; size: number },
   ): Promise<Float32Array> {
-    if (x.length !== 3 * s.h * s.w) throw new Error(`image has ${x.length} values, expected ${3 * s.h * s.w}`);
+    const bytes = 3 * s.h * s.w * 4;
     const d = this.device;
-    d.queue.writeBuffer(s.x, 0, onHeap(x));
     const enc = d.createCommandEncoder();
+    if (x instanceof Float32Array) {
+      if (x.byteLength !== bytes) throw new Error(`image has ${x.length} values, expected ${bytes / 4}`);
+      d.queue.writeBuffer(s.x, 0, onHeap(x));
+    } else {
+      if (x.size < bytes) throw new Error(`image buffer has ${x.size} bytes, expected ${bytes}`);
+      enc.copyBufferToBuffer(x, 0, s.x, 0, bytes);
+    }
     encode(enc, steps);
     copyOut(enc);
     d.queue.submit([enc.finish()]);
@@ -323,7 +356,7 @@ export class WebGpuStyleNet {
       if (limit > 0) timer = setTimeout(() => resolve("hung"), limit);
     });
     try {
-      const r = await Promise.race([staging.mapAsync(MAP_MODE_READ), hung]);
+      const r = await Promise.race([staging.mapAsync(MAP_MODE_READ, range?.offset, range?.size), hung]);
       if (r === "hung") {
         d.destroy(); // stops the work; the caller's next device is a new one
         throw new GpuError("timeout", `the GPU did not finish an evaluation in ${limit / 1000} s`);
@@ -337,7 +370,7 @@ export class WebGpuStyleNet {
     } finally {
       clearTimeout(timer);
     }
-    const out = new Float32Array(staging.getMappedRange().slice(0));
+    const out = new Float32Array(staging.getMappedRange(range?.offset, range?.size).slice(0));
     staging.unmap();
     return out;
   }
@@ -692,6 +725,19 @@ export class WebGpuStyleNet {
   private buffer(size: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
     return this.device.createBuffer({ size: Math.max(16, Math.ceil(size / 4) * 4), usage });
   }
+}
+
+/** The loss terms from an evaluation's partial sums, which start at data[at]. */
+function lossTerms(plan: LossPlan, data: Float32Array, at: number): Omit<Evaluation, "grad"> {
+  const terms: Record<string, number> = { content: 0, style: 0, tv: 0 };
+  for (const term of plan.terms) {
+    let sum = 0;
+    for (let i = 0; i < term.count; i++) sum += data[at + term.offset + i];
+    const v = sum * term.factor;
+    terms[term.name] = (terms[term.name] ?? 0) + v;
+    if (term.name.startsWith("style") && term.name !== "style") terms.style += v;
+  }
+  return { loss: terms.content + terms.style + terms.tv, terms };
 }
 
 /** WebGPU takes views of plain ArrayBuffers; the engine never hands it shared memory. */

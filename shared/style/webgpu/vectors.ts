@@ -144,6 +144,12 @@ interface Pass {
   out?: number;
 }
 
+/** Made once per device, shared by every GpuVectors on it. */
+const pipelines = new WeakMap<
+  GPUDevice,
+  { pass: GPUComputePipeline; reduce: GPUComputePipeline; adam: GPUComputePipeline }
+>();
+
 export class GpuVectors implements VectorOps<GPUBuffer> {
   private readonly spare: GPUBuffer[] = [];
   private readonly owned = new Set<GPUBuffer>();
@@ -172,12 +178,17 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     this.partials = buf(2 * this.groups * 4, STORAGE);
     this.uniforms = buf(this.slots * SLOT, UNIFORM | COPY_DST);
     this.staging = buf(16, MAP_READ | COPY_DST);
-    const pipe = (code: string) =>
-      device.createComputePipeline({
-        layout: "auto",
-        compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
-      });
-    this.pipes = { pass: pipe(PASS), reduce: pipe(REDUCE), adam: pipe(ADAM) };
+    let pipes = pipelines.get(device);
+    if (!pipes) {
+      const pipe = (code: string) =>
+        device.createComputePipeline({
+          layout: "auto",
+          compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
+        });
+      pipes = { pass: pipe(PASS), reduce: pipe(REDUCE), adam: pipe(ADAM) };
+      pipelines.set(device, pipes);
+    }
+    this.pipes = pipes;
   }
 
   /**
