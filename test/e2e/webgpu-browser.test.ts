@@ -12,6 +12,7 @@ import { randomVggWeights } from "../../companion/style/vgg-weights";
 import { openWebGpu } from "../../companion/style/webgpu-device";
 import { NARROW, randomImage } from "../style/narrow";
 import { relativeError } from "../style/tf-reference";
+import { LBFGS_STEPS, lbfgsOnGpu } from "./gpu-steps";
 import type { PageJob } from "./webgpu-page";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -37,7 +38,7 @@ async function servePage(): Promise<{ url: string; server: Server }> {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))("WebGPU style engine in the browser", () => {
-  it("gives the numbers Node's Dawn gives (features, loss, gradient; max pooling, a masked style)", async () => {
+  it("gives the numbers Node's Dawn gives (features, loss, gradient, L-BFGS steps on the GPU; max pooling, a masked style)", async () => {
     const h = 32;
     const w = 32;
     const weights = randomVggWeights(5, NARROW);
@@ -58,18 +59,14 @@ describe.skipIf(!existsSync(CHROMIUM))("WebGPU style engine in the browser", () 
       lw: { content: 1, tv: 0.1, style: [100] },
     };
     const own = await node.features(Float32Array.from(job.image), h, w);
-    const expected = await node.evaluate(
-      Float32Array.from(job.x),
-      h,
-      w,
-      {
-        content: own.content,
-        grams: [styleGrams],
-        masks: [Float32Array.from(job.mask)],
-        styleScales: [[0.1, 0.2, 0.3, 0.2, 0.1]],
-      },
-      job.lw,
-    );
+    const targets = {
+      content: own.content,
+      grams: [styleGrams],
+      masks: [Float32Array.from(job.mask)],
+      styleScales: [[0.1, 0.2, 0.3, 0.2, 0.1]],
+    };
+    const expected = await node.evaluate(Float32Array.from(job.x), h, w, targets, job.lw);
+    const lbfgs = await lbfgsOnGpu(node, Float32Array.from(job.x), h, w, targets, job.lw, LBFGS_STEPS);
     node.dispose();
 
     const { url, server } = await servePage();
@@ -89,12 +86,23 @@ describe.skipIf(!existsSync(CHROMIUM))("WebGPU style engine in the browser", () 
       const got = (await page.evaluate(
         (j) => (window as unknown as { runEngine(j: PageJob): Promise<unknown> }).runEngine(j),
         job,
-      )) as { adapter: string; grams: number[][]; loss: number; terms: Record<string, number>; grad: number[] };
+      )) as {
+        adapter: string;
+        grams: number[][];
+        loss: number;
+        terms: Record<string, number>;
+        grad: number[];
+        lbfgs: number[];
+      };
       expect(got.adapter).toMatch(/swiftshader/i);
       for (const [l, g] of got.grams.entries())
         expect(relativeError(Float32Array.from(g), own.grams[l])).toBeLessThan(1e-5);
       expect(Math.abs(got.loss - expected.loss) / expected.loss).toBeLessThan(1e-5);
       expect(relativeError(Float32Array.from(got.grad), expected.grad)).toBeLessThan(1e-5);
+      // L-BFGS with its vectors on the GPU: the same losses, step by step, and they fall.
+      expect(got.lbfgs).toHaveLength(LBFGS_STEPS);
+      expect(lbfgs[LBFGS_STEPS - 1]).toBeLessThan(lbfgs[0]);
+      for (const [i, loss] of got.lbfgs.entries()) expect(Math.abs(loss - lbfgs[i]) / lbfgs[i]).toBeLessThan(1e-4);
     } finally {
       await browser.close();
       server.close();

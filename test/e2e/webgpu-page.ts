@@ -4,6 +4,7 @@ import type { ConvWeights, LossWeights, Targets } from "../../shared/style/vgg";
 import type { Tiles } from "../../shared/style/webgpu/gemm";
 import { styleDeviceLimits } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
+import { LBFGS_STEPS, lbfgsOnGpu } from "./gpu-steps";
 
 export interface PageJob {
   convs: { name: string; inC: number; outC: number; kernel: number[]; bias: number[] }[];
@@ -36,6 +37,7 @@ async function runEngine(job: PageJob) {
     styleScales: [[0.1, 0.2, 0.3, 0.2, 0.1]],
   };
   const e = await net.evaluate(Float32Array.from(job.x), job.h, job.w, targets, job.lw);
+  const lbfgs = await lbfgsOnGpu(net, Float32Array.from(job.x), job.h, job.w, targets, job.lw, LBFGS_STEPS);
   net.dispose();
   return {
     adapter: `${adapter.info.vendor} ${adapter.info.architecture}`,
@@ -43,6 +45,7 @@ async function runEngine(job: PageJob) {
     loss: e.loss,
     terms: e.terms,
     grad: Array.from(e.grad),
+    lbfgs,
   };
 }
 
