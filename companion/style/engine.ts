@@ -49,6 +49,8 @@ export interface StyleRunSpec {
   onPreview?: (img: RgbaImage, iter: number) => void | Promise<void>;
   /** Things a user should know (device choice and fallbacks, random weights). */
   onNote?: (message: string) => void;
+  /** For benchmarks: keep the optimiser's vectors on the host even when the evaluation is on a GPU. */
+  vectorsOnHost?: boolean;
   /** Bytes the job may use; default styleMemoryBudget() (60 % of memory minus ours, or STYLIZE_STYLE_MEM_MB). */
   memoryBudget?: number;
 }
@@ -210,7 +212,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           record,
         );
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.
-      const gpu = await net.onDevice?.(x0.length, LBFGS_HISTORY);
+      const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_HISTORY);
       flushNotes();
       let result: Awaited<ReturnType<typeof onHost>>;
       if (!gpu) result = await onHost();
