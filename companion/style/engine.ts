@@ -3,8 +3,8 @@
 import type { StyleOptions } from "../../shared/protocol";
 import { abortError, UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
-import { Adam } from "../../shared/style/optim/adam";
-import { Lbfgs } from "../../shared/style/optim/lbfgs";
+import { ADAM_VECTORS, Adam } from "../../shared/style/optim/adam";
+import { Lbfgs, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import type { Objective } from "../../shared/style/optim/types";
 import { HostVectors, type VectorOps } from "../../shared/style/optim/vectors";
 import {
@@ -79,8 +79,14 @@ export interface StyleResult {
   }[];
 }
 
-/** L-BFGS's curvature pairs (its default; the GPU's vectors are sized for it). */
+/** L-BFGS's curvature pairs (the GPU's vectors are sized for it). */
 const LBFGS_HISTORY = 10;
+/**
+ * firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (see initialScale below).
+ * decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation costs
+ * a whole one.
+ */
+const LBFGS_OPTIONS = { history: LBFGS_HISTORY, firstStep: 8, decreaseOnly: true };
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
 
@@ -144,18 +150,14 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       record: StyleResult["scales"][number],
       guard: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
     ) => {
-      // firstStep: the first L-BFGS step moves the steepest pixel by 8 levels. At finer scales the
-      // curvature learnt below is a far better guess (the losses are relative to sums over all
-      // pixels, so the Hessian per pixel shrinks as the pixel count grows): without it, the first
-      // steps at 1024 px are so short that float32 rounding hides their progress.
-      // decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation
-      // costs a whole one.
+      // At finer scales the curvature learnt below is a far better first step than firstStep (the
+      // losses are relative to sums over all pixels, so the Hessian per pixel shrinks as the pixel
+      // count grows): without it, the first steps at 1024 px are so short that float32 rounding
+      // hides their progress.
       const initialScale = prev?.curvature && prev.curvature * ((scale.width * scale.height) / prev.pixels);
       const x = ops.fromHost(x0);
       const opt =
-        o.optimizer === "adam"
-          ? new Adam(x, f, {}, ops)
-          : new Lbfgs(x, f, { history: LBFGS_HISTORY, firstStep: 8, decreaseOnly: true, initialScale }, ops);
+        o.optimizer === "adam" ? new Adam(x, f, {}, ops) : new Lbfgs(x, f, { ...LBFGS_OPTIONS, initialScale }, ops);
       for (let i = 0; i < scale.iters; i++) {
         checkAbort();
         const ts = performance.now();
@@ -212,12 +214,13 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           record,
         );
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.
-      const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_HISTORY);
+      const reserve = o.optimizer === "adam" ? ADAM_VECTORS : lbfgsVectors(LBFGS_OPTIONS);
+      const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_HISTORY, reserve);
       flushNotes();
       let result: Awaited<ReturnType<typeof onHost>>;
       if (!gpu) result = await onHost();
       else {
-        const before = { done, doneUnits };
+        const before = { done, doneUnits, stepMs };
         record.vectors = "gpu";
         try {
           result = await optimise(
@@ -241,8 +244,9 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           );
         } catch (err) {
           if (!(err instanceof MovedToCpu)) throw err;
+          gpu.dispose(); // before the CPU's run: on a unified-memory machine they are the CPU's memory too
           flushNotes();
-          ({ done, doneUnits } = before);
+          ({ done, doneUnits, stepMs } = before);
           Object.assign(record, { iters: 0, evals: 0, vectors: "host" });
           result = await onHost();
         } finally {

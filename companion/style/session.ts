@@ -48,10 +48,11 @@ export interface LossNet {
   check?(width: number, height: number): void;
   /**
    * WebGPU only: vectors of n floats on the GPU for an optimiser of at most `history` curvature
-   * pairs, and the evaluation that reads and writes them (no image or gradient crosses to the
-   * host per step). Undefined on the CPU, or when the vectors do not fit (noted).
+   * pairs, `reserve` of them allocated now, and the evaluation that reads and writes them (no
+   * image or gradient crosses to the host per step). Undefined on the CPU, or when the vectors
+   * cannot be had (noted).
    */
-  onDevice?(n: number, history: number): Promise<OnDevice | undefined>;
+  onDevice?(n: number, history: number, reserve: number): Promise<OnDevice | undefined>;
   /** WebGPU only: each kernel's time in one evaluation, for `bench style --profile`. */
   profile?(
     x: Float32Array,

@@ -54,9 +54,6 @@ export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes
   }
 }
 
-/** An optimiser's vectors besides its curvature pairs: x, the trial point, d, gradients, scratch. */
-const VECTORS_BESIDE_HISTORY = 6;
-
 class WebGpuLossNet implements LossNet {
   device: DeviceName = "webgpu";
   fallback?: string;
@@ -92,18 +89,17 @@ class WebGpuLossNet implements LossNet {
     );
   }
 
-  async onDevice(n: number, history: number): Promise<OnDevice | undefined> {
+  async onDevice(n: number, history: number, reserve: number): Promise<OnDevice | undefined> {
     if (this.cpu) return undefined;
     let ops: GpuVectors;
     try {
-      ops = await GpuVectors.create(this.gpu.device, n, history, 2 * history + VECTORS_BESIDE_HISTORY);
+      ops = await GpuVectors.create(this.gpu.device, n, history, reserve, { timeoutMs: this.gpu.timeoutMs });
     } catch (err) {
       if (!(err instanceof GpuError)) throw err;
-      if (err.kind === "memory") {
-        this.notes.push("The optimiser's vectors do not fit in the GPU's memory: they stay on the CPU (slower).");
-        return undefined;
-      }
-      await this.fallBack(err); // the device itself failed: the job goes on on the CPU
+      // Out of memory, or kernels this GPU refuses: the evaluations can still run here, so only
+      // the optimiser's vectors stay on the host. A device truly gone fails the next evaluation.
+      const note = `The optimiser's vectors stay on the CPU (slower): ${err.message}.`;
+      if (!this.notes.includes(note)) this.notes.push(note);
       return undefined;
     }
     const { gpu } = this;
@@ -113,7 +109,10 @@ class WebGpuLossNet implements LossNet {
       guard: async (work) => {
         try {
           return await work();
-        } catch (err) {
+        } catch (thrown) {
+          if (!(thrown instanceof GpuError)) throw thrown;
+          // A vector made beyond the reserve may be what failed: its own error names the cause.
+          const err = (await ops.settle().catch((e: unknown) => e)) ?? thrown;
           if (!(err instanceof GpuError)) throw err;
           if (err.size) throw sizeError(err.size, this.adapter ?? "");
           await this.fallBack(err);
@@ -178,7 +177,7 @@ export async function warmWebGpu(request: DeviceRequest = "auto"): Promise<boole
     const f = await net.features(x, h, w);
     const t: Targets = { content: f.content, grams: [f.grams], masks: [undefined], styleScales: [[1, 1, 1, 1, 1]] };
     await net.evaluate(x, h, w, t, { content: 1, tv: 1e-3, style: [1] });
-    (await net.onDevice?.(x.length, 1))?.dispose(); // the optimiser's pipelines
+    (await net.onDevice?.(x.length, 1, 0))?.dispose(); // the optimiser's pipelines
     return true;
   } finally {
     await net.release();

@@ -3,8 +3,8 @@
 // whose every step matches the host optimiser's.
 import { HAVE_SWIFTSHADER } from "./swiftshader"; // first: it points Vulkan at SwiftShader
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Adam } from "../../shared/style/optim/adam";
-import { Lbfgs } from "../../shared/style/optim/lbfgs";
+import { ADAM_VECTORS, Adam } from "../../shared/style/optim/adam";
+import { Lbfgs, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import type { Evaluation, Optimizer } from "../../shared/style/optim/types";
 import { HostVectors } from "../../shared/style/optim/vectors";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
@@ -104,14 +104,18 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     return { loss, grad };
   };
   const start = () => Float32Array.from({ length: M }, (_, i) => 3 * Math.cos(i));
-  let small: GpuVectors;
-  beforeAll(async () => {
-    small = await GpuVectors.create(device, M, 5, 0);
-  });
-  afterAll(() => small?.dispose());
 
-  /** The host optimiser and the GPU one side by side: each step's loss and evaluation count. */
-  async function sideBySide(make: <V>(x: V, obj: (x: V) => Promise<Evaluation<V>>, ops?: GpuVectors) => Optimizer<V>) {
+  /**
+   * The host optimiser and the GPU one side by side: each step's loss and evaluation count. The
+   * GPU's vectors are reserved as a job reserves them: none may be made beyond.
+   */
+  async function sideBySide(
+    reserve: number,
+    make: <V>(x: V, obj: (x: V) => Promise<Evaluation<V>>, ops?: GpuVectors) => Optimizer<V>,
+  ) {
+    const small = await GpuVectors.create(device, M, 5, reserve);
+    const owned = (small as unknown as { owned: Set<GPUBuffer> }).owned;
+    expect(owned.size).toBe(reserve);
     const onHost = make(start(), async (x: Float32Array) => f(x));
     const onGpu = make(
       small.fromHost(start()),
@@ -129,12 +133,17 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
       evals += a.evals;
       losses.push([a.at.loss, b.at.loss]);
     }
-    return { losses, evals, x: [onHost.x, await small.toHost(onGpu.x)] as const };
+    expect(owned.size).toBe(reserve);
+    const x = [onHost.x, await small.toHost(onGpu.x)] as const;
+    small.dispose();
+    return { losses, evals, x };
   }
 
   it("L-BFGS: the same steps as on the host, line searches included", async () => {
+    const opts = { history: 5, firstStep: 2 };
     const { losses, evals, x } = await sideBySide(
-      (x0, obj, ops) => new Lbfgs(x0, obj, { history: 5, firstStep: 2 }, ops as never),
+      lbfgsVectors(opts),
+      (x0, obj, ops) => new Lbfgs(x0, obj, opts, ops as never),
     );
     expect(evals).toBeGreaterThan(13); // some line searches went on past t = 1 (the GPU's g·d)
     for (const [a, b] of losses) close(b, a, 1e-3);
@@ -142,8 +151,21 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     expect(maxRel(x[1], x[0])).toBeLessThan(1e-3);
   }, 60_000);
 
+  it("L-BFGS as jobs run it (sufficient decrease only): the same steps as on the host", async () => {
+    const opts = { history: 5, firstStep: 2, decreaseOnly: true };
+    const { losses, x } = await sideBySide(
+      lbfgsVectors(opts),
+      (x0, obj, ops) => new Lbfgs(x0, obj, opts, ops as never),
+    );
+    for (const [a, b] of losses) close(b, a, 1e-3);
+    expect(maxRel(x[1], x[0])).toBeLessThan(1e-3);
+  }, 60_000);
+
   it("Adam: the same steps as on the host", async () => {
-    const { losses, x } = await sideBySide((x0, obj, ops) => new Adam(x0, obj, { lr: 0.1 }, ops as never));
+    const { losses, x } = await sideBySide(
+      ADAM_VECTORS,
+      (x0, obj, ops) => new Adam(x0, obj, { lr: 0.1 }, ops as never),
+    );
     for (const [a, b] of losses) close(b, a, 1e-4);
     expect(losses[11][0]).toBeLessThan(losses[0][0]);
     expect(maxRel(x[1], x[0])).toBeLessThan(1e-4);

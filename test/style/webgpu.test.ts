@@ -280,7 +280,6 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     expect((await openWebGpu()).device).not.toBe(device);
   }, 60_000);
 
-  // Last: a lost device marks WebGPU failed for the rest of this process.
   it("optimiser vectors that do not fit on the GPU stay on the host, said so; the evaluations stay on the GPU", async () => {
     const create = vi
       .spyOn(GpuVectors, "create")
@@ -289,18 +288,71 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
       const notes: string[] = [];
       const r = await runStyle(
         { content, styles: [style] },
-        { options: job({ device: "webgpu", iters: 2 }), weights: "random:1", onNote: (n) => notes.push(n) },
+        {
+          options: job({ device: "webgpu", iters: 2 }),
+          weights: "random:1",
+          onNote: (n) => notes.push(n),
+        },
       );
       expect(create).toHaveBeenCalled();
       expect(r.device).toBe("webgpu");
       expect(r.fallback).toBeUndefined();
       expect(r.scales.every((sc) => sc.vectors === "host")).toBe(true);
-      expect(notes).toContain("The optimiser's vectors do not fit in the GPU's memory: they stay on the CPU (slower).");
+      expect(notes.filter((n) => /vectors/.test(n))).toEqual([
+        "The optimiser's vectors stay on the CPU (slower): the GPU ran out of memory: (test).",
+      ]);
     } finally {
       create.mockRestore();
     }
   }, 120_000);
 
+  it("Adam jobs keep their vectors on the GPU too, and match the CPU's", async () => {
+    const opts = { optimizer: "adam", iters: 3 };
+    const gpu = await runStyle(
+      { content, styles: [style] },
+      { options: job({ ...opts, device: "webgpu" }), weights: "random:1" },
+    );
+    const cpu = await runStyle(
+      { content, styles: [style] },
+      { options: job({ ...opts, device: "cpu" }), weights: "random:1" },
+    );
+    expect(gpu.scales.map((sc) => [sc.vectors, sc.iters])).toEqual([["gpu", 3]]);
+    expect(Math.abs(gpu.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-3);
+  }, 120_000);
+
+  it("a GPU that fails in the optimiser's own work: the scale starts again on the CPU, and says why", async () => {
+    const real = GpuVectors.prototype.twoLoop;
+    let calls = 0;
+    const spy = vi.spyOn(GpuVectors.prototype, "twoLoop").mockImplementation(function (this: GpuVectors, ...args) {
+      // Out of memory: a fallback that does not mark WebGPU failed for the later tests.
+      if (++calls === 2) return Promise.reject(new GpuError("memory", "the GPU ran out of memory: (test)"));
+      return real.apply(this, args);
+    });
+    try {
+      const notes: string[] = [];
+      const progress: number[] = [];
+      const r = await runStyle(
+        { content, styles: [style] },
+        {
+          options: job({ device: "webgpu", iters: 3 }),
+          weights: "random:1",
+          onNote: (n) => notes.push(n),
+          onProgress: (p) => progress.push(p.iter),
+        },
+      );
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(r.device).toBe("cpu");
+      expect(r.fallback).toBe("WebGPU failed: the GPU ran out of memory: (test)");
+      expect(notes).toContain(`ran on the CPU: ${r.fallback}`);
+      // Step 1 on the GPU, step 2 failed there: the scale ran again from its start on the CPU.
+      expect(progress).toEqual([1, 1, 2, 3]);
+      expect(r.scales.map((sc) => [sc.vectors, sc.iters])).toEqual([["host", 3]]);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 120_000);
+
+  // Last: a lost device marks WebGPU failed for the rest of this process.
   it("a GPU lost mid-job: the job finishes on the CPU and says why, where the user looks", async () => {
     const notes: string[] = [];
     const r = await runStyle(

@@ -11,6 +11,9 @@ export interface AdamOptions {
   eps?: number;
 }
 
+/** The most vectors an Adam holds at once (a GPU reserves them up front): x, m, v, the gradient, one spare. */
+export const ADAM_VECTORS = 5;
+
 export class Adam<V = Float32Array> implements Optimizer<V> {
   private readonly m: V;
   private readonly v: V;

@@ -28,6 +28,18 @@ export interface LbfgsOptions {
   initialScale?: number;
 }
 
+const HISTORY = 10;
+const MAX_LINE_SEARCH = 10;
+
+/**
+ * The most vectors an Lbfgs with these options holds at once (a GPU reserves them up front): the
+ * curvature pairs, x, the trial point, d, the gradient, one scratch vector of the ops, and every
+ * gradient a line search evaluates (kept until it ends).
+ */
+export function lbfgsVectors(opts: LbfgsOptions = {}): number {
+  return 2 * (opts.history ?? HISTORY) + 5 + (opts.maxLineSearch ?? MAX_LINE_SEARCH);
+}
+
 export class Lbfgs<V = Float32Array> implements Optimizer<V> {
   private readonly s: V[] = [];
   private readonly y: V[] = [];
@@ -60,8 +72,8 @@ export class Lbfgs<V = Float32Array> implements Optimizer<V> {
     opts: LbfgsOptions = {},
     ops?: VectorOps<V>,
   ) {
-    this.history = opts.history ?? 10;
-    this.maxLs = opts.maxLineSearch ?? 10;
+    this.history = opts.history ?? HISTORY;
+    this.maxLs = opts.maxLineSearch ?? MAX_LINE_SEARCH;
     this.tolChange = opts.toleranceChange ?? 1e-9;
     this.firstStep = opts.firstStep ?? 1;
     this.decreaseOnly = opts.decreaseOnly ?? false;

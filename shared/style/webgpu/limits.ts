@@ -68,18 +68,57 @@ export async function withErrorScopes<T>(device: GPUDevice, work: () => Promise<
     thrown = e;
   }
   const validation = await device.popErrorScope();
-  const memory = await device.popErrorScope();
-  if (memory) throw new GpuError("memory", `the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
-  if (validation) throw new GpuError("refused", `WebGPU refused the work: ${validation.message.split("\n")[0]}`);
+  const scoped = scopeError(await device.popErrorScope(), validation);
+  if (scoped) throw scoped;
   if (thrown) throw thrown;
   return result as T;
 }
 
-/** Map a read-back buffer; a device that is gone becomes GpuError "lost". */
-export async function mapForReading(staging: GPUBuffer, offset?: number, size?: number): Promise<void> {
+/** What an out-of-memory scope and a validation scope caught, as the GpuError to throw (memory first). */
+export function scopeError(memory: GPUError | null | undefined, validation: GPUError | null | undefined) {
+  if (memory) return new GpuError("memory", `the GPU ran out of memory: ${memory.message.split("\n")[0]}`);
+  if (validation) return new GpuError("refused", `WebGPU refused the work: ${validation.message.split("\n")[0]}`);
+  return undefined;
+}
+
+/** Default watchdog: far above any read-back a working GPU needs (a 2048 px evaluation is well under a second). */
+export const TIMEOUT_MS = 60_000;
+
+export interface Watchdog {
+  /** A read-back not back after this long counts as a hung GPU; 0: wait for ever (software adapters). */
+  timeoutMs?: number;
+  /** Why the device was lost, when known (for the message). */
+  lost?: () => string | undefined;
+}
+
+/**
+ * Map a read-back buffer. A device that is gone becomes GpuError "lost"; one that has not answered
+ * within the watchdog's time is destroyed (so the work stops; the caller's next device is a new
+ * one) and becomes GpuError "timeout".
+ */
+export async function mapForReading(
+  device: GPUDevice,
+  staging: GPUBuffer,
+  watchdog: Watchdog = {},
+  offset?: number,
+  size?: number,
+): Promise<void> {
+  const limit = watchdog.timeoutMs ?? TIMEOUT_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    if (limit > 0) timer = setTimeout(() => resolve("hung"), limit);
+  });
   try {
-    await staging.mapAsync(0x01 /* GPUMapMode.READ */, offset, size);
+    const r = await Promise.race([staging.mapAsync(0x01 /* GPUMapMode.READ */, offset, size), hung]);
+    if (r === "hung") {
+      device.destroy();
+      throw new GpuError("timeout", `the GPU did not finish its work in ${limit / 1000} s`);
+    }
   } catch (e) {
-    throw new GpuError("lost", `the GPU stopped working: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof GpuError) throw e;
+    const why = watchdog.lost?.() ?? (e instanceof Error ? e.message : String(e));
+    throw new GpuError("lost", `the GPU stopped working: ${why}`);
+  } finally {
+    clearTimeout(timer);
   }
 }

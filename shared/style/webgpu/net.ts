@@ -41,7 +41,7 @@ import {
   THREADS,
   TOTAL_VARIATION,
 } from "./kernels";
-import { GpuError, sizeProblem, withErrorScopes } from "./limits";
+import { GpuError, mapForReading, sizeProblem, withErrorScopes } from "./limits";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
 
@@ -52,7 +52,6 @@ const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
 const MAP_READ = 0x01;
-const MAP_MODE_READ = 0x01;
 
 export interface WebGpuNetOptions {
   pooling: Pooling;
@@ -66,9 +65,6 @@ export interface WebGpuNetOptions {
    */
   timeoutMs?: number;
 }
-
-/** Default watchdog: far above any evaluation a working GPU needs (2048 px is well under a second). */
-const TIMEOUT_MS = 60_000;
 
 type Step =
   | {
@@ -319,6 +315,11 @@ export class WebGpuStyleNet {
     });
   }
 
+  /** The watchdog's limit (see WebGpuNetOptions.timeoutMs), for other work on this device. */
+  get timeoutMs(): number | undefined {
+    return this.opts.timeoutMs;
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }
@@ -350,26 +351,13 @@ export class WebGpuStyleNet {
     encode(enc, steps);
     copyOut(enc);
     d.queue.submit([enc.finish()]);
-    const limit = this.opts.timeoutMs ?? TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const hung = new Promise<"hung">((resolve) => {
-      if (limit > 0) timer = setTimeout(() => resolve("hung"), limit);
-    });
-    try {
-      const r = await Promise.race([staging.mapAsync(MAP_MODE_READ, range?.offset, range?.size), hung]);
-      if (r === "hung") {
-        d.destroy(); // stops the work; the caller's next device is a new one
-        throw new GpuError("timeout", `the GPU did not finish an evaluation in ${limit / 1000} s`);
-      }
-    } catch (e) {
-      if (e instanceof GpuError) throw e;
-      throw new GpuError(
-        "lost",
-        `the GPU stopped working: ${this.lost ?? (e instanceof Error ? e.message : String(e))}`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    await mapForReading(
+      d,
+      staging,
+      { timeoutMs: this.opts.timeoutMs, lost: () => this.lost },
+      range?.offset,
+      range?.size,
+    );
     const out = new Float32Array(staging.getMappedRange(range?.offset, range?.size).slice(0));
     staging.unmap();
     return out;

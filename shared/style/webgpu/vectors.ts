@@ -9,7 +9,7 @@
 // needs no round trip; a one-workgroup reduction turns each pass's partial sums into scal[acc].
 import type { TwoLoopResult } from "../optim/two-loop";
 import type { AdamStep, VectorOps } from "../optim/vectors";
-import { mapForReading, withErrorScopes } from "./limits";
+import { mapForReading, scopeError, type Watchdog, withErrorScopes } from "./limits";
 
 const STORAGE = 0x80;
 const COPY_SRC = 0x04;
@@ -23,6 +23,9 @@ const PASS_GROUPS = 512;
 /** Uniform slots are 256 bytes apart (WebGPU's minUniformBufferOffsetAlignment). */
 const SLOT = 256;
 const NONE = 0xffffffff;
+/** Pass flags: q is only read (a reduction over it), next is not read (no dot product wanted). */
+const KEEP_Q = 1;
+const NO_NEXT = 2;
 
 /** Scalars on the GPU: α_i at [0, history); the running reduction at ACC, ACC + 1. */
 const ACC = 64;
@@ -30,7 +33,7 @@ const SCALARS = 72;
 
 const PASS = `
 struct Params { n: u32, acc: u32, base: u32, store: u32, c0: f32, mult: f32, baseMul: f32, keep: f32,
-                scale: f32, squares: u32 }
+                scale: f32, squares: u32, flags: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> q: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
@@ -53,8 +56,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (coef != 0.0) { val = coef * v[e]; }
     if (p.keep != 0.0) { val += p.keep * q[e]; }
     val *= p.scale;
-    q[e] = val;
-    s += next[e] * val;
+    if ((p.flags & ${KEEP_Q}u) == 0u) { q[e] = val; }
+    if ((p.flags & ${NO_NEXT}u) == 0u) { s += next[e] * val; }
     if (p.squares != 0u) { s2 += val * val; } else { s2 = max(s2, abs(val)); }
   }
   sums[lid] = s;
@@ -140,6 +143,8 @@ interface Pass {
   keep?: number;
   scale?: number;
   squares?: boolean;
+  /** Read q only (KEEP_Q), skip next (NO_NEXT). */
+  flags?: number;
   /** Reduce the partial sums into scal[out], scal[out + 1]; without it the sums are not needed. */
   out?: number;
 }
@@ -167,6 +172,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     readonly n: number,
     /** Most curvature pairs the two-loop will be given. */
     readonly history: number,
+    private readonly watchdog: Watchdog,
   ) {
     if (history > ACC) throw new Error(`at most ${ACC} curvature pairs on the GPU`);
     this.bytes = n * 4;
@@ -195,21 +201,57 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
    * Vectors of n floats on `device`, with `reserve` of them allocated now: a GPU without the
    * memory says so here (GpuError "memory"), before the optimisation starts.
    */
-  static async create(device: GPUDevice, n: number, history: number, reserve: number): Promise<GpuVectors> {
-    return withErrorScopes(device, async () => {
-      const ops = new GpuVectors(device, n, history);
-      const made = Array.from({ length: reserve }, () => ops.take());
-      for (const v of made) ops.release(v);
-      return ops;
-    });
+  static async create(
+    device: GPUDevice,
+    n: number,
+    history: number,
+    reserve: number,
+    watchdog: Watchdog = {},
+  ): Promise<GpuVectors> {
+    let ops: GpuVectors | undefined;
+    try {
+      return await withErrorScopes(device, async () => {
+        ops = new GpuVectors(device, n, history, watchdog);
+        const made = Array.from({ length: reserve }, () => ops!.take());
+        for (const v of made) ops.release(v);
+        return ops;
+      });
+    } catch (err) {
+      ops?.dispose(); // what was made before the GPU said no
+      throw err;
+    }
   }
 
   take(): GPUBuffer {
     const v = this.spare.pop();
     if (v) return v;
-    const b = this.device.createBuffer({ size: this.bytes, usage: STORAGE | COPY_SRC | COPY_DST });
+    // Beyond the reserve (which covers the optimisers' needs): a GPU out of memory is told by the next read-back.
+    const b = this.unscoped(() => this.device.createBuffer({ size: this.bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
     this.owned.add(b);
     return b;
+  }
+
+  /** Errors of work done outside a read-back's scope, reported by the next read-back (see settle). */
+  private pending: { validation: Promise<GPUError | null>; memory: Promise<GPUError | null> }[] = [];
+
+  private unscoped<T>(work: () => T): T {
+    this.device.pushErrorScope("out-of-memory");
+    this.device.pushErrorScope("validation");
+    try {
+      return work();
+    } finally {
+      const validation = this.device.popErrorScope();
+      this.pending.push({ validation, memory: this.device.popErrorScope() });
+    }
+  }
+
+  /** Throws (GpuError) what the work since the last read-back did wrong: no step goes on from stale vectors. */
+  async settle(): Promise<void> {
+    const pending = this.pending.splice(0);
+    const memory = (await Promise.all(pending.map((p) => p.memory))).find((e) => e !== null);
+    const validation = (await Promise.all(pending.map((p) => p.validation))).find((e) => e !== null);
+    const err = scopeError(memory, validation);
+    if (err) throw err;
   }
 
   release(v: GPUBuffer): void {
@@ -226,18 +268,19 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
   fromHost(a: Float32Array): GPUBuffer {
     if (a.length !== this.n) throw new Error(`a vector of ${a.length} values, expected ${this.n}`);
     const b = this.take();
-    this.device.queue.writeBuffer(b, 0, a as Float32Array<ArrayBuffer>);
+    this.unscoped(() => this.device.queue.writeBuffer(b, 0, a as Float32Array<ArrayBuffer>));
     return b;
   }
 
   async toHost(v: GPUBuffer): Promise<Float32Array> {
+    await this.settle();
     return withErrorScopes(this.device, async () => {
       const staging = this.device.createBuffer({ size: this.bytes, usage: MAP_READ | COPY_DST });
       try {
         const enc = this.device.createCommandEncoder();
         enc.copyBufferToBuffer(v, 0, staging, 0, this.bytes);
         this.device.queue.submit([enc.finish()]);
-        await mapForReading(staging);
+        await mapForReading(this.device, staging, this.watchdog);
         return new Float32Array(staging.getMappedRange().slice(0));
       } finally {
         staging.destroy();
@@ -246,35 +289,46 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
   }
 
   zero(v: GPUBuffer): void {
-    const enc = this.device.createCommandEncoder();
-    enc.clearBuffer(v);
-    this.device.queue.submit([enc.finish()]);
+    this.unscoped(() => {
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(v);
+      this.device.queue.submit([enc.finish()]);
+    });
   }
 
   async dot(a: GPUBuffer, b: GPUBuffer): Promise<number> {
-    // q = a, unchanged (keep 1, coef 0): Σ b·a, or Σ a² when b is a (a writable binding may not
+    // A reduction over q = a (read only): Σ b·a, or Σ a² when b is a (a writable binding may not
     // alias another one: the scratch vector stands in, unread).
-    if (a === b) return (await this.run([{ q: a, ...this.unread(), keep: 1, squares: true, out: ACC }], ACC + 1, 1))[0];
-    return (await this.run([{ q: a, v: b, next: b, keep: 1, out: ACC }], ACC, 1))[0];
+    if (a === b)
+      return (
+        await this.run(
+          [{ q: a, ...this.unread(), keep: 1, squares: true, flags: KEEP_Q | NO_NEXT, out: ACC }],
+          ACC + 1,
+          1,
+        )
+      )[0];
+    return (await this.run([{ q: a, v: b, next: b, keep: 1, flags: KEEP_Q, out: ACC }], ACC, 1))[0];
   }
 
   async maxAbs(a: GPUBuffer): Promise<number> {
-    return (await this.run([{ q: a, ...this.unread(), keep: 1, out: ACC }], ACC + 1, 1))[0];
+    return (await this.run([{ q: a, ...this.unread(), keep: 1, flags: KEEP_Q | NO_NEXT, out: ACC }], ACC + 1, 1))[0];
   }
 
   private scratch?: GPUBuffer;
 
-  /** v and next for a pass that reads neither (coef 0, only max |q| or Σ q² wanted). */
+  /** v and next for a pass that reads neither (coef 0, NO_NEXT). */
   private unread() {
     this.scratch ??= this.take();
     return { v: this.scratch, next: this.scratch };
   }
 
   along(out: GPUBuffer, x: GPUBuffer, t: number, d: GPUBuffer): void {
-    const enc = this.device.createCommandEncoder();
-    if (out !== x) enc.copyBufferToBuffer(x, 0, out, 0, this.bytes);
-    this.encode(enc, [{ q: out, v: d, next: d, keep: 1, c0: t }]);
-    this.device.queue.submit([enc.finish()]);
+    this.unscoped(() => {
+      const enc = this.device.createCommandEncoder();
+      if (out !== x) enc.copyBufferToBuffer(x, 0, out, 0, this.bytes);
+      this.encode(enc, [{ q: out, v: d, next: d, keep: 1, c0: t, flags: NO_NEXT }]);
+      this.device.queue.submit([enc.finish()]);
+    });
   }
 
   async curvaturePair(s: GPUBuffer, t: number, g: GPUBuffer, prev: GPUBuffer, y: GPUBuffer) {
@@ -282,7 +336,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     enc.copyBufferToBuffer(g, 0, y, 0, this.bytes);
     const [ys, yy] = await this.run(
       [
-        { q: s, v: g, next: g, keep: 1, scale: t }, // s ← t·s
+        { q: s, v: g, next: g, keep: 1, scale: t, flags: NO_NEXT }, // s ← t·s
         { q: y, v: prev, next: s, keep: 1, c0: -1, squares: true, out: ACC }, // y ← g − prev; y·s, y·y
       ],
       ACC,
@@ -346,23 +400,26 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     const params = new ArrayBuffer(32);
     new Uint32Array(params)[0] = this.n;
     new Float32Array(params).set([a.lr, a.beta1, a.beta2, a.eps, a.c1, a.c2], 1);
-    this.device.queue.writeBuffer(this.uniforms, 0, params);
-    const enc = this.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(this.pipes.adam);
-    pass.setBindGroup(0, this.bind(this.pipes.adam, 0, [x, g, m, v]));
-    pass.dispatchWorkgroups(this.groups);
-    pass.end();
-    this.device.queue.submit([enc.finish()]);
+    this.unscoped(() => {
+      this.device.queue.writeBuffer(this.uniforms, 0, params);
+      const enc = this.device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(this.pipes.adam);
+      pass.setBindGroup(0, this.bind(this.pipes.adam, 0, [x, g, m, v]));
+      pass.dispatchWorkgroups(this.groups);
+      pass.end();
+      this.device.queue.submit([enc.finish()]);
+    });
   }
 
   /** Encode the passes (and their reductions), submit, and read back `count` scalars from scal[at]. */
   private async run(passes: Pass[], at: number, count: number, enc = this.device.createCommandEncoder()) {
+    await this.settle();
     return withErrorScopes(this.device, async () => {
       this.encode(enc, passes);
       enc.copyBufferToBuffer(this.scal, at * 4, this.staging, 0, count * 4);
       this.device.queue.submit([enc.finish()]);
-      await mapForReading(this.staging, 0, count * 4);
+      await mapForReading(this.device, this.staging, this.watchdog, 0, count * 4);
       const out = Array.from(new Float32Array(this.staging.getMappedRange(0, count * 4)));
       this.staging.unmap();
       return out;
@@ -381,6 +438,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
       u32.set([this.n, ps.acc ?? 0, ps.base ?? 0, ps.store ?? NONE], o);
       f32.set([ps.c0 ?? 0, ps.mult ?? 0, ps.baseMul ?? 0, ps.keep ?? 0, ps.scale ?? 1], o + 4);
       u32[o + 9] = ps.squares ? 1 : 0;
+      u32[o + 10] = ps.flags ?? 0;
       pass.setPipeline(this.pipes.pass);
       pass.setBindGroup(0, this.bind(this.pipes.pass, slot, [ps.q, ps.v, ps.next, this.scal, this.partials]));
       pass.dispatchWorkgroups(this.groups);
