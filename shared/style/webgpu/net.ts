@@ -230,19 +230,7 @@ export class WebGpuStyleNet {
   }
 
   private async evaluate_(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation> {
-    const s = this.size(h, w);
-    const plan = this.lossPlan(s, t, lw);
-    const n = 3 * h * w;
-    const data = await this.run(
-      x,
-      s,
-      plan.steps,
-      (enc) => {
-        enc.copyBufferToBuffer(s.gradImage, 0, plan.staging, 0, n * 4);
-        enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
-      },
-      plan.staging,
-    );
+    const { data, plan, n } = await this.evaluation(x, h, w, t, lw);
     return { ...lossTerms(plan, data, n), grad: data.slice(0, n) };
   }
 
@@ -259,22 +247,38 @@ export class WebGpuStyleNet {
     lw: LossWeights,
   ): Promise<Omit<Evaluation, "grad">> {
     return this.checked(async () => {
-      const s = this.size(h, w);
-      const plan = this.lossPlan(s, t, lw);
-      const n = 3 * h * w;
-      const data = await this.run(
-        x,
-        s,
-        plan.steps,
-        (enc) => {
-          enc.copyBufferToBuffer(s.gradImage, 0, grad, 0, n * 4);
-          enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
-        },
-        plan.staging,
-        { offset: n * 4, size: plan.partials.size },
-      );
+      const { data, plan } = await this.evaluation(x, h, w, t, lw, grad);
       return lossTerms(plan, data, 0);
     });
+  }
+
+  /**
+   * One evaluation's round trip: the gradient into `grad`, or read back with the loss's partial
+   * sums (data[0, n), the sums from data[n]); with `grad`, data holds only the sums.
+   */
+  private async evaluation(
+    x: Float32Array | GPUBuffer,
+    h: number,
+    w: number,
+    t: Targets,
+    lw: LossWeights,
+    grad?: GPUBuffer,
+  ) {
+    const s = this.size(h, w);
+    const plan = this.lossPlan(s, t, lw);
+    const n = 3 * h * w;
+    const data = await this.run(
+      x,
+      s,
+      plan.steps,
+      (enc) => {
+        enc.copyBufferToBuffer(s.gradImage, 0, grad ?? plan.staging, 0, n * 4);
+        enc.copyBufferToBuffer(plan.partials, 0, plan.staging, n * 4, plan.partials.size);
+      },
+      plan.staging,
+      grad && { offset: n * 4, size: plan.partials.size },
+    );
+    return { data, plan, n };
   }
 
   /** Free every buffer; the device itself belongs to the caller. Idempotent. */

@@ -31,6 +31,23 @@ const NO_NEXT = 2;
 const ACC = 64;
 const SCALARS = 72;
 
+/** The workgroup's threads' s (summed) and s2 (summed, or the max) → sums[0], seconds[0]. */
+const WORKGROUP_SUMS = `
+var<workgroup> sums: array<f32, ${THREADS}>;
+var<workgroup> seconds: array<f32, ${THREADS}>;
+fn workgroupSums(lid: u32, s: f32, s2: f32, squares: bool) {
+  sums[lid] = s;
+  seconds[lid] = s2;
+  workgroupBarrier();
+  for (var half = ${THREADS / 2}u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      sums[lid] += sums[lid + half];
+      if (squares) { seconds[lid] += seconds[lid + half]; } else { seconds[lid] = max(seconds[lid], seconds[lid + half]); }
+    }
+    workgroupBarrier();
+  }
+}`;
+
 const PASS = `
 struct Params { n: u32, acc: u32, base: u32, store: u32, c0: f32, mult: f32, baseMul: f32, keep: f32,
                 scale: f32, squares: u32, flags: u32 }
@@ -40,8 +57,7 @@ struct Params { n: u32, acc: u32, base: u32, store: u32, c0: f32, mult: f32, bas
 @group(0) @binding(3) var<storage, read> next: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scal: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
-var<workgroup> sums: array<f32, ${THREADS}>;
-var<workgroup> seconds: array<f32, ${THREADS}>;
+${WORKGROUP_SUMS}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -60,17 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if ((p.flags & ${NO_NEXT}u) == 0u) { s += next[e] * val; }
     if (p.squares != 0u) { s2 += val * val; } else { s2 = max(s2, abs(val)); }
   }
-  sums[lid] = s;
-  seconds[lid] = s2;
-  workgroupBarrier();
-  for (var half = ${THREADS / 2}u; half > 0u; half /= 2u) {
-    if (lid < half) {
-      sums[lid] += sums[lid + half];
-      if (p.squares != 0u) { seconds[lid] += seconds[lid + half]; }
-      else { seconds[lid] = max(seconds[lid], seconds[lid + half]); }
-    }
-    workgroupBarrier();
-  }
+  workgroupSums(lid, s, s2, p.squares != 0u);
   if (lid == 0u) {
     partials[wid.x] = sums[0];
     partials[nwg.x + wid.x] = seconds[0];
@@ -84,8 +90,7 @@ struct Params { groups: u32, out: u32, squares: u32, pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> scal: array<f32>;
-var<workgroup> sums: array<f32, ${THREADS}>;
-var<workgroup> seconds: array<f32, ${THREADS}>;
+${WORKGROUP_SUMS}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
@@ -95,17 +100,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     let b = partials[p.groups + i];
     if (p.squares != 0u) { s2 += b; } else { s2 = max(s2, b); }
   }
-  sums[lid] = s;
-  seconds[lid] = s2;
-  workgroupBarrier();
-  for (var half = ${THREADS / 2}u; half > 0u; half /= 2u) {
-    if (lid < half) {
-      sums[lid] += sums[lid + half];
-      if (p.squares != 0u) { seconds[lid] += seconds[lid + half]; }
-      else { seconds[lid] = max(seconds[lid], seconds[lid + half]); }
-    }
-    workgroupBarrier();
-  }
+  workgroupSums(lid, s, s2, p.squares != 0u);
   if (lid == 0u) { scal[p.out] = sums[0]; scal[p.out + 1u] = seconds[0]; }
 }`;
 
