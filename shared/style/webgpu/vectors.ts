@@ -23,6 +23,8 @@ const PASS_GROUPS = 512;
 /** Uniform slots are 256 bytes apart (WebGPU's minUniformBufferOffsetAlignment). */
 const SLOT = 256;
 const NONE = 0xffffffff;
+/** Bind groups kept for reuse (each names its buffers; the vectors rotate through the history). */
+const MAX_BIND_GROUPS = 4096;
 /** Pass flags: q is only read (a reduction over it), next is not read (no dot product wanted). */
 const KEEP_Q = 1;
 const NO_NEXT = 2;
@@ -258,6 +260,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     for (const b of [...this.owned, this.scal, this.partials, this.uniforms, this.staging]) b.destroy();
     this.owned.clear();
     this.spare.length = 0;
+    this.binds.clear();
   }
 
   fromHost(a: Float32Array): GPUBuffer {
@@ -451,13 +454,30 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     this.device.queue.writeBuffer(this.uniforms, 0, data, 0, slot * SLOT);
   }
 
+  /** Bind groups made so far, by pipeline, uniform slot and buffers: a step makes ~4k + 2, mostly the same as the last. */
+  private readonly binds = new Map<string, GPUBindGroup>();
+  private readonly ids = new WeakMap<object, number>();
+  private nextId = 0;
+
   private bind(pipeline: GPUComputePipeline, slot: number, buffers: GPUBuffer[]): GPUBindGroup {
-    return this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: this.uniforms, offset: slot * SLOT, size: 48 } },
-        ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-      ],
-    });
+    const id = (o: object) => {
+      let v = this.ids.get(o);
+      if (v === undefined) this.ids.set(o, (v = this.nextId++));
+      return v;
+    };
+    const key = `${id(pipeline)} ${slot} ${buffers.map(id).join(" ")}`;
+    let group = this.binds.get(key);
+    if (!group) {
+      if (this.binds.size >= MAX_BIND_GROUPS) this.binds.clear();
+      group = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: this.uniforms, offset: slot * SLOT, size: 48 } },
+          ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+        ],
+      });
+      this.binds.set(key, group);
+    }
+    return group;
   }
 }
