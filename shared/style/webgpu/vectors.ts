@@ -462,7 +462,10 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
   private bind(pipeline: GPUComputePipeline, slot: number, buffers: GPUBuffer[]): GPUBindGroup {
     const id = (o: object) => {
       let v = this.ids.get(o);
-      if (v === undefined) this.ids.set(o, (v = this.nextId++));
+      if (v === undefined) {
+        v = this.nextId++;
+        this.ids.set(o, v);
+      }
       return v;
     };
     const key = `${id(pipeline)} ${slot} ${buffers.map(id).join(" ")}`;
