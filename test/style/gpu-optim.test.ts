@@ -89,6 +89,44 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     }
   });
 
+  it("a new pair and the two-loop over it in one round trip equal the two, one after the other", async () => {
+    for (const k of [1, 4]) {
+      const old = Array.from({ length: k - 1 }, (_, i) => vec(2 * i + 31));
+      const oldY = old.map((si, i) => si.map((v, j) => (1 + i) * v + 0.1 * Math.cos(j * (i + 2))));
+      const rho = old.map((si, i) => 1 / si.reduce((sum, v, j) => sum + v * oldY[i][j], 0));
+      const [dir, g, prev] = [vec(41), vec(42), vec(43)];
+      const up = (vs: Float32Array[]) => vs.map((v) => gpu.fromHost(v));
+      // One after the other, on the GPU too (the host's two-loop needs a Float64 ρ).
+      const [s1, y1, d1] = [gpu.fromHost(dir), gpu.take(), gpu.take()];
+      const pair = await gpu.curvaturePair(s1, 0.5, gpu.fromHost(g), gpu.fromHost(prev), y1);
+      const want = await gpu.twoLoop(
+        gpu.fromHost(g),
+        [...up(old), s1],
+        [...up(oldY), y1],
+        [...rho, 1 / pair.ys],
+        pair.ys / pair.yy,
+        d1,
+      );
+      const [s2, y2, d2] = [gpu.fromHost(dir), gpu.take(), gpu.take()];
+      const got = await gpu.pairThenTwoLoop(
+        s2,
+        0.5,
+        gpu.fromHost(g),
+        gpu.fromHost(prev),
+        y2,
+        [...up(old), s2],
+        [...up(oldY), y2],
+        [...rho, Number.NaN],
+        d2,
+      );
+      close(got.ys, pair.ys);
+      close(got.yy, pair.yy);
+      close(got.gtd, want.gtd, 1e-5);
+      close(got.maxAbs, want.maxAbs, 1e-5);
+      expect(maxRel(await gpu.toHost(d2), await gpu.toHost(d1))).toBeLessThan(1e-5);
+    }
+  });
+
   // A separable, ill-conditioned quartic-plus-quadratic: L-BFGS needs its history and line search.
   // Smaller: each evaluation goes through the host here.
   const M = 4099;
@@ -112,15 +150,16 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
   async function sideBySide(
     reserve: number,
     make: <V>(x: V, obj: (x: V) => Promise<Evaluation<V>>, ops?: GpuVectors) => Optimizer<V>,
+    fn = f,
   ) {
     const small = await GpuVectors.create(device, M, 5, reserve);
     const owned = (small as unknown as { owned: Set<GPUBuffer> }).owned;
     expect(owned.size).toBe(reserve);
-    const onHost = make(start(), async (x: Float32Array) => f(x));
+    const onHost = make(start(), async (x: Float32Array) => fn(x));
     const onGpu = make(
       small.fromHost(start()),
       async (x: GPUBuffer) => {
-        const e = f(await small.toHost(x));
+        const e = fn(await small.toHost(x));
         return { loss: e.loss, grad: small.fromHost(e.grad) };
       },
       small,
@@ -136,7 +175,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     expect(owned.size).toBe(reserve);
     const x = [onHost.x, await small.toHost(onGpu.x)] as const;
     small.dispose();
-    return { losses, evals, x };
+    return { losses, evals, x, opts: [onHost, onGpu] };
   }
 
   it("L-BFGS: the same steps as on the host, line searches included", async () => {
@@ -159,6 +198,16 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     );
     for (const [a, b] of losses) close(b, a, 1e-3);
     expect(maxRel(x[1], x[0])).toBeLessThan(1e-3);
+  }, 60_000);
+
+  it("L-BFGS on a plane: every pair has no curvature and is dropped, on the GPU after the fact", async () => {
+    const c = Float32Array.from({ length: M }, (_, i) => Math.cos(i));
+    const plane = (x: Float32Array): Evaluation => ({ loss: x.reduce((a, v, i) => a + c[i] * v, 0), grad: c.slice() });
+    const opts = { history: 5, firstStep: 2, decreaseOnly: true };
+    const run = await sideBySide(lbfgsVectors(opts), (x0, obj, ops) => new Lbfgs(x0, obj, opts, ops as never), plane);
+    for (const [a, b] of run.losses) close(b, a, 1e-4);
+    expect(run.losses[11][0]).toBeLessThan(run.losses[0][0]);
+    for (const o of run.opts) expect((o as unknown as { s: unknown[] }).s).toHaveLength(0);
   }, 60_000);
 
   it("Adam: the same steps as on the host", async () => {

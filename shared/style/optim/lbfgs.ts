@@ -121,34 +121,63 @@ export class Lbfgs<V = Float32Array> implements Optimizer<V> {
   /** d = −H·g from the stored curvature pairs (the two-loop), after adding the last step's pair. */
   private async direction(g: V) {
     const { ops } = this;
+    const d = ops.take();
     if (this.prevGrad !== undefined && this.dir !== undefined) {
       const prev = this.prevGrad;
       const sk = this.dir;
       const yk = ops.take();
-      const { ys, yy } = await ops.curvaturePair(sk, this.t, g, prev, yk);
-      if (ys > 1e-10) {
-        if (this.s.length === this.history) {
-          ops.release(this.s.shift()!);
-          ops.release(this.y.shift()!);
-          this.rho.shift();
-        }
-        this.s.push(sk);
-        this.y.push(yk);
-        this.rho.push(1 / ys);
-        this.hDiag = ys / yy;
-        this.scaleKnown = true;
-      } else {
-        ops.release(sk);
-        ops.release(yk);
-      }
       // Consumed: sk now belongs to the history or the spares (a step that returns early must
-      // not scale it again next time). A step that stayed put (t = 0) kept g as its gradient.
-      if (prev !== g) ops.release(prev);
+      // not scale it again next time).
       this.dir = undefined;
       this.prevGrad = undefined;
+      const release = () => {
+        // A step that stayed put (t = 0) kept g as its gradient.
+        if (prev !== g) ops.release(prev);
+      };
+      if (ops.pairThenTwoLoop) {
+        // One round trip: the direction as if the pair were kept, checked after.
+        const drop = this.s.length === this.history ? 1 : 0;
+        const r = await ops.pairThenTwoLoop(
+          sk,
+          this.t,
+          g,
+          prev,
+          yk,
+          [...this.s.slice(drop), sk],
+          [...this.y.slice(drop), yk],
+          [...this.rho.slice(drop), Number.NaN],
+          d,
+        );
+        release();
+        if (this.keepPair(sk, yk, r.ys, r.yy)) return { d, gtd: r.gtd, maxAbs: r.maxAbs };
+      } else {
+        const { ys, yy } = await ops.curvaturePair(sk, this.t, g, prev, yk);
+        release();
+        this.keepPair(sk, yk, ys, yy);
+      }
     }
-    const d = ops.take();
     return { d, ...(await ops.twoLoop(g, this.s, this.y, this.rho, this.hDiag, d)) };
+  }
+
+  /** Add the pair to the history if it has positive curvature (else release it); whether it did. */
+  private keepPair(sk: V, yk: V, ys: number, yy: number): boolean {
+    const { ops } = this;
+    if (!(ys > 1e-10)) {
+      ops.release(sk);
+      ops.release(yk);
+      return false;
+    }
+    if (this.s.length === this.history) {
+      ops.release(this.s.shift()!);
+      ops.release(this.y.shift()!);
+      this.rho.shift();
+    }
+    this.s.push(sk);
+    this.y.push(yk);
+    this.rho.push(1 / ys);
+    this.hDiag = ys / yy;
+    this.scaleKnown = true;
+    return true;
   }
 
   /** The evaluations of the running line search: all but the chosen one are released after it. */

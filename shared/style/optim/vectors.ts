@@ -32,6 +32,23 @@ export interface VectorOps<V> {
   curvaturePair(s: V, t: number, g: V, prev: V, y: V): Promise<{ ys: number; yy: number }>;
   /** d = −H·g for the pairs (s_i, y_i), oldest first, ρ_i = 1/(y_i·s_i), H₀ = hDiag·I. */
   twoLoop(g: V, s: readonly V[], y: readonly V[], rho: readonly number[], hDiag: number, d: V): Promise<TwoLoopResult>;
+  /**
+   * Optional, for ops where each read-back costs a round trip (a GPU): curvaturePair(sk, t, g,
+   * prev, yk), then twoLoop over s and y, whose last pair is that new one (its ρ, the last of
+   * `rho`, and H₀ are taken from y·s and y·y where they are computed), in one round trip. The
+   * caller checks y·s afterwards, and if the pair is not to be kept, runs twoLoop without it.
+   */
+  pairThenTwoLoop?(
+    sk: V,
+    t: number,
+    g: V,
+    prev: V,
+    yk: V,
+    s: readonly V[],
+    y: readonly V[],
+    rho: readonly number[],
+    d: V,
+  ): Promise<{ ys: number; yy: number } & TwoLoopResult>;
   /** One Adam update of x from the gradient g and the moments m, v (all in place). */
   adam(x: V, g: V, m: V, v: V, a: AdamStep): void;
 }

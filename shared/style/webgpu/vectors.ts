@@ -29,8 +29,9 @@ const MAX_BIND_GROUPS = 4096;
 const KEEP_Q = 1;
 const NO_NEXT = 2;
 
-/** Scalars on the GPU: α_i at [0, history); the running reduction at ACC, ACC + 1. */
+/** Scalars on the GPU: α_i at [0, history); the running reduction at ACC, ACC + 1; y·s and y·y of a new pair at PAIR, PAIR + 1. */
 const ACC = 64;
+const PAIR = ACC + 2;
 const SCALARS = 72;
 
 /** The workgroup's threads' s (summed) and s2 (summed, or the max) → sums[0], seconds[0]. */
@@ -52,7 +53,7 @@ fn workgroupSums(lid: u32, s: f32, s2: f32, squares: bool) {
 
 const PASS = `
 struct Params { n: u32, acc: u32, base: u32, store: u32, c0: f32, mult: f32, baseMul: f32, keep: f32,
-                scale: f32, squares: u32, flags: u32 }
+                scale: f32, squares: u32, flags: u32, rhoAt: u32, scaleAt: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> q: array<f32>;
 @group(0) @binding(2) var<storage, read> v: array<f32>;
@@ -64,8 +65,13 @@ ${WORKGROUP_SUMS}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   // Terms with a zero factor are skipped, not multiplied: a slot or vector never written may hold NaN.
+  // A pair made in this submit has ρ = 1/(y·s) and H₀ = y·s / y·y in scal[at], scal[at + 1].
+  var mult = p.mult;
+  if (p.rhoAt != ${NONE}u) { mult /= scal[p.rhoAt]; }
+  var scale = p.scale;
+  if (p.scaleAt != ${NONE}u) { scale = scal[p.scaleAt] / scal[p.scaleAt + 1u]; }
   var coef = p.c0;
-  if (p.mult != 0.0) { coef += p.mult * scal[p.acc]; }
+  if (mult != 0.0) { coef += mult * scal[p.acc]; }
   if (p.baseMul != 0.0) { coef += p.baseMul * scal[p.base]; }
   var s = 0.0;
   var s2 = 0.0;
@@ -73,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var val = 0.0;
     if (coef != 0.0) { val = coef * v[e]; }
     if (p.keep != 0.0) { val += p.keep * q[e]; }
-    val *= p.scale;
+    val *= scale;
     if ((p.flags & ${KEEP_Q}u) == 0u) { q[e] = val; }
     if ((p.flags & ${NO_NEXT}u) == 0u) { s += next[e] * val; }
     if (p.squares != 0u) { s2 += val * val; } else { s2 = max(s2, abs(val)); }
@@ -142,6 +148,10 @@ interface Pass {
   squares?: boolean;
   /** Read q only (KEEP_Q), skip next (NO_NEXT). */
   flags?: number;
+  /** mult is divided by scal[rhoAt] (a pair's y·s made in the same submit: ρ = 1/y·s). */
+  rhoAt?: number;
+  /** scale = scal[scaleAt] / scal[scaleAt + 1] (that pair's H₀ = y·s / y·y). */
+  scaleAt?: number;
   /** Reduce the partial sums into scal[out], scal[out + 1]; without it the sums are not needed. */
   out?: number;
 }
@@ -174,8 +184,8 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     if (history > ACC) throw new Error(`at most ${ACC} curvature pairs on the GPU`);
     this.bytes = n * 4;
     this.groups = Math.min(PASS_GROUPS, Math.ceil(n / THREADS));
-    // A two-loop: 2k + 1 passes, each with its reduction.
-    this.slots = 2 * (2 * history + 1) + 2;
+    // A curvature pair and a two-loop: 2 + 2k + 1 passes, each with its reduction.
+    this.slots = 2 * (2 * history + 3) + 2;
     const buf = (size: number, usage: number) => device.createBuffer({ size, usage });
     this.scal = buf(SCALARS * 4, STORAGE | COPY_SRC | COPY_DST);
     this.partials = buf(2 * this.groups * 4, STORAGE);
@@ -332,15 +342,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
   async curvaturePair(s: GPUBuffer, t: number, g: GPUBuffer, prev: GPUBuffer, y: GPUBuffer) {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(g, 0, y, 0, this.bytes);
-    const [ys, yy] = await this.run(
-      [
-        { q: s, v: g, next: g, keep: 1, scale: t, flags: NO_NEXT }, // s ← t·s
-        { q: y, v: prev, next: s, keep: 1, c0: -1, squares: true, out: ACC }, // y ← g − prev; y·s, y·y
-      ],
-      ACC,
-      2,
-      enc,
-    );
+    const [ys, yy] = await this.run(this.pairPasses(s, t, g, prev, y), PAIR, 2, enc);
     return { ys, yy };
   }
 
@@ -352,46 +354,90 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     hDiag: number,
     d: GPUBuffer,
   ): Promise<TwoLoopResult> {
+    const [gtd, maxAbs] = await this.run(this.twoLoopPasses(g, s, y, rho, hDiag, d, false), ACC, 2);
+    return { gtd, maxAbs };
+  }
+
+  /** Both in one submit and one read-back: the pair's ρ and H₀ are read on the GPU (see VectorOps). */
+  async pairThenTwoLoop(
+    sk: GPUBuffer,
+    t: number,
+    g: GPUBuffer,
+    prev: GPUBuffer,
+    yk: GPUBuffer,
+    s: readonly GPUBuffer[],
+    y: readonly GPUBuffer[],
+    rho: readonly number[],
+    d: GPUBuffer,
+  ) {
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(g, 0, yk, 0, this.bytes);
+    const passes = [...this.pairPasses(sk, t, g, prev, yk), ...this.twoLoopPasses(g, s, y, rho, 0, d, true)];
+    const [gtd, maxAbs, ys, yy] = await this.run(passes, ACC, 4, enc);
+    return { ys, yy, gtd, maxAbs };
+  }
+
+  /** s ← t·s; y ← y − prev (y holds g already): y·s and y·y into scal[PAIR], scal[PAIR + 1]. */
+  private pairPasses(s: GPUBuffer, t: number, g: GPUBuffer, prev: GPUBuffer, y: GPUBuffer): Pass[] {
+    return [
+      { q: s, v: g, next: g, keep: 1, scale: t, flags: NO_NEXT },
+      { q: y, v: prev, next: s, keep: 1, c0: -1, squares: true, out: PAIR },
+    ];
+  }
+
+  /** The two-loop's passes; `newestOnGpu`: the last pair's ρ and H₀ are scal's (pairPasses), not rho's and hDiag. */
+  private twoLoopPasses(
+    g: GPUBuffer,
+    s: readonly GPUBuffer[],
+    y: readonly GPUBuffer[],
+    rho: readonly number[],
+    hDiag: number,
+    d: GPUBuffer,
+    newestOnGpu: boolean,
+  ): Pass[] {
     const k = s.length;
     if (k > this.history) throw new Error(`${k} curvature pairs; this GpuVectors holds ${this.history}`);
-    const passes: Pass[] = [];
-    if (k === 0) passes.push({ q: d, v: g, next: g, c0: -hDiag, out: ACC });
-    else {
-      // q = −g, with s_{k−1}·q.
-      passes.push({ q: d, v: g, next: s[k - 1], c0: -1, out: ACC });
-      // Newest to oldest: α_i = ρ_i·s_i·q (stored in scal[i]), q −= α_i·y_i; with the next s·q,
-      // or after the oldest q·H₀ and y_0·q.
-      for (let i = k - 1; i >= 0; i--) {
-        const last = i === 0;
-        passes.push({
-          q: d,
-          v: y[i],
-          next: last ? y[0] : s[i - 1],
-          keep: 1,
-          mult: -rho[i],
-          acc: ACC,
-          store: i,
-          scale: last ? hDiag : 1,
-          out: ACC,
-        });
-      }
-      // Oldest to newest: q += (α_i − ρ_i·y_i·q)·s_i (α_i = −coef of its first-loop pass); with
-      // the next y·q, or after the newest g·d and max |d|.
-      for (let i = 0; i < k; i++)
-        passes.push({
-          q: d,
-          v: s[i],
-          next: i < k - 1 ? y[i + 1] : g,
-          keep: 1,
-          baseMul: -1,
-          base: i,
-          mult: -rho[i],
-          acc: ACC,
-          out: ACC,
-        });
+    if (k === 0) {
+      if (newestOnGpu) throw new Error("no pair to read on the GPU");
+      return [{ q: d, v: g, next: g, c0: -hDiag, out: ACC }];
     }
-    const [gtd, maxAbs] = await this.run(passes, ACC, 2);
-    return { gtd, maxAbs };
+    const newest = (i: number) => (newestOnGpu && i === k - 1 ? { rhoAt: PAIR } : {});
+    const h0 = newestOnGpu ? { scaleAt: PAIR } : { scale: hDiag };
+    // q = −g, with s_{k−1}·q.
+    const passes: Pass[] = [{ q: d, v: g, next: s[k - 1], c0: -1, out: ACC }];
+    // Newest to oldest: α_i = ρ_i·s_i·q (stored in scal[i]), q −= α_i·y_i; with the next s·q,
+    // or after the oldest q·H₀ and y_0·q.
+    for (let i = k - 1; i >= 0; i--) {
+      const last = i === 0;
+      passes.push({
+        q: d,
+        v: y[i],
+        next: last ? y[0] : s[i - 1],
+        keep: 1,
+        mult: newestOnGpu && i === k - 1 ? -1 : -rho[i],
+        ...newest(i),
+        acc: ACC,
+        store: i,
+        ...(last ? h0 : {}),
+        out: ACC,
+      });
+    }
+    // Oldest to newest: q += (α_i − ρ_i·y_i·q)·s_i (α_i = −coef of its first-loop pass); with
+    // the next y·q, or after the newest g·d and max |d|.
+    for (let i = 0; i < k; i++)
+      passes.push({
+        q: d,
+        v: s[i],
+        next: i < k - 1 ? y[i + 1] : g,
+        keep: 1,
+        baseMul: -1,
+        base: i,
+        mult: newestOnGpu && i === k - 1 ? -1 : -rho[i],
+        ...newest(i),
+        acc: ACC,
+        out: ACC,
+      });
+    return passes;
   }
 
   adam(x: GPUBuffer, g: GPUBuffer, m: GPUBuffer, v: GPUBuffer, a: AdamStep): void {
@@ -437,6 +483,8 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
       f32.set([ps.c0 ?? 0, ps.mult ?? 0, ps.baseMul ?? 0, ps.keep ?? 0, ps.scale ?? 1], o + 4);
       u32[o + 9] = ps.squares ? 1 : 0;
       u32[o + 10] = ps.flags ?? 0;
+      u32[o + 11] = ps.rhoAt ?? NONE;
+      u32[o + 12] = ps.scaleAt ?? NONE;
       pass.setPipeline(this.pipes.pass);
       pass.setBindGroup(0, this.bind(this.pipes.pass, slot, [ps.q, ps.v, ps.next, this.scal, this.partials]));
       pass.dispatchWorkgroups(this.groups);
@@ -475,7 +523,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
       group = this.device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: [
-          { binding: 0, resource: { buffer: this.uniforms, offset: slot * SLOT, size: 48 } },
+          { binding: 0, resource: { buffer: this.uniforms, offset: slot * SLOT, size: 64 } },
           ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
         ],
       });
