@@ -2,7 +2,7 @@
 // (shared/style/optim/vectors), on SwiftShader: each operation, then whole L-BFGS and Adam runs
 // whose every step matches the host optimiser's.
 import { HAVE_SWIFTSHADER } from "./swiftshader"; // first: it points Vulkan at SwiftShader
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ADAM_VECTORS, Adam } from "../../shared/style/optim/adam";
 import { Lbfgs, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import type { Evaluation, Optimizer } from "../../shared/style/optim/types";
@@ -94,23 +94,13 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
       const old = Array.from({ length: k - 1 }, (_, i) => vec(2 * i + 31));
       const oldY = old.map((si, i) => si.map((v, j) => (1 + i) * v + 0.1 * Math.cos(j * (i + 2))));
       const rho = old.map((si, i) => 1 / si.reduce((sum, v, j) => sum + v * oldY[i][j], 0));
-      const [dir, g, prev] = [vec(41), vec(42), vec(43)];
+      // Inputs of their own per k, and the fused call first: no scalar left by an earlier call fits.
+      const [dir, g, prev, t] = [vec(41 + k), vec(42 + 2 * k), vec(43 + 3 * k), 0.3 + 0.1 * k];
       const up = (vs: Float32Array[]) => vs.map((v) => gpu.fromHost(v));
-      // One after the other, on the GPU too (the host's two-loop needs a Float64 ρ).
-      const [s1, y1, d1] = [gpu.fromHost(dir), gpu.take(), gpu.take()];
-      const pair = await gpu.curvaturePair(s1, 0.5, gpu.fromHost(g), gpu.fromHost(prev), y1);
-      const want = await gpu.twoLoop(
-        gpu.fromHost(g),
-        [...up(old), s1],
-        [...up(oldY), y1],
-        [...rho, 1 / pair.ys],
-        pair.ys / pair.yy,
-        d1,
-      );
       const [s2, y2, d2] = [gpu.fromHost(dir), gpu.take(), gpu.take()];
       const got = await gpu.pairThenTwoLoop(
         s2,
-        0.5,
+        t,
         gpu.fromHost(g),
         gpu.fromHost(prev),
         y2,
@@ -119,6 +109,19 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
         [...rho, Number.NaN],
         d2,
       );
+      // One after the other, on the GPU too (the host's two-loop needs a Float64 ρ).
+      const [s1, y1, d1] = [gpu.fromHost(dir), gpu.take(), gpu.take()];
+      const pair = await gpu.curvaturePair(s1, t, gpu.fromHost(g), gpu.fromHost(prev), y1);
+      const want = await gpu.twoLoop(
+        gpu.fromHost(g),
+        [...up(old), s1],
+        [...up(oldY), y1],
+        [...rho, 1 / pair.ys],
+        pair.ys / pair.yy,
+        d1,
+      );
+      const hostPair = await host.curvaturePair(dir.slice(), t, g, prev, new Float32Array(N));
+      close(pair.ys, hostPair.ys);
       close(got.ys, pair.ys);
       close(got.yy, pair.yy);
       close(got.gtd, want.gtd, 1e-5);
@@ -165,17 +168,19 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
       small,
     );
     const losses: [number, number][] = [];
+    const curvature: (number | undefined)[][] = [];
     let evals = 0;
     for (let i = 0; i < 12; i++) {
       const [a, b] = [await onHost.step(), await onGpu.step()];
       expect(b.evals).toBe(a.evals);
       evals += a.evals;
       losses.push([a.at.loss, b.at.loss]);
+      curvature.push([onHost, onGpu].map((o) => (o as { curvatureScale?: number }).curvatureScale));
     }
     expect(owned.size).toBe(reserve);
     const x = [onHost.x, await small.toHost(onGpu.x)] as const;
     small.dispose();
-    return { losses, evals, x, opts: [onHost, onGpu] };
+    return { losses, evals, x, opts: [onHost, onGpu], curvature };
   }
 
   it("L-BFGS: the same steps as on the host, line searches included", async () => {
@@ -204,10 +209,55 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     const c = Float32Array.from({ length: M }, (_, i) => Math.cos(i));
     const plane = (x: Float32Array): Evaluation => ({ loss: x.reduce((a, v, i) => a + c[i] * v, 0), grad: c.slice() });
     const opts = { history: 5, firstStep: 2, decreaseOnly: true };
-    const run = await sideBySide(lbfgsVectors(opts), (x0, obj, ops) => new Lbfgs(x0, obj, opts, ops as never), plane);
-    for (const [a, b] of run.losses) close(b, a, 1e-4);
-    expect(run.losses[11][0]).toBeLessThan(run.losses[0][0]);
-    for (const o of run.opts) expect((o as unknown as { s: unknown[] }).s).toHaveLength(0);
+    const fused = vi.spyOn(GpuVectors.prototype, "pairThenTwoLoop");
+    try {
+      const run = await sideBySide(lbfgsVectors(opts), (x0, obj, ops) => new Lbfgs(x0, obj, opts, ops as never), plane);
+      expect(fused).toHaveBeenCalledTimes(11); // steps 2–12, each with a pair to try
+      for (const [a, b] of run.losses) close(b, a, 1e-4);
+      expect(run.losses[11][0]).toBeLessThan(run.losses[0][0]);
+      for (const o of run.opts) expect((o as unknown as { s: unknown[] }).s).toHaveLength(0);
+    } finally {
+      fused.mockRestore();
+    }
+  }, 60_000);
+
+  it("L-BFGS with a full history: a pair dropped after the fact leaves the history and H₀ as they were", async () => {
+    // Pairs 7 and 9 (steps 8 and 10, the history of 5 full since pair 5) are said to have no
+    // curvature, on the host and on the GPU alike.
+    const dropped = new Set([7, 9]);
+    let hostCalls = 0;
+    let gpuCalls = 0;
+    const hostPair = HostVectors.prototype.curvaturePair;
+    const gpuPair = GpuVectors.prototype.pairThenTwoLoop;
+    const onHost = vi.spyOn(HostVectors.prototype, "curvaturePair").mockImplementation(async function (
+      this: HostVectors,
+      ...args
+    ) {
+      const r = await hostPair.apply(this, args);
+      return dropped.has(++hostCalls) ? { ...r, ys: -1 } : r;
+    });
+    const onGpu = vi.spyOn(GpuVectors.prototype, "pairThenTwoLoop").mockImplementation(async function (
+      this: GpuVectors,
+      ...args
+    ) {
+      const r = await gpuPair.apply(this, args);
+      return dropped.has(++gpuCalls) ? { ...r, ys: -1 } : r;
+    });
+    try {
+      const opts = { history: 5, firstStep: 2, decreaseOnly: true };
+      const run = await sideBySide(lbfgsVectors(opts), (x0, obj, ops) => new Lbfgs(x0, obj, opts, ops as never));
+      expect([hostCalls, gpuCalls]).toEqual([11, 11]);
+      for (const [a, b] of run.losses) close(b, a, 1e-3);
+      // Step s tries pair s − 1: after steps 8 and 10, H₀ is still the one of the step before.
+      for (const step of [8, 10]) {
+        expect(run.curvature[step - 1]).toEqual(run.curvature[step - 2]);
+        expect(run.curvature[step]).not.toEqual(run.curvature[step - 1]); // and the next pair moves it
+      }
+      for (const o of run.opts) expect((o as unknown as { s: unknown[] }).s).toHaveLength(5);
+    } finally {
+      onHost.mockRestore();
+      onGpu.mockRestore();
+    }
   }, 60_000);
 
   it("Adam: the same steps as on the host", async () => {

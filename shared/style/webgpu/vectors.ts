@@ -15,6 +15,7 @@ const STORAGE = 0x80;
 const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
+const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 const MAP_READ = 0x01;
 
 const THREADS = 256;
@@ -193,12 +194,22 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     this.staging = buf(16, MAP_READ | COPY_DST);
     let pipes = pipelines.get(device);
     if (!pipes) {
-      const pipe = (code: string) =>
-        device.createComputePipeline({
-          layout: "auto",
+      // Explicit layouts: the uniform slot is a dynamic offset, so a bind group names only buffers
+      // (and is reused whatever pass position its buffers take next step).
+      const pipe = (code: string, storage: ("read-only-storage" | "storage")[]) => {
+        const layout = device.createBindGroupLayout({
+          entries: [
+            { binding: 0, visibility: COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true } },
+            ...storage.map((type, i) => ({ binding: i + 1, visibility: COMPUTE, buffer: { type } })),
+          ],
+        });
+        return device.createComputePipeline({
+          layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
           compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
         });
-      pipes = { pass: pipe(PASS), reduce: pipe(REDUCE), adam: pipe(ADAM) };
+      };
+      const [r, w] = ["read-only-storage", "storage"] as const;
+      pipes = { pass: pipe(PASS, [w, r, r, w, w]), reduce: pipe(REDUCE, [r, w]), adam: pipe(ADAM, [w, r, w, w]) };
       pipelines.set(device, pipes);
     }
     this.pipes = pipes;
@@ -449,7 +460,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
       const enc = this.device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(this.pipes.adam);
-      pass.setBindGroup(0, this.bind(this.pipes.adam, 0, [x, g, m, v]));
+      pass.setBindGroup(0, this.bind(this.pipes.adam, [x, g, m, v]), [0]);
       pass.dispatchWorkgroups(this.groups);
       pass.end();
       this.device.queue.submit([enc.finish()]);
@@ -486,14 +497,14 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
       u32[o + 11] = ps.rhoAt ?? NONE;
       u32[o + 12] = ps.scaleAt ?? NONE;
       pass.setPipeline(this.pipes.pass);
-      pass.setBindGroup(0, this.bind(this.pipes.pass, slot, [ps.q, ps.v, ps.next, this.scal, this.partials]));
+      pass.setBindGroup(0, this.bind(this.pipes.pass, [ps.q, ps.v, ps.next, this.scal, this.partials]), [slot * SLOT]);
       pass.dispatchWorkgroups(this.groups);
       slot++;
       if (ps.out === undefined) continue;
       const r = ((slot * SLOT) / 4) | 0;
       u32.set([this.groups, ps.out, ps.squares ? 1 : 0, 0], r);
       pass.setPipeline(this.pipes.reduce);
-      pass.setBindGroup(0, this.bind(this.pipes.reduce, slot, [this.partials, this.scal]));
+      pass.setBindGroup(0, this.bind(this.pipes.reduce, [this.partials, this.scal]), [slot * SLOT]);
       pass.dispatchWorkgroups(1);
       slot++;
     }
@@ -502,12 +513,12 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     this.device.queue.writeBuffer(this.uniforms, 0, data, 0, slot * SLOT);
   }
 
-  /** Bind groups made so far, by pipeline, uniform slot and buffers: a step makes ~4k + 2, mostly the same as the last. */
+  /** Bind groups made so far, by pipeline and buffers (the uniform slot is a dynamic offset). */
   private readonly binds = new Map<string, GPUBindGroup>();
   private readonly ids = new WeakMap<object, number>();
   private nextId = 0;
 
-  private bind(pipeline: GPUComputePipeline, slot: number, buffers: GPUBuffer[]): GPUBindGroup {
+  private bind(pipeline: GPUComputePipeline, buffers: GPUBuffer[]): GPUBindGroup {
     const id = (o: object) => {
       let v = this.ids.get(o);
       if (v === undefined) {
@@ -516,14 +527,14 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
       }
       return v;
     };
-    const key = `${id(pipeline)} ${slot} ${buffers.map(id).join(" ")}`;
+    const key = `${id(pipeline)} ${buffers.map(id).join(" ")}`;
     let group = this.binds.get(key);
     if (!group) {
       if (this.binds.size >= MAX_BIND_GROUPS) this.binds.clear();
       group = this.device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: [
-          { binding: 0, resource: { buffer: this.uniforms, offset: slot * SLOT, size: 64 } },
+          { binding: 0, resource: { buffer: this.uniforms, offset: 0, size: 64 } },
           ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
         ],
       });
