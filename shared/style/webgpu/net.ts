@@ -1,7 +1,8 @@
 // The Gatys loss and its gradient on any GPUDevice (Dawn in the companion, navigator.gpu in a
 // browser): VGG-19 forward to relu5_1, Grams, the relative content/style/TV losses exactly as the
 // ONNX graphs in companion/style/graph define them, and the backward pass to the image — all on
-// the GPU, one submit and one read-back (loss partial sums + gradient) per evaluation.
+// the GPU, one submit and one read-back per evaluation: the loss's partial sums, and the gradient
+// unless it goes into the optimiser's GPU buffer (evaluateOnGpu, for ./vectors).
 import { dot } from "../optim/types";
 import {
   CONTENT_LAYER,
