@@ -306,6 +306,35 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     }
   }, 120_000);
 
+  it("a job on WebGPU cancelled mid-scale stops, frees its GPU vectors, and the next job runs there", async () => {
+    const ac = new AbortController();
+    const dispose = vi.spyOn(GpuVectors.prototype, "dispose");
+    try {
+      await expect(
+        runStyle(
+          { content, styles: [style] },
+          {
+            options: job({ device: "webgpu", iters: 4 }),
+            weights: "random:1",
+            signal: ac.signal,
+            onProgress: (p) => {
+              if (p.iter === 1) ac.abort();
+            },
+          },
+        ),
+      ).rejects.toMatchObject({ name: "AbortError" });
+      expect(dispose).toHaveBeenCalledOnce();
+    } finally {
+      dispose.mockRestore();
+    }
+    const next = await runStyle(
+      { content, styles: [style] },
+      { options: job({ device: "webgpu" }), weights: "random:1" },
+    );
+    expect(next.device).toBe("webgpu");
+    expect(next.scales.map((sc) => sc.vectors)).toEqual(["gpu"]);
+  }, 120_000);
+
   it("Adam jobs keep their vectors on the GPU too, and match the CPU's", async () => {
     const opts = { optimizer: "adam", iters: 3 };
     const gpu = await runStyle(
