@@ -136,63 +136,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
     let stepMs = 0;
     let last: { loss: number } | undefined;
     let prev: Coarser | undefined;
-    /**
-     * One scale's optimisation from x0, with the vectors where `ops` keeps them; `guard` wraps
-     * each piece of GPU work (see OnDevice.guard). Returns the optimised x on the host.
-     */
-    const optimise = async <V>(
-      ops: VectorOps<V>,
-      f: Objective<V>,
-      x0: Float32Array,
-      scale: Scale,
-      si: number,
-      ctx: ScaleContext,
-      record: StyleResult["scales"][number],
-      guard: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
-    ) => {
-      // At finer scales the curvature learnt below is a far better first step than firstStep (the
-      // losses are relative to sums over all pixels, so the Hessian per pixel shrinks as the pixel
-      // count grows): without it, the first steps at 1024 px are so short that float32 rounding
-      // hides their progress.
-      const initialScale = prev?.curvature && prev.curvature * ((scale.width * scale.height) / prev.pixels);
-      const x = ops.fromHost(x0);
-      const opt =
-        o.optimizer === "adam" ? new Adam(x, f, {}, ops) : new Lbfgs(x, f, { ...LBFGS_OPTIONS, initialScale }, ops);
-      for (let i = 0; i < scale.iters; i++) {
-        checkAbort();
-        const ts = performance.now();
-        const r = await guard(() => opt.step());
-        stepMs += performance.now() - ts;
-        record.iters++;
-        record.evals += r.evals;
-        last = r.at;
-        flushNotes();
-        done++;
-        doneUnits += scale.width * scale.height;
-        spec.onProgress?.({
-          iter: done,
-          total: o.iters,
-          loss: r.at.loss,
-          terms: r.at.terms ?? {},
-          scale: si + 1,
-          scales: plan.scales.length,
-          etaMs: (stepMs / doneUnits) * (totalUnits - doneUnits),
-        });
-        if (r.converged) {
-          doneUnits += (scale.iters - i - 1) * scale.width * scale.height;
-          done += scale.iters - i - 1;
-          break;
-        }
-        const isLast = i === scale.iters - 1;
-        if (o.previewEvery > 0 && done % o.previewEvery === 0 && !isLast && spec.onPreview)
-          await spec.onPreview(ctx.finish(await guard(() => ops.toHost(x))), done);
-      }
-      return {
-        x: await guard(() => ops.toHost(x)),
-        curvature: opt instanceof Lbfgs ? opt.curvatureScale : undefined,
-      };
-    };
-
     for (const [si, scale] of plan.scales.entries()) {
       checkAbort();
       const ctx = await scaleContext(net, inputs, groups, o, scale);
@@ -200,19 +143,62 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       const { height: h, width: w } = scale;
       const record: StyleResult["scales"][number] = { width: w, height: h, iters: 0, evals: 0, vectors: "host" };
       perScale.push(record);
+      // At finer scales the curvature learnt below is a far better first step than firstStep (the
+      // losses are relative to sums over all pixels, so the Hessian per pixel shrinks as the pixel
+      // count grows): without it, the first steps at 1024 px are so short that float32 rounding
+      // hides their progress.
+      const initialScale = prev?.curvature && prev.curvature * ((w * h) / prev.pixels);
+      /**
+       * The scale's optimisation from x0, with the vectors where `ops` keeps them; `guard` wraps
+       * each piece of GPU work (see OnDevice.guard). Returns the optimised x on the host.
+       */
+      const optimise = async <V>(
+        ops: VectorOps<V>,
+        f: Objective<V>,
+        guard: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+      ) => {
+        const x = ops.fromHost(x0);
+        const opt =
+          o.optimizer === "adam" ? new Adam(x, f, {}, ops) : new Lbfgs(x, f, { ...LBFGS_OPTIONS, initialScale }, ops);
+        for (let i = 0; i < scale.iters; i++) {
+          checkAbort();
+          const ts = performance.now();
+          const r = await guard(() => opt.step());
+          stepMs += performance.now() - ts;
+          record.iters++;
+          record.evals += r.evals;
+          last = r.at;
+          flushNotes();
+          done++;
+          doneUnits += w * h;
+          spec.onProgress?.({
+            iter: done,
+            total: o.iters,
+            loss: r.at.loss,
+            terms: r.at.terms ?? {},
+            scale: si + 1,
+            scales: plan.scales.length,
+            etaMs: (stepMs / doneUnits) * (totalUnits - doneUnits),
+          });
+          if (r.converged) {
+            doneUnits += (scale.iters - i - 1) * w * h;
+            done += scale.iters - i - 1;
+            break;
+          }
+          const isLast = i === scale.iters - 1;
+          if (o.previewEvery > 0 && done % o.previewEvery === 0 && !isLast && spec.onPreview)
+            await spec.onPreview(ctx.finish(await guard(() => ops.toHost(x))), done);
+        }
+        return {
+          x: await guard(() => ops.toHost(x)),
+          curvature: opt instanceof Lbfgs ? opt.curvatureScale : undefined,
+        };
+      };
       const onHost = () =>
-        optimise(
-          new HostVectors(x0.length),
-          async (xx: Float32Array) => {
-            checkAbort(); // also between line-search evaluations, which can take seconds each
-            return net.evaluate(xx, h, w, ctx.targets, ctx.weights);
-          },
-          x0,
-          scale,
-          si,
-          ctx,
-          record,
-        );
+        optimise(new HostVectors(x0.length), async (xx: Float32Array) => {
+          checkAbort(); // also between line-search evaluations, which can take seconds each
+          return net.evaluate(xx, h, w, ctx.targets, ctx.weights);
+        });
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.
       const reserve = o.optimizer === "adam" ? ADAM_VECTORS : lbfgsVectors(LBFGS_OPTIONS);
       const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_HISTORY, reserve);
@@ -235,11 +221,6 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
                 throw err;
               }
             },
-            x0,
-            scale,
-            si,
-            ctx,
-            record,
             gpu.guard,
           );
         } catch (err) {
@@ -310,8 +291,6 @@ function groupStyles(inputs: StyleInputs, blend: number[] | undefined): StyleGro
     });
   return groups;
 }
-
-type ScaleContext = Awaited<ReturnType<typeof scaleContext>>;
 
 /** Everything one scale needs: content at this size, targets, loss weights, how to turn x into an image. */
 async function scaleContext(net: LossNet, inputs: StyleInputs, groups: StyleGroup[], o: StyleOptions, s: Scale) {

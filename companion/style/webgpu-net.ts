@@ -112,11 +112,8 @@ class WebGpuLossNet implements LossNet {
         } catch (thrown) {
           if (!(thrown instanceof GpuError)) throw thrown;
           // A vector made beyond the reserve may be what failed: its own error names the cause.
-          const err = (await ops.settle().catch((e: unknown) => e)) ?? thrown;
-          if (!(err instanceof GpuError)) throw err;
-          if (err.size) throw sizeError(err.size, this.adapter ?? "");
-          await this.fallBack(err);
-          throw new MovedToCpu(this.fallback ?? err.message);
+          await this.moveToCpu((await ops.settle().catch((e: unknown) => e)) ?? thrown);
+          throw new MovedToCpu(this.fallback ?? thrown.message);
         }
       },
       dispose: () => ops.dispose(),
@@ -139,14 +136,14 @@ class WebGpuLossNet implements LossNet {
     try {
       return await onGpu();
     } catch (err) {
-      if (!(err instanceof GpuError)) throw err; // a bug of ours, not the GPU's: the CPU would not help
-      if (err.size) throw sizeError(err.size, this.adapter ?? ""); // the size, not the GPU: no fallback
-      return onCpu(await this.fallBack(err));
+      return onCpu(await this.moveToCpu(err));
     }
   }
 
-  /** The GPU failed: from now on the CPU, with the reason noted. */
-  private async fallBack(err: GpuError): Promise<LossNet> {
+  /** The GPU failed: from now on the CPU, with the reason noted. Other errors are thrown again. */
+  private async moveToCpu(err: unknown): Promise<LossNet> {
+    if (!(err instanceof GpuError)) throw err; // a bug of ours, not the GPU's: the CPU would not help
+    if (err.size) throw sizeError(err.size, this.adapter ?? ""); // the size, not the GPU: no fallback
     // Out of memory is this job's size on this GPU, not a broken device: later jobs may use it.
     this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory");
     this.notes.push(fallbackNote(this.fallback));

@@ -1,6 +1,7 @@
 // What a GPU allows the engine, and how the engine's GPU failures are told apart: a lost or
 // refusing device (stop using it), too little memory or too small buffers (this size only), a
 // hung evaluation. Pure: used by the companion and any browser host alike.
+import { SIZE_MULTIPLE } from "../vgg";
 import { largestBufferBytes } from "./sizes";
 
 export type GpuFailure = "lost" | "refused" | "memory" | "size" | "timeout";
@@ -35,7 +36,7 @@ export interface SizeProblem {
   long: number;
   need: number;
   limit: number;
-  /** The longest side that fits (a multiple of 16, same aspect ratio). */
+  /** The longest side that fits (a multiple of SIZE_MULTIPLE, same aspect ratio). */
   largestSide: number;
 }
 
@@ -50,7 +51,12 @@ export function sizeProblem(
   const need = largestBufferBytes(convs, height, width);
   if (need <= limit) return undefined;
   const long = Math.max(width, height);
-  return { long, need, limit, largestSide: Math.floor((long * Math.sqrt(limit / need)) / 16) * 16 };
+  return {
+    long,
+    need,
+    limit,
+    largestSide: Math.floor((long * Math.sqrt(limit / need)) / SIZE_MULTIPLE) * SIZE_MULTIPLE,
+  };
 }
 
 /**
