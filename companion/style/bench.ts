@@ -18,7 +18,7 @@ import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { snap } from "../../shared/style/plan";
 import { openStyleNet } from "./session";
-import { lbfgsVectors } from "../../shared/style/optim/lbfgs";
+import { DEFAULT_HISTORY, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import { agreement, agreementLine, agrees, optimiserMs, stepInputs } from "./bench-step";
 import { randomVggWeights, type VggWeights } from "./vgg-weights";
 
@@ -211,7 +211,7 @@ async function timeStep(
 ): Promise<Row> {
   const net = await openStyleNet(weights, { pooling: "max", masked: [false], device });
   // On a GPU, as a job runs it: the image and its gradient stay there (see LossNet.onDevice).
-  const gpu = await net.onDevice?.(3 * size * size, 10, lbfgsVectors());
+  const gpu = await net.onDevice?.(3 * size * size, DEFAULT_HISTORY, lbfgsVectors()); // optimiserMs's L-BFGS
   try {
     const { x, targets, lw } = await stepInputs(net, size);
     let evaluate: () => Promise<unknown> = () => net.evaluate(x, size, size, targets, lw);

@@ -28,7 +28,8 @@ export interface LbfgsOptions {
   initialScale?: number;
 }
 
-const HISTORY = 10;
+/** Curvature pairs kept unless LbfgsOptions.history says otherwise. */
+export const DEFAULT_HISTORY = 10;
 const MAX_LINE_SEARCH = 10;
 
 /**
@@ -37,7 +38,7 @@ const MAX_LINE_SEARCH = 10;
  * gradient a line search evaluates (kept until it ends).
  */
 export function lbfgsVectors(opts: LbfgsOptions = {}): number {
-  return 2 * (opts.history ?? HISTORY) + 5 + (opts.maxLineSearch ?? MAX_LINE_SEARCH);
+  return 2 * (opts.history ?? DEFAULT_HISTORY) + 5 + (opts.maxLineSearch ?? MAX_LINE_SEARCH);
 }
 
 export class Lbfgs<V = Float32Array> implements Optimizer<V> {
@@ -72,7 +73,7 @@ export class Lbfgs<V = Float32Array> implements Optimizer<V> {
     opts: LbfgsOptions = {},
     ops?: VectorOps<V>,
   ) {
-    this.history = opts.history ?? HISTORY;
+    this.history = opts.history ?? DEFAULT_HISTORY;
     this.maxLs = opts.maxLineSearch ?? MAX_LINE_SEARCH;
     this.tolChange = opts.toleranceChange ?? 1e-9;
     this.firstStep = opts.firstStep ?? 1;
