@@ -200,7 +200,9 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           return net.evaluate(xx, h, w, ctx.targets, ctx.weights);
         });
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.
+      // The loss's own buffers first: a GPU short of memory then gives up only the vectors (noted).
       const reserve = o.optimizer === "adam" ? ADAM_VECTORS : lbfgsVectors(LBFGS_OPTIONS);
+      if (!spec.vectorsOnHost) await net.prepare?.(h, w, ctx.targets, ctx.weights);
       const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_HISTORY, reserve);
       flushNotes();
       let result: Awaited<ReturnType<typeof onHost>>;

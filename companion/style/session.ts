@@ -47,6 +47,11 @@ export interface LossNet {
   /** Refuse (UserError "too-large") an image size the device cannot hold, before any work. */
   check?(width: number, height: number): void;
   /**
+   * WebGPU only: make what an evaluation at this size with these targets needs now (a GPU that
+   * cannot falls back as an evaluation would), before onDevice reserves the optimiser's vectors.
+   */
+  prepare?(h: number, w: number, t: Targets, lw: LossWeights): Promise<void>;
+  /**
    * WebGPU only: vectors of n floats on the GPU for an optimiser of at most `history` curvature
    * pairs, `reserve` of them allocated now, and the evaluation that reads and writes them (no
    * image or gradient crosses to the host per step). Undefined on the CPU, or when the vectors

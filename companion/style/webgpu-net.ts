@@ -89,6 +89,13 @@ class WebGpuLossNet implements LossNet {
     );
   }
 
+  prepare(h: number, w: number, t: Targets, lw: LossWeights): Promise<void> {
+    return this.run(
+      () => this.gpu.prepare(h, w, t, lw),
+      async () => {},
+    );
+  }
+
   async onDevice(n: number, history: number, reserve: number): Promise<OnDevice | undefined> {
     if (this.cpu) return undefined;
     let ops: GpuVectors;

@@ -306,6 +306,38 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     }
   }, 120_000);
 
+  it("a scale's loss buffers are made before the optimiser's vectors; a GPU that cannot hold them moves the job to the CPU before any vector is made", async () => {
+    const prepare = vi.spyOn(WebGpuStyleNet.prototype, "prepare");
+    const create = vi.spyOn(GpuVectors, "create");
+    try {
+      const r = await runStyle(
+        { content, styles: [style] },
+        { options: job({ device: "webgpu", iters: 2 }), weights: "random:1" },
+      );
+      expect(r.scales.map((sc) => sc.vectors)).toEqual(["gpu"]);
+      expect(prepare).toHaveBeenCalledOnce();
+      expect(create).toHaveBeenCalledOnce();
+      expect(prepare.mock.invocationCallOrder[0]).toBeLessThan(create.mock.invocationCallOrder[0]);
+
+      create.mockClear();
+      // Out of memory: a fallback that does not mark WebGPU failed for the later tests.
+      prepare.mockRejectedValueOnce(new GpuError("memory", "the GPU ran out of memory: (test)"));
+      const notes: string[] = [];
+      const cpu = await runStyle(
+        { content, styles: [style] },
+        { options: job({ device: "webgpu", iters: 2 }), weights: "random:1", onNote: (n) => notes.push(n) },
+      );
+      expect(create).not.toHaveBeenCalled();
+      expect(cpu.device).toBe("cpu");
+      expect(cpu.fallback).toBe("WebGPU failed: the GPU ran out of memory: (test)");
+      expect(notes).toContain(`ran on the CPU: ${cpu.fallback}`);
+      expect(cpu.scales.map((sc) => [sc.vectors, sc.iters])).toEqual([["host", 2]]);
+    } finally {
+      prepare.mockRestore();
+      create.mockRestore();
+    }
+  }, 120_000);
+
   it("a job on WebGPU cancelled mid-scale stops, frees its GPU vectors, and the next job runs there", async () => {
     const ac = new AbortController();
     const dispose = vi.spyOn(GpuVectors.prototype, "dispose");

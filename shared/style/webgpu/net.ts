@@ -236,6 +236,16 @@ export class WebGpuStyleNet {
   }
 
   /**
+   * Make the buffers and steps an evaluation at this size with these targets needs (the first
+   * evaluation would), so that what else a job puts on the GPU is allocated after them.
+   */
+  prepare(h: number, w: number, t: Targets, lw: LossWeights): Promise<void> {
+    return this.checked(async () => {
+      this.lossPlan(this.size(h, w), t, lw);
+    });
+  }
+
+  /**
    * Like evaluate, with the image and its gradient in GPU buffers of 3·h·w floats (the optimiser's:
    * ./vectors): only the loss terms come back to the host.
    */
