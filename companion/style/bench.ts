@@ -18,6 +18,7 @@ import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { snap } from "../../shared/style/plan";
 import { openStyleNet } from "./session";
+import type { Profile } from "../../shared/style/webgpu/net";
 import { DEFAULT_HISTORY, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import { agreement, agreementLine, agrees, optimiserMs, stepInputs } from "./bench-step";
 import { randomVggWeights, type VggWeights } from "./vgg-weights";
@@ -229,9 +230,9 @@ async function timeStep(
     }
     const cpu = process.cpuUsage(cpu0);
     times.sort((a, b) => a - b);
-    const kernels = profileTo && (await net.profile?.(x, size, size, targets, lw));
-    if (kernels) printProfile(kernels, size, profileTo!);
     const ms = times[Math.floor(times.length / 2)];
+    const kernels = profileTo && (await net.profile?.(x, size, size, targets, lw));
+    if (kernels) printProfile(kernels, size, ms, profileTo!);
     return {
       engine: device === "webgpu" && !net.fallback ? "webgpu" : "onnx",
       device: net.device,
@@ -251,11 +252,15 @@ async function timeStep(
 }
 
 /** The kernels of one evaluation grouped by what they compute, slowest first, with their share. */
-function printProfile(kernels: { label: string; ms: number }[], size: number, log: (s: string) => void) {
+function printProfile({ timing, kernels }: Profile, size: number, stepMs: number, log: (s: string) => void) {
   const byLabel = new Map<string, number>();
   for (const k of kernels) byLabel.set(k.label, (byLabel.get(k.label) ?? 0) + k.ms);
   const total = kernels.reduce((a, k) => a + k.ms, 0);
-  log(`  profile at ${size} px: ${kernels.length} steps, ${total.toFixed(1)} ms with one submit each`);
+  const how = timing === "gpu" ? "GPU time (timestamps), one submit" : "wall time with one submit each";
+  log(`  profile at ${size} px: ${kernels.length} steps, ${total.toFixed(timing === "gpu" ? 2 : 1)} ms, ${how}`);
+  // What the GPU does not spend in kernels is launch gaps, the round trip and host work.
+  if (timing === "gpu")
+    log(`    the GPU is busy ${((100 * total) / stepMs).toFixed(0)} % of the ${stepMs.toFixed(1)} ms step (median above)`);
   for (const [label, ms] of [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 16))
     log(`    ${label.padEnd(28)} ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
 }

@@ -6,6 +6,7 @@ import * as ort from "onnxruntime-node";
 import { checkStyleSize, type Evaluation, type Features, type LossWeights, type Targets } from "../../shared/style/vgg";
 import { DEVICE_LABEL, type DeviceName, type DeviceRequest, fallbackNote } from "../../shared/devices";
 import type { VectorOps } from "../../shared/style/optim/vectors";
+import type { Profile } from "../../shared/style/webgpu/net";
 import { markDeviceFailed, pickDevice } from "./devices";
 import { buildFeaturesGraph, FEATURE_OUTPUTS } from "./graph/features";
 import { buildLossGraph, LOSS_IO } from "./graph/loss";
@@ -59,13 +60,7 @@ export interface LossNet {
    */
   onDevice?(n: number, history: number, reserve: number): Promise<OnDevice | undefined>;
   /** WebGPU only: each kernel's time in one evaluation, for `bench style --profile`. */
-  profile?(
-    x: Float32Array,
-    h: number,
-    w: number,
-    t: Targets,
-    lw: LossWeights,
-  ): Promise<{ label: string; ms: number }[]> | undefined;
+  profile?(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Profile> | undefined;
 }
 
 /** An optimiser's vectors on the net's GPU: see LossNet.onDevice. */

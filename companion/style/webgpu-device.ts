@@ -39,7 +39,9 @@ async function open(): Promise<GpuHandle> {
     throw new Error(`the WebGPU runtime (npm package "webgpu") cannot load here: ${firstLine(err)}`);
   }
   Object.assign(globalThis, mod.globals);
-  instance ??= mod.create([]);
+  // Exact GPU timestamps for `bench style --profile` (Dawn rounds them to 65 µs by default, a
+  // browser's guard against timing attacks; this process runs only our own shaders).
+  instance ??= mod.create(["disable-dawn-features=timestamp_quantization"]);
   const adapter = await instance.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) {
     throw new Error(
@@ -49,7 +51,8 @@ async function open(): Promise<GpuHandle> {
     );
   }
   const info = describeAdapter(adapter.info as GPUAdapterInfo & RawAdapterInfo);
-  const device = await adapter.requestDevice({ requiredLimits: styleDeviceLimits(adapter) });
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has("timestamp-query") ? ["timestamp-query"] : [];
+  const device = await adapter.requestDevice({ requiredLimits: styleDeviceLimits(adapter), requiredFeatures });
   device.lost.then(() => {
     opened = undefined; // the next job asks for a new device
   });

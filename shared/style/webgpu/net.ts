@@ -53,6 +53,15 @@ const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
 const MAP_READ = 0x01;
+const QUERY_RESOLVE = 0x200;
+/** WebGPU's largest query set. */
+const MAX_QUERIES = 4096;
+
+/** One evaluation's steps timed (see WebGpuStyleNet.profile): by GPU timestamps or by wall clock. */
+export interface Profile {
+  timing: "gpu" | "wall";
+  kernels: { label: string; ms: number }[];
+}
 
 export interface WebGpuNetOptions {
   pooling: Pooling;
@@ -303,31 +312,69 @@ export class WebGpuStyleNet {
   }
 
   /**
-   * Each step of an evaluation timed on its own (one submit and wait per step: slower than
-   * evaluate, for finding the kernels that matter). Wall time per step, in ms, in order.
+   * Each step of an evaluation timed on its own, in ms, in order, for finding the kernels that
+   * matter. With the device's "timestamp-query": GPU time, every dispatch in its own pass of one
+   * submit (clears, outside passes, count 0). Without: wall time of one submit and wait per step,
+   * which adds each step's round trip.
    */
-  profile(
-    x: Float32Array,
-    h: number,
-    w: number,
-    t: Targets,
-    lw: LossWeights,
-  ): Promise<{ label: string; ms: number }[]> {
+  profile(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Profile> {
     return this.checked(async () => {
       const s = this.size(h, w);
       const plan = this.lossPlan(s, t, lw);
       this.device.queue.writeBuffer(s.x, 0, onHeap(x));
-      const times: { label: string; ms: number }[] = [];
-      for (const step of plan.steps) {
+      const steps = plan.steps;
+      const label = (st: Step) => st.label ?? st.kind;
+      if (this.device.features.has("timestamp-query") && 2 * steps.length <= MAX_QUERIES) {
+        const ns = await this.timestamps(steps);
+        return { timing: "gpu", kernels: steps.map((st, i) => ({ label: label(st), ms: ns[i] / 1e6 })) };
+      }
+      const kernels: Profile["kernels"] = [];
+      for (const step of steps) {
         const enc = this.device.createCommandEncoder();
         encode(enc, [step]);
         const t0 = performance.now();
         this.device.queue.submit([enc.finish()]);
         await this.device.queue.onSubmittedWorkDone();
-        times.push({ label: step.label ?? step.kind, ms: performance.now() - t0 });
+        kernels.push({ label: label(step), ms: performance.now() - t0 });
       }
-      return times;
+      return { timing: "wall", kernels };
     });
+  }
+
+  /** GPU nanoseconds of each step (0 for clears): one submit, one pass per dispatch, one read-back. */
+  private async timestamps(steps: Step[]): Promise<number[]> {
+    const d = this.device;
+    const n = 2 * steps.length;
+    const queries = d.createQuerySet({ type: "timestamp", count: n });
+    const resolved = this.buffer(n * 8, QUERY_RESOLVE | COPY_SRC);
+    const staging = this.buffer(n * 8, MAP_READ | COPY_DST);
+    try {
+      const enc = d.createCommandEncoder();
+      steps.forEach((st, i) => {
+        if (st.kind === "clear") {
+          encode(enc, [st]);
+          return;
+        }
+        const timestampWrites = { querySet: queries, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+        const pass = enc.beginComputePass({ timestampWrites });
+        pass.setPipeline(st.pipeline);
+        pass.setBindGroup(0, st.bind);
+        pass.dispatchWorkgroups(...st.groups);
+        pass.end();
+      });
+      enc.resolveQuerySet(queries, 0, n, resolved, 0);
+      enc.copyBufferToBuffer(resolved, 0, staging, 0, n * 8);
+      d.queue.submit([enc.finish()]);
+      await mapForReading(d, staging, { timeoutMs: this.opts.timeoutMs, lost: () => this.lost });
+      const t = new BigInt64Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      // A clear's slots were never written; a driver may also report an end before its start.
+      return steps.map((st, i) => (st.kind === "clear" ? 0 : Math.max(0, Number(t[2 * i + 1] - t[2 * i]))));
+    } finally {
+      queries.destroy();
+      resolved.destroy();
+      staging.destroy();
+    }
   }
 
   /** The watchdog's limit (see WebGpuNetOptions.timeoutMs), for other work on this device. */
