@@ -12,7 +12,14 @@ import * as v from "valibot";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { StyleOptionsSchema } from "../../shared/protocol";
 import type { LossWeights, Targets } from "../../shared/style/vgg";
-import { CONV_BACKWARD, CONV_FORWARD, gramSlices, type Tiles } from "../../shared/style/webgpu/gemm";
+import {
+  CONV_BACKWARD,
+  CONV_FORWARD,
+  gramSlices,
+  sharedBytesOf,
+  threadsOf,
+  type Tiles,
+} from "../../shared/style/webgpu/gemm";
 import { gemmComputesRightly, tilesComputeRightly } from "../../shared/style/webgpu/tile-check";
 import { GpuError } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
@@ -137,6 +144,30 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     expect(relativeError(b.content, a.content)).toBeLessThan(1e-3);
     gpu.dispose();
     await cpu.dispose();
+  }, 120_000);
+
+  it("runs within WebGPU's least limits (16 KiB of workgroup memory, 256 threads), as a low-end adapter allows", async () => {
+    const { create, globals } = await import("webgpu");
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    const adapter = await gpu.requestAdapter();
+    const least = await adapter!.requestDevice(); // no requiredLimits: the spec's defaults
+    expect(least.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    const tiles = TILE_CANDIDATES.find((t) => sharedBytesOf(t) <= 16384 && threadsOf(t) <= 256)!;
+    const { device } = await openWebGpu();
+    const lw = { content: 2, tv: 0.5, style: [300] };
+    const evaluate = async (d: GPUDevice) => {
+      const net = WebGpuStyleNet.create(d, weights.convs, { pooling: "max", tiles });
+      const f = await net.features(randomImage(3 * H * W, 21), H, W);
+      const t: Targets = { content: f.content, grams: [f.grams], masks: [undefined], styleScales: [[1, 1, 1, 1, 1]] };
+      const e = await net.evaluate(randomImage(3 * H * W, 22), H, W, t, lw);
+      net.dispose();
+      return e;
+    };
+    const [a, b] = [await evaluate(least), await evaluate(device)];
+    expect(relativeError(a.grad, b.grad)).toBeLessThan(1e-5);
+    expect(a.loss).toBeCloseTo(b.loss, 5);
+    least.destroy();
   }, 120_000);
 
   it("every tile candidate the adapter allows gives the same gradient", async () => {

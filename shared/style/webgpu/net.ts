@@ -172,8 +172,9 @@ export class WebGpuStyleNet {
 
   /** Upload the weights; pipelines are made on first use and shared by every net on the device. */
   static create(device: GPUDevice, convs: ConvWeights[], opts: WebGpuNetOptions): WebGpuStyleNet {
-    if (![opts.tiles, opts.deepTiles ?? opts.tiles].every((t) => tilesFit(t, device.limits)))
-      throw new GpuError("refused", `tiles ${JSON.stringify(opts.tiles)} exceed this device's workgroup limits`);
+    for (const t of [opts.tiles, opts.deepTiles ?? opts.tiles, FEW_ROWS, SQUARE])
+      if (!tilesFit(t, device.limits))
+        throw new GpuError("refused", `tiles ${JSON.stringify(t)} exceed this device's workgroup limits`);
     const up = (data: Float32Array) => {
       const b = device.createBuffer({ size: Math.max(16, data.byteLength), usage: STORAGE | COPY_DST });
       device.queue.writeBuffer(b, 0, onHeap(data));
@@ -798,8 +799,11 @@ const destroy = (buffers: GPUBuffer[]) => {
 };
 const uniformsOf = (steps: Step[]) => steps.flatMap((s) => (s.kind === "dispatch" ? [s.uniform] : []));
 
-/** GEMMs with at most 4 rows (the image's gradient): one row of vec4s, wide along the pixels. */
-const FEW_ROWS: Tiles = { tm: 4, tn: 256, tk: 16, rm: 4 };
+/**
+ * GEMMs with at most 4 rows (the image's gradient): one row of vec4s, wide along the pixels.
+ * 8 deep: 8 KiB of workgroup memory, within WebGPU's least (16 KiB, 16 deep needs 16.25).
+ */
+const FEW_ROWS: Tiles = { tm: 4, tn: 256, tk: 8, rm: 4 };
 
 /** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads. */
 const SQUARE: Tiles = { tm: 64, tn: 64, tk: 16, rm: 4 };
