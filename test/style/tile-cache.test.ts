@@ -3,9 +3,16 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { knownTiles, rememberTiles } from "../../companion/style/tile-cache";
+
+// No GPU here: the check of the fixed-tile kernels (run on every device, trial or not) answers as told.
+const fixed = vi.hoisted(() => ({ right: true }));
+vi.mock("../../shared/style/webgpu/tile-check", async (actual) => ({
+  ...(await actual<typeof import("../../shared/style/webgpu/tile-check")>()),
+  fixedTilesComputeRightly: async () => fixed.right,
+}));
 
 let dir: string;
 beforeEach(() => {
@@ -40,5 +47,15 @@ describe("tile cache", () => {
     const device = { limits } as unknown as GPUDevice; // no GPU needed: nothing is measured
     const r = await chooseTiles(device, SMALL_TRIAL, choice);
     expect(r).toEqual({ ...choice, trials: [], deepTrials: [] });
+  });
+
+  it("a device whose Gram kernels compute wrongly is not used, kept choice or not", async () => {
+    fixed.right = false;
+    try {
+      const device = { limits: {} } as unknown as GPUDevice;
+      await expect(chooseTiles(device, SMALL_TRIAL, choice)).rejects.toThrow(/computes the Gram kernels wrongly/);
+    } finally {
+      fixed.right = true;
+    }
   });
 });

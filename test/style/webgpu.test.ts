@@ -15,12 +15,20 @@ import type { LossWeights, Targets } from "../../shared/style/vgg";
 import {
   CONV_BACKWARD,
   CONV_FORWARD,
+  FEW_ROWS,
+  gramBackwardSpec,
   gramSlices,
+  gramSpec,
+  SQUARE,
   sharedBytesOf,
   threadsOf,
   type Tiles,
 } from "../../shared/style/webgpu/gemm";
-import { gemmComputesRightly, tilesComputeRightly } from "../../shared/style/webgpu/tile-check";
+import {
+  fixedTilesComputeRightly,
+  gemmComputesRightly,
+  tilesComputeRightly,
+} from "../../shared/style/webgpu/tile-check";
 import { GpuError } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
@@ -204,7 +212,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     const { device } = await openWebGpu();
     expect(await tilesComputeRightly(device, TILES)).toBe(true);
     // As a miscompiling driver would: one output element off, or every output slightly scaled.
-    const off = (store: string) => store.replace(/;$/, " + select(0.0, 0.5, m == 3u && n == 100u);");
+    const off = (store: string) => store.replace(/;$/, " + select(0.0, 0.5, m == 3u && n == 5u);");
     const scaled = (store: string) => store.replace(/= (.*);$/, "= ($1) * 1.01;");
     for (const [spec, kind] of [
       [CONV_FORWARD, "forward"],
@@ -213,8 +221,32 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
       expect(await gemmComputesRightly(device, TILES, spec, kind)).toBe(true);
       for (const broken of [off, scaled])
         expect(await gemmComputesRightly(device, TILES, { ...spec, store: broken(spec.store) }, kind)).toBe(false);
+      // Only in the second row of tiles (every candidate is < 136 rows): the check's rows reach it.
+      const belowFirstRow = (store: string) => store.replace(/;$/, " + select(0.0, 0.5, m == 135u);");
+      expect(await gemmComputesRightly(device, TILES, { ...spec, store: belowFirstRow(spec.store) }, kind)).toBe(false);
     }
-  });
+    // The kernels on fixed tiles: the image's gradient, the Grams (mirrored, in slices) and their backward.
+    expect(await fixedTilesComputeRightly(device)).toBe(true);
+    expect(await gemmComputesRightly(device, FEW_ROWS, CONV_BACKWARD, "backward", 3)).toBe(true);
+    for (const masked of [false, true]) {
+      const gram = gramSpec(masked);
+      const back = gramBackwardSpec(masked);
+      expect(await gemmComputesRightly(device, SQUARE, gram, "gram", 0, masked)).toBe(true);
+      expect(await gemmComputesRightly(device, SQUARE, back, "gram backward", 0, masked)).toBe(true);
+      for (const broken of [off, scaled]) {
+        expect(
+          await gemmComputesRightly(device, SQUARE, { ...gram, store: broken(gram.store) }, "gram", 0, masked),
+        ).toBe(false);
+        const b = { ...back, store: broken(back.store) };
+        expect(await gemmComputesRightly(device, SQUARE, b, "gram backward", 0, masked)).toBe(false);
+      }
+      // The mask ignored; the second slice of pixels dropped.
+      const unmasked = { ...gram, loadB: gramSpec(false).loadB };
+      if (masked) expect(await gemmComputesRightly(device, SQUARE, unmasked, "gram", 0, true)).toBe(false);
+      const oneSlice = { ...gram, store: gram.store.replace("dst[", "if (slice == 1u) { return; } dst[") };
+      expect(await gemmComputesRightly(device, SQUARE, oneSlice, "gram", 0, masked)).toBe(false);
+    }
+  }, 120_000);
 });
 
 describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () => {

@@ -22,6 +22,15 @@ export interface Tiles {
 export const threadsOf = (t: Tiles) => (t.tm / t.rm) * (t.tn / (4 * (t.cn ?? 1)));
 export const sharedBytesOf = (t: Tiles) => (t.tm + t.tn) * t.tk * 4;
 
+/**
+ * GEMMs with at most 4 rows (the image's gradient): one row of vec4s, wide along the pixels.
+ * 8 deep: 8 KiB of workgroup memory, within WebGPU's least (16 KiB, 16 deep needs 16.25).
+ */
+export const FEW_ROWS: Tiles = { tm: 4, tn: 256, tk: 8, rm: 4 };
+
+/** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads. */
+export const SQUARE: Tiles = { tm: 64, tn: 64, tk: 16, rm: 4 };
+
 /** Tiles fit the device: invocations per workgroup and workgroup memory. */
 export function tilesFit(
   t: Tiles,

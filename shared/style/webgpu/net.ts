@@ -22,6 +22,7 @@ import {
 import {
   CONV_BACKWARD,
   CONV_FORWARD,
+  FEW_ROWS,
   GRID_X,
   gemmLaunch,
   gemmShader,
@@ -29,6 +30,7 @@ import {
   gramSlices,
   gramSpec,
   kMajorWeights,
+  SQUARE,
   type Tiles,
   tilesFit,
 } from "./gemm";
@@ -798,12 +800,3 @@ const destroy = (buffers: GPUBuffer[]) => {
   for (const b of buffers) b.destroy();
 };
 const uniformsOf = (steps: Step[]) => steps.flatMap((s) => (s.kind === "dispatch" ? [s.uniform] : []));
-
-/**
- * GEMMs with at most 4 rows (the image's gradient): one row of vec4s, wide along the pixels.
- * 8 deep: 8 KiB of workgroup memory, within WebGPU's least (16 KiB, 16 deep needs 16.25).
- */
-const FEW_ROWS: Tiles = { tm: 4, tn: 256, tk: 8, rm: 4 };
-
-/** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads. */
-const SQUARE: Tiles = { tm: 64, tn: 64, tk: 16, rm: 4 };

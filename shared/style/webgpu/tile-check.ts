@@ -1,11 +1,33 @@
 // Before a tile candidate is timed, it computes a small convolution and its input gradient, and
 // the results are checked against plain JavaScript: a driver that miscompiles one tile size (it
-// happens) loses that candidate, instead of every job on that GPU getting a wrong gradient.
-import { CONV_BACKWARD, CONV_FORWARD, type GemmSpec, gemmLaunch, gemmShader, type Tiles } from "./gemm";
+// happens) loses that candidate, instead of every job on that GPU getting a wrong gradient. The
+// kernels on fixed tiles (the image's gradient, the Grams and their backward product) are checked
+// the same way once per device; if one is wrong, that GPU is not used.
+import {
+  CONV_BACKWARD,
+  CONV_FORWARD,
+  FEW_ROWS,
+  type GemmSpec,
+  gemmLaunch,
+  gemmShader,
+  gramBackwardSpec,
+  gramSlices,
+  gramSpec,
+  SQUARE,
+  type Tiles,
+} from "./gemm";
 
-/** Odd sizes, so that every edge of the output has partial tiles. */
-const C = 20;
+/**
+ * Odd sizes, so that every edge of the output has partial tiles; more output rows than any tile
+ * holds, so that tiles below the first row run too.
+ */
+const ROWS = 136;
+const CHANNELS = 20;
 const SIDE = 13;
+const PX = SIDE * SIDE;
+/** Gram checks: channels over two 64-tiles (one off the diagonal, mirrored), pixels in two slices. */
+const GRAM_C = 72;
+const GRAM_PX = 2100;
 
 const STORAGE = 0x80;
 const COPY_SRC = 0x04;
@@ -20,34 +42,99 @@ function values(n: number, seed: number) {
   return out;
 }
 
+/** What a check runs: a GEMM's launch, its storage buffers in binding order, and the answer. */
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  H: number;
+  W: number;
+  coef?: number;
+  kPer?: number;
+  grid?: [number, number, number];
+  /** Bindings 1… (the output among them, with its starting content). */
+  buffers: Float32Array<ArrayBuffer>[];
+  out: number;
+  want: Float32Array<ArrayBuffer>;
+}
+
+export type CheckKind = "forward" | "backward" | "gram" | "gram backward";
+
 /**
- * What the convolution kernels compute, in JavaScript: forward relu(conv3x3(src) + bias) (a = bias,
- * b = src), or the input gradient conv3x3 over the gradient where the activation is > 0 (a = the
- * activation, b = the gradient; the weights already flipped and transposed). Weights k-major
- * ([in·9][out]) as the kernels read them.
+ * What the convolution kernels compute, in JavaScript, `rows` outputs from CHANNELS inputs:
+ * forward relu(conv3x3(src) + bias), or the input gradient conv3x3 over the gradient where the
+ * activation is > 0 (the weights already flipped and transposed). Weights k-major ([in·9][rows]).
  */
-function reference(kind: Kind, wt: Float32Array, a: Float32Array, b: Float32Array): Float32Array {
-  const px = SIDE * SIDE;
-  const out = new Float32Array(C * px);
-  for (let m = 0; m < C; m++)
+function convCase(kind: "forward" | "backward", rows: number): Case {
+  const wt = values(CHANNELS * 9 * rows, 1);
+  const a = kind === "forward" ? values(rows, 2) : values(CHANNELS * PX, 4); // bias, or the activation
+  const b = values(CHANNELS * PX, 3); // the source, or the gradient
+  const want = new Float32Array(rows * PX);
+  for (let m = 0; m < rows; m++)
     for (let y = 0; y < SIDE; y++)
       for (let x = 0; x < SIDE; x++) {
         let sum = kind === "forward" ? a[m] : 0;
-        for (let i = 0; i < C; i++)
+        for (let i = 0; i < CHANNELS; i++)
           for (let tap = 0; tap < 9; tap++) {
             const sy = y + Math.floor(tap / 3) - 1;
             const sx = x + (tap % 3) - 1;
             if (sy < 0 || sx < 0 || sy >= SIDE || sx >= SIDE) continue;
-            const at = i * px + sy * SIDE + sx;
+            const at = i * PX + sy * SIDE + sx;
             const v = kind === "forward" ? b[at] : a[at] > 0 ? b[at] : 0;
-            sum += wt[(i * 9 + tap) * C + m] * v;
+            sum += wt[(i * 9 + tap) * rows + m] * v;
           }
-        out[m * px + y * SIDE + x] = kind === "forward" ? Math.max(sum, 0) : sum;
+        want[m * PX + y * SIDE + x] = kind === "forward" ? Math.max(sum, 0) : sum;
       }
-  return out;
+  const out = new Float32Array(rows * PX);
+  return { M: rows, N: PX, K: CHANNELS * 9, H: SIDE, W: SIDE, buffers: [wt, a, b, out], out: 3, want };
 }
 
-type Kind = "forward" | "backward";
+/** The Gram's partial sums: slice s of dst = F·(F∘mask)ᵀ over that slice's pixels (all C×C, mirrored). */
+function gramCase(masked: boolean): Case {
+  const c = GRAM_C;
+  const f = values(c * GRAM_PX, 5);
+  const mask = values(GRAM_PX, 6).map(Math.abs);
+  const { slices, kPer } = gramSlices(c, GRAM_PX, SQUARE.tm, SQUARE.tk);
+  const want = new Float32Array(slices * c * c);
+  for (let s = 0; s < slices; s++)
+    for (let m = 0; m < c; m++)
+      for (let n = 0; n < c; n++) {
+        let sum = 0;
+        for (let k = s * kPer; k < Math.min(GRAM_PX, (s + 1) * kPer); k++)
+          sum += f[m * GRAM_PX + k] * f[n * GRAM_PX + k] * (masked ? mask[k] : 1);
+        want[(s * c + m) * c + n] = sum;
+      }
+  const tiles = Math.ceil(c / SQUARE.tn);
+  const dst = new Float32Array(want.length).fill(7); // an element left unwritten shows
+  const buffers = masked ? [f, dst, mask] : [f, dst];
+  return { M: c, N: c, K: GRAM_PX, H: 0, W: 0, kPer, grid: [tiles, tiles, slices], buffers, out: 1, want };
+}
+
+/** The style gradient's product: dst += coef·D·(F∘mask), D symmetric (C×C), F over the pixels. */
+function gramBackwardCase(masked: boolean): Case {
+  const c = GRAM_C;
+  const d = new Float32Array(c * c);
+  const r = values(c * c, 7);
+  for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) d[i * c + j] = r[Math.min(i, j) * c + Math.max(i, j)];
+  const f = values(c * PX, 8);
+  const mask = values(PX, 9).map(Math.abs);
+  const dst = values(c * PX, 10);
+  const coef = 0.5;
+  const want = new Float32Array(c * PX);
+  for (let m = 0; m < c; m++)
+    for (let n = 0; n < PX; n++) {
+      let sum = 0;
+      for (let k = 0; k < c; k++) sum += d[k * c + m] * f[k * PX + n];
+      want[m * PX + n] = dst[m * PX + n] + coef * sum * (masked ? mask[n] : 1);
+    }
+  const buffers = masked ? [d, f, dst, mask] : [d, f, dst];
+  return { M: c, N: PX, K: c, H: SIDE, W: SIDE, coef, buffers, out: 2, want };
+}
+
+function caseOf(kind: CheckKind, rows: number, masked: boolean): Case {
+  if (kind === "forward" || kind === "backward") return convCase(kind, rows);
+  return kind === "gram" ? gramCase(masked) : gramBackwardCase(masked);
+}
 
 /** The pipeline of a GEMM (a convolution unless a test says otherwise) with these tiles. */
 export function gemmPipeline(device: GPUDevice, tiles: Tiles, spec: GemmSpec = CONV_FORWARD): GPUComputePipeline {
@@ -59,35 +146,60 @@ export function gemmPipeline(device: GPUDevice, tiles: Tiles, spec: GemmSpec = C
 
 const verdicts = new WeakMap<GPUDevice, Map<string, Promise<boolean>>>();
 
-/**
- * Whether the convolution and its input gradient with these tiles compute right on this device
- * (asked once per device and tiles: the wide and the deep trial share the answer).
- */
-export function tilesComputeRightly(device: GPUDevice, tiles: Tiles): Promise<boolean> {
+/** Asked once per device and key; a failure (a lost device) is not a verdict. */
+function once(device: GPUDevice, key: string, check: () => Promise<boolean>): Promise<boolean> {
   const known = verdicts.get(device) ?? new Map<string, Promise<boolean>>();
   verdicts.set(device, known);
-  const key = JSON.stringify(tiles);
   let verdict = known.get(key);
   if (!verdict) {
-    verdict = (async () =>
-      (await gemmComputesRightly(device, tiles, CONV_FORWARD, "forward")) &&
-      (await gemmComputesRightly(device, tiles, CONV_BACKWARD, "backward")))();
+    verdict = check();
     known.set(key, verdict);
-    verdict.catch(() => known.delete(key)); // a failure (a lost device) is not a verdict
+    verdict.catch(() => known.delete(key));
   }
   return verdict;
 }
 
 /**
- * Whether `spec` (a convolution of `kind`; tests pass broken ones) with these tiles computes right:
- * within 1e-4 of the largest output, about a hundred times float32's rounding here.
+ * Whether the convolution and its input gradient with these tiles compute right on this device
+ * (the wide and the deep trial share the answer).
  */
-export async function gemmComputesRightly(device: GPUDevice, tiles: Tiles, spec: GemmSpec, kind: Kind) {
-  const px = SIDE * SIDE;
-  const wt = values(C * 9 * C, 1);
-  const a = kind === "forward" ? values(C, 2) : values(C * px, 4);
-  const b = values(C * px, 3);
-  const want = reference(kind, wt, a, b);
+export function tilesComputeRightly(device: GPUDevice, tiles: Tiles): Promise<boolean> {
+  return once(
+    device,
+    JSON.stringify(tiles),
+    async () =>
+      (await gemmComputesRightly(device, tiles, CONV_FORWARD, "forward")) &&
+      (await gemmComputesRightly(device, tiles, CONV_BACKWARD, "backward")),
+  );
+}
+
+/** Whether the kernels on fixed tiles compute right on this device: the image's gradient, the Grams, masked or not. */
+export function fixedTilesComputeRightly(device: GPUDevice): Promise<boolean> {
+  return once(device, "fixed", async () => {
+    if (!(await gemmComputesRightly(device, FEW_ROWS, CONV_BACKWARD, "backward", 3))) return false;
+    for (const masked of [false, true]) {
+      if (!(await gemmComputesRightly(device, SQUARE, gramSpec(masked), "gram", 0, masked))) return false;
+      if (!(await gemmComputesRightly(device, SQUARE, gramBackwardSpec(masked), "gram backward", 0, masked)))
+        return false;
+    }
+    return true;
+  });
+}
+
+/**
+ * Whether `spec` (the kernel of `kind`; tests pass broken ones) with these tiles computes right:
+ * within 1e-4 of the largest output, about a hundred times float32's rounding here. `rows`: a
+ * convolution's output rows; `masked`: a Gram's.
+ */
+export async function gemmComputesRightly(
+  device: GPUDevice,
+  tiles: Tiles,
+  spec: GemmSpec,
+  kind: CheckKind,
+  rows = ROWS,
+  masked = false,
+) {
+  const c = caseOf(kind, rows, masked);
   const made: GPUBuffer[] = [];
   const buffer = (bytes: number, usage: number, data?: ArrayBufferView<ArrayBuffer>) => {
     const buf = device.createBuffer({ size: bytes, usage });
@@ -97,28 +209,28 @@ export async function gemmComputesRightly(device: GPUDevice, tiles: Tiles, spec:
   };
   try {
     const pipeline = gemmPipeline(device, tiles, spec);
-    const launch = gemmLaunch(tiles, C, px, C * 9, SIDE, SIDE);
+    const launch = gemmLaunch(tiles, c.M, c.N, c.K, c.H, c.W, c.coef, c.kPer);
     const params = buffer(32, UNIFORM | COPY_DST, new Uint8Array(launch.params));
-    const dst = buffer(C * px * 4, STORAGE | COPY_SRC);
-    const inputs = [wt, a, b].map((d) => buffer(d.byteLength, STORAGE | COPY_DST, d));
-    const read = buffer(C * px * 4, MAP_READ | COPY_DST);
+    const storage = c.buffers.map((d) => buffer(d.byteLength, STORAGE | COPY_DST | COPY_SRC, d));
+    const bytes = c.want.byteLength;
+    const read = buffer(bytes, MAP_READ | COPY_DST);
     const bind = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: [params, ...inputs, dst].map((buf, i) => ({ binding: i, resource: { buffer: buf } })),
+      entries: [params, ...storage].map((buf, i) => ({ binding: i, resource: { buffer: buf } })),
     });
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(...launch.groups);
+    pass.dispatchWorkgroups(...(c.grid ?? launch.groups));
     pass.end();
-    enc.copyBufferToBuffer(dst, 0, read, 0, C * px * 4);
+    enc.copyBufferToBuffer(storage[c.out], 0, read, 0, bytes);
     device.queue.submit([enc.finish()]);
     await read.mapAsync(1); // GPUMapMode.READ
     const got = new Float32Array(read.getMappedRange().slice(0));
     read.unmap();
-    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    return want.every((v, i) => Math.abs(got[i] - v) <= 1e-4 * scale);
+    const scale = c.want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    return c.want.every((v, i) => Math.abs(got[i] - v) <= 1e-4 * scale);
   } finally {
     for (const buf of made) buf.destroy();
   }

@@ -2,7 +2,7 @@
 // candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
 // code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
 import { gemmLaunch, type Tiles, tilesFit } from "./gemm";
-import { gemmPipeline, tilesComputeRightly } from "./tile-check";
+import { fixedTilesComputeRightly, gemmPipeline, tilesComputeRightly } from "./tile-check";
 
 /** Candidates, from wide to small; those the adapter's limits refuse are skipped. */
 export const TILE_CANDIDATES: readonly Tiles[] = [
@@ -71,12 +71,11 @@ export function chooseTiles(
   let p = chosen.get(device);
   const usable = (t: Tiles) =>
     TILE_CANDIDATES.some((c) => JSON.stringify(c) === JSON.stringify(t)) && tilesFit(t, device.limits);
-  if (!p && known && usable(known.tiles) && usable(known.deepTiles)) {
-    p = Promise.resolve({ ...known, trials: [], deepTrials: [] });
-    chosen.set(device, p);
-  }
   if (!p) {
     p = (async (): Promise<TileChoice> => {
+      if (!(await fixedTilesComputeRightly(device)))
+        throw new Error("this GPU's driver computes the Gram kernels wrongly (checked against JavaScript)");
+      if (known && usable(known.tiles) && usable(known.deepTiles)) return { ...known, trials: [], deepTrials: [] };
       const wide = await measure(device, trial.wide);
       const deep = await measure(device, trial.deep);
       return { tiles: wide.tiles, trials: wide.trials, deepTiles: deep.tiles, deepTrials: deep.trials };
