@@ -197,7 +197,11 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       const onHost = () =>
         optimise(new HostVectors(x0.length), async (xx: Float32Array) => {
           checkAbort(); // also between line-search evaluations, which can take seconds each
-          return net.evaluate(xx, h, w, ctx.targets, ctx.weights);
+          const e = await net.evaluate(xx, h, w, ctx.targets, ctx.weights);
+          // Never taken for convergence (L-BFGS stops on a NaN slope): a GPU's NaN has moved the job to the CPU already.
+          if (!Number.isFinite(e.loss))
+            throw new Error(`the style loss is not a number (${e.loss}) on the ${net.device}: are the weights damaged?`);
+          return e;
         });
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.
       // The loss's own buffers first: a GPU short of memory then gives up only the vectors (noted).

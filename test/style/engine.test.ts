@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { StyleOptionsSchema, type StyleOptions } from "../../shared/protocol";
 import type { RgbaImage } from "../../companion/image";
 import { runStyle, type StyleInputs, type StyleProgress } from "../../companion/style/engine";
@@ -48,6 +48,20 @@ describe("runStyle", () => {
     expect(result.iters).toBe(12);
     expect(progress[0].terms).toHaveProperty("style");
     expect(result.image.width).toBe(64);
+  });
+
+  it("a loss that is not a number stops the job with a plain error, not a silent convergence", async () => {
+    const evaluate = StyleNet.prototype.evaluate;
+    const spy = vi.spyOn(StyleNet.prototype, "evaluate").mockImplementation(async function (this: StyleNet, ...a) {
+      return { ...(await evaluate.apply(this, a)), loss: Number.NaN };
+    });
+    try {
+      await expect(
+        run({ content: warmContent(64, 64), styles: [coldStripes(64, 64)] }, { size: 64, iters: 3 }),
+      ).rejects.toThrow("the style loss is not a number (NaN) on the cpu: are the weights damaged?");
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("Adam lowers the loss too", async () => {

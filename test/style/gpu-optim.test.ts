@@ -53,6 +53,17 @@ describe.skipIf(!HAVE_SWIFTSHADER)("optimiser vectors on the GPU (SwiftShader)",
     expect(maxRel(await gpu.toHost(ga), a)).toBeLessThan(1e-6);
   });
 
+  it('a sum that is not a number is the GPU\'s error ("wrong"), not a value for the optimiser', async () => {
+    const a = vec(6);
+    a[7] = Number.NaN;
+    const [ga, gb] = [gpu.fromHost(a), gpu.fromHost(vec(7))];
+    const wrong = { name: "GpuError", kind: "wrong" };
+    await expect(gpu.dot(ga, gb)).rejects.toMatchObject(wrong);
+    await expect(gpu.dot(ga, ga)).rejects.toMatchObject(wrong);
+    await expect(gpu.twoLoop(ga, [], [], [], 1, gpu.take())).rejects.toMatchObject(wrong);
+    expect(await gpu.dot(gb, gb)).toBeGreaterThan(0); // still working
+  });
+
   it("a curvature pair: s ← t·s, y ← g − prev, with y·s and y·y", async () => {
     const [s, g, prev] = [vec(3), vec(4), vec(5)];
     const [gs, gg, gp, gy] = [gpu.fromHost(s), gpu.fromHost(g), gpu.fromHost(prev), gpu.take()];

@@ -122,6 +122,23 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
         expect(byLabel("block1_conv2 forward")).toBeGreaterThan(byLabel("tv loss"));
       });
 
+      it('a loss that is not a number is the GPU\'s error ("wrong"), on either path', async () => {
+        const content = targets.content.slice();
+        content[5] = Number.NaN;
+        const bad = { ...targets, content };
+        const lw = { content: 1, tv: 0, style: [1, 1] };
+        const wrong = { name: "GpuError", kind: "wrong" };
+        await expect(gpu.evaluate(x, H, W, bad, lw)).rejects.toMatchObject(wrong);
+        const ops = await GpuVectors.create((await openWebGpu()).device, x.length, 1, 2);
+        try {
+          await expect(gpu.evaluateOnGpu(ops.fromHost(x), ops.take(), H, W, bad, lw)).rejects.toMatchObject(wrong);
+        } finally {
+          ops.dispose();
+        }
+        // The net is still usable with finite targets.
+        expect(Number.isFinite((await gpu.evaluate(x, H, W, targets, lw)).loss)).toBe(true);
+      });
+
       it("agrees with tfjs autodiff too (all terms)", async () => {
         const lw = { content: 2, tv: 0.5, style: [300, 200] };
         const ours = await gpu.evaluate(x, H, W, targets, lw);

@@ -28,6 +28,9 @@ export interface LbfgsOptions {
   initialScale?: number;
 }
 
+/** A curvature pair with y·s at most this is dropped (the quasi-Newton update needs y·s > 0). */
+export const MIN_CURVATURE = 1e-10;
+
 /** Curvature pairs kept unless LbfgsOptions.history says otherwise. */
 export const DEFAULT_HISTORY = 10;
 const MAX_LINE_SEARCH = 10;
@@ -163,7 +166,7 @@ export class Lbfgs<V = Float32Array> implements Optimizer<V> {
   /** Add the pair to the history if it has positive curvature (else release it); whether it did. */
   private keepPair(sk: V, yk: V, ys: number, yy: number): boolean {
     const { ops } = this;
-    if (!(ys > 1e-10)) {
+    if (!(ys > MIN_CURVATURE)) {
       ops.release(sk);
       ops.release(yk);
       return false;

@@ -28,7 +28,7 @@ export const sharedBytesOf = (t: Tiles) => (t.tm + t.tn) * t.tk * 4;
  */
 export const FEW_ROWS: Tiles = { tm: 4, tn: 256, tk: 8, rm: 4 };
 
-/** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads. */
+/** Grams and their backward product: square tiles (the Gram is symmetric), 256 threads, 8 KiB (+ 128 B of padding). */
 export const SQUARE: Tiles = { tm: 64, tn: 64, tk: 16, rm: 4 };
 
 /** Tiles fit the device: invocations per workgroup and workgroup memory. */
@@ -108,19 +108,23 @@ function operandTile(name: "A" | "B", size: number, tk: number, threads: number,
   const load = name === "A" ? "loadA(x, k)" : `loadB(k, x, ${fixedCol ? "cols[j]" : "colOf(x)"})`;
   const limit = name === "A" ? "p.M" : "p.N";
   const origin = name === "A" ? "m0" : "n0";
-  if (alongK)
+  if (alongK) {
+    // Rows padded by one: neighbouring threads store down a column (kk), and a stride of `size`
+    // words would put all of them in one memory bank.
+    const row = size + 1;
     return {
-      decl: `var<workgroup> ${name}s: array<f32, ${tk * size}>;`,
+      decl: `var<workgroup> ${name}s: array<f32, ${tk * row}>;`,
       fill: `for (var i = lid; i < ${tk * size}u; i += ${threads}u) {
       let s = i / ${tk}u; let kk = i % ${tk}u;
       let x = ${origin} + s; let k = k0 + kk;
       var v = 0.0;
       if (x < ${limit} && k < kEnd) { v = ${load.replace("cols[j]", "colOf(x)")}; }
-      ${name}s[kk * ${size}u + s] = v;
+      ${name}s[kk * ${row}u + s] = v;
     }`,
       read: (kk: string, v: string) =>
-        `vec4<f32>(${[0, 1, 2, 3].map((c) => `${name}s[${kk} * ${size}u + (${v}) * 4u + ${c}u]`).join(", ")})`,
+        `vec4<f32>(${[0, 1, 2, 3].map((c) => `${name}s[${kk} * ${row}u + (${v}) * 4u + ${c}u]`).join(", ")})`,
     };
+  }
   const q = size / 4;
   return {
     decl: `var<workgroup> ${name}s: array<vec4<f32>, ${tk * q}>;`,

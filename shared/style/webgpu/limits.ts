@@ -1,10 +1,11 @@
 // What a GPU allows the engine, and how the engine's GPU failures are told apart: a lost or
 // refusing device (stop using it), too little memory or too small buffers (this size only), a
-// hung evaluation. Pure: used by the companion and any browser host alike.
+// hung evaluation, numbers that are not numbers. Pure: used by the companion and any browser host alike.
 import { SIZE_MULTIPLE } from "../vgg";
 import { largestBufferBytes } from "./sizes";
 
-export type GpuFailure = "lost" | "refused" | "memory" | "size" | "timeout";
+/** "wrong": it computed a value that is not a number (NaN, infinite), which our kernels never do. */
+export type GpuFailure = "lost" | "refused" | "memory" | "size" | "timeout" | "wrong";
 
 export class GpuError extends Error {
   constructor(

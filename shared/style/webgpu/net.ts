@@ -790,7 +790,10 @@ function lossTerms(plan: LossPlan, data: Float32Array, at: number): Omit<Evaluat
     terms[term.name] = (terms[term.name] ?? 0) + v;
     if (term.name.startsWith("style") && term.name !== "style") terms.style += v;
   }
-  return { loss: terms.content + terms.style + terms.tv, terms };
+  const loss = terms.content + terms.style + terms.tv;
+  // Finite inputs give a finite loss: a NaN here is the GPU's (GPUs differ on NaN; some drop it in max()).
+  if (!Number.isFinite(loss)) throw new GpuError("wrong", `the GPU computed a loss that is not a number (${loss})`);
+  return { loss, terms };
 }
 
 /** WebGPU takes views of plain ArrayBuffers; the engine never hands it shared memory. */

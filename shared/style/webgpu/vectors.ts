@@ -9,7 +9,8 @@
 // needs no round trip; a one-workgroup reduction turns each pass's partial sums into scal[acc].
 import type { TwoLoopResult } from "../optim/two-loop";
 import type { AdamStep, VectorOps } from "../optim/vectors";
-import { mapForReading, scopeError, type Watchdog, withErrorScopes } from "./limits";
+import { MIN_CURVATURE } from "../optim/lbfgs";
+import { GpuError, mapForReading, scopeError, type Watchdog, withErrorScopes } from "./limits";
 import { ACC, ADAM, KEEP_Q, NO_NEXT, NONE, PAIR, PASS, PASS_GROUPS, REDUCE, SCALARS, THREADS } from "./vector-kernels";
 
 const STORAGE = 0x80;
@@ -210,18 +211,22 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     // A reduction over q = a (read only): Σ b·a, or Σ a² when b is a (a writable binding may not
     // alias another one: the scratch vector stands in, unread).
     if (a === b)
-      return (
-        await this.run(
-          [{ q: a, ...this.unread(), keep: 1, squares: true, flags: KEEP_Q | NO_NEXT, out: ACC }],
-          ACC + 1,
-          1,
-        )
-      )[0];
-    return (await this.run([{ q: a, v: b, next: b, keep: 1, flags: KEEP_Q, out: ACC }], ACC, 1))[0];
+      return finite(
+        (
+          await this.run(
+            [{ q: a, ...this.unread(), keep: 1, squares: true, flags: KEEP_Q | NO_NEXT, out: ACC }],
+            ACC + 1,
+            1,
+          )
+        )[0],
+      );
+    return finite((await this.run([{ q: a, v: b, next: b, keep: 1, flags: KEEP_Q, out: ACC }], ACC, 1))[0]);
   }
 
   async maxAbs(a: GPUBuffer): Promise<number> {
-    return (await this.run([{ q: a, ...this.unread(), keep: 1, flags: KEEP_Q | NO_NEXT, out: ACC }], ACC + 1, 1))[0];
+    return finite(
+      (await this.run([{ q: a, ...this.unread(), keep: 1, flags: KEEP_Q | NO_NEXT, out: ACC }], ACC + 1, 1))[0],
+    );
   }
 
   private scratch?: GPUBuffer;
@@ -245,7 +250,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(g, 0, y, 0, this.bytes);
     const [ys, yy] = await this.run(this.pairPasses(s, t, g, prev, y), PAIR, 2, enc);
-    return { ys, yy };
+    return { ys: finite(ys), yy: finite(yy) };
   }
 
   async twoLoop(
@@ -257,7 +262,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     d: GPUBuffer,
   ): Promise<TwoLoopResult> {
     const [gtd, maxAbs] = await this.run(this.twoLoopPasses(g, s, y, rho, hDiag, d, false), ACC, 2);
-    return { gtd, maxAbs };
+    return { gtd: finite(gtd), maxAbs: finite(maxAbs) };
   }
 
   /** Both in one submit and one read-back: the pair's ρ and H₀ are read on the GPU (see VectorOps). */
@@ -276,7 +281,9 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     enc.copyBufferToBuffer(g, 0, yk, 0, this.bytes);
     const passes = [...this.pairPasses(sk, t, g, prev, yk), ...this.twoLoopPasses(g, s, y, rho, 0, d, true)];
     const [gtd, maxAbs, ys, yy] = await this.run(passes, ACC, 4, enc);
-    return { ys, yy, gtd, maxAbs };
+    // A pair without curvature (dropped, the two-loop run again) gives a direction of 1/0s.
+    if (!(ys > MIN_CURVATURE)) return { ys: finite(ys), yy: finite(yy), gtd, maxAbs };
+    return { ys, yy: finite(yy), gtd: finite(gtd), maxAbs: finite(maxAbs) };
   }
 
   /** s ← t·s; y ← y − prev (y holds g already): y·s and y·y into scal[PAIR], scal[PAIR + 1]. */
@@ -433,4 +440,14 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     }
     return group;
   }
+}
+
+/**
+ * A sum read back from the GPU, which finite vectors keep finite: NaN (or ∞) is the GPU's doing,
+ * and would otherwise read as convergence (GPUs differ on NaN; some drop it in max()).
+ */
+function finite(v: number): number {
+  if (!Number.isFinite(v))
+    throw new GpuError("wrong", `the GPU computed an optimiser value that is not a number (${v})`);
+  return v;
 }
