@@ -29,7 +29,7 @@ import {
   gemmComputesRightly,
   tilesComputeRightly,
 } from "../../shared/style/webgpu/tile-check";
-import { GpuError } from "../../shared/style/webgpu/limits";
+import { evaluationTimeoutMs, GpuError, TIMEOUT_MS } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
 import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
@@ -521,4 +521,17 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     const webgpu = (await listDevices()).find((d) => d.name === "webgpu")!;
     expect(webgpu.available).toBe(false);
   }, 120_000);
+});
+
+describe("the watchdog (no GPU needed)", () => {
+  const vgg = randomVggWeights(0).convs;
+  it("a large evaluation gets the time a slow GPU needs; slow is not taken for hung", () => {
+    expect(evaluationTimeoutMs(vgg, 512, 512)).toBe(TIMEOUT_MS); // 0.4 TFLOP: the floor
+    const big = evaluationTimeoutMs(vgg, 2048, 2048); // 6 TFLOP at 50 GFLOP/s
+    expect(big).toBeGreaterThan(100_000);
+    expect(big).toBeLessThan(150_000);
+    expect(evaluationTimeoutMs(vgg, 2048, 2048, 1)).toBe(big); // a short limit grows as well
+    expect(evaluationTimeoutMs(vgg, 32, 32, 1)).toBeLessThan(100); // tiny work keeps a short limit short
+    expect(evaluationTimeoutMs(vgg, 2048, 2048, 0)).toBe(0); // no watchdog (software adapters)
+  });
 });

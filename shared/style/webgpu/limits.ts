@@ -2,7 +2,7 @@
 // refusing device (stop using it), too little memory or too small buffers (this size only), a
 // hung evaluation, numbers that are not numbers. Pure: used by the companion and any browser host alike.
 import { SIZE_MULTIPLE } from "../vgg";
-import { largestBufferBytes } from "./sizes";
+import { convFlops, largestBufferBytes } from "./sizes";
 
 /** "wrong": it computed a value that is not a number (NaN, infinite), which our kernels never do. */
 export type GpuFailure = "lost" | "refused" | "memory" | "size" | "timeout" | "wrong";
@@ -88,8 +88,25 @@ export function scopeError(memory: GPUError | null | undefined, validation: GPUE
   return undefined;
 }
 
-/** Default watchdog: far above any read-back a working GPU needs (a 2048 px evaluation is well under a second). */
+/** Default watchdog: far above any read-back a working GPU needs (a 512 px evaluation takes well under a second). */
 export const TIMEOUT_MS = 60_000;
+
+/** An integrated GPU at its slowest runs our convolutions faster than this (FLOP/s). */
+const SLOW_GPU_FLOPS = 50e9;
+
+/**
+ * The watchdog of one evaluation at h × w: `limit`, or longer where a slow GPU would need longer
+ * (about 2 minutes at 2048 px), so that slow is not taken for hung. 0 stays 0 (no watchdog).
+ */
+export function evaluationTimeoutMs(
+  convs: readonly { name: string; inC: number; outC: number }[],
+  h: number,
+  w: number,
+  limit = TIMEOUT_MS,
+): number {
+  if (limit === 0) return 0;
+  return Math.max(limit, ((2 * convFlops(convs, h, w)) / SLOW_GPU_FLOPS) * 1000);
+}
 
 export interface Watchdog {
   /** A read-back not back after this long counts as a hung GPU; 0: wait for ever (software adapters). */

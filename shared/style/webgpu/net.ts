@@ -44,7 +44,7 @@ import {
   THREADS,
   TOTAL_VARIATION,
 } from "./kernels";
-import { GpuError, mapForReading, sizeProblem, withErrorScopes } from "./limits";
+import { evaluationTimeoutMs, GpuError, mapForReading, sizeProblem, type Watchdog, withErrorScopes } from "./limits";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
 
@@ -368,7 +368,7 @@ export class WebGpuStyleNet {
       enc.resolveQuerySet(queries, 0, n, resolved, 0);
       enc.copyBufferToBuffer(resolved, 0, staging, 0, n * 8);
       d.queue.submit([enc.finish()]);
-      await mapForReading(d, staging, { timeoutMs: this.opts.timeoutMs, lost: () => this.lost });
+      await mapForReading(d, staging, this.watchdog(this.sized!));
       const t = new BigInt64Array(staging.getMappedRange().slice(0));
       staging.unmap();
       // A clear's slots were never written; a driver may also report an end before its start.
@@ -378,6 +378,11 @@ export class WebGpuStyleNet {
       resolved.destroy();
       staging.destroy();
     }
+  }
+
+  /** The watchdog of an evaluation at this size (see evaluationTimeoutMs). */
+  private watchdog(s: Sized): Watchdog {
+    return { timeoutMs: evaluationTimeoutMs(this.specs, s.h, s.w, this.opts.timeoutMs), lost: () => this.lost };
   }
 
   /** The watchdog's limit (see WebGpuNetOptions.timeoutMs), for other work on this device. */
@@ -416,13 +421,7 @@ export class WebGpuStyleNet {
     encode(enc, steps);
     copyOut(enc);
     d.queue.submit([enc.finish()]);
-    await mapForReading(
-      d,
-      staging,
-      { timeoutMs: this.opts.timeoutMs, lost: () => this.lost },
-      range?.offset,
-      range?.size,
-    );
+    await mapForReading(d, staging, this.watchdog(s), range?.offset, range?.size);
     const out = new Float32Array(staging.getMappedRange(range?.offset, range?.size).slice(0));
     staging.unmap();
     return out;
