@@ -49,6 +49,16 @@ interface Pass {
   out?: number;
 }
 
+/** The scalar slots a pass reads (see PASS). */
+function reads(ps: Pass): number[] {
+  const slots: number[] = [];
+  if (ps.mult) slots.push(ps.acc ?? 0);
+  if (ps.baseMul) slots.push(ps.base ?? 0);
+  if (ps.rhoAt !== undefined) slots.push(ps.rhoAt);
+  if (ps.scaleAt !== undefined) slots.push(ps.scaleAt, ps.scaleAt + 1);
+  return slots;
+}
+
 /** Made once per device, shared by every GpuVectors on it. */
 const pipelines = new WeakMap<
   GPUDevice,
@@ -387,6 +397,9 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     let slot = 0;
     for (const ps of passes) {
       if (slot + 2 > this.slots) throw new Error("too many passes for the uniform buffer");
+      // Workgroup 0 writes scal[store] while every workgroup reads its scalars: never the same slot.
+      if (ps.store !== undefined && reads(ps).includes(ps.store))
+        throw new Error(`pass stores into scalar ${ps.store}, which it also reads`);
       const o = (slot * SLOT) / 4;
       u32.set([this.n, ps.acc ?? 0, ps.base ?? 0, ps.store ?? NONE], o);
       f32.set([ps.c0 ?? 0, ps.mult ?? 0, ps.baseMul ?? 0, ps.keep ?? 0, ps.scale ?? 1], o + 4);
