@@ -26,7 +26,16 @@ import { narrowedConvs, randomVggWeights, type VggWeights } from "./vgg-weights"
 import { knownTiles, rememberTiles } from "./tile-cache";
 import { adapterName, openWebGpu } from "./webgpu-device";
 
+/** The warm-up under way, if any: jobs wait for it, as GPU work on one device runs one at a time. */
+let warming: Promise<unknown> = Promise.resolve();
+
 export async function openWebGpuNet(weights: VggWeights, opts: NetOptions, notes: string[]): Promise<LossNet> {
+  // Error scopes are a stack per device: two flows of work at once would pop each other's.
+  await warming;
+  return openNet(weights, opts, notes);
+}
+
+async function openNet(weights: VggWeights, opts: NetOptions, notes: string[]): Promise<LossNet> {
   const cpu = () => {
     opts.cpuGuard?.();
     return StyleNet.open(weights, { ...opts, device: "cpu" });
@@ -168,12 +177,18 @@ class WebGpuLossNet implements LossNet {
  * adapter, no CUDA). Returns whether it warmed anything; a GPU that fails here is noted like at a
  * job's start (later jobs skip it), and the job that would have used it says so.
  */
-export async function warmWebGpu(request: DeviceRequest = "auto"): Promise<boolean> {
+export function warmWebGpu(request: DeviceRequest = "auto"): Promise<boolean> {
+  const done = warming.then(() => warm(request));
+  warming = done.catch(() => {});
+  return done;
+}
+
+async function warm(request: DeviceRequest): Promise<boolean> {
   if ((await pickDevice(request)).device !== "webgpu") return false;
   const opts: NetOptions = { pooling: "max", masked: [false], device: "webgpu" };
   // Shaders do not depend on the channel counts: a narrow VGG compiles the same pipelines in a
   // fraction of the time; 96×64 px puts conv1 on the wide tiles and the rest on the deep ones.
-  const net = await openWebGpuNet(randomVggWeights(0, narrowedConvs(8)), opts, []);
+  const net = await openNet(randomVggWeights(0, narrowedConvs(8)), opts, []);
   try {
     if (net.device !== "webgpu") return false;
     const [h, w] = [64, 96];

@@ -295,6 +295,43 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     expect(await warmWebGpu("webgpu")).toBe(true); // …and the warm-up itself runs (here on SwiftShader)
   });
 
+  it("a job started during the warm-up waits for it: one flow of GPU work at a time", async () => {
+    // Every piece of GPU work, as [what, image height] when it starts and ends (the warm-up's images
+    // are 64 px high, the job's 32): no piece of the job's may start before the warm-up's last ends.
+    const log: string[] = [];
+    const spies = (["features", "evaluate", "prepare", "evaluateOnGpu"] as const).map((name) => {
+      const original = WebGpuStyleNet.prototype[name] as (...a: unknown[]) => Promise<unknown>;
+      return vi.spyOn(WebGpuStyleNet.prototype, name).mockImplementation(async function (
+        this: unknown,
+        ...a: unknown[]
+      ) {
+        const who = a[name === "evaluateOnGpu" ? 2 : 1];
+        log.push(`start ${who}`);
+        try {
+          return await original.apply(this, a);
+        } finally {
+          log.push(`end ${who}`);
+        }
+      } as never);
+    });
+    try {
+      const warm = warmWebGpu("webgpu");
+      const running = runStyle(
+        { content, styles: [style] },
+        { options: job({ device: "webgpu" }), weights: "random:1" },
+      );
+      const [warmed, r] = await Promise.all([warm, running]);
+      expect(warmed).toBe(true);
+      expect(r.device).toBe("webgpu");
+      const lastWarm = log.lastIndexOf("end 64");
+      const firstJob = log.indexOf("start 32");
+      expect(lastWarm).toBeGreaterThan(0);
+      expect(firstJob).toBeGreaterThan(lastWarm);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  }, 120_000);
+
   it("a job asked to run on WebGPU runs there, masks, two styles and preserved colours included, like the CPU", async () => {
     const mask = picture(32, (x) => (x < 16 ? [255, 255, 255] : [0, 0, 0]));
     const inputs = { content, styles: [style, content], masks: [mask, undefined] };
