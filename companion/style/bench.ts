@@ -260,7 +260,9 @@ function printProfile({ timing, kernels }: Profile, size: number, stepMs: number
   log(`  profile at ${size} px: ${kernels.length} steps, ${total.toFixed(timing === "gpu" ? 2 : 1)} ms, ${how}`);
   // What the GPU does not spend in kernels is launch gaps, the round trip and host work.
   if (timing === "gpu")
-    log(`    the GPU is busy ${((100 * total) / stepMs).toFixed(0)} % of the ${stepMs.toFixed(1)} ms step (median above)`);
+    log(
+      `    the GPU is busy ${((100 * total) / stepMs).toFixed(0)} % of the ${stepMs.toFixed(1)} ms step (median above)`,
+    );
   for (const [label, ms] of [...byLabel].sort((a, b) => b[1] - a[1]).slice(0, 16))
     log(`    ${label.padEnd(28)} ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
 }

@@ -199,8 +199,8 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           checkAbort(); // also between line-search evaluations, which can take seconds each
           const e = await net.evaluate(xx, h, w, ctx.targets, ctx.weights);
           // Never taken for convergence (L-BFGS stops on a NaN slope): a GPU's NaN has moved the job to the CPU already.
-          if (!Number.isFinite(e.loss))
-            throw new Error(`the style loss is not a number (${e.loss}) on the ${net.device}: are the weights damaged?`);
+          if (Number.isNaN(e.loss))
+            throw new Error(`the style loss is not a number (NaN) on the ${net.device}: are the weights damaged?`);
           return e;
         });
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.

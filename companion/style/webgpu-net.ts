@@ -160,8 +160,9 @@ class WebGpuLossNet implements LossNet {
   private async moveToCpu(err: unknown): Promise<LossNet> {
     if (!(err instanceof GpuError)) throw err; // a bug of ours, not the GPU's: the CPU would not help
     if (err.size) throw sizeError(err.size, this.adapter ?? ""); // the size, not the GPU: no fallback
-    // Out of memory is this job's size on this GPU, not a broken device: later jobs may use it.
-    this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory");
+    // Out of memory is this job's size on this GPU, not a broken device; a NaN may be this job's
+    // inputs (damaged weights) as well as the GPU's: later jobs may use it.
+    this.fallback = await fallbackReason("webgpu", err, err.kind !== "memory" && err.kind !== "wrong");
     this.notes.push(fallbackNote(this.fallback));
     this.gpu.dispose();
     this.device = "cpu";

@@ -53,7 +53,7 @@ describe("tile cache", () => {
     fixed.right = false;
     try {
       const device = { limits: {} } as unknown as GPUDevice;
-      await expect(chooseTiles(device, SMALL_TRIAL, choice)).rejects.toThrow(/computes the Gram kernels wrongly/);
+      await expect(chooseTiles(device, SMALL_TRIAL, choice)).rejects.toThrow(/computes the image-gradient or Gram kernels wrongly/);
     } finally {
       fixed.right = true;
     }

@@ -193,6 +193,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     expect(relativeError(a.grad, b.grad)).toBeLessThan(1e-5);
     expect(a.loss).toBeCloseTo(b.loss, 5);
     least.destroy();
+    expect(gpu).toBeDefined(); // Dawn's instance must outlive its devices: kept alive until here
   }, 120_000);
 
   it("every tile candidate the adapter allows gives the same gradient", async () => {
@@ -258,7 +259,8 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
         expect(await gemmComputesRightly(device, SQUARE, b, "gram backward", 0, masked)).toBe(false);
       }
       // The mask ignored; the second slice of pixels dropped.
-      const unmasked = { ...gram, loadB: gramSpec(false).loadB };
+      // (The mask stays bound — an unused binding would fail validation, a false "wrong".)
+      const unmasked = { ...gram, loadB: "return f[n * p.K + k] + 0.0 * mask[k];" };
       if (masked) expect(await gemmComputesRightly(device, SQUARE, unmasked, "gram", 0, true)).toBe(false);
       const oneSlice = { ...gram, store: gram.store.replace("dst[", "if (slice == 1u) { return; } dst[") };
       expect(await gemmComputesRightly(device, SQUARE, oneSlice, "gram", 0, masked)).toBe(false);
@@ -305,7 +307,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
         this: unknown,
         ...a: unknown[]
       ) {
-        const who = a[name === "evaluateOnGpu" ? 2 : 1];
+        const who = a[name === "evaluateOnGpu" ? 2 : name === "prepare" ? 0 : 1];
         log.push(`start ${who}`);
         try {
           return await original.apply(this, a);
@@ -431,8 +433,41 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     }
   }, 120_000);
 
+  it("a GPU that computes NaN features: the job runs on the CPU from good targets, says why, and the GPU is tried again next time", async () => {
+    type Run = (...a: unknown[]) => Promise<Float32Array>;
+    const proto = WebGpuStyleNet.prototype as unknown as { run: Run };
+    const original = proto.run;
+    let calls = 0;
+    // The job's first read-back is the content's features: one value of it comes back NaN.
+    const run = vi.spyOn(proto, "run").mockImplementation(async function (this: unknown, ...a: unknown[]) {
+      const data = await original.apply(this, a);
+      if (calls++ === 0) data[0] = Number.NaN;
+      return data;
+    });
+    try {
+      const notes: string[] = [];
+      const r = await runStyle(
+        { content, styles: [style] },
+        { options: job({ device: "webgpu" }), weights: "random:1", onNote: (n) => notes.push(n) },
+      );
+      expect(r.device).toBe("cpu");
+      expect(r.fallback).toBe("WebGPU failed: the GPU computed features that are not numbers (NaN)");
+      expect(notes).toContain(`ran on the CPU: ${r.fallback}`);
+      expect(Number.isFinite(r.loss)).toBe(true);
+    } finally {
+      run.mockRestore();
+    }
+    const next = await runStyle(
+      { content, styles: [style] },
+      { options: job({ device: "webgpu" }), weights: "random:1" },
+    );
+    expect(next.device).toBe("webgpu");
+  }, 120_000);
+
   it("a scale's loss buffers are made before the optimiser's vectors; a GPU that cannot hold them moves the job to the CPU before any vector is made", async () => {
     const prepare = vi.spyOn(WebGpuStyleNet.prototype, "prepare");
+    // The loss plan (private): where the loss's buffers are made.
+    const plan = vi.spyOn(WebGpuStyleNet.prototype as unknown as { lossPlan: () => unknown }, "lossPlan");
     const create = vi.spyOn(GpuVectors, "create");
     try {
       const r = await runStyle(
@@ -442,7 +477,8 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
       expect(r.scales.map((sc) => sc.vectors)).toEqual(["gpu"]);
       expect(prepare).toHaveBeenCalledOnce();
       expect(create).toHaveBeenCalledOnce();
-      expect(prepare.mock.invocationCallOrder[0]).toBeLessThan(create.mock.invocationCallOrder[0]);
+      expect(plan.mock.invocationCallOrder[0]).toBeGreaterThan(prepare.mock.invocationCallOrder[0]);
+      expect(plan.mock.invocationCallOrder[0]).toBeLessThan(create.mock.invocationCallOrder[0]);
 
       create.mockClear();
       // Out of memory: a fallback that does not mark WebGPU failed for the later tests.
@@ -459,6 +495,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
       expect(cpu.scales.map((sc) => [sc.vectors, sc.iters])).toEqual([["host", 2]]);
     } finally {
       prepare.mockRestore();
+      plan.mockRestore();
       create.mockRestore();
     }
   }, 120_000);

@@ -232,6 +232,8 @@ export class WebGpuStyleNet {
         },
         staging,
       );
+      // The loss's targets: a NaN here (the GPU's, from a finite image) would follow the job to the CPU.
+      if (data.some(Number.isNaN)) throw new GpuError("wrong", "the GPU computed features that are not numbers (NaN)");
       const starts = grams.map((_, i) => contentBytes / 4 + grams.slice(0, i).reduce((a, g) => a + g.bytes / 4, 0));
       return {
         content: data.slice(0, contentBytes / 4),
@@ -790,8 +792,8 @@ function lossTerms(plan: LossPlan, data: Float32Array, at: number): Omit<Evaluat
     if (term.name.startsWith("style") && term.name !== "style") terms.style += v;
   }
   const loss = terms.content + terms.style + terms.tv;
-  // Finite inputs give a finite loss: a NaN here is the GPU's (GPUs differ on NaN; some drop it in max()).
-  if (!Number.isFinite(loss)) throw new GpuError("wrong", `the GPU computed a loss that is not a number (${loss})`);
+  // Finite inputs give no NaN (an overflow to ∞ is the line search's to back off from): a NaN is the GPU's.
+  if (Number.isNaN(loss)) throw new GpuError("wrong", "the GPU computed a loss that is not a number (NaN)");
   return { loss, terms };
 }
 

@@ -16,6 +16,7 @@ import {
   SQUARE,
   type Tiles,
 } from "./gemm";
+import { mapForReading, withErrorScopes } from "./limits";
 
 /**
  * Odd sizes, so that every edge of the output has partial tiles; more output rows than any tile
@@ -173,17 +174,22 @@ export function tilesComputeRightly(device: GPUDevice, tiles: Tiles): Promise<bo
   );
 }
 
-/** Whether the kernels on fixed tiles compute right on this device: the image's gradient, the Grams, masked or not. */
+/**
+ * Whether the kernels on fixed tiles compute right on this device: the image's gradient, the Grams,
+ * masked or not. A kernel the device refuses, or work it loses or hangs on, is a GpuError instead.
+ */
 export function fixedTilesComputeRightly(device: GPUDevice): Promise<boolean> {
-  return once(device, "fixed", async () => {
-    if (!(await gemmComputesRightly(device, FEW_ROWS, CONV_BACKWARD, "backward", 3))) return false;
-    for (const masked of [false, true]) {
-      if (!(await gemmComputesRightly(device, SQUARE, gramSpec(masked), "gram", 0, masked))) return false;
-      if (!(await gemmComputesRightly(device, SQUARE, gramBackwardSpec(masked), "gram backward", 0, masked)))
-        return false;
-    }
-    return true;
-  });
+  return once(device, "fixed", () =>
+    withErrorScopes(device, async () => {
+      if (!(await gemmComputesRightly(device, FEW_ROWS, CONV_BACKWARD, "backward", 3))) return false;
+      for (const masked of [false, true]) {
+        if (!(await gemmComputesRightly(device, SQUARE, gramSpec(masked), "gram", 0, masked))) return false;
+        if (!(await gemmComputesRightly(device, SQUARE, gramBackwardSpec(masked), "gram backward", 0, masked)))
+          return false;
+      }
+      return true;
+    }),
+  );
 }
 
 /**
@@ -226,7 +232,7 @@ export async function gemmComputesRightly(
     pass.end();
     enc.copyBufferToBuffer(storage[c.out], 0, read, 0, bytes);
     device.queue.submit([enc.finish()]);
-    await read.mapAsync(1); // GPUMapMode.READ
+    await mapForReading(device, read); // a GPU that hangs here is destroyed (GpuError "timeout")
     const got = new Float32Array(read.getMappedRange().slice(0));
     read.unmap();
     const scale = c.want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

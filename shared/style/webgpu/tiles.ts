@@ -74,7 +74,9 @@ export function chooseTiles(
   if (!p) {
     p = (async (): Promise<TileChoice> => {
       if (!(await fixedTilesComputeRightly(device)))
-        throw new Error("this GPU's driver computes the Gram kernels wrongly (checked against JavaScript)");
+        throw new Error(
+          "this GPU's driver computes the image-gradient or Gram kernels wrongly (checked against JavaScript)",
+        );
       if (known && usable(known.tiles) && usable(known.deepTiles)) return { ...known, trials: [], deepTrials: [] };
       const wide = await measure(device, trial.wide);
       const deep = await measure(device, trial.deep);

@@ -456,11 +456,10 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
 }
 
 /**
- * A sum read back from the GPU, which finite vectors keep finite: NaN (or ∞) is the GPU's doing,
- * and would otherwise read as convergence (GPUs differ on NaN; some drop it in max()).
+ * A sum read back from the GPU: NaN is the GPU's doing (finite vectors give none), and would
+ * otherwise read as convergence (GPUs differ on NaN; some drop it in max()).
  */
 function finite(v: number): number {
-  if (!Number.isFinite(v))
-    throw new GpuError("wrong", `the GPU computed an optimiser value that is not a number (${v})`);
+  if (Number.isNaN(v)) throw new GpuError("wrong", "the GPU computed an optimiser value that is not a number (NaN)");
   return v;
 }
