@@ -211,10 +211,12 @@ async function timeStep(
   profileTo?: (line: string) => void,
 ): Promise<Row> {
   const net = await openStyleNet(weights, { pooling: "max", masked: [false], device });
-  // On a GPU, as a job runs it: the image and its gradient stay there (see LossNet.onDevice).
+  const { x, targets, lw } = await stepInputs(net, size);
+  // On a GPU, as a job runs it: the loss's buffers, then the optimiser's vectors, where the image
+  // and its gradient stay (see LossNet.onDevice).
+  await net.prepare?.(size, size, targets, lw);
   const gpu = await net.onDevice?.(3 * size * size, DEFAULT_HISTORY, lbfgsVectors()); // optimiserMs's L-BFGS
   try {
-    const { x, targets, lw } = await stepInputs(net, size);
     let evaluate: () => Promise<unknown> = () => net.evaluate(x, size, size, targets, lw);
     if (gpu) {
       const [xg, grad] = [gpu.ops.fromHost(x), gpu.ops.take()];
@@ -231,8 +233,8 @@ async function timeStep(
     const cpu = process.cpuUsage(cpu0);
     times.sort((a, b) => a - b);
     const ms = times[Math.floor(times.length / 2)];
-    const kernels = profileTo && (await net.profile?.(x, size, size, targets, lw));
-    if (kernels) printProfile(kernels, size, ms, profileTo!);
+    const profile = profileTo && (await net.profile?.(x, size, size, targets, lw));
+    if (profile) printProfile(profile, size, ms, profileTo!);
     return {
       engine: device === "webgpu" && !net.fallback ? "webgpu" : "onnx",
       device: net.device,

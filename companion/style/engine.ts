@@ -1,6 +1,7 @@
 // runStyle: one neural style transfer job (Gatys et al.), coarse to fine over scales, on the
 // ONNX graphs of ./graph via ./session, optimised with L-BFGS or Adam.
 import type { StyleOptions } from "../../shared/protocol";
+import { DEVICE_LABEL } from "../../shared/devices";
 import { abortError, UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
 import { ADAM_VECTORS, Adam } from "../../shared/style/optim/adam";
@@ -200,7 +201,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           const e = await net.evaluate(xx, h, w, ctx.targets, ctx.weights);
           // Never taken for convergence (L-BFGS stops on a NaN slope): a GPU's NaN has moved the job to the CPU already.
           if (Number.isNaN(e.loss))
-            throw new Error(`the style loss is not a number (NaN) on the ${net.device}: are the weights damaged?`);
+            throw new Error(`the style loss is not a number (NaN) on the ${DEVICE_LABEL[net.device]}: are the weights damaged?`);
           return e;
         });
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.

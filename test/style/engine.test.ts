@@ -58,7 +58,7 @@ describe("runStyle", () => {
     try {
       await expect(
         run({ content: warmContent(64, 64), styles: [coldStripes(64, 64)] }, { size: 64, iters: 3 }),
-      ).rejects.toThrow("the style loss is not a number (NaN) on the cpu: are the weights damaged?");
+      ).rejects.toThrow("the style loss is not a number (NaN) on the CPU: are the weights damaged?");
     } finally {
       spy.mockRestore();
     }

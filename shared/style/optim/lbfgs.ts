@@ -3,7 +3,7 @@
 // The logic runs on the host; the vector work goes to a VectorOps (./vectors): JavaScript, or the
 // GPU that holds the image. On the host, dot products accumulate in float64.
 import type { Evaluation, Objective, Optimizer, StepResult } from "./types";
-import { hostOps, type VectorOps } from "./vectors";
+import { hostOps, MIN_CURVATURE, type VectorOps } from "./vectors";
 
 export interface LbfgsOptions {
   /** Curvature pairs kept (memory ≈ 2 · history · image size). */
@@ -27,9 +27,6 @@ export interface LbfgsOptions {
    */
   initialScale?: number;
 }
-
-/** A curvature pair with y·s at most this is dropped (the quasi-Newton update needs y·s > 0). */
-export const MIN_CURVATURE = 1e-10;
 
 /** Curvature pairs kept unless LbfgsOptions.history says otherwise. */
 export const DEFAULT_HISTORY = 10;

@@ -14,6 +14,9 @@ export interface AdamStep {
   c2: number;
 }
 
+/** A curvature pair with y·s at most this is dropped (the quasi-Newton update needs y·s > 0). */
+export const MIN_CURVATURE = 1e-10;
+
 export interface VectorOps<V> {
   /** Length of every vector. */
   readonly n: number;

@@ -72,8 +72,9 @@ export interface WebGpuNetOptions {
   /** Tiles for convolutions over at most DEEP_PIXELS pixels (default: `tiles`). */
   deepTiles?: Tiles;
   /**
-   * An evaluation that has not come back after this long counts as a hung GPU: the device is
-   * destroyed (so the work stops) and a GpuError "timeout" thrown. 0: wait for ever (software adapters).
+   * An evaluation that has not come back after this long (raised for large images: see
+   * evaluationTimeoutMs) counts as a hung GPU: the device is destroyed (so the work stops) and a
+   * GpuError "timeout" thrown. 0: wait for ever (software adapters).
    */
   timeoutMs?: number;
 }

@@ -66,28 +66,29 @@ export type CheckKind = "forward" | "backward" | "gram" | "gram backward";
  * forward relu(conv3x3(src) + bias), or the input gradient conv3x3 over the gradient where the
  * activation is > 0 (the weights already flipped and transposed). Weights k-major ([in·9][rows]).
  */
-function convCase(kind: "forward" | "backward", rows: number): Case {
+function convCase(kind: "forward" | "backward", rows: number, side = SIDE): Case {
+  const px = side * side;
   const wt = values(CHANNELS * 9 * rows, 1);
-  const a = kind === "forward" ? values(rows, 2) : values(CHANNELS * PX, 4); // bias, or the activation
-  const b = values(CHANNELS * PX, 3); // the source, or the gradient
-  const want = new Float32Array(rows * PX);
+  const a = kind === "forward" ? values(rows, 2) : values(CHANNELS * px, 4); // bias, or the activation
+  const b = values(CHANNELS * px, 3); // the source, or the gradient
+  const want = new Float32Array(rows * px);
   for (let m = 0; m < rows; m++)
-    for (let y = 0; y < SIDE; y++)
-      for (let x = 0; x < SIDE; x++) {
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) {
         let sum = kind === "forward" ? a[m] : 0;
         for (let i = 0; i < CHANNELS; i++)
           for (let tap = 0; tap < 9; tap++) {
             const sy = y + Math.floor(tap / 3) - 1;
             const sx = x + (tap % 3) - 1;
-            if (sy < 0 || sx < 0 || sy >= SIDE || sx >= SIDE) continue;
-            const at = i * PX + sy * SIDE + sx;
+            if (sy < 0 || sx < 0 || sy >= side || sx >= side) continue;
+            const at = i * px + sy * side + sx;
             const v = kind === "forward" ? b[at] : a[at] > 0 ? b[at] : 0;
             sum += wt[(i * 9 + tap) * rows + m] * v;
           }
-        want[m * PX + y * SIDE + x] = kind === "forward" ? Math.max(sum, 0) : sum;
+        want[m * px + y * side + x] = kind === "forward" ? Math.max(sum, 0) : sum;
       }
-  const out = new Float32Array(rows * PX);
-  return { M: rows, N: PX, K: CHANNELS * 9, H: SIDE, W: SIDE, buffers: [wt, a, b, out], out: 3, want };
+  const out = new Float32Array(rows * px);
+  return { M: rows, N: px, K: CHANNELS * 9, H: side, W: side, buffers: [wt, a, b, out], out: 3, want };
 }
 
 /** The Gram's partial sums: slice s of dst = F·(F∘mask)ᵀ over that slice's pixels (all C×C, mirrored). */
@@ -133,7 +134,8 @@ function gramBackwardCase(masked: boolean): Case {
 }
 
 function caseOf(kind: CheckKind, rows: number, masked: boolean): Case {
-  if (kind === "forward" || kind === "backward") return convCase(kind, rows);
+  // Few rows (the image's gradient) come with a 256-wide tile: 17×17 pixels reach a second column of tiles.
+  if (kind === "forward" || kind === "backward") return convCase(kind, rows, rows <= FEW_ROWS.tm ? 17 : SIDE);
   return kind === "gram" ? gramCase(masked) : gramBackwardCase(masked);
 }
 

@@ -8,8 +8,7 @@
 // scalars earlier passes left on the GPU, so the two-loop's chain α_i = ρ_i·s_i·q, β_i = ρ_i·y_i·q
 // needs no round trip; a one-workgroup reduction turns each pass's partial sums into scal[acc].
 import type { TwoLoopResult } from "../optim/two-loop";
-import type { AdamStep, VectorOps } from "../optim/vectors";
-import { MIN_CURVATURE } from "../optim/lbfgs";
+import { type AdamStep, MIN_CURVATURE, type VectorOps } from "../optim/vectors";
 import { GpuError, mapForReading, scopeError, type Watchdog, withErrorScopes } from "./limits";
 import { ACC, ADAM, KEEP_Q, NO_NEXT, NONE, PAIR, PASS, PASS_GROUPS, REDUCE, SCALARS, THREADS } from "./vector-kernels";
 
