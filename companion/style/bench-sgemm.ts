@@ -3,25 +3,7 @@
 // which are matrix products. Goal: ≥ 0.85× (issue: "the CPU path keeps its speed").
 import { availableParallelism } from "node:os";
 import * as ort from "onnxruntime-node";
-import { poolsAfter, reluName, STYLE_LAYERS } from "../../shared/style/vgg";
 import { GraphBuilder } from "./graph/onnx-builder";
-import { VGG19_CONVS } from "./vgg-weights";
-
-/**
- * Floating-point operations of one loss + gradient evaluation at side × side: each convolution
- * forward and its input gradient (2·in·out·9 per pixel each), each style layer's Gram and its
- * backward product (2·C² per pixel each). Pooling, ReLU and the losses are left out (a few %).
- */
-export function stepFlops(side: number): number {
-  let px = side * side;
-  let flops = 0;
-  VGG19_CONVS.forEach((c, i) => {
-    flops += 2 * 2 * c.inC * c.outC * 9 * px;
-    if ((STYLE_LAYERS as readonly string[]).includes(reluName(c.name))) flops += 2 * 2 * c.outC * c.outC * px;
-    if (poolsAfter(VGG19_CONVS, i)) px /= 4;
-  });
-  return flops;
-}
 
 /** A conv3-like product (conv3 of a 512 px image as a GEMM): 128×128 pixels × (256·9) × 256 channels, ≈ 19 GFLOP. */
 const M = 128 * 128;

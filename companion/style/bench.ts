@@ -12,7 +12,8 @@ import { StyleOptionsSchema } from "../../shared/protocol";
 import type { RgbaImage } from "../image";
 import { machineInfo } from "../machine";
 import { benchMemory, memoryChild } from "./bench-memory";
-import { SGEMM_SHAPE, sgemmGflops, stepFlops } from "./bench-sgemm";
+import { SGEMM_SHAPE, sgemmGflops } from "./bench-sgemm";
+import { stepFlops } from "../../shared/style/webgpu/sizes";
 import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
@@ -21,7 +22,7 @@ import { openStyleNet } from "./session";
 import type { Profile } from "../../shared/style/webgpu/net";
 import { DEFAULT_HISTORY, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import { agreement, agreementLine, agrees, optimiserMs, stepInputs } from "./bench-step";
-import { randomVggWeights, type VggWeights } from "./vgg-weights";
+import { randomVggWeights, VGG19_CONVS, type VggWeights } from "./vgg-weights";
 
 interface Flags {
   sizes: string;
@@ -136,7 +137,7 @@ async function benchStyle(f: Flags): Promise<void> {
     const sgemm = await sgemmGflops();
     log(`cpu SGEMM rate here: ${sgemm.toFixed(0)} GFLOP/s (ONNX Runtime MatMul ${SGEMM_SHAPE}, same threads)`);
     for (const [size, ms] of cpuMs) {
-      const flops = stepFlops(size);
+      const flops = stepFlops(VGG19_CONVS, size, size);
       const gflops = flops / ms / 1e6;
       const ratio = gflops / sgemm;
       if (f.json)

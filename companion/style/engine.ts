@@ -201,7 +201,9 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
           const e = await net.evaluate(xx, h, w, ctx.targets, ctx.weights);
           // Never taken for convergence (L-BFGS stops on a NaN slope): a GPU's NaN has moved the job to the CPU already.
           if (Number.isNaN(e.loss))
-            throw new Error(`the style loss is not a number (NaN) on the ${DEVICE_LABEL[net.device]}: are the weights damaged?`);
+            throw new Error(
+              `the style loss is not a number (NaN) on the ${DEVICE_LABEL[net.device]}: are the weights damaged?`,
+            );
           return e;
         });
       // On a GPU the optimiser's vectors stay there too; if the GPU fails, the scale starts again on the CPU.

@@ -2,9 +2,9 @@
 // refusing device (stop using it), too little memory or too small buffers (this size only), a
 // hung evaluation, numbers that are not numbers. Pure: used by the companion and any browser host alike.
 import { SIZE_MULTIPLE } from "../vgg";
-import { convFlops, largestBufferBytes } from "./sizes";
+import { largestBufferBytes, stepFlops } from "./sizes";
 
-/** "wrong": it computed a value that is not a number (NaN, infinite), which our kernels never do. */
+/** "wrong": it computed NaN from finite inputs, which our kernels never do. */
 export type GpuFailure = "lost" | "refused" | "memory" | "size" | "timeout" | "wrong";
 
 export class GpuError extends Error {
@@ -105,7 +105,7 @@ export function evaluationTimeoutMs(
   limit = TIMEOUT_MS,
 ): number {
   if (limit === 0) return 0;
-  return Math.max(limit, ((2 * convFlops(convs, h, w)) / SLOW_GPU_FLOPS) * 1000);
+  return Math.max(limit, (stepFlops(convs, h, w) / SLOW_GPU_FLOPS) * 1000);
 }
 
 export interface Watchdog {
