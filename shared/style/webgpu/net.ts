@@ -91,8 +91,11 @@ type Step =
     }
   | { kind: "clear"; buffer: GPUBuffer; size: number; label?: string };
 
-/** Record steps: dispatches share compute passes; a clear ends the pass it interrupts. */
-function encode(enc: GPUCommandEncoder, steps: Step[]): void {
+/**
+ * Record steps: dispatches share compute passes (made with `descriptor`: timestamp writes, say); a
+ * clear ends the pass it interrupts.
+ */
+function encode(enc: GPUCommandEncoder, steps: Step[], descriptor?: GPUComputePassDescriptor): void {
   let pass: GPUComputePassEncoder | undefined;
   for (const step of steps) {
     if (step.kind === "clear") {
@@ -100,7 +103,7 @@ function encode(enc: GPUCommandEncoder, steps: Step[]): void {
       pass = undefined;
       enc.clearBuffer(step.buffer, 0, step.size);
     } else {
-      pass ??= enc.beginComputePass();
+      pass ??= enc.beginComputePass(descriptor);
       pass.setPipeline(step.pipeline);
       pass.setBindGroup(0, step.bind);
       pass.dispatchWorkgroups(...step.groups);
@@ -356,18 +359,11 @@ export class WebGpuStyleNet {
     const staging = this.buffer(n * 8, MAP_READ | COPY_DST);
     try {
       const enc = d.createCommandEncoder();
-      steps.forEach((st, i) => {
-        if (st.kind === "clear") {
-          encode(enc, [st]);
-          return;
-        }
-        const timestampWrites = { querySet: queries, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
-        const pass = enc.beginComputePass({ timestampWrites });
-        pass.setPipeline(st.pipeline);
-        pass.setBindGroup(0, st.bind);
-        pass.dispatchWorkgroups(...st.groups);
-        pass.end();
-      });
+      steps.forEach((st, i) =>
+        encode(enc, [st], {
+          timestampWrites: { querySet: queries, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+        }),
+      );
       enc.resolveQuerySet(queries, 0, n, resolved, 0);
       enc.copyBufferToBuffer(resolved, 0, staging, 0, n * 8);
       d.queue.submit([enc.finish()]);
