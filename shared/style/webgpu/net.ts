@@ -359,11 +359,10 @@ export class WebGpuStyleNet {
     const staging = this.buffer(n * 8, MAP_READ | COPY_DST);
     try {
       const enc = d.createCommandEncoder();
-      steps.forEach((st, i) =>
-        encode(enc, [st], {
-          timestampWrites: { querySet: queries, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-        }),
-      );
+      for (const [i, st] of steps.entries()) {
+        const timestampWrites = { querySet: queries, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+        encode(enc, [st], { timestampWrites });
+      }
       enc.resolveQuerySet(queries, 0, n, resolved, 0);
       enc.copyBufferToBuffer(resolved, 0, staging, 0, n * 8);
       d.queue.submit([enc.finish()]);
