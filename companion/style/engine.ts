@@ -5,7 +5,7 @@ import { DEVICE_LABEL } from "../../shared/devices";
 import { abortError, UserError } from "../errors";
 import { type RgbaImage, resizeRgba } from "../image";
 import { ADAM_VECTORS, Adam } from "../../shared/style/optim/adam";
-import { Lbfgs, lbfgsVectors } from "../../shared/style/optim/lbfgs";
+import { DEFAULT_HISTORY, Lbfgs, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import type { Objective } from "../../shared/style/optim/types";
 import { HostVectors, type VectorOps } from "../../shared/style/optim/vectors";
 import {
@@ -80,14 +80,12 @@ export interface StyleResult {
   }[];
 }
 
-/** L-BFGS's curvature pairs (the GPU's vectors are sized for it). */
-const LBFGS_HISTORY = 10;
 /**
  * firstStep: the first L-BFGS step moves the steepest pixel by 8 levels (see initialScale below).
  * decreaseOnly: the full-size scale has few iterations, and an extra line-search evaluation costs
  * a whole one.
  */
-const LBFGS_OPTIONS = { history: LBFGS_HISTORY, firstStep: 8, decreaseOnly: true };
+const LBFGS_OPTIONS = { history: DEFAULT_HISTORY, firstStep: 8, decreaseOnly: true };
 
 export const RANDOM_WEIGHTS_NOTICE = "random weights: output is not artistic";
 
@@ -210,7 +208,7 @@ export async function runStyle(inputs: StyleInputs, spec: StyleRunSpec): Promise
       // The loss's own buffers first: a GPU short of memory then gives up only the vectors (noted).
       const reserve = o.optimizer === "adam" ? ADAM_VECTORS : lbfgsVectors(LBFGS_OPTIONS);
       if (!spec.vectorsOnHost) await net.prepare?.(h, w, ctx.targets, ctx.weights);
-      const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_HISTORY, reserve);
+      const gpu = spec.vectorsOnHost ? undefined : await net.onDevice?.(x0.length, LBFGS_OPTIONS.history, reserve);
       flushNotes();
       let result: Awaited<ReturnType<typeof onHost>>;
       if (!gpu) result = await onHost();
