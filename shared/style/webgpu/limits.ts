@@ -2,6 +2,7 @@
 // refusing device (stop using it), too little memory or too small buffers (this size only), a
 // hung evaluation, numbers that are not numbers. Pure: used by the companion and any browser host alike.
 import { SIZE_MULTIPLE } from "../vgg";
+import { MAP_MODE_READ } from "./flags";
 import { largestBufferBytes, stepFlops } from "./sizes";
 
 /** "wrong": it computed NaN from finite inputs, which our kernels never do. */
@@ -133,7 +134,7 @@ export async function mapForReading(
     if (limit > 0) timer = setTimeout(() => resolve("hung"), limit);
   });
   try {
-    const r = await Promise.race([staging.mapAsync(0x01 /* GPUMapMode.READ */, offset, size), hung]);
+    const r = await Promise.race([staging.mapAsync(MAP_MODE_READ, offset, size), hung]);
     if (r === "hung") {
       device.destroy();
       throw new GpuError("timeout", `the GPU did not finish its work in ${limit / 1000} s`);

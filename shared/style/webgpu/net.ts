@@ -45,17 +45,12 @@ import {
   TOTAL_VARIATION,
 } from "./kernels";
 import { evaluationTimeoutMs, GpuError, mapForReading, sizeProblem, type Watchdog, withErrorScopes } from "./limits";
+import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE, STORAGE, UNIFORM } from "./flags";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
 
 export { largestBufferBytes };
 
-const STORAGE = 0x80; // GPUBufferUsage.STORAGE (the constants are globals only in browsers)
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const UNIFORM = 0x40;
-const MAP_READ = 0x01;
-const QUERY_RESOLVE = 0x200;
 /** WebGPU's largest query set. */
 const MAX_QUERIES = 4096;
 

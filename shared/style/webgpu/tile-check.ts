@@ -16,6 +16,7 @@ import {
   SQUARE,
   type Tiles,
 } from "./gemm";
+import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, UNIFORM } from "./flags";
 import { mapForReading, withErrorScopes } from "./limits";
 
 /**
@@ -29,12 +30,6 @@ const PX = SIDE * SIDE;
 /** Gram checks: channels over two 64-tiles (one off the diagonal, mirrored), pixels in two slices. */
 const GRAM_C = 72;
 const GRAM_PX = 2100;
-
-const STORAGE = 0x80;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const UNIFORM = 0x40;
-const MAP_READ = 0x01;
 
 /** Deterministic values in (−1, 1). */
 function values(n: number, seed: number) {

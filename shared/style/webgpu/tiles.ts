@@ -1,6 +1,7 @@
 // GEMM tile sizes per adapter: a short measured trial on first use (one VGG-like convolution per
 // candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
 // code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
+import { COPY_DST, STORAGE, UNIFORM } from "./flags";
 import { gemmLaunch, type Tiles, tilesFit } from "./gemm";
 import { fixedTilesComputeRightly, gemmPipeline, tilesComputeRightly } from "./tile-check";
 
@@ -91,10 +92,10 @@ export function chooseTiles(
 async function measure(device: GPUDevice, trial: TrialShape) {
   const c = trial.channels;
   const px = trial.side * trial.side;
-  const usage = 0x80 | 0x08; // STORAGE | COPY_DST
+  const usage = STORAGE | COPY_DST;
   const make = (floats: number) => device.createBuffer({ size: floats * 4, usage });
   const buffers = [make(c * c * 9), make(c), make(c * px), make(c * px)];
-  const params = device.createBuffer({ size: 32, usage: 0x40 | 0x08 }); // UNIFORM | COPY_DST
+  const params = device.createBuffer({ size: 32, usage: UNIFORM | COPY_DST });
   const trials: TileTrial[] = [];
   try {
     for (const tiles of TILE_CANDIDATES.filter((t) => tilesFit(t, device.limits))) {

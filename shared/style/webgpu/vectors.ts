@@ -9,15 +9,9 @@
 // needs no round trip; a one-workgroup reduction turns each pass's partial sums into scal[acc].
 import type { TwoLoopResult } from "../optim/two-loop";
 import { type AdamStep, MIN_CURVATURE, type VectorOps } from "../optim/vectors";
+import { COMPUTE, COPY_DST, COPY_SRC, MAP_READ, STORAGE, UNIFORM } from "./flags";
 import { GpuError, mapForReading, scopeError, type Watchdog, withErrorScopes } from "./limits";
 import { ACC, ADAM, KEEP_Q, NO_NEXT, NONE, PAIR, PASS, PASS_GROUPS, REDUCE, SCALARS, THREADS } from "./vector-kernels";
-
-const STORAGE = 0x80;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const UNIFORM = 0x40;
-const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
-const MAP_READ = 0x01;
 
 /** Uniform slots are 256 bytes apart (WebGPU's minUniformBufferOffsetAlignment). */
 const SLOT = 256;
