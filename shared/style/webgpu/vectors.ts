@@ -214,7 +214,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     // A reduction over q = a (read only): Σ b·a, or Σ a² when b is a (a writable binding may not
     // alias another one: the scratch vector stands in, unread).
     if (a === b)
-      return finite(
+      return notNaN(
         (
           await this.run(
             [{ q: a, ...this.unread(), keep: 1, squares: true, flags: KEEP_Q | NO_NEXT, out: ACC }],
@@ -223,11 +223,11 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
           )
         )[0],
       );
-    return finite((await this.run([{ q: a, v: b, next: b, keep: 1, flags: KEEP_Q, out: ACC }], ACC, 1))[0]);
+    return notNaN((await this.run([{ q: a, v: b, next: b, keep: 1, flags: KEEP_Q, out: ACC }], ACC, 1))[0]);
   }
 
   async maxAbs(a: GPUBuffer): Promise<number> {
-    return finite(
+    return notNaN(
       (await this.run([{ q: a, ...this.unread(), keep: 1, flags: KEEP_Q | NO_NEXT, out: ACC }], ACC + 1, 1))[0],
     );
   }
@@ -253,7 +253,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(g, 0, y, 0, this.bytes);
     const [ys, yy] = await this.run(this.pairPasses(s, t, g, prev, y), PAIR, 2, enc);
-    return { ys: finite(ys), yy: finite(yy) };
+    return { ys: notNaN(ys), yy: notNaN(yy) };
   }
 
   async twoLoop(
@@ -265,7 +265,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     d: GPUBuffer,
   ): Promise<TwoLoopResult> {
     const [gtd, maxAbs] = await this.run(this.twoLoopPasses(g, s, y, rho, hDiag, d, false), ACC, 2);
-    return { gtd: finite(gtd), maxAbs: finite(maxAbs) };
+    return { gtd: notNaN(gtd), maxAbs: notNaN(maxAbs) };
   }
 
   /** Both in one submit and one read-back: the pair's ρ and H₀ are read on the GPU (see VectorOps). */
@@ -285,8 +285,8 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
     const passes = [...this.pairPasses(sk, t, g, prev, yk), ...this.twoLoopPasses(g, s, y, rho, 0, d, true)];
     const [gtd, maxAbs, ys, yy] = await this.run(passes, ACC, 4, enc);
     // A pair without curvature (dropped, the two-loop run again) gives a direction of 1/0s.
-    if (!(ys > MIN_CURVATURE)) return { ys: finite(ys), yy: finite(yy), gtd, maxAbs };
-    return { ys, yy: finite(yy), gtd: finite(gtd), maxAbs: finite(maxAbs) };
+    if (!(ys > MIN_CURVATURE)) return { ys: notNaN(ys), yy: notNaN(yy), gtd, maxAbs };
+    return { ys, yy: notNaN(yy), gtd: notNaN(gtd), maxAbs: notNaN(maxAbs) };
   }
 
   /** s ← t·s; y ← y − prev (y holds g already): y·s and y·y into scal[PAIR], scal[PAIR + 1]. */
@@ -452,7 +452,7 @@ export class GpuVectors implements VectorOps<GPUBuffer> {
  * A sum read back from the GPU: NaN is the GPU's doing (finite vectors give none), and would
  * otherwise read as convergence (GPUs differ on NaN; some drop it in max()).
  */
-function finite(v: number): number {
+function notNaN(v: number): number {
   if (Number.isNaN(v)) throw new GpuError("wrong", "the GPU computed an optimiser value that is not a number (NaN)");
   return v;
 }
