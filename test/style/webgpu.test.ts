@@ -154,6 +154,32 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
         expect(Math.abs(ours.loss - ref.loss) / ref.loss).toBeLessThan(1e-3);
         expect(relativeError(ours.grad, ref.grad)).toBeLessThan(1e-3);
       }, 120_000);
+
+      it("Winograd convolutions give the direct ones' features, loss and gradient (all terms, a mask)", async () => {
+        const { device } = await openWebGpu();
+        const wino = WebGpuStyleNet.create(device, weights.convs, {
+          pooling,
+          tiles: TILES,
+          winograd: { wide: true, deep: true },
+        });
+        try {
+          const img = randomImage(3 * H * W, 9);
+          const [a, b] = [await gpu.features(img, H, W), await wino.features(img, H, W)];
+          expect(relativeError(b.content, a.content)).toBeLessThan(1e-5);
+          for (const [l, g] of b.grams.entries()) expect(relativeError(g, a.grams[l])).toBeLessThan(1e-5);
+          const lw = { content: 2, tv: 0.5, style: [300, 200] };
+          const [d, w] = [await gpu.evaluate(x, H, W, targets, lw), await wino.evaluate(x, H, W, targets, lw)];
+          expect(Math.abs(w.loss - d.loss) / d.loss).toBeLessThan(1e-5);
+          expect(relativeError(w.grad, d.grad)).toBeLessThan(1e-5);
+          // Every convolution but the image's own ran by Winograd: its transforms are in the profile.
+          const { kernels } = await wino.profile(x, H, W, targets, lw);
+          const convs = kernels.filter((k) => /block\d_conv\d (forward|backward)/.test(k.label));
+          expect(convs.filter((k) => k.label === "block2_conv1 forward")).toHaveLength(3);
+          expect(convs.filter((k) => k.label === "block1_conv1 forward")).toHaveLength(1);
+        } finally {
+          wino.dispose();
+        }
+      }, 120_000);
     });
   }
 

@@ -64,6 +64,14 @@ export function gemmLaunch(t: Tiles, M: number, N: number, K: number, H: number,
   return { params, groups };
 }
 
+/** One dispatch of a kernel: its WGSL, uniforms, storage buffers from @binding(1) on, and grid. */
+export interface Dispatch {
+  code: string;
+  params: ArrayBuffer;
+  buffers: GPUBuffer[];
+  groups: [number, number, number];
+}
+
 /** Uniforms every GEMM takes (16-byte aligned). */
 export const GEMM_PARAMS = `
 struct Params { M: u32, N: u32, K: u32, H: u32, W: u32, nTiles: u32, coef: f32, kPer: u32 }
@@ -95,6 +103,11 @@ export interface GemmSpec {
    * on a single workgroup.
    */
   splitK?: boolean;
+  /**
+   * Several GEMMs of one shape side by side (z = which, `slice` to the loads and the store): the
+   * 16 products of a Winograd convolution (./winograd).
+   */
+  batched?: boolean;
 }
 
 /**
@@ -196,7 +209,7 @@ ${B.decl}
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  ${spec.splitK ? "let tn = wid.x; slice = wid.z;" : `let tn = wid.x + wid.z * ${GRID_X}u;`}
+  ${spec.splitK || spec.batched ? "let tn = wid.x; slice = wid.z;" : `let tn = wid.x + wid.z * ${GRID_X}u;`}
   if (tn >= p.nTiles) { return; }
   ${tileStart}
   let kBegin = ${spec.splitK ? "wid.z * p.kPer" : "0u"}; // from wid, not \`slice\`: barriers need uniform bounds

@@ -3,16 +3,33 @@
 // reductions write one partial sum per workgroup, summed on the host in float64 with the gradient's
 // read-back (one read-back per evaluation).
 
+import { GRID_X } from "./gemm";
+
 export const THREADS = 256;
 /** At most this many workgroups per reduction (so as many partial sums); each thread walks the data. */
 export const REDUCE_GROUPS = 256;
 
-const PARAMS = `
+export const PARAMS = `
 struct Params { n: u32, C: u32, H: u32, W: u32, off: u32, coef: f32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
+/** The Params of these kernels (coef is a float), as the uniform buffer holds them. */
+export function elementParams(n: number, C: number, H: number, W: number, off: number, coef: number): ArrayBuffer {
+  const params = new ArrayBuffer(32);
+  new Uint32Array(params).set([n, C, H, W, off]);
+  new Float32Array(params)[5] = coef;
+  return params;
+}
+
+/** The grid of a one-thread-per-element kernel (ELEMENT) over n elements. */
+export function elementGrid(n: number): [number, number, number] {
+  const groups = Math.ceil(n / THREADS);
+  const gx = Math.min(groups, GRID_X);
+  return [gx, Math.ceil(groups / gx), 1];
+}
+
 /** Element index for a dispatch spread over x and y (at most 65535 workgroups per dimension). */
-const ELEMENT = `
+export const ELEMENT = `
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {

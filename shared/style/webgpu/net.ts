@@ -23,7 +23,6 @@ import {
   CONV_BACKWARD,
   CONV_FORWARD,
   FEW_ROWS,
-  GRID_X,
   gemmLaunch,
   gemmShader,
   gramBackwardSpec,
@@ -36,6 +35,8 @@ import {
 } from "./gemm";
 import {
   CONTENT,
+  elementGrid,
+  elementParams,
   GRAM_FINISH,
   poolBackward,
   poolForward,
@@ -48,6 +49,7 @@ import { evaluationTimeoutMs, GpuError, mapForReading, sizeProblem, type Watchdo
 import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE, STORAGE, UNIFORM } from "./flags";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
+import { SCRATCH_BYTES, scratchFloatsFor, winogradConv, winogradWeights } from "./winograd";
 
 export { largestBufferBytes };
 
@@ -66,6 +68,11 @@ export interface WebGpuNetOptions {
   tiles: Tiles;
   /** Tiles for convolutions over at most DEEP_PIXELS pixels (default: `tiles`). */
   deepTiles?: Tiles;
+  /**
+   * Convolutions over more than DEEP_PIXELS pixels (wide) or at most (deep) by Winograd's
+   * transforms (./winograd), where the adapter's trial measured them faster. Default: neither.
+   */
+  winograd?: { wide: boolean; deep: boolean };
   /**
    * An evaluation that has not come back after this long (raised for large images: see
    * evaluationTimeoutMs) counts as a hung GPU: the device is destroyed (so the work stops) and a
@@ -133,6 +140,8 @@ interface Sized {
   gradImage: GPUBuffer;
   /** The Grams' partial sums, one slice of pixels each (the largest any style layer needs). */
   gramScratch: GPUBuffer;
+  /** Winograd convolutions' transformed input and products (floats each), when a layer uses them. */
+  winograd?: { v: GPUBuffer; prod: GPUBuffer; floats: number };
   forward: Step[];
 }
 
@@ -149,6 +158,19 @@ interface LossPlan {
 
 const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
+/** A layer's weights on the GPU: direct (k-major), and for Winograd (u, uT: forward and input gradient). */
+interface Uploaded {
+  conv: ConvWeights;
+  wt: GPUBuffer;
+  bias: GPUBuffer;
+  wtT: GPUBuffer;
+  u?: GPUBuffer;
+  uT?: GPUBuffer;
+}
+
+/** Not on the image's side (3 channels): there Winograd's transforms would cost more than its GEMMs save. */
+const rgbFree = (conv: ConvWeights) => conv.inC > FEW_ROWS.tm;
+
 export class WebGpuStyleNet {
   private sized?: Sized;
   private plan?: LossPlan;
@@ -160,7 +182,7 @@ export class WebGpuStyleNet {
 
   private constructor(
     readonly device: GPUDevice,
-    private readonly convs: { conv: ConvWeights; wt: GPUBuffer; bias: GPUBuffer; wtT: GPUBuffer }[],
+    private readonly convs: Uploaded[],
     private readonly opts: WebGpuNetOptions,
   ) {
     this.specs = convs.map((c) => c.conv);
@@ -181,12 +203,22 @@ export class WebGpuStyleNet {
       device.queue.writeBuffer(b, 0, onHeap(data));
       return b;
     };
-    const uploaded = convs.map((conv) => ({
-      conv,
-      wt: up(kMajorWeights(conv.kernel, conv.outC, conv.inC * 9)),
-      bias: up(conv.bias),
-      wtT: up(kMajorWeights(transposeFlip(conv), conv.inC, conv.outC * 9)),
-    }));
+    const winograd = opts.winograd?.wide || opts.winograd?.deep;
+    const uploaded = convs.map((conv): Uploaded => {
+      const flipped = transposeFlip(conv);
+      return {
+        conv,
+        wt: up(kMajorWeights(conv.kernel, conv.outC, conv.inC * 9)),
+        bias: up(conv.bias),
+        wtT: up(kMajorWeights(flipped, conv.inC, conv.outC * 9)),
+        ...(winograd && rgbFree(conv)
+          ? {
+              u: up(winogradWeights(conv.kernel, conv.outC, conv.inC)),
+              uT: up(winogradWeights(flipped, conv.inC, conv.outC)),
+            }
+          : {}),
+      };
+    });
     return new WebGpuStyleNet(device, uploaded, opts);
   }
 
@@ -311,7 +343,7 @@ export class WebGpuStyleNet {
     this.disposed = true;
     this.dropPlan();
     this.dropSize();
-    for (const c of this.convs) for (const b of [c.wt, c.bias, c.wtT]) b.destroy();
+    for (const c of this.convs) destroy([c.wt, c.bias, c.wtT, ...(c.u && c.uT ? [c.u, c.uT] : [])]);
     this.zeros.destroy();
   }
 
@@ -441,6 +473,7 @@ export class WebGpuStyleNet {
       );
     this.dropPlan();
     this.dropSize();
+    const winograd = this.winogradScratch(h, w);
     const layers: Layer[] = [];
     const forward: Step[] = [];
     const x = this.buffer(3 * h * w * 4);
@@ -449,21 +482,7 @@ export class WebGpuStyleNet {
     let lw = w;
     this.convs.forEach((c, i) => {
       const act = this.buffer(c.conv.outC * lh * lw * 4);
-      forward.push(
-        ...tag(
-          `${c.conv.name} forward`,
-          this.gemm(
-            CONV_FORWARD,
-            this.convTiles(lh * lw),
-            [c.wt, c.bias, src, act],
-            c.conv.outC,
-            lh * lw,
-            c.conv.inC * 9,
-            lh,
-            lw,
-          ),
-        ),
-      );
+      forward.push(...tag(`${c.conv.name} forward`, ...this.convStep(i, "forward", src, act, lh, lw, winograd)));
       const layer: Layer = { conv: c.conv, relu: reluName(c.conv.name), h: lh, w: lw, act };
       if (poolsAfter(this.specs, i)) {
         layer.pooled = this.buffer(((c.conv.outC * lh * lw) / 4) * 4);
@@ -485,7 +504,7 @@ export class WebGpuStyleNet {
       ...layers.map((l) => gramSlices(l.conv.outC, l.h * l.w, SQUARE.tm, SQUARE.tk).slices * l.conv.outC ** 2),
     );
     const gramScratch = this.buffer(scratch * 4);
-    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), gramScratch, forward };
+    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), gramScratch, winograd, forward };
     return this.sized;
   }
 
@@ -496,6 +515,7 @@ export class WebGpuStyleNet {
       s.x,
       s.gradImage,
       s.gramScratch,
+      ...(s.winograd ? [s.winograd.v, s.winograd.prod] : []),
       ...s.grads,
       ...s.layers.flatMap((l) => (l.pooled ? [l.act, l.pooled] : [l.act])),
     ]);
@@ -623,14 +643,10 @@ export class WebGpuStyleNet {
       if (!g) continue;
       for (const add of adds) add(g);
       const dst = i === 0 ? s.gradImage : other(g);
-      const { conv, wtT } = this.convs[i];
-      const px = layer.h * layer.w;
-      // conv1_1's input gradient has 3 rows (RGB): a 64-row tile would compute 61 rows of nothing.
-      const tiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : this.convTiles(px);
       steps.push(
         ...tag(
-          `${conv.name} backward`,
-          this.gemm(CONV_BACKWARD, tiles, [wtT, layer.act, g, dst], conv.inC, px, conv.outC * 9, layer.h, layer.w),
+          `${layer.conv.name} backward`,
+          ...this.convStep(i, "backward", g, dst, layer.h, layer.w, s.winograd, layer.act),
         ),
       );
       up = dst;
@@ -664,6 +680,56 @@ export class WebGpuStyleNet {
     return pixels <= DEEP_PIXELS ? (this.opts.deepTiles ?? this.opts.tiles) : this.opts.tiles;
   }
 
+  /** Whether conv i at this many pixels runs by Winograd's transforms (as the options say; never on the image's side). */
+  private byWinograd(i: number, pixels: number): boolean {
+    const on = pixels <= DEEP_PIXELS ? this.opts.winograd?.deep : this.opts.winograd?.wide;
+    return Boolean(on && this.convs[i].u);
+  }
+
+  /** Floats each Winograd scratch buffer needs at this size (bands beyond SCRATCH_BYTES), if any layer uses them. */
+  private winogradScratch(h: number, w: number): Sized["winograd"] {
+    const budget = Math.min(SCRATCH_BYTES, this.device.limits.maxStorageBufferBindingSize) / 4;
+    let floats = 0;
+    let [lh, lw] = [h, w];
+    this.convs.forEach(({ conv }, i) => {
+      if (this.byWinograd(i, lh * lw)) floats = Math.max(floats, scratchFloatsFor(conv.inC, conv.outC, lh, lw, budget));
+      if (poolsAfter(this.specs, i)) [lh, lw] = [lh / 2, lw / 2];
+    });
+    return floats ? { v: this.buffer(floats * 4), prod: this.buffer(floats * 4), floats } : undefined;
+  }
+
+  /**
+   * Conv i at h×w: forward, relu(conv(src) + bias) into dst; or its input gradient from src, the
+   * gradient at the ReLU's output (counted where `act` > 0). Direct (implicit GEMM) or by Winograd.
+   */
+  private convStep(
+    i: number,
+    dir: "forward" | "backward",
+    src: GPUBuffer,
+    dst: GPUBuffer,
+    h: number,
+    w: number,
+    scratch: Sized["winograd"],
+    act?: GPUBuffer,
+  ): Step[] {
+    const { conv, wt, bias, wtT, u, uT } = this.convs[i];
+    const px = h * w;
+    const tiles = this.convTiles(px);
+    if (this.byWinograd(i, px) && scratch && u && uT) {
+      const io = { src, dst, v: scratch.v, prod: scratch.prod };
+      const [from, to] = dir === "forward" ? [conv.inC, conv.outC] : [conv.outC, conv.inC];
+      const buffers = dir === "forward" ? { ...io, u, bias } : { ...io, u: uT, act };
+      return winogradConv(buffers, from, to, h, w, tiles, scratch.floats).map((d) =>
+        this.step(d.code, d.params, d.buffers, d.groups),
+      );
+    }
+    if (dir === "forward")
+      return [this.gemm(CONV_FORWARD, tiles, [wt, bias, src, dst], conv.outC, px, conv.inC * 9, h, w)];
+    // conv1_1's input gradient has 3 rows (RGB): a 64-row tile would compute 61 rows of nothing.
+    const gradTiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : tiles;
+    return [this.gemm(CONV_BACKWARD, gradTiles, [wtT, act!, src, dst], conv.inC, px, conv.outC * 9, h, w)];
+  }
+
   /** dst = coef·F·(F∘mask)ᵀ − target: the slices of the pixels in parallel, then their sum. */
   private gram(layer: Layer, target: GPUBuffer, dst: GPUBuffer, coef: number, mask?: GPUBuffer): Step[] {
     const c = layer.conv.outC;
@@ -681,7 +747,7 @@ export class WebGpuStyleNet {
     const groups = Math.ceil(n / THREADS);
     const finish = this.step(
       GRAM_FINISH,
-      this.params(n, slices, 0, 0, 0, coef),
+      elementParams(n, slices, 0, 0, 0, coef),
       [scratch, target, dst],
       [groups, 1, 1],
     );
@@ -708,9 +774,7 @@ export class WebGpuStyleNet {
   /** One thread per pooled output element; C, H, W are the pooling's input. */
   private elementwise(code: string, buffers: GPUBuffer[], C: number, H: number, W: number): Step {
     const n = (C * H * W) / 4;
-    const groups = Math.ceil(n / THREADS);
-    const gx = Math.min(groups, GRID_X);
-    return this.step(code, this.params(n, C, H, W, 0, 0), buffers, [gx, Math.ceil(groups / gx), 1]);
+    return this.step(code, elementParams(n, C, H, W, 0, 0), buffers, elementGrid(n));
   }
 
   private reduce(
@@ -726,14 +790,7 @@ export class WebGpuStyleNet {
   ): Step {
     const entries = buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b } }));
     entries.push({ binding: 9, resource: { buffer: partials } });
-    return this.step(code, this.params(n, C, H, W, at.offset, coef), [], [at.count, 1, 1], entries);
-  }
-
-  private params(n: number, C: number, H: number, W: number, off: number, coef: number): ArrayBuffer {
-    const params = new ArrayBuffer(32);
-    new Uint32Array(params).set([n, C, H, W, off]);
-    new Float32Array(params)[5] = coef;
-    return params;
+    return this.step(code, elementParams(n, C, H, W, at.offset, coef), [], [at.count, 1, 1], entries);
   }
 
   private step(

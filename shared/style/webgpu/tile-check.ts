@@ -6,6 +6,7 @@
 import {
   CONV_BACKWARD,
   CONV_FORWARD,
+  type Dispatch,
   FEW_ROWS,
   type GemmSpec,
   gemmLaunch,
@@ -18,6 +19,7 @@ import {
 } from "./gemm";
 import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, UNIFORM } from "./flags";
 import { mapForReading, withErrorScopes } from "./limits";
+import { blocksOf, POSITIONS, winogradConv, winogradWeights } from "./winograd";
 
 /**
  * Odd sizes, so that every edge of the output has partial tiles; more output rows than any tile
@@ -203,37 +205,100 @@ export async function gemmComputesRightly(
   masked = false,
 ) {
   const c = caseOf(kind, rows, masked);
-  const made: GPUBuffer[] = [];
-  const buffer = (bytes: number, usage: number, data?: ArrayBufferView<ArrayBuffer>) => {
-    const buf = device.createBuffer({ size: bytes, usage });
-    made.push(buf);
-    if (data) device.queue.writeBuffer(buf, 0, data);
-    return buf;
-  };
-  try {
-    const pipeline = gemmPipeline(device, tiles, spec);
+  return withBuffers(device, c, async (storage) => {
     const launch = gemmLaunch(tiles, c.M, c.N, c.K, c.H, c.W, c.coef, c.kPer);
-    const params = buffer(32, UNIFORM | COPY_DST, new Uint8Array(launch.params));
-    const storage = c.buffers.map((d) => buffer(d.byteLength, STORAGE | COPY_DST | COPY_SRC, d));
-    const bytes = c.want.byteLength;
-    const read = buffer(bytes, MAP_READ | COPY_DST);
-    const bind = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [params, ...storage].map((buf, i) => ({ binding: i, resource: { buffer: buf } })),
-    });
+    const pass = {
+      code: gemmShader(spec, tiles),
+      params: launch.params,
+      buffers: storage,
+      groups: c.grid ?? launch.groups,
+    };
+    return matches(c.want, await runDispatches(device, [pass], storage[c.out]));
+  });
+}
+
+/**
+ * Whether a convolution and its input gradient by Winograd's transforms (./winograd), with these
+ * tiles for the 16 GEMMs, compute right on this device; scratch for three tile rows, so that the
+ * layer runs in bands.
+ */
+export function winogradComputesRightly(device: GPUDevice, tiles: Tiles): Promise<boolean> {
+  return once(device, `winograd ${JSON.stringify(tiles)}`, async () => {
+    for (const kind of ["forward", "backward"] as const) {
+      const c = convCase(kind, ROWS);
+      // The case's weights are k-major ([in·9][out], already flipped and transposed for the gradient).
+      const kernel = new Float32Array(c.buffers[0].length);
+      for (let m = 0; m < c.M; m++) for (let k = 0; k < c.K; k++) kernel[m * c.K + k] = c.buffers[0][k * c.M + m];
+      const cases = { ...c, buffers: [winogradWeights(kernel, c.M, CHANNELS), ...c.buffers.slice(1)] };
+      const scratch = 3 * POSITIONS * c.M * blocksOf(SIDE, SIDE).cols;
+      const ok = await withBuffers(device, cases, async ([u, a, src, dst]) => {
+        const [v, prod] = [0, 1].map(() => device.createBuffer({ size: scratch * 4, usage: STORAGE }));
+        try {
+          const io = kind === "forward" ? { u, src, dst, v, prod, bias: a } : { u, src, dst, v, prod, act: a };
+          const passes = winogradConv(io, CHANNELS, c.M, SIDE, SIDE, tiles, scratch);
+          return matches(c.want, await runDispatches(device, passes, dst));
+        } finally {
+          v.destroy();
+          prod.destroy();
+        }
+      });
+      if (!ok) return false;
+    }
+    return true;
+  });
+}
+
+/** Within 1e-4 of the largest output: about a hundred times float32's rounding here. */
+function matches(want: Float32Array, got: Float32Array): boolean {
+  const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return want.every((v, i) => Math.abs(got[i] - v) <= 1e-4 * scale);
+}
+
+/** The case's buffers on the device for `work`, destroyed after. */
+async function withBuffers<T>(device: GPUDevice, c: Case, work: (storage: GPUBuffer[]) => Promise<T>): Promise<T> {
+  const storage = c.buffers.map((d) => {
+    const buf = device.createBuffer({ size: d.byteLength, usage: STORAGE | COPY_DST | COPY_SRC });
+    device.queue.writeBuffer(buf, 0, d);
+    return buf;
+  });
+  try {
+    return await work(storage);
+  } finally {
+    for (const buf of storage) buf.destroy();
+  }
+}
+
+/** Run dispatches in one pass and read `out` back. */
+async function runDispatches(device: GPUDevice, dispatches: Dispatch[], out: GPUBuffer): Promise<Float32Array> {
+  const made: GPUBuffer[] = [];
+  try {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(...(c.grid ?? launch.groups));
+    for (const d of dispatches) {
+      const pipeline = device.createComputePipeline({
+        layout: "auto",
+        compute: { module: device.createShaderModule({ code: d.code }), entryPoint: "main" },
+      });
+      const params = device.createBuffer({ size: 32, usage: UNIFORM | COPY_DST });
+      made.push(params);
+      device.queue.writeBuffer(params, 0, d.params);
+      const bind = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [params, ...d.buffers].map((buffer, i) => ({ binding: i, resource: { buffer } })),
+      });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(...d.groups);
+    }
     pass.end();
-    enc.copyBufferToBuffer(storage[c.out], 0, read, 0, bytes);
+    const read = device.createBuffer({ size: out.size, usage: MAP_READ | COPY_DST });
+    made.push(read);
+    enc.copyBufferToBuffer(out, 0, read, 0, out.size);
     device.queue.submit([enc.finish()]);
     await mapForReading(device, read); // a GPU that hangs here is destroyed (GpuError "timeout")
     const got = new Float32Array(read.getMappedRange().slice(0));
     read.unmap();
-    const scale = c.want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    return c.want.every((v, i) => Math.abs(got[i] - v) <= 1e-4 * scale);
+    return got;
   } finally {
     for (const buf of made) buf.destroy();
   }
