@@ -44,6 +44,8 @@ interface Row {
   device: string;
   /** The WebGPU adapter's name. */
   adapter?: string;
+  /** WebGPU: the tiles and convolution method its trial chose. */
+  kernels?: string;
   /** Why a GPU row ran on the CPU instead. */
   fallback?: string;
   size: number;
@@ -80,9 +82,12 @@ async function benchStyle(f: Flags): Promise<void> {
   const steps = Math.max(1, Number(f.steps) || 3);
   const log = (s: string) => !f.json && process.stdout.write(`${s}\n`);
   if (f.memory) return benchStyleMemory(sizes, f.json === true, log);
+  let kernels: string | undefined;
   const report = (r: Row) => {
     if (f.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else
+    else {
+      if (r.kernels && r.kernels !== kernels) log(`webgpu: ${r.kernels}`);
+      kernels = r.kernels;
       log(
         `${r.engine.padEnd(8)}${r.device.padEnd(7)}${String(r.size).padStart(4)} px ${String(r.msPerStep).padStart(7)} ms/step` +
           `  (median of ${r.steps}; ${r.cpuMsPerStep} cpu-ms/step)${r.adapter ? ` on ${r.adapter}` : ""}` +
@@ -91,6 +96,7 @@ async function benchStyle(f: Flags): Promise<void> {
             ? ""
             : `\n        L-BFGS's own work per step at ${r.size} px (vectors on the GPU): ${r.optimiserMs.toFixed(1)} ms`),
       );
+    }
   };
   log("stylize bench style: ms per optimisation step (one loss + gradient evaluation, VGG-19 to conv5_1)");
   log(`machine: ${machineInfo()}, load average ${loadavg()[0].toFixed(1)}`);
@@ -240,6 +246,7 @@ async function timeStep(
       engine: device === "webgpu" && !net.fallback ? "webgpu" : "onnx",
       device: net.device,
       adapter: net.adapter,
+      kernels: net.kernels,
       fallback: net.fallback,
       size,
       msPerStep: ms < 100 ? Math.round(ms * 10) / 10 : Math.round(ms),

@@ -41,6 +41,8 @@ export interface LossNet {
   readonly fallback?: string;
   /** The WebGPU adapter's name, when on WebGPU. */
   readonly adapter?: string;
+  /** WebGPU: how the adapter's trial set the kernels up (tiles, direct or Winograd convolutions), for benchmarks. */
+  readonly kernels?: string;
   features(x: Float32Array, h: number, w: number): Promise<Features>;
   evaluate(x: Float32Array, h: number, w: number, t: Targets, lw: LossWeights): Promise<Evaluation>;
   /** Done with it for this job (it may be kept for the next one). */

@@ -1,15 +1,14 @@
-// The GEMM tiles measured for an adapter, kept across runs in the cache folder: the trial costs a
-// second or two of the first job after every start otherwise. Keyed by the adapter and the candidate
-// list, so a new driver, GPU or candidate list measures again; a damaged file is ignored.
+// The GEMM tiles (and whether Winograd wins) measured for an adapter, kept across runs in the cache
+// folder: the trial costs a second or two of the first job after every start otherwise. Keyed by the
+// adapter and the candidate list, so a new driver, GPU or candidate list measures again; a damaged
+// file is ignored.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { TILE_CANDIDATES, type TileChoice } from "../../shared/style/webgpu/tiles";
+import { type Known, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { cacheDir } from "./weights";
 
-type Known = Pick<TileChoice, "tiles" | "deepTiles">;
-
 const file = () => join(cacheDir(), "webgpu-tiles.json");
-const keyOf = (adapter: string) => `${adapter} | checked | ${JSON.stringify(TILE_CANDIDATES)}`;
+const keyOf = (adapter: string) => `${adapter} | checked, winograd | ${JSON.stringify(TILE_CANDIDATES)}`;
 
 async function readAll(): Promise<Record<string, Known>> {
   try {
@@ -22,12 +21,14 @@ async function readAll(): Promise<Record<string, Known>> {
 
 export async function knownTiles(adapter: string): Promise<Known | undefined> {
   const k = (await readAll())[keyOf(adapter)];
-  return k?.tiles && k.deepTiles ? k : undefined;
+  return k?.tiles && k.deepTiles && typeof k.winograd?.wide === "boolean" && typeof k.winograd.deep === "boolean"
+    ? k
+    : undefined;
 }
 
 export async function rememberTiles(adapter: string, choice: Known): Promise<void> {
   const all = await readAll();
-  all[keyOf(adapter)] = { tiles: choice.tiles, deepTiles: choice.deepTiles };
+  all[keyOf(adapter)] = { tiles: choice.tiles, deepTiles: choice.deepTiles, winograd: choice.winograd };
   await mkdir(cacheDir(), { recursive: true });
   const tmp = `${file()}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(all, null, 1));

@@ -5,7 +5,8 @@
 import { GpuError, type SizeProblem, sizeProblem } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
-import { chooseTiles, GPU_TRIAL, SMALL_TRIAL } from "../../shared/style/webgpu/tiles";
+import type { Tiles } from "../../shared/style/webgpu/gemm";
+import { chooseTiles, GPU_TRIAL, SMALL_TRIAL, type TileChoice } from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
 import { type DeviceName, type DeviceRequest, pickDevice } from "./devices";
 import { noiseNetwork } from "./pixels";
@@ -45,15 +46,17 @@ async function openNet(weights: VggWeights, opts: NetOptions, notes: string[]): 
     const name = adapterName(adapter);
     const known = await knownTiles(name);
     const choice = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL, known);
-    const { tiles, deepTiles } = choice;
+    const { tiles, deepTiles, winograd } = choice;
     if (choice.trials.length) await rememberTiles(name, choice).catch(() => {}); // a read-only cache only costs the trial
     const key = `${weights.hash} ${opts.pooling}`;
     const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
     const net =
       unpark(device, key) ??
-      WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, deepTiles, timeoutMs });
+      WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, deepTiles, winograd, timeoutMs });
     netKeys.set(net, key);
-    return new WebGpuLossNet(net, weights, device.limits, name, [...notes], cpu);
+    const gpuNet = new WebGpuLossNet(net, weights, device.limits, name, [...notes], cpu);
+    gpuNet.kernels = describeChoice(choice);
+    return gpuNet;
   } catch (err) {
     const reason = await fallbackReason("webgpu", err);
     const net = await cpu();
@@ -67,6 +70,7 @@ class WebGpuLossNet implements LossNet {
   device: DeviceName = "webgpu";
   fallback?: string;
   adapter?: string;
+  kernels?: string;
   private cpu?: LossNet;
 
   constructor(
@@ -167,6 +171,7 @@ class WebGpuLossNet implements LossNet {
     this.gpu.dispose();
     this.device = "cpu";
     this.adapter = undefined;
+    this.kernels = undefined;
     this.cpu = await this.openCpu();
     return this.cpu;
   }
@@ -202,6 +207,19 @@ async function warm(request: DeviceRequest): Promise<boolean> {
   } finally {
     await net.release();
   }
+}
+
+/** The trial's outcome in a line: tiles, and which convolutions by Winograd, with the times that decided. */
+export function describeChoice(c: TileChoice): string {
+  const tiles = (t: Tiles) => `${t.tm}×${t.tn}×${t.tk}, ${t.rm}×${4 * (t.cn ?? 1)} a thread`;
+  const conv = (kind: "wide" | "deep") => {
+    const t = c.winogradTrials[kind];
+    const how = c.winograd[kind] ? "Winograd" : "direct";
+    if (!t) return `${how} (measured earlier)`;
+    const wino = t.winograd === undefined ? "failed" : `${t.winograd.toFixed(2)} ms`;
+    return `${how} (trial: direct ${t.direct.toFixed(2)} ms, Winograd ${wino})`;
+  };
+  return `GEMM tiles ${tiles(c.tiles)} (wide layers), ${tiles(c.deepTiles)} (deep); convolutions: wide ${conv("wide")}, deep ${conv("deep")}`;
 }
 
 /** Refuse (UserError "too-large") a size whose largest buffer the device cannot hold, naming the largest that fits. */

@@ -38,7 +38,8 @@ async function servePage(): Promise<{ url: string; server: Server }> {
 }
 
 describe.skipIf(!existsSync(CHROMIUM))("WebGPU style engine in the browser", () => {
-  it("gives the numbers Node's Dawn gives (features, loss, gradient, L-BFGS steps on the GPU; max pooling, a masked style)", async () => {
+  // The browser computes its convolutions by Winograd, Node's directly: both kinds of kernel in one comparison.
+  it("gives the numbers Node's Dawn gives (features, loss, gradient, L-BFGS steps on the GPU; max pooling, a masked style; Winograd convolutions)", async () => {
     const h = 32;
     const w = 32;
     const weights = randomVggWeights(5, NARROW);
@@ -50,6 +51,7 @@ describe.skipIf(!existsSync(CHROMIUM))("WebGPU style engine in the browser", () 
       convs: weights.convs.map((c) => ({ ...c, kernel: Array.from(c.kernel), bias: Array.from(c.bias) })),
       pooling: "max",
       tiles: TILE_CANDIDATES[0],
+      winograd: { wide: true, deep: true },
       h,
       w,
       image: Array.from(randomImage(3 * h * w, 1)),

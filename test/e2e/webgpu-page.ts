@@ -10,6 +10,7 @@ export interface PageJob {
   convs: { name: string; inC: number; outC: number; kernel: number[]; bias: number[] }[];
   pooling: "max" | "avg";
   tiles: Tiles;
+  winograd: { wide: boolean; deep: boolean };
   h: number;
   w: number;
   image: number[];
@@ -28,7 +29,7 @@ async function runEngine(job: PageJob) {
     kernel: Float32Array.from(c.kernel),
     bias: Float32Array.from(c.bias),
   }));
-  const net = WebGpuStyleNet.create(device, convs, { pooling: job.pooling, tiles: job.tiles });
+  const net = WebGpuStyleNet.create(device, convs, { pooling: job.pooling, tiles: job.tiles, winograd: job.winograd });
   const own = await net.features(Float32Array.from(job.image), job.h, job.w);
   const targets: Targets = {
     content: own.content,

@@ -15,6 +15,7 @@ import type { LossWeights, Targets } from "../../shared/style/vgg";
 import {
   CONV_BACKWARD,
   CONV_FORWARD,
+  type Dispatch,
   FEW_ROWS,
   gramBackwardSpec,
   gramSlices,
@@ -28,7 +29,9 @@ import {
   fixedTilesComputeRightly,
   gemmComputesRightly,
   tilesComputeRightly,
+  winogradConvComputesRightly,
 } from "../../shared/style/webgpu/tile-check";
+import { winogradConv } from "../../shared/style/webgpu/winograd";
 import { evaluationTimeoutMs, GpuError, TIMEOUT_MS } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
@@ -224,7 +227,14 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
 
   it("every tile candidate the adapter allows gives the same gradient", async () => {
     const { device } = await openWebGpu();
-    const { tiles, trials, deepTiles, deepTrials } = await chooseTiles(device, SMALL_TRIAL);
+    const { tiles, trials, deepTiles, deepTrials, winograd, winogradTrials } = await chooseTiles(device, SMALL_TRIAL);
+    // Winograd was timed beside the fastest candidate, for both kinds of layer, and chosen by the times.
+    for (const kind of ["wide", "deep"] as const) {
+      const t = winogradTrials[kind]!;
+      expect(t.direct).toBeGreaterThan(0);
+      expect(t.winograd).toBeGreaterThan(0);
+      expect(winograd[kind]).toBe(t.winograd! < t.direct);
+    }
     expect(deepTrials.some((t) => t.tiles === deepTiles && t.ms !== undefined)).toBe(true);
     expect(trials.length).toBeGreaterThan(1);
     expect(trials.some((t) => t.tiles === tiles && t.ms !== undefined)).toBe(true);
@@ -268,6 +278,18 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
       // Only in the second row of tiles (every candidate is < 136 rows): the check's rows reach it.
       const belowFirstRow = (store: string) => store.replace(/;$/, " + select(0.0, 0.5, m == 135u);");
       expect(await gemmComputesRightly(device, TILES, { ...spec, store: belowFirstRow(spec.store) }, kind)).toBe(false);
+    }
+    // Winograd's transforms: a wrong sign in one output of each block, the last band dropped, the mask ignored.
+    expect(await winogradConvComputesRightly(device, TILES)).toBe(true);
+    const codeOf = (d: Dispatch, from: string, to: string) => ({ ...d, code: d.code.replace(from, to) });
+    const mutants: ((ds: Dispatch[]) => Dispatch[])[] = [
+      (ds) => ds.map((d) => codeOf(d, "s1.y - s1.z - s1.w", "s1.y - s1.z + s1.w")),
+      (ds) => ds.slice(0, -3),
+      (ds) => ds.map((d) => codeOf(d, "select(0.0, src[i], act[i] > 0.0)", "src[i] + 0.0 * act[i]")),
+    ];
+    for (const mutant of mutants) {
+      const broken: typeof winogradConv = (...args) => mutant(winogradConv(...args));
+      expect(await winogradConvComputesRightly(device, TILES, broken)).toBe(false);
     }
     // The kernels on fixed tiles: the image's gradient, the Grams (mirrored, in slices) and their backward.
     expect(await fixedTilesComputeRightly(device)).toBe(true);

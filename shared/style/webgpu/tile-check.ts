@@ -17,7 +17,8 @@ import {
   SQUARE,
   type Tiles,
 } from "./gemm";
-import { COPY_DST, COPY_SRC, MAP_READ, STORAGE, UNIFORM } from "./flags";
+import { recordable } from "./dispatch";
+import { COPY_DST, COPY_SRC, MAP_READ, STORAGE } from "./flags";
 import { mapForReading, withErrorScopes } from "./limits";
 import { blocksOf, POSITIONS, winogradConv, winogradWeights } from "./winograd";
 
@@ -136,14 +137,6 @@ function caseOf(kind: CheckKind, rows: number, masked: boolean): Case {
   return kind === "gram" ? gramCase(masked) : gramBackwardCase(masked);
 }
 
-/** The pipeline of a GEMM (a convolution unless a test says otherwise) with these tiles. */
-export function gemmPipeline(device: GPUDevice, tiles: Tiles, spec: GemmSpec = CONV_FORWARD): GPUComputePipeline {
-  return device.createComputePipeline({
-    layout: "auto",
-    compute: { module: device.createShaderModule({ code: gemmShader(spec, tiles) }), entryPoint: "main" },
-  });
-}
-
 const verdicts = new WeakMap<GPUDevice, Map<string, Promise<boolean>>>();
 
 /** Asked once per device and key; a failure (a lost device) is not a verdict. */
@@ -219,33 +212,37 @@ export async function gemmComputesRightly(
 
 /**
  * Whether a convolution and its input gradient by Winograd's transforms (./winograd), with these
- * tiles for the 16 GEMMs, compute right on this device; scratch for three tile rows, so that the
- * layer runs in bands.
+ * tiles for the 16 GEMMs, compute right on this device (asked once per device and tiles).
  */
 export function winogradComputesRightly(device: GPUDevice, tiles: Tiles): Promise<boolean> {
-  return once(device, `winograd ${JSON.stringify(tiles)}`, async () => {
-    for (const kind of ["forward", "backward"] as const) {
-      const c = convCase(kind, ROWS);
-      // The case's weights are k-major ([in·9][out], already flipped and transposed for the gradient).
-      const kernel = new Float32Array(c.buffers[0].length);
-      for (let m = 0; m < c.M; m++) for (let k = 0; k < c.K; k++) kernel[m * c.K + k] = c.buffers[0][k * c.M + m];
-      const cases = { ...c, buffers: [winogradWeights(kernel, c.M, CHANNELS), ...c.buffers.slice(1)] };
-      const scratch = 3 * POSITIONS * c.M * blocksOf(SIDE, SIDE).cols;
-      const ok = await withBuffers(device, cases, async ([u, a, src, dst]) => {
-        const [v, prod] = [0, 1].map(() => device.createBuffer({ size: scratch * 4, usage: STORAGE }));
-        try {
-          const io = kind === "forward" ? { u, src, dst, v, prod, bias: a } : { u, src, dst, v, prod, act: a };
-          const passes = winogradConv(io, CHANNELS, c.M, SIDE, SIDE, tiles, scratch);
-          return matches(c.want, await runDispatches(device, passes, dst));
-        } finally {
-          v.destroy();
-          prod.destroy();
-        }
-      });
-      if (!ok) return false;
-    }
-    return true;
-  });
+  return once(device, `winograd ${JSON.stringify(tiles)}`, () => winogradConvComputesRightly(device, tiles));
+}
+
+/**
+ * Whether `conv` (winogradConv; tests pass broken ones) computes the check's convolution and its
+ * input gradient right; scratch for three tile rows, so that the layer runs in bands.
+ */
+export async function winogradConvComputesRightly(device: GPUDevice, tiles: Tiles, conv = winogradConv) {
+  for (const kind of ["forward", "backward"] as const) {
+    const c = convCase(kind, ROWS);
+    // The case's weights are k-major ([in·9][out], already flipped and transposed for the gradient).
+    const kernel = new Float32Array(c.buffers[0].length);
+    for (let m = 0; m < c.M; m++) for (let k = 0; k < c.K; k++) kernel[m * c.K + k] = c.buffers[0][k * c.M + m];
+    const cases = { ...c, buffers: [winogradWeights(kernel, c.M, CHANNELS), ...c.buffers.slice(1)] };
+    const scratch = 3 * POSITIONS * c.M * blocksOf(SIDE, SIDE).cols;
+    const ok = await withBuffers(device, cases, async ([u, a, src, dst]) => {
+      const [v, prod] = [0, 1].map(() => device.createBuffer({ size: scratch * 4, usage: STORAGE }));
+      try {
+        const io = kind === "forward" ? { u, src, dst, v, prod, bias: a } : { u, src, dst, v, prod, act: a };
+        return matches(c.want, await runDispatches(device, conv(io, CHANNELS, c.M, SIDE, SIDE, tiles, scratch), dst));
+      } finally {
+        v.destroy();
+        prod.destroy();
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** Within 1e-4 of the largest output: about a hundred times float32's rounding here. */
@@ -270,29 +267,13 @@ async function withBuffers<T>(device: GPUDevice, c: Case, work: (storage: GPUBuf
 
 /** Run dispatches in one pass and read `out` back. */
 async function runDispatches(device: GPUDevice, dispatches: Dispatch[], out: GPUBuffer): Promise<Float32Array> {
-  const made: GPUBuffer[] = [];
+  const work = recordable(device, dispatches);
+  const read = device.createBuffer({ size: out.size, usage: MAP_READ | COPY_DST });
   try {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
-    for (const d of dispatches) {
-      const pipeline = device.createComputePipeline({
-        layout: "auto",
-        compute: { module: device.createShaderModule({ code: d.code }), entryPoint: "main" },
-      });
-      const params = device.createBuffer({ size: 32, usage: UNIFORM | COPY_DST });
-      made.push(params);
-      device.queue.writeBuffer(params, 0, d.params);
-      const bind = device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [params, ...d.buffers].map((buffer, i) => ({ binding: i, resource: { buffer } })),
-      });
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bind);
-      pass.dispatchWorkgroups(...d.groups);
-    }
+    work.record(pass);
     pass.end();
-    const read = device.createBuffer({ size: out.size, usage: MAP_READ | COPY_DST });
-    made.push(read);
     enc.copyBufferToBuffer(out, 0, read, 0, out.size);
     device.queue.submit([enc.finish()]);
     await mapForReading(device, read); // a GPU that hangs here is destroyed (GpuError "timeout")
@@ -300,6 +281,7 @@ async function runDispatches(device: GPUDevice, dispatches: Dispatch[], out: GPU
     read.unmap();
     return got;
   } finally {
-    for (const buf of made) buf.destroy();
+    work.destroy();
+    read.destroy();
   }
 }

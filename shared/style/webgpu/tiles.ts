@@ -1,9 +1,11 @@
 // GEMM tile sizes per adapter: a short measured trial on first use (one VGG-like convolution per
 // candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
 // code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
-import { COPY_DST, STORAGE, UNIFORM } from "./flags";
-import { gemmLaunch, type Tiles, tilesFit } from "./gemm";
-import { fixedTilesComputeRightly, gemmPipeline, tilesComputeRightly } from "./tile-check";
+import { type Recordable, recordable } from "./dispatch";
+import { COPY_DST, STORAGE } from "./flags";
+import { CONV_FORWARD, type Dispatch, gemmLaunch, gemmShader, type Tiles, tilesFit } from "./gemm";
+import { fixedTilesComputeRightly, tilesComputeRightly, winogradComputesRightly } from "./tile-check";
+import { POSITIONS, scratchFloatsFor, winogradConv } from "./winograd";
 
 /** Candidates, from wide to small; those the adapter's limits refuse are skipped. */
 export const TILE_CANDIDATES: readonly Tiles[] = [
@@ -30,6 +32,16 @@ export interface TileChoice {
   /** For deep layers over few pixels (conv4/conv5 at ordinary sizes), where big tiles leave the GPU idle. */
   deepTiles: Tiles;
   deepTrials: TileTrial[];
+  /** Whether Winograd's convolution (with the chosen tiles) beat the direct one in the trial, wide and deep. */
+  winograd: { wide: boolean; deep: boolean };
+  /** The trial's Winograd times beside the direct ones', ms (none for a choice measured earlier). */
+  winogradTrials: { wide?: WinogradTrial; deep?: WinogradTrial };
+}
+
+export interface WinogradTrial {
+  direct: number;
+  /** Undefined: it failed, or computed wrongly (tile-check.ts). */
+  winograd?: number;
 }
 
 /** A convolution over at most this many pixels counts as deep (64×64: conv4 of a 512 px image). */
@@ -59,15 +71,18 @@ export const SMALL_TRIAL = {
   deep: { channels: 64, side: 16, repeat: 1, runs: 1 },
 } satisfies Record<string, TrialShape>;
 
+export type Known = Pick<TileChoice, "tiles" | "deepTiles" | "winograd">;
+
 /**
- * The fastest candidates on this device, for wide and for deep layers (cached per device: the first
- * call measures). `known`: a choice measured earlier on this adapter (kept by the host), used as is
- * when both are still candidates that fit.
+ * The fastest candidates on this device, for wide and for deep layers, and whether Winograd beats
+ * them (cached per device: the first call measures). `known`: a choice measured earlier on this
+ * adapter (kept by the host), used as is when both tiles are still candidates that fit; a Winograd
+ * it names is checked against JavaScript again (the direct kernels always are).
  */
 export function chooseTiles(
   device: GPUDevice,
   trial: { wide: TrialShape; deep: TrialShape } = GPU_TRIAL,
-  known?: Pick<TileChoice, "tiles" | "deepTiles">,
+  known?: Known,
 ) {
   let p = chosen.get(device);
   const usable = (t: Tiles) =>
@@ -78,10 +93,26 @@ export function chooseTiles(
         throw new Error(
           "this GPU's driver computes the image-gradient or Gram kernels wrongly (checked against JavaScript)",
         );
-      if (known && usable(known.tiles) && usable(known.deepTiles)) return { ...known, trials: [], deepTrials: [] };
+      if (known && usable(known.tiles) && usable(known.deepTiles)) {
+        const still = async (on: boolean, t: Tiles) => on && (await winogradComputesRightly(device, t));
+        const winograd = {
+          wide: await still(known.winograd.wide, known.tiles),
+          deep: await still(known.winograd.deep, known.deepTiles),
+        };
+        return { ...known, winograd, trials: [], deepTrials: [], winogradTrials: {} };
+      }
       const wide = await measure(device, trial.wide);
       const deep = await measure(device, trial.deep);
-      return { tiles: wide.tiles, trials: wide.trials, deepTiles: deep.tiles, deepTrials: deep.trials };
+      const winogradTrials = { wide: wide.winograd, deep: deep.winograd };
+      const faster = (t: WinogradTrial) => t.winograd !== undefined && t.winograd < t.direct;
+      return {
+        tiles: wide.tiles,
+        trials: wide.trials,
+        deepTiles: deep.tiles,
+        deepTrials: deep.trials,
+        winograd: { wide: faster(wide.winograd), deep: faster(deep.winograd) },
+        winogradTrials,
+      };
     })();
     chosen.set(device, p);
     p.catch(() => chosen.delete(device)); // a failed trial is tried again next time
@@ -89,13 +120,14 @@ export function chooseTiles(
   return p;
 }
 
+/** Each candidate's time on a trial convolution, then Winograd's with the fastest candidate. */
 async function measure(device: GPUDevice, trial: TrialShape) {
   const c = trial.channels;
   const px = trial.side * trial.side;
   const usage = STORAGE | COPY_DST;
   const make = (floats: number) => device.createBuffer({ size: floats * 4, usage });
-  const buffers = [make(c * c * 9), make(c), make(c * px), make(c * px)];
-  const params = device.createBuffer({ size: 32, usage: UNIFORM | COPY_DST });
+  const [wt, bias, src, dst] = [make(c * c * 9), make(c), make(c * px), make(c * px)];
+  const made = [wt, bias, src, dst];
   const trials: TileTrial[] = [];
   try {
     for (const tiles of TILE_CANDIDATES.filter((t) => tilesFit(t, device.limits))) {
@@ -106,46 +138,66 @@ async function measure(device: GPUDevice, trial: TrialShape) {
       } catch {
         right = undefined; // it could not run at all: failed, like a validation error
       }
+      const invalid = await device.popErrorScope();
       if (!right) {
-        const invalid = await device.popErrorScope();
         trials.push(right === false && !invalid ? { tiles, wrong: true } : { tiles });
         continue;
       }
-      const pipeline = gemmPipeline(device, tiles);
       const launch = gemmLaunch(tiles, c, px, c * 9, trial.side, trial.side);
-      device.queue.writeBuffer(params, 0, launch.params);
-      const bind = device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [params, ...buffers].map((buffer, i) => ({ binding: i, resource: { buffer } })),
-      });
-      // Several dispatches per submit, so that the GPU's time and not the round trip is measured.
-      const once = async () => {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bind);
-        for (let r = 0; r < trial.repeat; r++) pass.dispatchWorkgroups(...launch.groups);
-        pass.end();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
+      const conv = {
+        code: gemmShader(CONV_FORWARD, tiles),
+        params: launch.params,
+        buffers: made,
+        groups: launch.groups,
       };
-      let ms = Number.POSITIVE_INFINITY;
-      try {
-        await once(); // compiles and warms up
-        for (let i = 0; i < trial.runs; i++) {
-          const t0 = performance.now();
-          await once();
-          ms = Math.min(ms, performance.now() - t0);
-        }
-      } finally {
-        const err = await device.popErrorScope();
-        trials.push({ tiles, ms: err ? undefined : ms });
-      }
+      trials.push({ tiles, ms: await timed(device, [conv], trial) });
+    }
+    const ok = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
+    if (!ok.length) throw new Error("no GEMM tile size computes correctly on this GPU");
+    const { tiles, ms } = ok[0];
+    const winograd: WinogradTrial = { direct: ms! };
+    if (await winogradComputesRightly(device, tiles).catch(() => false)) {
+      const floats = scratchFloatsFor(c, c, trial.side, trial.side, Number.POSITIVE_INFINITY);
+      const [u, v, prod] = [make(POSITIONS * c * c), make(floats), make(floats)];
+      made.push(u, v, prod);
+      const convs = winogradConv({ u, bias, src, dst, v, prod }, c, c, trial.side, trial.side, tiles, floats);
+      winograd.winograd = await timed(device, convs, trial);
+    }
+    return { tiles, trials, winograd };
+  } finally {
+    for (const b of made) b.destroy();
+  }
+}
+
+/**
+ * The best wall time (ms) of the trial's runs, each one submit of `repeat` times the dispatches (and
+ * a first run that compiles and warms up); undefined when WebGPU reported an error.
+ */
+async function timed(device: GPUDevice, dispatches: Dispatch[], trial: TrialShape): Promise<number | undefined> {
+  device.pushErrorScope("validation");
+  let work: Recordable | undefined;
+  let ms = Number.POSITIVE_INFINITY;
+  try {
+    work = recordable(device, dispatches);
+    // Several dispatches per submit, so that the GPU's time and not the round trip is measured.
+    const once = async () => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      for (let r = 0; r < trial.repeat; r++) work!.record(pass);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    };
+    await once();
+    for (let i = 0; i < trial.runs; i++) {
+      const t0 = performance.now();
+      await once();
+      ms = Math.min(ms, performance.now() - t0);
     }
   } finally {
-    for (const b of [...buffers, params]) b.destroy();
+    work?.destroy();
+    const err = await device.popErrorScope();
+    if (err) ms = Number.NaN;
   }
-  const ok = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
-  if (!ok.length) throw new Error("no GEMM tile size computes correctly on this GPU");
-  return { tiles: ok[0].tiles, trials };
+  return Number.isNaN(ms) ? undefined : ms;
 }
