@@ -49,7 +49,7 @@ import { evaluationTimeoutMs, GpuError, mapForReading, sizeProblem, type Watchdo
 import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE, STORAGE, UNIFORM } from "./flags";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
-import { SCRATCH_BYTES, scratchFloatsFor, winogradConv, winogradWeights } from "./winograd";
+import { POSITIONS, SCRATCH_BYTES, scratchFloatsFor, winogradConv, winogradWeights } from "./winograd";
 
 export { largestBufferBytes };
 
@@ -203,23 +203,31 @@ export class WebGpuStyleNet {
       device.queue.writeBuffer(b, 0, onHeap(data));
       return b;
     };
-    const winograd = opts.winograd?.wide || opts.winograd?.deep;
-    const uploaded = convs.map((conv): Uploaded => {
-      const flipped = transposeFlip(conv);
-      return {
-        conv,
-        wt: up(kMajorWeights(conv.kernel, conv.outC, conv.inC * 9)),
-        bias: up(conv.bias),
-        wtT: up(kMajorWeights(flipped, conv.inC, conv.outC * 9)),
-        ...(winograd && rgbFree(conv)
-          ? {
-              u: up(winogradWeights(conv.kernel, conv.outC, conv.inC)),
-              uT: up(winogradWeights(flipped, conv.inC, conv.outC)),
-            }
-          : {}),
-      };
-    });
-    return new WebGpuStyleNet(device, uploaded, opts);
+    const uploaded = convs.map((conv) => ({
+      conv,
+      wt: up(kMajorWeights(conv.kernel, conv.outC, conv.inC * 9)),
+      bias: up(conv.bias),
+      wtT: up(kMajorWeights(transposeFlip(conv), conv.inC, conv.outC * 9)),
+    }));
+    const net = new WebGpuStyleNet(device, uploaded, opts);
+    if (opts.winograd?.wide || opts.winograd?.deep) net.transformWeights();
+    return net;
+  }
+
+  /** The Winograd weights of every convolution not on the image's side, made on the GPU from the direct ones. */
+  private transformWeights(): void {
+    const steps: Step[] = [];
+    for (const c of this.convs.filter((c) => rgbFree(c.conv))) {
+      const { inC, outC } = c.conv;
+      c.u = this.buffer(POSITIONS * inC * outC * 4);
+      c.uT = this.buffer(POSITIONS * inC * outC * 4);
+      for (const d of [winogradWeights(c.wt, c.u, inC, outC), winogradWeights(c.wtT, c.uT, outC, inC)])
+        steps.push(this.step(d.code, d.params, d.buffers, d.groups));
+    }
+    const enc = this.device.createCommandEncoder();
+    encode(enc, steps);
+    this.device.queue.submit([enc.finish()]);
+    destroy(uniformsOf(steps)); // freed once the submitted work is done
   }
 
   /** Content features (relu4_2) and style Grams of a preprocessed image [3, h, w]. */

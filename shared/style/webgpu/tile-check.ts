@@ -225,19 +225,18 @@ export function winogradComputesRightly(device: GPUDevice, tiles: Tiles): Promis
 export async function winogradConvComputesRightly(device: GPUDevice, tiles: Tiles, conv = winogradConv) {
   for (const kind of ["forward", "backward"] as const) {
     const c = convCase(kind, ROWS);
-    // The case's weights are k-major ([in·9][out], already flipped and transposed for the gradient).
-    const kernel = new Float32Array(c.buffers[0].length);
-    for (let m = 0; m < c.M; m++) for (let k = 0; k < c.K; k++) kernel[m * c.K + k] = c.buffers[0][k * c.M + m];
-    const cases = { ...c, buffers: [winogradWeights(kernel, c.M, CHANNELS), ...c.buffers.slice(1)] };
     const scratch = 3 * POSITIONS * c.M * blocksOf(SIDE, SIDE).cols;
-    const ok = await withBuffers(device, cases, async ([u, a, src, dst]) => {
-      const [v, prod] = [0, 1].map(() => device.createBuffer({ size: scratch * 4, usage: STORAGE }));
+    const ok = await withBuffers(device, c, async ([wt, a, src, dst]) => {
+      const [u, v, prod] = [POSITIONS * CHANNELS * c.M, scratch, scratch].map((floats) =>
+        device.createBuffer({ size: floats * 4, usage: STORAGE }),
+      );
       try {
+        // The case's weights are k-major ([in·9][out], already flipped and transposed for the gradient).
         const io = kind === "forward" ? { u, src, dst, v, prod, bias: a } : { u, src, dst, v, prod, act: a };
-        return matches(c.want, await runDispatches(device, conv(io, CHANNELS, c.M, SIDE, SIDE, tiles, scratch), dst));
+        const passes = [winogradWeights(wt, u, CHANNELS, c.M), ...conv(io, CHANNELS, c.M, SIDE, SIDE, tiles, scratch)];
+        return matches(c.want, await runDispatches(device, passes, dst));
       } finally {
-        v.destroy();
-        prod.destroy();
+        for (const b of [u, v, prod]) b.destroy();
       }
     });
     if (!ok) return false;

@@ -24,24 +24,53 @@ const G = [
   [0, 0, 1],
 ];
 
+/** Σ of coefficient·term, the zero coefficients left out (WGSL). */
+const combine = (coefs: number[], terms: string[]) =>
+  coefs
+    .map((c, i) => (c === 0 ? "" : `${c === 1 ? "" : `${c} * `}${terms[i]}`))
+    .filter(Boolean)
+    .join(" + ");
+
 /**
- * A convolution's weights [out][in][3][3] (correlation, as VGG's) → U = G·g·Gᵀ for every pair, as
- * [16][in][out]: per position, the GEMM's A operand stored along the output channel (read along m).
+ * U = G·g·Gᵀ for every pair of channels, on the GPU from the weights as the direct kernels have
+ * them, k-major [K·9][M] (g, correlation, as VGG's) → u[16][K][M]: per position, the GEMM's A
+ * operand stored along m. n = K·M, C = M.
  */
-export function winogradWeights(kernel: Float32Array, outC: number, inC: number): Float32Array<ArrayBuffer> {
-  const u = new Float32Array(POSITIONS * inC * outC);
-  const t = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]; // G·g, 4×3
-  for (let o = 0; o < outC; o++)
-    for (let i = 0; i < inC; i++) {
-      const at = (o * inC + i) * 9;
-      for (let a = 0; a < 4; a++)
-        for (let v = 0; v < 3; v++)
-          t[a * 3 + v] = G[a][0] * kernel[at + v] + G[a][1] * kernel[at + 3 + v] + G[a][2] * kernel[at + 6 + v];
-      for (let a = 0; a < 4; a++)
-        for (let b = 0; b < 4; b++)
-          u[((a * 4 + b) * inC + i) * outC + o] = t[a * 3] * G[b][0] + t[a * 3 + 1] * G[b][1] + t[a * 3 + 2] * G[b][2];
-    }
-  return u;
+export const WINOGRAD_WEIGHTS = `${PARAMS}
+@group(0) @binding(1) var<storage, read> wt: array<f32>;
+@group(0) @binding(2) var<storage, read_write> u: array<f32>;
+${ELEMENT}
+  let k = e / p.C; let m = e - k * p.C;
+  ${Array.from({ length: 9 }, (_, tap) => `let g${tap} = wt[(k * 9u + ${tap}u) * p.C + m];`).join(" ")}
+  ${G.flatMap((row, a) =>
+    [0, 1, 2].map(
+      (v) =>
+        `let t${a}${v} = ${combine(
+          row,
+          [0, 1, 2].map((r) => `g${r * 3 + v}`),
+        )};`,
+    ),
+  ).join(" ")}
+  let plane = p.n; // one position's [K][M]
+  ${G.flatMap((_, a) =>
+    G.map(
+      (rowB, b) =>
+        `u[${a * 4 + b}u * plane + e] = ${combine(
+          rowB,
+          [0, 1, 2].map((v) => `t${a}${v}`),
+        )};`,
+    ),
+  ).join("\n  ")}
+}`;
+
+/** The dispatch making u (16·K·M floats) from the k-major weights wt ([K·9][M]). */
+export function winogradWeights(wt: GPUBuffer, u: GPUBuffer, K: number, M: number): Dispatch {
+  return {
+    code: WINOGRAD_WEIGHTS,
+    params: elementParams(K * M, M, 0, 0, 0, 0),
+    buffers: [wt, u],
+    groups: elementGrid(K * M),
+  };
 }
 
 /** Tile rows and columns: the output's 2×2 blocks (an odd side's last block is half outside). */
