@@ -7,7 +7,7 @@ import type { Pooling } from "../../shared/style/vgg";
 import type { DeviceName } from "./devices";
 import { styleLayerScales } from "./graph/loss";
 import { noiseNetwork } from "./pixels";
-import { type LossNet, type LossWeights, openStyleNet, type Targets } from "./session";
+import { type Convolutions, type LossNet, type LossWeights, openStyleNet, type Targets } from "./session";
 import type { VggWeights } from "./vgg-weights";
 
 /** One step's inputs at size × size: a noise image, and targets from two more noise images. */
@@ -47,8 +47,9 @@ export async function agreement(
   device: DeviceName,
   size: number,
   pooling: Pooling,
+  convolutions?: Convolutions,
 ): Promise<Agreement> {
-  const opts = { pooling, masked: [false], device };
+  const opts = { pooling, masked: [false], device, convolutions };
   const cpu = await openStyleNet(weights, { ...opts, device: "cpu" });
   try {
     const { x, targets, lw } = await stepInputs(cpu, size);

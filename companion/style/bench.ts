@@ -18,7 +18,7 @@ import { benchTorch } from "./bench-torch";
 import { type DeviceName, listDevices } from "./devices";
 import { runStyle } from "./engine";
 import { snap } from "../../shared/style/plan";
-import { openStyleNet } from "./session";
+import { type Convolutions, openStyleNet } from "./session";
 import type { Profile } from "../../shared/style/webgpu/net";
 import { DEFAULT_HISTORY, lbfgsVectors } from "../../shared/style/optim/lbfgs";
 import { agreement, agreementLine, agrees, optimiserMs, stepInputs } from "./bench-step";
@@ -36,6 +36,7 @@ interface Flags {
   memoryChild?: string;
   profile?: boolean;
   check?: boolean;
+  convolutions?: Convolutions;
 }
 
 interface Row {
@@ -72,6 +73,14 @@ export function registerStyleBench(bench: Command): void {
     .addOption(new Option("--memory-child <size>").hideHelp())
     .option("--profile", "WebGPU: also time each kernel of one evaluation (the slowest first)")
     .option("--check", "also compare each GPU's loss and gradient with the CPU's (both poolings, sizes up to 1024)")
+    .addOption(
+      new Option(
+        "--convolutions <how>",
+        "WebGPU: every convolution direct or by Winograd, instead of the trial's choice",
+      )
+        .choices(["auto", "direct", "winograd"])
+        .default("auto"),
+    )
     .option("--json", "one JSON object per measurement on stdout")
     .action(benchStyle);
 }
@@ -119,7 +128,7 @@ async function benchStyle(f: Flags): Promise<void> {
     }
     measured.push(d.name);
     for (const size of sizes) {
-      const row = await timeStep(weights, d.name, size, steps, f.profile ? log : undefined);
+      const row = await timeStep(weights, d.name, size, steps, f.convolutions, f.profile ? log : undefined);
       report(row);
       if (row.device === "cpu" && d.name === "cpu") cpuMs.set(size, row.msPerStep);
     }
@@ -131,6 +140,7 @@ async function benchStyle(f: Flags): Promise<void> {
       weights,
       f.json === true,
       log,
+      f.convolutions,
     );
   // The optimiser's vector work where a CPU job does it (a GPU job's is in its rows).
   for (const size of sizes.filter((s) => s <= 2048)) {
@@ -192,12 +202,13 @@ async function checkAgainstCpu(
   weights: VggWeights,
   json: boolean,
   log: (s: string) => void,
+  convolutions?: Convolutions,
 ) {
   let checked = 0;
   for (const device of gpus) {
     for (const size of sizes.filter((s) => s <= 1024))
       for (const pooling of ["max", "avg"] as const) {
-        const a = await agreement(weights, device, size, pooling);
+        const a = await agreement(weights, device, size, pooling, convolutions);
         checked++;
         if (json) process.stdout.write(`${JSON.stringify({ check: a })}\n`);
         log(agreementLine(a));
@@ -215,9 +226,10 @@ async function timeStep(
   device: DeviceName,
   size: number,
   steps: number,
+  convolutions?: Convolutions,
   profileTo?: (line: string) => void,
 ): Promise<Row> {
-  const net = await openStyleNet(weights, { pooling: "max", masked: [false], device });
+  const net = await openStyleNet(weights, { pooling: "max", masked: [false], device, convolutions });
   const { x, targets, lw } = await stepInputs(net, size);
   // On a GPU, as a job runs it: the loss's buffers, then the optimiser's vectors, where the image
   // and its gradient stay (see LossNet.onDevice).

@@ -25,7 +25,11 @@ export interface NetOptions {
    * computer's memory cannot hold it. A GPU job needs little of it; the CPU engine a lot.
    */
   cpuGuard?: () => void;
+  /** WebGPU, for benchmarks: every convolution direct or by Winograd, instead of the adapter's trial's choice. */
+  convolutions?: Convolutions;
 }
+
+export type Convolutions = "auto" | "direct" | "winograd";
 
 export type OrtNetOptions = Omit<NetOptions, "device"> & { device: "cpu" | "cuda" };
 

@@ -46,16 +46,20 @@ async function openNet(weights: VggWeights, opts: NetOptions, notes: string[]): 
     const name = adapterName(adapter);
     const known = await knownTiles(name);
     const choice = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL, known);
-    const { tiles, deepTiles, winograd } = choice;
+    const { tiles, deepTiles } = choice;
+    const all = opts.convolutions === "winograd";
+    const winograd = opts.convolutions && opts.convolutions !== "auto" ? { wide: all, deep: all } : choice.winograd;
     if (choice.trials.length) await rememberTiles(name, choice).catch(() => {}); // a read-only cache only costs the trial
-    const key = `${weights.hash} ${opts.pooling}`;
+    const key = `${weights.hash} ${opts.pooling} ${JSON.stringify(winograd)}`;
     const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
     const net =
       unpark(device, key) ??
       WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, deepTiles, winograd, timeoutMs });
     netKeys.set(net, key);
     const gpuNet = new WebGpuLossNet(net, weights, device.limits, name, [...notes], cpu);
-    gpuNet.kernels = describeChoice(choice);
+    const forced =
+      opts.convolutions && opts.convolutions !== "auto" ? ` — all ${opts.convolutions} here, as asked` : "";
+    gpuNet.kernels = describeChoice(choice) + forced;
     return gpuNet;
   } catch (err) {
     const reason = await fallbackReason("webgpu", err);

@@ -13,6 +13,10 @@ source .gpu/env.sh
   # ms per step at each size on our WebGPU engine, the default and High jobs, PyTorch (CUDA) beside it;
   # --check: the GPU's loss and gradient against the CPU's (both poolings, up to 1024 px)
   $STYLIZE bench style --device webgpu --sizes 256,512,1024,2048 --steps 5 --job --pytorch --profile --check
+  # every convolution direct, then by Winograd, whatever the trial chose (its own times are in the
+  # "webgpu:" line above); --check on Winograd's: its gradient against the CPU's on this GPU
+  $STYLIZE bench style --device webgpu --sizes 512,1024,2048 --steps 5 --convolutions direct
+  $STYLIZE bench style --device webgpu --sizes 512,1024,2048 --steps 5 --convolutions winograd --check
   # the CPU path keeps its speed
   $STYLIZE bench style --device cpu --sizes 256,512 --steps 3
   # the same quality figures on WebGPU and the CPU (random weights: the real ones do not travel)

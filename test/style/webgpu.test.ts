@@ -40,7 +40,7 @@ import { AGREE_WITHIN, agreement, agreementLine } from "../../companion/style/be
 import { listDevices, pickDevice } from "../../companion/style/devices";
 import { runStyle } from "../../companion/style/engine";
 import { styleLayerScales } from "../../companion/style/graph/loss";
-import { StyleNet } from "../../companion/style/session";
+import { openStyleNet, StyleNet } from "../../companion/style/session";
 import { narrowedConvs, randomVggWeights } from "../../companion/style/vgg-weights";
 import { openWebGpu } from "../../companion/style/webgpu-device";
 import { checkGpuSize, warmWebGpu } from "../../companion/style/webgpu-net";
@@ -425,6 +425,30 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     expect(agreementLine({ ...a, ranOn: "cpu", loss: 0, gradient: 0 })).toMatch(/fell back to cpu.*DIFFERS/);
     expect(agreementLine({ ...a, gradient: 0.01 })).toMatch(/DIFFERS/);
   }, 120_000);
+
+  it("bench's --convolutions: every convolution direct or by Winograd, said so, agreeing with the CPU either way", async () => {
+    const weights = randomVggWeights(3, NARROW);
+    const x = randomImage(3 * 32 * 32, 5);
+    const dispatches = new Map<string, number>();
+    for (const convolutions of ["direct", "winograd"] as const) {
+      const a = await agreement(weights, "webgpu", 32, "max", convolutions);
+      expect(a).toMatchObject({ ranOn: "webgpu" });
+      expect(a.gradient).toBeLessThan(AGREE_WITHIN);
+      const net = await openStyleNet(weights, { pooling: "max", masked: [false], device: "webgpu", convolutions });
+      try {
+        expect(net.kernels).toMatch(
+          new RegExp(`^GEMM tiles .*convolutions: wide .* — all ${convolutions} here, as asked$`),
+        );
+        const f = await net.features(x, 32, 32);
+        const t: Targets = { content: f.content, grams: [f.grams], masks: [undefined], styleScales: [[1, 1, 1, 1, 1]] };
+        const { kernels } = (await net.profile!(x, 32, 32, t, { content: 1, tv: 1, style: [1] }))!;
+        dispatches.set(convolutions, kernels.filter((k) => k.label === "block3_conv1 forward").length);
+      } finally {
+        await net.release();
+      }
+    }
+    expect(Object.fromEntries(dispatches)).toEqual({ direct: 1, winograd: 3 });
+  }, 240_000);
 
   it("refuses a size the GPU cannot hold, naming the largest that fits", () => {
     const convs = randomVggWeights(1).convs;
