@@ -8,7 +8,9 @@ import { type Known, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { cacheDir } from "./weights";
 
 const file = () => join(cacheDir(), "webgpu-tiles.json");
-const keyOf = (adapter: string) => `${adapter} | checked, winograd | ${JSON.stringify(TILE_CANDIDATES)}`;
+/** Bump when the trial or the kernels change what it would choose (2: Winograd, per channel count). */
+const TRIAL_VERSION = 2;
+const keyOf = (adapter: string) => `${adapter} | trial ${TRIAL_VERSION} | ${JSON.stringify(TILE_CANDIDATES)}`;
 
 async function readAll(): Promise<Record<string, Known>> {
   try {
@@ -21,7 +23,12 @@ async function readAll(): Promise<Record<string, Known>> {
 
 export async function knownTiles(adapter: string): Promise<Known | undefined> {
   const k = (await readAll())[keyOf(adapter)];
-  return k?.tiles && k.deepTiles && typeof k.winograd?.wide === "boolean" && typeof k.winograd.deep === "boolean"
+  const w = k?.winograd;
+  return k?.tiles &&
+    k.deepTiles &&
+    typeof w?.wide === "boolean" &&
+    typeof w.deep === "boolean" &&
+    typeof w.minChannels === "number"
     ? k
     : undefined;
 }

@@ -6,7 +6,13 @@ import { GpuError, type SizeProblem, sizeProblem } from "../../shared/style/webg
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
 import type { Tiles } from "../../shared/style/webgpu/gemm";
-import { chooseTiles, GPU_TRIAL, SMALL_TRIAL, type TileChoice } from "../../shared/style/webgpu/tiles";
+import {
+  chooseTiles,
+  GPU_TRIAL,
+  SMALL_TRIAL,
+  type TileChoice,
+  type WinogradTrial,
+} from "../../shared/style/webgpu/tiles";
 import { UserError } from "../errors";
 import { type DeviceName, type DeviceRequest, pickDevice } from "./devices";
 import { noiseNetwork } from "./pixels";
@@ -48,7 +54,8 @@ async function openNet(weights: VggWeights, opts: NetOptions, notes: string[]): 
     const choice = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL, known);
     const { tiles, deepTiles } = choice;
     const all = opts.convolutions === "winograd";
-    const winograd = opts.convolutions && opts.convolutions !== "auto" ? { wide: all, deep: all } : choice.winograd;
+    const winograd =
+      opts.convolutions && opts.convolutions !== "auto" ? { wide: all, deep: all, minChannels: 0 } : choice.winograd;
     if (choice.trials.length) await rememberTiles(name, choice).catch(() => {}); // a read-only cache only costs the trial
     const key = `${weights.hash} ${opts.pooling} ${JSON.stringify(winograd)}`;
     const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
@@ -129,7 +136,11 @@ class WebGpuLossNet implements LossNet {
     const { gpu } = this;
     return {
       ops,
-      evaluate: (x, grad, h, w, t, lw) => gpu.evaluateOnGpu(x, grad, h, w, t, lw),
+      evaluate: async (x, grad, h, w, t, lw) => {
+        const e = await gpu.evaluateOnGpu(x, grad, h, w, t, lw);
+        this.noteGpuChanges();
+        return e;
+      },
       guard: async (work) => {
         try {
           return await work();
@@ -158,10 +169,18 @@ class WebGpuLossNet implements LossNet {
   private async run<T>(onGpu: () => Promise<T>, onCpu: (cpu: LossNet) => Promise<T>) {
     if (this.cpu) return onCpu(this.cpu);
     try {
-      return await onGpu();
+      const out = await onGpu();
+      this.noteGpuChanges();
+      return out;
     } catch (err) {
       return onCpu(await this.moveToCpu(err));
     }
+  }
+
+  /** What the GPU net changed on its own (Winograd given up for memory) goes into the job's notes, once. */
+  private noteGpuChanges(): void {
+    const dropped = this.gpu.winogradDropped;
+    if (dropped && !this.notes.includes(dropped)) this.notes.push(dropped);
   }
 
   /** The GPU failed: from now on the CPU, with the reason noted. Other errors are thrown again. */
@@ -216,14 +235,19 @@ async function warm(request: DeviceRequest): Promise<boolean> {
 /** The trial's outcome in a line: tiles, and which convolutions by Winograd, with the times that decided. */
 export function describeChoice(c: TileChoice): string {
   const tiles = (t: Tiles) => `${t.tm}×${t.tn}×${t.tk}, ${t.rm}×${4 * (t.cn ?? 1)} a thread`;
-  const conv = (kind: "wide" | "deep") => {
-    const t = c.winogradTrials[kind];
-    const how = c.winograd[kind] ? "Winograd" : "direct";
-    if (!t) return `${how} (measured earlier)`;
-    const wino = t.winograd === undefined ? "failed" : `${t.winograd.toFixed(2)} ms`;
-    return `${how} (trial: direct ${t.direct.toFixed(2)} ms, Winograd ${wino})`;
-  };
-  return `GEMM tiles ${tiles(c.tiles)} (wide layers), ${tiles(c.deepTiles)} (deep); convolutions: wide ${conv("wide")}, deep ${conv("deep")}`;
+  const ms = (v?: number) => (v === undefined ? "failed" : v.toFixed(2));
+  const times = (ts: WinogradTrial[]) =>
+    ts.length
+      ? ` (trial, direct/Winograd ms: ${ts.map((t) => `${t.channels} ch ${ms(t.direct)}/${ms(t.winograd)}`).join(", ")})`
+      : " (measured earlier)";
+  const { wide, deep, minChannels } = c.winograd;
+  const wideHow = wide ? `Winograd from ${minChannels} channels` : "direct";
+  const deepTrial = c.winogradTrials.deep;
+  return (
+    `GEMM tiles ${tiles(c.tiles)} (wide layers), ${tiles(c.deepTiles)} (deep); ` +
+    `convolutions: wide ${wideHow}${times(c.winogradTrials.wide ?? [])}, ` +
+    `deep ${deep ? "Winograd" : "direct"}${times(deepTrial ? [deepTrial] : [])}`
+  );
 }
 
 /** Refuse (UserError "too-large") a size whose largest buffer the device cannot hold, naming the largest that fits. */

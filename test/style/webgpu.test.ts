@@ -35,7 +35,7 @@ import { winogradConv } from "../../shared/style/webgpu/winograd";
 import { evaluationTimeoutMs, GpuError, TIMEOUT_MS } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
-import { chooseTiles, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
+import { chooseTiles, decideWinograd, SMALL_TRIAL, TILE_CANDIDATES } from "../../shared/style/webgpu/tiles";
 import { AGREE_WITHIN, agreement, agreementLine } from "../../companion/style/bench-step";
 import { listDevices, pickDevice } from "../../companion/style/devices";
 import { runStyle } from "../../companion/style/engine";
@@ -179,6 +179,8 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
           const convs = kernels.filter((k) => /block\d_conv\d (forward|backward)/.test(k.label));
           expect(convs.filter((k) => k.label === "block2_conv1 forward")).toHaveLength(3);
           expect(convs.filter((k) => k.label === "block1_conv1 forward")).toHaveLength(1);
+          expect(convs.filter((k) => k.label === "block2_conv1 backward")).toHaveLength(3); // the gradient too
+          expect(convs.filter((k) => k.label === "block1_conv1 backward")).toHaveLength(1);
         } finally {
           wino.dispose();
         }
@@ -228,13 +230,11 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
   it("every tile candidate the adapter allows gives the same gradient", async () => {
     const { device } = await openWebGpu();
     const { tiles, trials, deepTiles, deepTrials, winograd, winogradTrials } = await chooseTiles(device, SMALL_TRIAL);
-    // Winograd was timed beside the fastest candidate, for both kinds of layer, and chosen by the times.
-    for (const kind of ["wide", "deep"] as const) {
-      const t = winogradTrials[kind]!;
-      expect(t.direct).toBeGreaterThan(0);
-      expect(t.winograd).toBeGreaterThan(0);
-      expect(winograd[kind]).toBe(t.winograd! < t.direct);
-    }
+    // Winograd was timed beside the fastest candidate, wide (widest first, then fewer channels) and deep.
+    const timedBoth = [...winogradTrials.wide!, winogradTrials.deep!];
+    expect(winogradTrials.wide!.map((t) => t.channels)).toEqual([32, 16]);
+    for (const t of timedBoth) expect([t.direct, t.winograd]).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(winograd).toEqual(decideWinograd(winogradTrials.wide!, winogradTrials.deep!));
     expect(deepTrials.some((t) => t.tiles === deepTiles && t.ms !== undefined)).toBe(true);
     expect(trials.length).toBeGreaterThan(1);
     expect(trials.some((t) => t.tiles === tiles && t.ms !== undefined)).toBe(true);

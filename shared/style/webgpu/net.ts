@@ -69,10 +69,11 @@ export interface WebGpuNetOptions {
   /** Tiles for convolutions over at most DEEP_PIXELS pixels (default: `tiles`). */
   deepTiles?: Tiles;
   /**
-   * Convolutions over more than DEEP_PIXELS pixels (wide) or at most (deep) by Winograd's
-   * transforms (./winograd), where the adapter's trial measured them faster. Default: neither.
+   * Convolutions over more than DEEP_PIXELS pixels (wide; those of at least minChannels channels,
+   * the fewer of in and out) or at most (deep) by Winograd's transforms (./winograd), where the
+   * adapter's trial measured them faster (./tiles). Default: neither.
    */
-  winograd?: { wide: boolean; deep: boolean };
+  winograd?: { wide: boolean; deep: boolean; minChannels?: number };
   /**
    * An evaluation that has not come back after this long (raised for large images: see
    * evaluationTimeoutMs) counts as a hung GPU: the device is destroyed (so the work stops) and a
@@ -179,6 +180,8 @@ export class WebGpuStyleNet {
   private readonly zeros: GPUBuffer;
   /** The layers' weights as given (names and channel counts for the size arithmetic). */
   private readonly specs: ConvWeights[];
+  /** Where convolutions run by Winograd: the options', until the GPU has no memory for it. */
+  private winograd: WebGpuNetOptions["winograd"];
 
   private constructor(
     readonly device: GPUDevice,
@@ -186,6 +189,7 @@ export class WebGpuStyleNet {
     private readonly opts: WebGpuNetOptions,
   ) {
     this.specs = convs.map((c) => c.conv);
+    this.winograd = opts.winograd;
     const widest = Math.max(...this.specs.map((c) => c.outC));
     this.zeros = this.buffer(widest * widest * 4);
     device.lost.then((info) => {
@@ -209,13 +213,15 @@ export class WebGpuStyleNet {
       bias: up(conv.bias),
       wtT: up(kMajorWeights(transposeFlip(conv), conv.inC, conv.outC * 9)),
     }));
-    const net = new WebGpuStyleNet(device, uploaded, opts);
-    if (opts.winograd?.wide || opts.winograd?.deep) net.transformWeights();
-    return net;
+    return new WebGpuStyleNet(device, uploaded, opts);
   }
 
-  /** The Winograd weights of every convolution not on the image's side, made on the GPU from the direct ones. */
+  /**
+   * The Winograd weights of every convolution not on the image's side, made on the GPU from the
+   * direct ones when a size first needs them (inside the error scopes: out of memory is caught).
+   */
   private transformWeights(): void {
+    if (this.convs.some((c) => c.u)) return;
     const steps: Step[] = [];
     for (const c of this.convs.filter((c) => rgbFree(c.conv))) {
       const { inC, outC } = c.conv;
@@ -464,7 +470,29 @@ export class WebGpuStyleNet {
   private async checked<T>(work: () => Promise<T>): Promise<T> {
     if (this.lost) throw new GpuError("lost", `the GPU stopped working: ${this.lost}`);
     if (this.disposed) throw new Error("this net was disposed");
-    return withErrorScopes(this.device, work);
+    try {
+      return await withErrorScopes(this.device, work);
+    } catch (err) {
+      // Winograd's weights and scratch are memory the direct kernels do without: try again without them.
+      if (!(err instanceof GpuError && err.kind === "memory" && this.convs.some((c) => c.u))) throw err;
+      this.dropWinograd();
+      return withErrorScopes(this.device, work);
+    }
+  }
+
+  /** Why convolutions that the trial put on Winograd run directly, if they do: for the job's notes. */
+  winogradDropped?: string;
+
+  private dropWinograd(): void {
+    this.dropPlan();
+    this.dropSize();
+    for (const c of this.convs) {
+      destroy(c.u && c.uT ? [c.u, c.uT] : []);
+      c.u = c.uT = undefined;
+    }
+    this.winograd = undefined;
+    this.winogradDropped =
+      "This GPU has too little memory for Winograd's convolutions at this size: they run directly (slower).";
   }
 
   // ---- buffers and steps for a size ----
@@ -690,8 +718,10 @@ export class WebGpuStyleNet {
 
   /** Whether conv i at this many pixels runs by Winograd's transforms (as the options say; never on the image's side). */
   private byWinograd(i: number, pixels: number): boolean {
-    const on = pixels <= DEEP_PIXELS ? this.opts.winograd?.deep : this.opts.winograd?.wide;
-    return Boolean(on && this.convs[i].u);
+    const w = this.winograd;
+    const { inC, outC } = this.convs[i].conv;
+    const on = pixels <= DEEP_PIXELS ? w?.deep : w?.wide && Math.min(inC, outC) >= (w.minChannels ?? 0);
+    return Boolean(on && rgbFree(this.convs[i].conv));
   }
 
   /** Floats each Winograd scratch buffer needs at this size (bands beyond SCRATCH_BYTES), if any layer uses them. */
@@ -703,7 +733,9 @@ export class WebGpuStyleNet {
       if (this.byWinograd(i, lh * lw)) floats = Math.max(floats, scratchFloatsFor(conv.inC, conv.outC, lh, lw, budget));
       if (poolsAfter(this.specs, i)) [lh, lw] = [lh / 2, lw / 2];
     });
-    return floats ? { v: this.buffer(floats * 4), prod: this.buffer(floats * 4), floats } : undefined;
+    if (!floats) return undefined;
+    this.transformWeights();
+    return { v: this.buffer(floats * 4), prod: this.buffer(floats * 4), floats };
   }
 
   /**

@@ -33,6 +33,14 @@ const PX = SIDE * SIDE;
 /** Gram checks: channels over two 64-tiles (one off the diagonal, mirrored), pixels in two slices. */
 const GRAM_C = 72;
 const GRAM_PX = 2100;
+/**
+ * Winograd checks: 72 channels in (more than two steps of the deepest tile's k-loop); 35×35 (18
+ * blocks a row, the last half outside) in bands of 8 block rows: 144 blocks a band, more than any
+ * tile's width, so a band's GEMM has a second column of tiles; three bands, the last a short one.
+ */
+const WINO_CHANNELS = 72;
+const WINO_SIDE = 35;
+const WINO_BAND_ROWS = 8;
 
 /** Deterministic values in (−1, 1). */
 function values(n: number, seed: number) {
@@ -60,21 +68,21 @@ interface Case {
 export type CheckKind = "forward" | "backward" | "gram" | "gram backward";
 
 /**
- * What the convolution kernels compute, in JavaScript, `rows` outputs from CHANNELS inputs:
+ * What the convolution kernels compute, in JavaScript, `rows` outputs from `channels` inputs:
  * forward relu(conv3x3(src) + bias), or the input gradient conv3x3 over the gradient where the
  * activation is > 0 (the weights already flipped and transposed). Weights k-major ([in·9][rows]).
  */
-function convCase(kind: "forward" | "backward", rows: number, side = SIDE): Case {
+function convCase(kind: "forward" | "backward", rows: number, side = SIDE, channels = CHANNELS): Case {
   const px = side * side;
-  const wt = values(CHANNELS * 9 * rows, 1);
-  const a = kind === "forward" ? values(rows, 2) : values(CHANNELS * px, 4); // bias, or the activation
-  const b = values(CHANNELS * px, 3); // the source, or the gradient
+  const wt = values(channels * 9 * rows, 1);
+  const a = kind === "forward" ? values(rows, 2) : values(channels * px, 4); // bias, or the activation
+  const b = values(channels * px, 3); // the source, or the gradient
   const want = new Float32Array(rows * px);
   for (let m = 0; m < rows; m++)
     for (let y = 0; y < side; y++)
       for (let x = 0; x < side; x++) {
         let sum = kind === "forward" ? a[m] : 0;
-        for (let i = 0; i < CHANNELS; i++)
+        for (let i = 0; i < channels; i++)
           for (let tap = 0; tap < 9; tap++) {
             const sy = y + Math.floor(tap / 3) - 1;
             const sx = x + (tap % 3) - 1;
@@ -86,7 +94,7 @@ function convCase(kind: "forward" | "backward", rows: number, side = SIDE): Case
         want[m * px + y * side + x] = kind === "forward" ? Math.max(sum, 0) : sum;
       }
   const out = new Float32Array(rows * px);
-  return { M: rows, N: px, K: CHANNELS * 9, H: side, W: side, buffers: [wt, a, b, out], out: 3, want };
+  return { M: rows, N: px, K: channels * 9, H: side, W: side, buffers: [wt, a, b, out], out: 3, want };
 }
 
 /** The Gram's partial sums: slice s of dst = F·(F∘mask)ᵀ over that slice's pixels (all C×C, mirrored). */
@@ -220,20 +228,23 @@ export function winogradComputesRightly(device: GPUDevice, tiles: Tiles): Promis
 
 /**
  * Whether `conv` (winogradConv; tests pass broken ones) computes the check's convolution and its
- * input gradient right; scratch for three tile rows, so that the layer runs in bands.
+ * input gradient right, in bands (WINO_*).
  */
 export async function winogradConvComputesRightly(device: GPUDevice, tiles: Tiles, conv = winogradConv) {
   for (const kind of ["forward", "backward"] as const) {
-    const c = convCase(kind, ROWS);
-    const scratch = 3 * POSITIONS * c.M * blocksOf(SIDE, SIDE).cols;
+    const c = convCase(kind, ROWS, WINO_SIDE, WINO_CHANNELS);
+    const scratch = WINO_BAND_ROWS * POSITIONS * Math.max(c.M, WINO_CHANNELS) * blocksOf(WINO_SIDE, WINO_SIDE).cols;
     const ok = await withBuffers(device, c, async ([wt, a, src, dst]) => {
-      const [u, v, prod] = [POSITIONS * CHANNELS * c.M, scratch, scratch].map((floats) =>
+      const [u, v, prod] = [POSITIONS * WINO_CHANNELS * c.M, scratch, scratch].map((floats) =>
         device.createBuffer({ size: floats * 4, usage: STORAGE }),
       );
       try {
         // The case's weights are k-major ([in·9][out], already flipped and transposed for the gradient).
         const io = kind === "forward" ? { u, src, dst, v, prod, bias: a } : { u, src, dst, v, prod, act: a };
-        const passes = [winogradWeights(wt, u, CHANNELS, c.M), ...conv(io, CHANNELS, c.M, SIDE, SIDE, tiles, scratch)];
+        const passes = [
+          winogradWeights(wt, u, WINO_CHANNELS, c.M),
+          ...conv(io, WINO_CHANNELS, c.M, WINO_SIDE, WINO_SIDE, tiles, scratch),
+        ];
         return matches(c.want, await runDispatches(device, passes, dst));
       } finally {
         for (const b of [u, v, prod]) b.destroy();

@@ -32,15 +32,23 @@ export interface TileChoice {
   /** For deep layers over few pixels (conv4/conv5 at ordinary sizes), where big tiles leave the GPU idle. */
   deepTiles: Tiles;
   deepTrials: TileTrial[];
-  /** Whether Winograd's convolution (with the chosen tiles) beat the direct one in the trial, wide and deep. */
-  winograd: { wide: boolean; deep: boolean };
-  /** The trial's Winograd times beside the direct ones', ms (none for a choice measured earlier). */
-  winogradTrials: { wide?: WinogradTrial; deep?: WinogradTrial };
+  /** Where Winograd's convolution (with the chosen tiles) beat the direct one in the trial. */
+  winograd: WinogradChoice;
+  /** The trial's Winograd times beside the direct ones' (none for a choice measured earlier). */
+  winogradTrials: { wide?: WinogradTrial[]; deep?: WinogradTrial };
+}
+
+export interface WinogradChoice {
+  /** For wide layers of at least `minChannels` channels (the fewer of in and out), and for deep layers. */
+  wide: boolean;
+  minChannels: number;
+  deep: boolean;
 }
 
 export interface WinogradTrial {
-  direct: number;
-  /** Undefined: it failed, or computed wrongly (tile-check.ts). */
+  channels: number;
+  /** ms, the direct convolution's and Winograd's (undefined: it failed, or computed wrongly: tile-check.ts). */
+  direct?: number;
   winograd?: number;
 }
 
@@ -57,33 +65,46 @@ export interface TrialShape {
   runs: number;
 }
 
+export interface Trial {
+  wide: TrialShape;
+  deep: TrialShape;
+  /**
+   * Wide layers of fewer channels, for Winograd only (with the wide tiles): its transforms' memory
+   * traffic per multiply-add saved grows as the channels shrink, so conv1_2 (64) may lose where
+   * conv3 (256) wins.
+   */
+  narrow: TrialShape[];
+}
+
 /**
  * relu3-like, ≈ 19 GFLOP a run, and conv5-like (512 channels at 32 px, ≈ 5 GFLOP): a few ms each on a
- * discrete GPU, long enough to time.
+ * discrete GPU, long enough to time; conv1_2- and conv2-like for Winograd.
  */
-export const GPU_TRIAL = {
+export const GPU_TRIAL: Trial = {
   wide: { channels: 256, side: 128, repeat: 4, runs: 3 },
   deep: { channels: 512, side: 32, repeat: 8, runs: 3 },
-} satisfies Record<string, TrialShape>;
+  narrow: [
+    { channels: 128, side: 192, repeat: 4, runs: 3 },
+    { channels: 64, side: 256, repeat: 4, runs: 3 },
+  ],
+};
 /** For software adapters (tests, CI): the same code paths in a fraction of a second. */
-export const SMALL_TRIAL = {
+export const SMALL_TRIAL: Trial = {
   wide: { channels: 32, side: 32, repeat: 1, runs: 1 },
   deep: { channels: 64, side: 16, repeat: 1, runs: 1 },
-} satisfies Record<string, TrialShape>;
+  narrow: [{ channels: 16, side: 32, repeat: 1, runs: 1 }],
+};
 
 export type Known = Pick<TileChoice, "tiles" | "deepTiles" | "winograd">;
 
 /**
- * The fastest candidates on this device, for wide and for deep layers, and whether Winograd beats
+ * The fastest candidates on this device, for wide and for deep layers, and where Winograd beats
  * them (cached per device: the first call measures). `known`: a choice measured earlier on this
- * adapter (kept by the host), used as is when both tiles are still candidates that fit; a Winograd
- * it names is checked against JavaScript again (the direct kernels always are).
+ * adapter (kept by the host), used as is when both tiles are still candidates that fit and still
+ * compute right here, checked against JavaScript again (a new driver may miscompile them), as is a
+ * Winograd it names.
  */
-export function chooseTiles(
-  device: GPUDevice,
-  trial: { wide: TrialShape; deep: TrialShape } = GPU_TRIAL,
-  known?: Known,
-) {
+export function chooseTiles(device: GPUDevice, trial: Trial = GPU_TRIAL, known?: Known) {
   let p = chosen.get(device);
   const usable = (t: Tiles) =>
     TILE_CANDIDATES.some((c) => JSON.stringify(c) === JSON.stringify(t)) && tilesFit(t, device.limits);
@@ -93,9 +114,18 @@ export function chooseTiles(
         throw new Error(
           "this GPU's driver computes the image-gradient or Gram kernels wrongly (checked against JavaScript)",
         );
-      if (known && usable(known.tiles) && usable(known.deepTiles)) {
-        const still = async (on: boolean, t: Tiles) => on && (await winogradComputesRightly(device, t));
+      const right = (t: Tiles) => checkedOn(device, () => tilesComputeRightly(device, t));
+      if (
+        known &&
+        usable(known.tiles) &&
+        usable(known.deepTiles) &&
+        (await right(known.tiles)) &&
+        (await right(known.deepTiles))
+      ) {
+        const still = async (on: boolean, t: Tiles) =>
+          on && (await checkedOn(device, () => winogradComputesRightly(device, t)));
         const winograd = {
+          ...known.winograd,
           wide: await still(known.winograd.wide, known.tiles),
           deep: await still(known.winograd.deep, known.deepTiles),
         };
@@ -103,15 +133,18 @@ export function chooseTiles(
       }
       const wide = await measure(device, trial.wide);
       const deep = await measure(device, trial.deep);
-      const winogradTrials = { wide: wide.winograd, deep: deep.winograd };
-      const faster = (t: WinogradTrial) => t.winograd !== undefined && t.winograd < t.direct;
+      // Winograd against the direct convolution, each with the fastest tiles, widest channels first.
+      const wideTrials: WinogradTrial[] = [];
+      for (const shape of [trial.wide, ...trial.narrow].sort((a, b) => b.channels - a.channels))
+        wideTrials.push(await winogradTrial(device, wide.tiles, shape));
+      const deepTrial = await winogradTrial(device, deep.tiles, trial.deep);
       return {
         tiles: wide.tiles,
         trials: wide.trials,
         deepTiles: deep.tiles,
         deepTrials: deep.trials,
-        winograd: { wide: faster(wide.winograd), deep: faster(deep.winograd) },
-        winogradTrials,
+        winograd: decideWinograd(wideTrials, deepTrial),
+        winogradTrials: { wide: wideTrials, deep: deepTrial },
       };
     })();
     chosen.set(device, p);
@@ -120,14 +153,31 @@ export function chooseTiles(
   return p;
 }
 
-/** Each candidate's time on a trial convolution, then Winograd's with the fastest candidate. */
+/**
+ * Where Winograd is used: deep layers if it won there; wide layers if it won at the widest trial,
+ * down to the fewest channels at which it and every wider trial won (`wide`: widest first).
+ */
+export function decideWinograd(wide: WinogradTrial[], deep: WinogradTrial): WinogradChoice {
+  const wins = (t: WinogradTrial) => t.winograd !== undefined && t.direct !== undefined && t.winograd < t.direct;
+  const losing = wide.findIndex((t) => !wins(t));
+  const lowest = losing < 0 ? wide.at(-1) : wide[losing - 1];
+  return { wide: lowest !== undefined, minChannels: lowest?.channels ?? 0, deep: wins(deep) };
+}
+
+/** A check with the device's validation errors caught: a kernel the device refuses, or any failure, is a no. */
+async function checkedOn(device: GPUDevice, check: () => Promise<boolean>): Promise<boolean> {
+  device.pushErrorScope("validation");
+  const right = await check().catch(() => false);
+  const invalid = await device.popErrorScope();
+  return right && !invalid;
+}
+
+/** Each candidate's time on a trial convolution; the fastest. */
 async function measure(device: GPUDevice, trial: TrialShape) {
   const c = trial.channels;
   const px = trial.side * trial.side;
   const usage = STORAGE | COPY_DST;
-  const make = (floats: number) => device.createBuffer({ size: floats * 4, usage });
-  const [wt, bias, src, dst] = [make(c * c * 9), make(c), make(c * px), make(c * px)];
-  const made = [wt, bias, src, dst];
+  const made = [c * c * 9, c, c * px, c * px].map((floats) => device.createBuffer({ size: floats * 4, usage }));
   const trials: TileTrial[] = [];
   try {
     for (const tiles of TILE_CANDIDATES.filter((t) => tilesFit(t, device.limits))) {
@@ -143,27 +193,38 @@ async function measure(device: GPUDevice, trial: TrialShape) {
         trials.push(right === false && !invalid ? { tiles, wrong: true } : { tiles });
         continue;
       }
-      const launch = gemmLaunch(tiles, c, px, c * 9, trial.side, trial.side);
-      const conv = {
-        code: gemmShader(CONV_FORWARD, tiles),
-        params: launch.params,
-        buffers: made,
-        groups: launch.groups,
-      };
-      trials.push({ tiles, ms: await timed(device, [conv], trial) });
+      trials.push({ tiles, ms: await timed(device, [directConv(tiles, made, trial)], trial) });
     }
-    const ok = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
-    if (!ok.length) throw new Error("no GEMM tile size computes correctly on this GPU");
-    const { tiles, ms } = ok[0];
-    const winograd: WinogradTrial = { direct: ms! };
-    if (await winogradComputesRightly(device, tiles).catch(() => false)) {
-      const floats = scratchFloatsFor(c, c, trial.side, trial.side, Number.POSITIVE_INFINITY);
-      const [u, v, prod] = [make(POSITIONS * c * c), make(floats), make(floats)];
-      made.push(u, v, prod);
-      const convs = winogradConv({ u, bias, src, dst, v, prod }, c, c, trial.side, trial.side, tiles, floats);
-      winograd.winograd = await timed(device, convs, trial);
-    }
-    return { tiles, trials, winograd };
+  } finally {
+    for (const b of made) b.destroy();
+  }
+  const ok = trials.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
+  if (!ok.length) throw new Error("no GEMM tile size computes correctly on this GPU");
+  return { tiles: ok[0].tiles, trials };
+}
+
+/** The trial's convolution, direct (bindings: weights, bias, source, destination). */
+function directConv(tiles: Tiles, buffers: GPUBuffer[], trial: TrialShape): Dispatch {
+  const [c, side] = [trial.channels, trial.side];
+  const launch = gemmLaunch(tiles, c, side * side, c * 9, side, side);
+  return { code: gemmShader(CONV_FORWARD, tiles), params: launch.params, buffers, groups: launch.groups };
+}
+
+/** The trial's convolution direct and by Winograd (checked against JavaScript first), with these tiles. */
+async function winogradTrial(device: GPUDevice, tiles: Tiles, trial: TrialShape): Promise<WinogradTrial> {
+  const [c, side] = [trial.channels, trial.side];
+  const px = side * side;
+  const floats = scratchFloatsFor(c, c, side, side, Number.POSITIVE_INFINITY);
+  const usage = STORAGE | COPY_DST;
+  const made = [c * c * 9, c, c * px, c * px, POSITIONS * c * c, floats, floats].map((n) =>
+    device.createBuffer({ size: n * 4, usage }),
+  );
+  const [wt, bias, src, dst, u, v, prod] = made;
+  try {
+    const direct = await timed(device, [directConv(tiles, [wt, bias, src, dst], trial)], trial);
+    if (!(await checkedOn(device, () => winogradComputesRightly(device, tiles)))) return { channels: c, direct };
+    const convs = winogradConv({ u, bias, src, dst, v, prod }, c, c, side, side, tiles, floats);
+    return { channels: c, direct, winograd: await timed(device, convs, trial) };
   } finally {
     for (const b of made) b.destroy();
   }
