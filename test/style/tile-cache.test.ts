@@ -28,8 +28,14 @@ const choice = {
   winograd: { wide: true, minChannels: 128, deep: false },
 };
 
-/** What chooseTiles asks of a device before it times anything: limits, error scopes, buffers. */
-const fakeDevice = (limits: object) =>
+/** What chooseTiles asks of a device before it times anything: limits (SwiftShader's), error scopes, buffers. */
+const fakeDevice = (
+  limits = {
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupStorageSize: 32768,
+    maxComputeWorkgroupSizeX: 256,
+  },
+) =>
   ({
     limits,
     pushErrorScope: () => {},
@@ -68,12 +74,7 @@ describe("tile cache", () => {
   });
 
   it("a kept choice that is still a candidate and fits is used without a trial", async () => {
-    const limits = {
-      maxComputeInvocationsPerWorkgroup: 256,
-      maxComputeWorkgroupStorageSize: 32768,
-      maxComputeWorkgroupSizeX: 256,
-    };
-    const device = fakeDevice(limits); // no GPU needed: nothing is measured
+    const device = fakeDevice(); // no GPU needed: nothing is measured
     const r = await chooseTiles(device, SMALL_TRIAL, choice);
     expect(r).toEqual({ ...choice, trials: [], deepTrials: [], winogradTrials: {} });
   });
@@ -81,12 +82,7 @@ describe("tile cache", () => {
   it("a kept Winograd is checked against JavaScript again: computing wrongly, the direct kernels run", async () => {
     fixed.winograd = false;
     try {
-      const limits = {
-        maxComputeInvocationsPerWorkgroup: 256,
-        maxComputeWorkgroupStorageSize: 32768,
-        maxComputeWorkgroupSizeX: 256,
-      };
-      const device = fakeDevice(limits);
+      const device = fakeDevice();
       const r = await chooseTiles(device, SMALL_TRIAL, choice);
       expect(r.winograd).toEqual({ wide: false, minChannels: 128, deep: false });
       expect(r.tiles).toEqual(choice.tiles);
@@ -98,13 +94,8 @@ describe("tile cache", () => {
   it("kept tiles that no longer compute right here (a new driver) are measured again", async () => {
     fixed.direct = false;
     try {
-      const limits = {
-        maxComputeInvocationsPerWorkgroup: 256,
-        maxComputeWorkgroupStorageSize: 32768,
-        maxComputeWorkgroupSizeX: 256,
-      };
       // The trial then times candidates: with every one wrong, none is left.
-      await expect(chooseTiles(fakeDevice(limits), SMALL_TRIAL, choice)).rejects.toThrow(
+      await expect(chooseTiles(fakeDevice(), SMALL_TRIAL, choice)).rejects.toThrow(
         /no GEMM tile size computes correctly/,
       );
     } finally {
