@@ -612,7 +612,13 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
       { options: job({ ...opts, device: "cpu" }), weights: "random:1" },
     );
     expect(gpu.scales.map((sc) => [sc.vectors, sc.iters])).toEqual([["gpu", 3]]);
-    expect(Math.abs(gpu.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-3);
+    // Adam scales each pixel's step by its own gradient's size, so the pixels with the smallest
+    // gradients (random weights: 10⁴ below the largest) weigh as much as any. Winograd's float32
+    // error is relative to a 4×4 patch's largest values, not each output's: 1% on those pixels.
+    // Measured at 32 px: 6e-6 with direct convolutions, 1.4e-3 with Winograd, which the (noisy)
+    // trial on SwiftShader sometimes picks. The loss falls 37 % from the first step to the third:
+    // a broken optimiser is off by far more.
+    expect(Math.abs(gpu.loss - cpu.loss) / cpu.loss).toBeLessThan(5e-3);
   }, 120_000);
 
   it("a GPU that fails in the optimiser's own work: the scale starts again on the CPU, and says why", async () => {
