@@ -53,9 +53,9 @@ async function openNet(weights: VggWeights, opts: NetOptions, notes: string[]): 
     const known = await knownTiles(name);
     const choice = await chooseTiles(device, adapter.software ? SMALL_TRIAL : GPU_TRIAL, known);
     const { tiles, deepTiles } = choice;
-    const all = opts.convolutions === "winograd";
-    const winograd =
-      opts.convolutions && opts.convolutions !== "auto" ? { wide: all, deep: all, minChannels: 0 } : choice.winograd;
+    const forced = opts.convolutions === "auto" ? undefined : opts.convolutions;
+    const all = forced === "winograd";
+    const winograd = forced ? { wide: all, deep: all, minChannels: 0 } : choice.winograd;
     if (choice.trials.length) await rememberTiles(name, choice).catch(() => {}); // a read-only cache only costs the trial
     const key = `${weights.hash} ${opts.pooling} ${JSON.stringify(winograd)}`;
     const timeoutMs = adapter.software ? 0 : undefined; // a CPU driver may take minutes: no watchdog
@@ -64,9 +64,7 @@ async function openNet(weights: VggWeights, opts: NetOptions, notes: string[]): 
       WebGpuStyleNet.create(device, weights.convs, { pooling: opts.pooling, tiles, deepTiles, winograd, timeoutMs });
     netKeys.set(net, key);
     const gpuNet = new WebGpuLossNet(net, weights, device.limits, name, [...notes], cpu);
-    const forced =
-      opts.convolutions && opts.convolutions !== "auto" ? ` — all ${opts.convolutions} here, as asked` : "";
-    gpuNet.kernels = describeChoice(choice) + forced;
+    gpuNet.kernels = describeChoice(choice) + (forced ? ` — all ${forced} here, as asked` : "");
     return gpuNet;
   } catch (err) {
     const reason = await fallbackReason("webgpu", err);

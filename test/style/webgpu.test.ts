@@ -327,6 +327,8 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
   const style = picture(32, (x, y) => [((x ^ y) & 4) * 60, 90, (y % 8) * 32]);
   const job = (o: Record<string, unknown>) =>
     v.parse(StyleOptionsSchema, { size: 32, scales: 1, iters: 2, previewEvery: 0, ...o });
+  const jobOnWebGpu = () =>
+    runStyle({ content, styles: [style] }, { options: job({ device: "webgpu" }), weights: "random:1" });
 
   it("`stylize devices` names the software adapter, and auto does not pick it", async () => {
     const webgpu = (await listDevices()).find((d) => d.name === "webgpu")!;
@@ -366,10 +368,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     });
     try {
       const warm = warmWebGpu("webgpu");
-      const running = runStyle(
-        { content, styles: [style] },
-        { options: job({ device: "webgpu" }), weights: "random:1" },
-      );
+      const running = jobOnWebGpu();
       const [warmed, r] = await Promise.all([warm, running]);
       expect(warmed).toBe(true);
       expect(r.device).toBe("webgpu");
@@ -529,10 +528,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     } finally {
       run.mockRestore();
     }
-    const next = await runStyle(
-      { content, styles: [style] },
-      { options: job({ device: "webgpu" }), weights: "random:1" },
-    );
+    const next = await jobOnWebGpu();
     expect(next.device).toBe("webgpu");
   }, 120_000);
 
@@ -593,10 +589,7 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     } finally {
       dispose.mockRestore();
     }
-    const next = await runStyle(
-      { content, styles: [style] },
-      { options: job({ device: "webgpu" }), weights: "random:1" },
-    );
+    const next = await jobOnWebGpu();
     expect(next.device).toBe("webgpu");
     expect(next.scales.map((sc) => sc.vectors)).toEqual(["gpu"]);
   }, 120_000);

@@ -22,6 +22,7 @@ import {
 import {
   CONV_BACKWARD,
   CONV_FORWARD,
+  type Dispatch,
   FEW_ROWS,
   gemmLaunch,
   gemmShader,
@@ -46,7 +47,8 @@ import {
   TOTAL_VARIATION,
 } from "./kernels";
 import { evaluationTimeoutMs, GpuError, mapForReading, sizeProblem, type Watchdog, withErrorScopes } from "./limits";
-import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE, STORAGE, UNIFORM } from "./flags";
+import { type Bound, bind, record } from "./dispatch";
+import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE, STORAGE } from "./flags";
 import { DEEP_PIXELS } from "./tiles";
 import { largestBufferBytes } from "./sizes";
 import { POSITIONS, SCRATCH_BYTES, scratchFloatsFor, winogradConv, winogradWeights } from "./winograd";
@@ -83,15 +85,11 @@ export interface WebGpuNetOptions {
 }
 
 type Step =
-  | {
+  | (Bound & {
       kind: "dispatch";
-      pipeline: GPUComputePipeline;
-      bind: GPUBindGroup;
-      groups: [number, number, number];
-      uniform: GPUBuffer;
       /** What it computes, for profile(). */
       label?: string;
-    }
+    })
   | { kind: "clear"; buffer: GPUBuffer; size: number; label?: string };
 
 /**
@@ -107,9 +105,7 @@ function encode(enc: GPUCommandEncoder, steps: Step[], descriptor?: GPUComputePa
       enc.clearBuffer(step.buffer, 0, step.size);
     } else {
       pass ??= enc.beginComputePass(descriptor);
-      pass.setPipeline(step.pipeline);
-      pass.setBindGroup(0, step.bind);
-      pass.dispatchWorkgroups(...step.groups);
+      record(pass, step);
     }
   }
   pass?.end();
@@ -157,17 +153,16 @@ interface LossPlan {
   owned: GPUBuffer[];
 }
 
-const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
-
-/** A layer's weights on the GPU: direct (k-major), and for Winograd (u, uT: forward and input gradient). */
+/** A layer's weights on the GPU: direct (k-major), and for Winograd (forward and input gradient) once a size needs them. */
 interface Uploaded {
   conv: ConvWeights;
   wt: GPUBuffer;
   bias: GPUBuffer;
   wtT: GPUBuffer;
-  u?: GPUBuffer;
-  uT?: GPUBuffer;
+  winograd?: { u: GPUBuffer; uT: GPUBuffer };
 }
+
+const winogradBuffers = (c: Uploaded) => (c.winograd ? [c.winograd.u, c.winograd.uT] : []);
 
 /** Not on the image's side (3 channels): there Winograd's transforms would cost more than its GEMMs save. */
 const rgbFree = (conv: ConvWeights) => conv.inC > FEW_ROWS.tm;
@@ -221,14 +216,14 @@ export class WebGpuStyleNet {
    * direct ones when a size first needs them (inside the error scopes: out of memory is caught).
    */
   private transformWeights(): void {
-    if (this.convs.some((c) => c.u)) return;
+    if (this.convs.some((c) => c.winograd)) return;
     const steps: Step[] = [];
     for (const c of this.convs.filter((c) => rgbFree(c.conv))) {
       const { inC, outC } = c.conv;
-      c.u = this.buffer(POSITIONS * inC * outC * 4);
-      c.uT = this.buffer(POSITIONS * inC * outC * 4);
-      for (const d of [winogradWeights(c.wt, c.u, inC, outC), winogradWeights(c.wtT, c.uT, outC, inC)])
-        steps.push(this.step(d.code, d.params, d.buffers, d.groups));
+      const [u, uT] = [0, 1].map(() => this.buffer(POSITIONS * inC * outC * 4));
+      c.winograd = { u, uT };
+      for (const d of [winogradWeights(c.wt, u, inC, outC), winogradWeights(c.wtT, uT, outC, inC)])
+        steps.push(this.step(d));
     }
     const enc = this.device.createCommandEncoder();
     encode(enc, steps);
@@ -357,7 +352,7 @@ export class WebGpuStyleNet {
     this.disposed = true;
     this.dropPlan();
     this.dropSize();
-    for (const c of this.convs) destroy([c.wt, c.bias, c.wtT, ...(c.u && c.uT ? [c.u, c.uT] : [])]);
+    for (const c of this.convs) destroy([c.wt, c.bias, c.wtT, ...winogradBuffers(c)]);
     this.zeros.destroy();
   }
 
@@ -474,7 +469,7 @@ export class WebGpuStyleNet {
       return await withErrorScopes(this.device, work);
     } catch (err) {
       // Winograd's weights and scratch are memory the direct kernels do without: try again without them.
-      if (!(err instanceof GpuError && err.kind === "memory" && this.convs.some((c) => c.u))) throw err;
+      if (!(err instanceof GpuError && err.kind === "memory" && this.convs.some((c) => c.winograd))) throw err;
       this.dropWinograd();
       return withErrorScopes(this.device, work);
     }
@@ -487,8 +482,8 @@ export class WebGpuStyleNet {
     this.dropPlan();
     this.dropSize();
     for (const c of this.convs) {
-      destroy(c.u && c.uT ? [c.u, c.uT] : []);
-      c.u = c.uT = undefined;
+      destroy(winogradBuffers(c));
+      c.winograd = undefined;
     }
     this.winograd = undefined;
     this.winogradDropped =
@@ -752,16 +747,14 @@ export class WebGpuStyleNet {
     scratch: Sized["winograd"],
     act?: GPUBuffer,
   ): Step[] {
-    const { conv, wt, bias, wtT, u, uT } = this.convs[i];
+    const { conv, wt, bias, wtT, winograd } = this.convs[i];
     const px = h * w;
     const tiles = this.convTiles(px);
-    if (this.byWinograd(i, px) && scratch && u && uT) {
+    if (this.byWinograd(i, px) && scratch && winograd) {
       const io = { src, dst, v: scratch.v, prod: scratch.prod };
       const [from, to] = dir === "forward" ? [conv.inC, conv.outC] : [conv.outC, conv.inC];
-      const buffers = dir === "forward" ? { ...io, u, bias } : { ...io, u: uT, act };
-      return winogradConv(buffers, from, to, h, w, tiles, scratch.floats).map((d) =>
-        this.step(d.code, d.params, d.buffers, d.groups),
-      );
+      const buffers = dir === "forward" ? { ...io, u: winograd.u, bias } : { ...io, u: winograd.uT, act };
+      return winogradConv(buffers, from, to, h, w, tiles, scratch.floats).map((d) => this.step(d));
     }
     if (dir === "forward")
       return [this.gemm(CONV_FORWARD, tiles, [wt, bias, src, dst], conv.outC, px, conv.inC * 9, h, w)];
@@ -785,12 +778,12 @@ export class WebGpuStyleNet {
     ]);
     const n = c * c;
     const groups = Math.ceil(n / THREADS);
-    const finish = this.step(
-      GRAM_FINISH,
-      elementParams(n, slices, 0, 0, 0, coef),
-      [scratch, target, dst],
-      [groups, 1, 1],
-    );
+    const finish = this.step({
+      code: GRAM_FINISH,
+      params: elementParams(n, slices, 0, 0, 0, coef),
+      buffers: [scratch, target, dst],
+      groups: [groups, 1, 1],
+    });
     return [partial, finish];
   }
 
@@ -808,13 +801,13 @@ export class WebGpuStyleNet {
     grid?: [number, number, number],
   ): Step {
     const launch = gemmLaunch(tiles, M, N, K, H, W, coef, kPer);
-    return this.step(gemmShader(spec, tiles), launch.params, buffers, grid ?? launch.groups);
+    return this.step({ code: gemmShader(spec, tiles), params: launch.params, buffers, groups: grid ?? launch.groups });
   }
 
   /** One thread per pooled output element; C, H, W are the pooling's input. */
   private elementwise(code: string, buffers: GPUBuffer[], C: number, H: number, W: number): Step {
     const n = (C * H * W) / 4;
-    return this.step(code, elementParams(n, C, H, W, 0, 0), buffers, elementGrid(n));
+    return this.step({ code, params: elementParams(n, C, H, W, 0, 0), buffers, groups: elementGrid(n) });
   }
 
   private reduce(
@@ -830,38 +823,13 @@ export class WebGpuStyleNet {
   ): Step {
     const entries = buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b } }));
     entries.push({ binding: 9, resource: { buffer: partials } });
-    return this.step(code, elementParams(n, C, H, W, at.offset, coef), [], [at.count, 1, 1], entries);
+    const params = elementParams(n, C, H, W, at.offset, coef);
+    return this.step({ code, params, buffers: [], groups: [at.count, 1, 1] }, entries);
   }
 
-  private step(
-    code: string,
-    params: ArrayBuffer,
-    buffers: GPUBuffer[],
-    groups: [number, number, number],
-    entries = buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b } })),
-  ): Step {
-    const pipeline = this.pipeline(code);
-    const uniform = this.buffer(32, UNIFORM | COPY_DST);
-    this.device.queue.writeBuffer(uniform, 0, params);
-    const bind = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: { buffer: uniform } }, ...entries],
-    });
-    return { kind: "dispatch", pipeline, bind, groups, uniform };
-  }
-
-  private pipeline(code: string): GPUComputePipeline {
-    const cache = pipelines.get(this.device) ?? new Map<string, GPUComputePipeline>();
-    pipelines.set(this.device, cache);
-    let p = cache.get(code);
-    if (!p) {
-      p = this.device.createComputePipeline({
-        layout: "auto",
-        compute: { module: this.device.createShaderModule({ code }), entryPoint: "main" },
-      });
-      cache.set(code, p);
-    }
-    return p;
+  /** A dispatch of this evaluation's, bound (pipelines shared per device: ./dispatch). */
+  private step(d: Dispatch, entries?: GPUBindGroupEntry[]): Step {
+    return { kind: "dispatch", ...bind(this.device, d, entries) };
   }
 
   private buffer(size: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {

@@ -221,6 +221,7 @@ async function winogradTrial(device: GPUDevice, tiles: Tiles, trial: TrialShape)
   );
   const [wt, bias, src, dst, u, v, prod] = made;
   try {
+    // Direct timed again beside Winograd (the narrow shapes never were; the same moment and buffers for all).
     const direct = await timed(device, [directConv(tiles, [wt, bias, src, dst], trial)], trial);
     if (!(await checkedOn(device, () => winogradComputesRightly(device, tiles)))) return { channels: c, direct };
     const convs = winogradConv({ u, bias, src, dst, v, prod }, c, c, side, side, tiles, floats);

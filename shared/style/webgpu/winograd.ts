@@ -4,7 +4,8 @@
 // the transforms before and after are memory-bound passes. Used where the adapter's measured trial
 // says it is faster (./tiles); the same kernels give the input gradient, over the flipped,
 // transposed weights and the ReLU-masked gradient. Float32 error stays ~1e-6 relative (F(2×2)'s
-// transforms only add, subtract and halve).
+// transforms only add, subtract and halve), but relative to a 4×4 patch's largest values, not each
+// output's: the smallest outputs are less exact than the direct kernels' (README, Winograd).
 //
 // The transformed input and product live in two scratch buffers shared by every layer; a layer
 // whose transforms do not fit them runs in bands of tile rows (which also keeps each dispatch short).
@@ -195,25 +196,30 @@ export function winogradConv(
 ): Dispatch[] {
   const { rows, cols } = blocksOf(h, w);
   const perBand = bandRows(Math.max(inC, outC), h, w, scratchFloats, tiles.tn);
+  const code = {
+    input: winogradInput(b.act !== undefined),
+    gemm: gemmShader(WINOGRAD_GEMM, tiles),
+    output: winogradOutput(b.bias !== undefined),
+  };
   const out: Dispatch[] = [];
   for (let r0 = 0; r0 < rows; r0 += perBand) {
     const blocks = Math.min(perBand, rows - r0) * cols;
     const off = r0 * cols;
     out.push({
-      code: winogradInput(b.act !== undefined),
+      code: code.input,
       params: elementParams(inC * blocks, inC, h, w, off, 0),
       buffers: b.act ? [b.src, b.v, b.act] : [b.src, b.v],
       groups: elementGrid(inC * blocks),
     });
     const launch = gemmLaunch(tiles, outC, blocks, inC, 0, 0);
     out.push({
-      code: gemmShader(WINOGRAD_GEMM, tiles),
+      code: code.gemm,
       params: launch.params,
       buffers: [b.u, b.v, b.prod],
       groups: [launch.groups[0], launch.groups[1], POSITIONS],
     });
     out.push({
-      code: winogradOutput(b.bias !== undefined),
+      code: code.output,
       params: elementParams(outC * blocks, outC, h, w, off, 0),
       buffers: b.bias ? [b.prod, b.dst, b.bias] : [b.prod, b.dst],
       groups: elementGrid(outC * blocks),
