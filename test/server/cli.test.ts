@@ -1,5 +1,6 @@
 // The built `stylize serve` / `stylize pair` commands as a designer runs them (npm test builds first).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -12,8 +13,18 @@ afterEach(() => {
   child = undefined;
 });
 
-function serve(tokenFile: string): Promise<{ url: string; token: string; output: () => string }> {
-  child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--weights", "random", "--token-file", tokenFile]);
+function serve(tokenFile: string, ...more: string[]): Promise<{ url: string; token: string; output: () => string }> {
+  child = spawn(process.execPath, [
+    CLI,
+    "serve",
+    "--port",
+    "0",
+    "--weights",
+    "random",
+    "--token-file",
+    tokenFile,
+    ...more,
+  ]);
   let out = "";
   child.stderr?.on("data", (d) => {
     out += d;
@@ -27,6 +38,13 @@ function serve(tokenFile: string): Promise<{ url: string; token: string; output:
     });
     child!.once("exit", (code) => reject(new Error(`serve exited (${code}): ${out}`)));
   });
+}
+
+async function waitFor(ok: () => boolean, ms = 20_000) {
+  for (const end = Date.now() + ms; !ok(); ) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe("stylize serve / pair", () => {
@@ -46,6 +64,21 @@ describe("stylize serve / pair", () => {
     child!.kill("SIGTERM");
     expect(await c.closed).toEqual({ code: 1001, reason: "the companion is shutting down" });
     expect(await exited).toBe(0);
+  });
+
+  it("reads the style weights at start, so the first job does not wait for them; a bad file is logged, not fatal", async () => {
+    const dir = tempDir();
+    const ready = await serve(join(dir, "token"), "-v");
+    await waitFor(() => /style weights read/.test(ready.output()));
+    child!.kill("SIGKILL");
+    const damaged = join(dir, "vgg19.h5");
+    writeFileSync(damaged, "not an HDF5 file");
+    const { url, token, output } = await serve(join(dir, "token"), "--weights", damaged);
+    await waitFor(() => /reading the style weights failed/.test(output()));
+    expect(output()).toContain("is not usable VGG-19 weights");
+    const c = new Client(new WebSocket(url), token);
+    await c.opened;
+    expect(await c.hello()).toMatchObject({ type: "hello" });
   });
 
   it("pair --reset makes a new token", () => {
