@@ -11,8 +11,10 @@ source .gpu/env.sh
   date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
   $STYLIZE devices
   # ms per step at each size on our WebGPU engine, the default and High jobs, PyTorch (CUDA) beside it;
-  # --check: the GPU's loss and gradient against the CPU's (both poolings, up to 1024 px)
-  $STYLIZE bench style --device webgpu --sizes 256,512,1024,2048 --steps 5 --job --pytorch --profile --check
+  # --check: the GPU's loss and gradient against the CPU's (both poolings, up to 1024 px). 128 px:
+  # most of a default job's evaluations are at its coarse scales, where launch gaps and deep layers
+  # too small to fill the GPU may matter more than the multiply-adds (the profile's "busy" line)
+  $STYLIZE bench style --device webgpu --sizes 128,256,512,1024,2048 --steps 5 --job --pytorch --profile --check
   # every convolution direct, then by Winograd, whatever the trial chose (its own times are in the
   # "webgpu:" line above); --check on Winograd's: its gradient against the CPU's on this GPU
   $STYLIZE bench style --device webgpu --sizes 512,1024,2048 --steps 5 --convolutions direct
