@@ -28,10 +28,12 @@ import {
 import {
   fixedTilesComputeRightly,
   gemmComputesRightly,
+  splitConvComputesRightly,
   tilesComputeRightly,
   winogradConvComputesRightly,
 } from "../../shared/style/webgpu/tile-check";
 import { winogradConv } from "../../shared/style/webgpu/winograd";
+import { convSlices, directConv } from "../../shared/style/webgpu/direct-conv";
 import { evaluationTimeoutMs, GpuError, TIMEOUT_MS } from "../../shared/style/webgpu/limits";
 import { WebGpuStyleNet } from "../../shared/style/webgpu/net";
 import { GpuVectors } from "../../shared/style/webgpu/vectors";
@@ -202,6 +204,37 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     await cpu.dispose();
   }, 120_000);
 
+  it("convolutions over few pixels run split along K (conv3–conv5 at 32 px), with the CPU's loss and gradient", async () => {
+    const quarter = randomVggWeights(3, narrowedConvs(4)); // conv5: 128 channels, K = 1152
+    const cpu = await StyleNet.open(quarter, { pooling: "max", masked: [false], device: "cpu" });
+    const { device } = await openWebGpu();
+    const gpu = WebGpuStyleNet.create(device, quarter.convs, { pooling: "max", tiles: TILES });
+    try {
+      const content = await cpu.features(randomImage(3 * 32 * 32, 13), 32, 32);
+      const style = await cpu.features(randomImage(3 * 32 * 32, 14), 32, 32);
+      const t: Targets = {
+        content: content.content,
+        grams: [style.grams],
+        masks: [undefined],
+        styleScales: [styleLayerScales(style.grams, content.grams)],
+      };
+      const lw = { content: 2, tv: 0.5, style: [300] };
+      const x = randomImage(3 * 32 * 32, 15);
+      const [a, b] = [await cpu.evaluate(x, 32, 32, t, lw), await gpu.evaluate(x, 32, 32, t, lw)];
+      expect(Math.abs(b.loss - a.loss) / a.loss).toBeLessThan(1e-3);
+      expect(relativeError(b.grad, a.grad)).toBeLessThan(1e-3);
+      // conv5_1 (2×2 pixels, two tiles of rows): a slice GEMM and the sum, both ways; conv1_2 (1024 pixels, K = 144): one GEMM.
+      const { kernels } = await gpu.profile(x, 32, 32, t, lw);
+      const count = (label: string) => kernels.filter((k) => k.label === label).length;
+      expect(convSlices(128, 4, 1152, TILES).slices).toBe(2);
+      expect([count("block5_conv1 forward"), count("block5_conv1 backward")]).toEqual([2, 2]);
+      expect([count("block1_conv2 forward"), count("block1_conv2 backward")]).toEqual([1, 1]);
+    } finally {
+      gpu.dispose();
+      await cpu.dispose();
+    }
+  }, 120_000);
+
   it("runs within WebGPU's least limits (16 KiB of workgroup memory, 256 threads), as a low-end adapter allows", async () => {
     const { create, globals } = await import("webgpu");
     Object.assign(globalThis, globals);
@@ -290,6 +323,17 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU engine vs the CPU engine (SwiftShader
     for (const mutant of mutants) {
       const broken: typeof winogradConv = (...args) => mutant(winogradConv(...args));
       expect(await winogradConvComputesRightly(device, TILES, broken)).toBe(false);
+    }
+    // Convolutions split along K: the last slice dropped from the sum, the bias left out, every slice into the first.
+    expect(await splitConvComputesRightly(device, TILES)).toBe(true);
+    const splitMutants: ((ds: Dispatch[]) => Dispatch[])[] = [
+      (ds) => ds.map((d) => codeOf(d, "s < p.C", "s + 1u < p.C")),
+      (ds) => ds.map((d) => codeOf(d, "sum + bias[e / p.H]", "sum + 0.0 * bias[e / p.H]")),
+      (ds) => ds.map((d) => codeOf(d, "dst[(slice * p.M + m)", "dst[(0u * slice * p.M + m)")),
+    ];
+    for (const mutant of splitMutants) {
+      const broken: typeof directConv = (...args) => mutant(directConv(...args));
+      expect(await splitConvComputesRightly(device, TILES, broken)).toBe(false);
     }
     // The kernels on fixed tiles: the image's gradient, the Grams (mirrored, in slices) and their backward.
     expect(await fixedTilesComputeRightly(device)).toBe(true);
@@ -666,6 +710,31 @@ describe.skipIf(!HAVE_SWIFTSHADER)("WebGPU in the companion (SwiftShader)", () =
     const webgpu = (await listDevices()).find((d) => d.name === "webgpu")!;
     expect(webgpu.available).toBe(false);
   }, 120_000);
+});
+
+describe("split-K for convolutions over few pixels (no GPU needed)", () => {
+  const tiles = { tm: 64, tn: 128, tk: 16, rm: 8, cn: 2 };
+  it("splits a deep layer at a coarse scale into slices that fill a GPU, and leaves wide layers whole", () => {
+    // conv5_1 at 128 px: 8×8 pixels, 8 tiles of rows, K = 4608 → 8 slices of 576, 64 workgroups.
+    expect(convSlices(512, 64, 4608, tiles)).toEqual({ slices: 8, kPer: 576 });
+    // conv4_2 at 256 px: 32×32 pixels, 64 tiles → 8 slices.
+    expect(convSlices(512, 1024, 4608, tiles).slices).toBe(8);
+    // conv1_2 at 512 px: 2048 tiles already; conv1_2 at 32 px: K = 576 is one slice's least.
+    expect(convSlices(64, 512 * 512, 576, tiles)).toEqual({ slices: 1, kPer: 576 });
+    expect(convSlices(64, 32 * 32, 576, tiles).slices).toBe(1);
+    // Every slice a whole number of tile steps, none empty, together all of K.
+    for (const [M, N, K] of [
+      [512, 64, 4608],
+      [256, 100, 2304],
+      [128, 4, 1152],
+      [512, 4, 4600],
+    ]) {
+      const { slices, kPer } = convSlices(M, N, K, tiles);
+      expect(kPer % tiles.tk).toBe(0);
+      expect(kPer * slices).toBeGreaterThanOrEqual(K);
+      expect(kPer * (slices - 1)).toBeLessThan(K);
+    }
+  });
 });
 
 describe("the watchdog (no GPU needed)", () => {

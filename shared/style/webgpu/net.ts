@@ -20,8 +20,6 @@ import {
   transposeFlip,
 } from "../vgg";
 import {
-  CONV_BACKWARD,
-  CONV_FORWARD,
   type Dispatch,
   FEW_ROWS,
   gemmLaunch,
@@ -50,6 +48,7 @@ import { evaluationTimeoutMs, GpuError, mapForReading, sizeProblem, type Watchdo
 import { type Bound, bind, record } from "./dispatch";
 import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE, STORAGE } from "./flags";
 import { DEEP_PIXELS } from "./tiles";
+import { convSlices, directConv } from "./direct-conv";
 import { largestBufferBytes } from "./sizes";
 import { POSITIONS, SCRATCH_BYTES, scratchFloatsFor, winogradConv, winogradWeights } from "./winograd";
 
@@ -135,12 +134,15 @@ interface Sized {
   layers: Layer[];
   grads: [GPUBuffer, GPUBuffer];
   gradImage: GPUBuffer;
-  /** The Grams' partial sums, one slice of pixels each (the largest any style layer needs). */
-  gramScratch: GPUBuffer;
+  /** Partial sums of split GEMMs, a slice each: the Grams' pixels, few-pixel convolutions' K (sliceFloats). */
+  slices: GPUBuffer;
   /** Winograd convolutions' transformed input and products (floats each), when a layer uses them. */
   winograd?: { v: GPUBuffer; prod: GPUBuffer; floats: number };
   forward: Step[];
 }
+
+/** The scratch buffers convolutions share: Winograd's (when a layer uses it), the split GEMMs' slices. */
+type Scratch = Pick<Sized, "winograd" | "slices">;
 
 /** One evaluation's recorded work for a (size, targets, weights): replayed each call. */
 interface LossPlan {
@@ -505,6 +507,8 @@ export class WebGpuStyleNet {
     this.dropPlan();
     this.dropSize();
     const winograd = this.winogradScratch(h, w);
+    const slices = this.buffer(this.sliceFloats(h, w) * 4);
+    const scratch: Scratch = { winograd, slices };
     const layers: Layer[] = [];
     const forward: Step[] = [];
     const x = this.buffer(3 * h * w * 4);
@@ -513,7 +517,7 @@ export class WebGpuStyleNet {
     let lw = w;
     this.convs.forEach((c, i) => {
       const act = this.buffer(c.conv.outC * lh * lw * 4);
-      forward.push(...tag(`${c.conv.name} forward`, ...this.convStep(i, "forward", src, act, lh, lw, winograd)));
+      forward.push(...tag(`${c.conv.name} forward`, ...this.convStep(i, "forward", src, act, lh, lw, scratch)));
       const layer: Layer = { conv: c.conv, relu: reluName(c.conv.name), h: lh, w: lw, act };
       if (poolsAfter(this.specs, i)) {
         layer.pooled = this.buffer(((c.conv.outC * lh * lw) / 4) * 4);
@@ -531,11 +535,7 @@ export class WebGpuStyleNet {
     });
     const widest = largestBufferBytes(this.specs, h, w);
     const grads: [GPUBuffer, GPUBuffer] = [this.buffer(widest), this.buffer(widest)];
-    const scratch = Math.max(
-      ...layers.map((l) => gramSlices(l.conv.outC, l.h * l.w, SQUARE.tm, SQUARE.tk).slices * l.conv.outC ** 2),
-    );
-    const gramScratch = this.buffer(scratch * 4);
-    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), gramScratch, winograd, forward };
+    this.sized = { h, w, x, layers, grads, gradImage: this.buffer(3 * h * w * 4), slices, winograd, forward };
     return this.sized;
   }
 
@@ -545,7 +545,7 @@ export class WebGpuStyleNet {
     destroy([
       s.x,
       s.gradImage,
-      s.gramScratch,
+      s.slices,
       ...(s.winograd ? [s.winograd.v, s.winograd.prod] : []),
       ...s.grads,
       ...s.layers.flatMap((l) => (l.pooled ? [l.act, l.pooled] : [l.act])),
@@ -675,10 +675,7 @@ export class WebGpuStyleNet {
       for (const add of adds) add(g);
       const dst = i === 0 ? s.gradImage : other(g);
       steps.push(
-        ...tag(
-          `${layer.conv.name} backward`,
-          ...this.convStep(i, "backward", g, dst, layer.h, layer.w, s.winograd, layer.act),
-        ),
+        ...tag(`${layer.conv.name} backward`, ...this.convStep(i, "backward", g, dst, layer.h, layer.w, s, layer.act)),
       );
       up = dst;
     }
@@ -735,7 +732,8 @@ export class WebGpuStyleNet {
 
   /**
    * Conv i at h×w: forward, relu(conv(src) + bias) into dst; or its input gradient from src, the
-   * gradient at the ReLU's output (counted where `act` > 0). Direct (implicit GEMM) or by Winograd.
+   * gradient at the ReLU's output (counted where `act` > 0). By Winograd, or direct (implicit GEMM,
+   * split along K over few pixels: ./direct-conv).
    */
   private convStep(
     i: number,
@@ -744,23 +742,51 @@ export class WebGpuStyleNet {
     dst: GPUBuffer,
     h: number,
     w: number,
-    scratch: Sized["winograd"],
+    scratch: Scratch,
     act?: GPUBuffer,
   ): Step[] {
     const { conv, wt, bias, wtT, winograd } = this.convs[i];
     const px = h * w;
-    const tiles = this.convTiles(px);
-    if (this.byWinograd(i, px) && scratch && winograd) {
-      const io = { src, dst, v: scratch.v, prod: scratch.prod };
+    if (this.byWinograd(i, px) && scratch.winograd && winograd) {
+      const io = { src, dst, v: scratch.winograd.v, prod: scratch.winograd.prod };
       const [from, to] = dir === "forward" ? [conv.inC, conv.outC] : [conv.outC, conv.inC];
       const buffers = dir === "forward" ? { ...io, u: winograd.u, bias } : { ...io, u: winograd.uT, act };
-      return winogradConv(buffers, from, to, h, w, tiles, scratch.floats).map((d) => this.step(d));
+      return winogradConv(buffers, from, to, h, w, this.convTiles(px), scratch.winograd.floats).map((d) =>
+        this.step(d),
+      );
     }
-    if (dir === "forward")
-      return [this.gemm(CONV_FORWARD, tiles, [wt, bias, src, dst], conv.outC, px, conv.inC * 9, h, w)];
+    const { M, K, tiles, split } = this.direct(i, dir, px);
+    const io = dir === "forward" ? { wt, a: bias, src, dst } : { wt: wtT, a: act!, src, dst };
+    return directConv(dir, { ...io, part: scratch.slices }, M, K, h, w, tiles, split).map((d) => this.step(d));
+  }
+
+  /** Conv i's direct GEMM at this many pixels: its rows, depth, tiles and split along K. */
+  private direct(i: number, dir: "forward" | "backward", px: number) {
+    const { inC, outC } = this.convs[i].conv;
+    const [M, K] = dir === "forward" ? [outC, inC * 9] : [inC, outC * 9];
     // conv1_1's input gradient has 3 rows (RGB): a 64-row tile would compute 61 rows of nothing.
-    const gradTiles = conv.inC <= FEW_ROWS.tm ? FEW_ROWS : tiles;
-    return [this.gemm(CONV_BACKWARD, gradTiles, [wtT, act!, src, dst], conv.inC, px, conv.outC * 9, h, w)];
+    const tiles = dir === "backward" && M <= FEW_ROWS.tm ? FEW_ROWS : this.convTiles(px);
+    return { M, K, tiles, split: convSlices(M, px, K, tiles) };
+  }
+
+  /**
+   * Floats of the slices buffer at h×w: the largest partial sums any Gram or split direct
+   * convolution (either way) needs; both kinds share it, as their dispatches never overlap.
+   */
+  private sliceFloats(h: number, w: number): number {
+    let floats = 0;
+    let [lh, lw] = [h, w];
+    this.convs.forEach(({ conv }, i) => {
+      const px = lh * lw;
+      floats = Math.max(floats, gramSlices(conv.outC, px, SQUARE.tm, SQUARE.tk).slices * conv.outC ** 2);
+      if (!this.byWinograd(i, px))
+        for (const dir of ["forward", "backward"] as const) {
+          const { M, split } = this.direct(i, dir, px);
+          if (split.slices > 1) floats = Math.max(floats, split.slices * M * px);
+        }
+      if (poolsAfter(this.specs, i)) [lh, lw] = [lh / 2, lw / 2];
+    });
+    return floats;
   }
 
   /** dst = coef·F·(F∘mask)ᵀ − target: the slices of the pixels in parallel, then their sum. */
@@ -768,7 +794,7 @@ export class WebGpuStyleNet {
     const c = layer.conv.outC;
     const px = layer.h * layer.w;
     const { slices, kPer } = gramSlices(c, px, SQUARE.tm, SQUARE.tk);
-    const scratch = this.sized!.gramScratch;
+    const scratch = this.sized!.slices;
     const bufs = mask ? [layer.act, scratch, mask] : [layer.act, scratch];
     const nTiles = Math.ceil(c / SQUARE.tn);
     const partial = this.gemm(gramSpec(mask !== undefined), SQUARE, bufs, c, c, px, 0, 0, 0, kPer, [

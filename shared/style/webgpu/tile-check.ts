@@ -1,7 +1,7 @@
-// Before a tile candidate is timed, it computes a small convolution and its input gradient, and
-// the results are checked against plain JavaScript: a driver that miscompiles one tile size (it
-// happens) loses that candidate, instead of every job on that GPU getting a wrong gradient. The
-// kernels on fixed tiles (the image's gradient, the Grams and their backward product) are checked
+// Before a tile candidate is timed, it computes a small convolution and its input gradient (in one
+// GEMM and split along K), and the results are checked against plain JavaScript: a driver that
+// miscompiles one tile size (it happens) loses that candidate, instead of every job on that GPU
+// getting a wrong gradient. The kernels on fixed tiles (the image's gradient, the Grams and their backward product) are checked
 // the same way once per device; if one is wrong, that GPU is not used.
 import {
   CONV_BACKWARD,
@@ -17,6 +17,7 @@ import {
   SQUARE,
   type Tiles,
 } from "./gemm";
+import { directConv } from "./direct-conv";
 import { recordable } from "./dispatch";
 import { COPY_DST, COPY_SRC, MAP_READ, STORAGE } from "./flags";
 import { mapForReading, withErrorScopes } from "./limits";
@@ -170,8 +171,32 @@ export function tilesComputeRightly(device: GPUDevice, tiles: Tiles): Promise<bo
     JSON.stringify(tiles),
     async () =>
       (await gemmComputesRightly(device, tiles, CONV_FORWARD, "forward")) &&
-      (await gemmComputesRightly(device, tiles, CONV_BACKWARD, "backward")),
+      (await gemmComputesRightly(device, tiles, CONV_BACKWARD, "backward")) &&
+      (await splitConvComputesRightly(device, tiles)),
   );
+}
+
+/**
+ * Whether `conv` (directConv; tests pass broken ones) split along K computes the check's
+ * convolution and its input gradient right: 180 deep in slices of 64 (the last one short).
+ */
+export async function splitConvComputesRightly(device: GPUDevice, tiles: Tiles, conv = directConv) {
+  for (const kind of ["forward", "backward"] as const) {
+    const c = convCase(kind, ROWS);
+    const kPer = Math.ceil(64 / tiles.tk) * tiles.tk;
+    const split = { slices: Math.ceil(c.K / kPer), kPer };
+    const ok = await withBuffers(device, c, async ([wt, a, src, dst]) => {
+      const part = device.createBuffer({ size: split.slices * c.M * c.N * 4, usage: STORAGE });
+      try {
+        const passes = conv(kind, { wt, a, src, dst, part }, c.M, c.K, c.H, c.W, tiles, split);
+        return matches(c.want, await runDispatches(device, passes, dst));
+      } finally {
+        part.destroy();
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,9 +1,10 @@
 // GEMM tile sizes per adapter: a short measured trial on first use (one VGG-like convolution per
 // candidate), cached per device. GPUs differ in registers, workgroup memory and occupancy; the same
 // code must do well on NVIDIA, Apple, AMD and Intel, so nothing is tuned for one of them.
+import { convSlices, directConv } from "./direct-conv";
 import { type Recordable, recordable } from "./dispatch";
 import { COPY_DST, STORAGE } from "./flags";
-import { CONV_FORWARD, type Dispatch, gemmLaunch, gemmShader, type Tiles, tilesFit } from "./gemm";
+import { type Dispatch, type Tiles, tilesFit } from "./gemm";
 import { fixedTilesComputeRightly, tilesComputeRightly, winogradComputesRightly } from "./tile-check";
 import { POSITIONS, scratchFloatsFor, winogradConv } from "./winograd";
 
@@ -193,7 +194,7 @@ async function measure(device: GPUDevice, trial: TrialShape) {
         trials.push(right === false && !invalid ? { tiles, wrong: true } : { tiles });
         continue;
       }
-      trials.push({ tiles, ms: await timed(device, [directConv(tiles, made, trial)], trial) });
+      trials.push({ tiles, ms: await timedDirect(device, tiles, made, trial) });
     }
   } finally {
     for (const b of made) b.destroy();
@@ -203,11 +204,24 @@ async function measure(device: GPUDevice, trial: TrialShape) {
   return { tiles: ok[0].tiles, trials };
 }
 
-/** The trial's convolution, direct (bindings: weights, bias, source, destination). */
-function directConv(tiles: Tiles, buffers: GPUBuffer[], trial: TrialShape): Dispatch {
+/**
+ * Times the trial's convolution direct, as a job runs it (split along K where it has few tiles:
+ * ./direct-conv) with these tiles; buffers: weights, bias, source, destination.
+ */
+async function timedDirect(device: GPUDevice, tiles: Tiles, [wt, a, src, dst]: GPUBuffer[], trial: TrialShape) {
   const [c, side] = [trial.channels, trial.side];
-  const launch = gemmLaunch(tiles, c, side * side, c * 9, side, side);
-  return { code: gemmShader(CONV_FORWARD, tiles), params: launch.params, buffers, groups: launch.groups };
+  const split = convSlices(c, side * side, c * 9, tiles);
+  const part =
+    split.slices > 1 ? device.createBuffer({ size: split.slices * c * side * side * 4, usage: STORAGE }) : undefined;
+  try {
+    return await timed(
+      device,
+      directConv("forward", { wt, a, src, dst, part }, c, c * 9, side, side, tiles, split),
+      trial,
+    );
+  } finally {
+    part?.destroy();
+  }
 }
 
 /** The trial's convolution direct and by Winograd (checked against JavaScript first), with these tiles. */
@@ -222,7 +236,7 @@ async function winogradTrial(device: GPUDevice, tiles: Tiles, trial: TrialShape)
   const [wt, bias, src, dst, u, v, prod] = made;
   try {
     // Direct timed again beside Winograd (the narrow shapes never were; the same moment and buffers for all).
-    const direct = await timed(device, [directConv(tiles, [wt, bias, src, dst], trial)], trial);
+    const direct = await timedDirect(device, tiles, [wt, bias, src, dst], trial);
     if (!(await checkedOn(device, () => winogradComputesRightly(device, tiles)))) return { channels: c, direct };
     const convs = winogradConv({ u, bias, src, dst, v, prod }, c, c, side, side, tiles, floats);
     return { channels: c, direct, winograd: await timed(device, convs, trial) };
