@@ -2,6 +2,7 @@
 // when the command runs, so the default companion never loads it.
 import type { Command } from "commander";
 import type { Device } from "../../shared/protocol";
+import { warmStyle } from "../style/warm";
 import { createLogger, type LogLevel } from "../log";
 import { realEngines } from "../server/engines";
 import type { ClusterKind } from "./protocol";
@@ -62,6 +63,7 @@ export function registerWorker(program: Command): void {
             void worker.close(true).finally(() => process.exit(1));
           },
         });
+        if (weights.installed) warmStyle(weights, log, flags.device as Device | undefined);
         console.log(
           `Stylize worker: taking ${kinds.join(" and ")} jobs from ${queue.shown}` +
             (weights.installed ? "" : " (no VGG-19 weights here, so no style jobs)"),

@@ -6,6 +6,7 @@ import type { FrontDoor } from "../cluster/front-door";
 import { createLogger, type Logger, type LogLevel } from "../log";
 import type { ServerOptions } from "./config";
 import { FETCH_HINT } from "../style/weights";
+import { warmStyle } from "../style/warm";
 import { DEFAULT_LIMITS } from "./config";
 import { realEngines } from "./engines";
 import { startServer } from "./server";
@@ -144,19 +145,8 @@ export function registerServe(program: Command): void {
           "Keep this window open while you use the plugin. Press Ctrl+C to stop.",
         ].join("\n"),
       );
-      // The first style job should not wait for shader compilation nor for reading the weights
-      // (80 MB of HDF5: 0.8 s here, a large part of a 2 s GPU job): do both now, quietly.
-      if (!queue) {
-        void import("../style/webgpu-net")
-          .then((m) => m.warmWebGpu())
-          .then((warmed) => warmed && logger.info("WebGPU style engine ready"))
-          .catch((err) => logger.warn({ err }, "WebGPU warm-up failed; the first style job will say why"));
-        if (weights.installed)
-          void import("../style/vgg-weights")
-            .then((m) => m.loadVggWeights(weights.spec))
-            .then(() => logger.info({ weights: weights.spec }, "style weights read"))
-            .catch((err) => logger.warn({ err }, "reading the style weights failed; the first style job will say why"));
-      }
+      // The first style job should not wait for shader compilation nor for reading the weights.
+      if (!queue) warmStyle(weights, logger);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) process.exit(1); // a second Ctrl+C: stop now

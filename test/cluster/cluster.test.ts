@@ -116,6 +116,11 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
     // A worker with weights but (here) only 1 MB to spend: its memory guard refuses the job.
     workers.push(spawnWorker(CLI, redis.url, ["--weights", "random:1"], { STYLIZE_STYLE_MEM_MB: "1" }));
     await workers.at(-1)!.ready;
+    // It reads its weights at start, so that its first style job does not wait for them.
+    for (let t = 0; !workers.at(-1)!.output().includes("style weights read"); t += 50) {
+      expect(t).toBeLessThan(15_000);
+      await sleep(50);
+    }
     const refused = await c.outcome("big", 20_000);
     expect(refused).toMatchObject({ type: "error", code: "too-large" });
     if (refused.type === "error") expect(refused.message).toMatch(/512 px style transfer needs about/);
