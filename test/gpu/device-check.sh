@@ -12,7 +12,7 @@ source .gpu/env.sh
 within() { local s=$1; shift; timeout -k 5 "$s" "$@" || echo "(exit $?: stopped or failed; ceiling $s s) $*"; }
 {
   date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null
-  $STYLIZE devices
+  within 20 $STYLIZE devices
   # ms per step at each size on our WebGPU engine, the default and High jobs, PyTorch (CUDA) beside it;
   # --check: the GPU's loss and gradient against the CPU's (both poolings, up to 1024 px). 128 px:
   # most of a default job's evaluations are at its coarse scales, where launch gaps and deep layers
@@ -26,7 +26,7 @@ within() { local s=$1; shift; timeout -k 5 "$s" "$@" || echo "(exit $?: stopped 
   within 40 $STYLIZE bench style --device cpu --sizes 256,512 --steps 3
   # the same quality figures on WebGPU and the CPU (random weights: the real ones do not travel)
   for d in webgpu cpu; do
-    within 60 $STYLIZE bench quality --weights random --device $d --content "$FX/tubingen.jpg" --style "$FX/starry_night.jpg" \
+    within 50 $STYLIZE bench quality --weights random --device $d --content "$FX/tubingen.jpg" --style "$FX/starry_night.jpg" \
       --sizes 512 --out "$out/quality-$d.png"
   done
   within 40 $STYLIZE style "$FX/tubingen.jpg" "$FX/starry_night.jpg" -o "$out/tubingen-webgpu.png" --device webgpu --weights random
