@@ -28,6 +28,7 @@ export function App() {
   const [focus, setFocus] = useState<LayerInfo | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const client = useRef<CompanionClient | null>(null);
+  const latest = useRef<Settings | null>(null);
   const host = useMemo(() => figmaHost(), []);
   const runner = useMemo(() => {
     // Primitives run inside the plugin when no companion is connected; style always needs it.
@@ -87,9 +88,13 @@ export function App() {
     };
   }, [runner]);
 
+  // the settings as last set, for updates that arrive after an await
+  latest.current = settings;
   if (!settings) return <p class="loading">Loading…</p>;
 
-  const update = (s: Settings) => {
+  const update = (next: Settings | ((now: Settings) => Settings)) => {
+    const s = typeof next === "function" ? next(latest.current ?? settings) : next;
+    latest.current = s;
     setSettings(s);
     postToPlugin({ type: "save-settings", settings: s });
   };

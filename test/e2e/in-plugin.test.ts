@@ -40,6 +40,34 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
       (p) => p === want || p === "failed",
       timeout,
     );
+  /**
+   * Clicks Stylize and waits for this run's result: an undo step committed and the line naming
+   * `name` (a "done" left over from the run before is no answer). Fails saying what it saw.
+   */
+  const stylizeAdds = async (name: string, timeout = 60_000) => {
+    const before = await commits();
+    await ui.getByTestId("stylize").click();
+    const seen = await eventually(
+      `“${name}” added`,
+      async () => ({
+        commits: await commits(),
+        phase: await run().getAttribute("data-phase"),
+        line: await ui.getByTestId("run-line").textContent(),
+      }),
+      (s) => (s.commits > before && s.phase === "done") || s.phase === "failed",
+      timeout,
+    );
+    const names = (await board()).children!.map((c) => c.name);
+    expect(seen.line, `board: ${names.join(" | ")}`).toBe(`Added “${name}” beside the layer.`);
+    expect(seen.commits).toBe(before + 1);
+  };
+  const setShapes = async (n: number) => {
+    const field = ui.getByLabel("Shapes", { exact: true });
+    if (!(await field.isVisible())) await ui.getByText("Advanced options").click();
+    await field.fill(String(n));
+    await field.press("Tab");
+    expect(await field.inputValue()).toBe(String(n));
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -79,12 +107,18 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
   }, 120_000);
 
   it("cancel leaves the document alone and offers the shapes found so far", async () => {
-    if (!(await ui.getByLabel("Shapes", { exact: true }).isVisible())) await ui.getByText("Advanced options").click();
-    await ui.getByLabel("Shapes", { exact: true }).fill("3000");
-    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    await setShapes(3000);
     const before = JSON.stringify(await board());
     await ui.getByTestId("stylize").click();
     await waitText(run(), /\d+ \/ 3000 shapes/, 30_000);
+    // what is typed while the progress redraws the panel stays until it is committed (Tab)
+    const field = ui.getByLabel("Shapes", { exact: true });
+    await field.fill("40");
+    const progress = await run().textContent();
+    await eventually("progress", () => run().textContent(), (t) => t !== progress);
+    expect(await field.inputValue()).toBe("40");
+    await field.press("Tab");
+    expect(await field.inputValue()).toBe("40");
     await ui.getByRole("button", { name: "Cancel" }).click();
     expect(await phase("cancelled", 10_000)).toBe("cancelled");
     expect(JSON.stringify(await board())).toBe(before);
@@ -140,10 +174,8 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(await ui.getByLabel("Palette", { exact: true }).inputValue()).toBe([...PALETTE, VARIABLE].join(", "));
     await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
     await waitText(ui.getByTestId("selection"), "Photo");
-    await ui.getByLabel("Shapes", { exact: true }).fill("20");
-    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
-    await ui.getByTestId("stylize").click();
-    expect(await phase("done", 60_000)).toBe("done");
+    await setShapes(20);
+    await stylizeAdds("Primitives — Photo (20 triangles)");
     await page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "11-focus-palette-done.png") });
     const shapes = await page.evaluate(() => {
       type N = {
@@ -192,7 +224,8 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
   }, 90_000);
 
   it("a batch: several layers, one result beside each, progress per layer, a failing layer named", async () => {
-    // settings from the test before: 20 shapes, focus on "Subject", which does not overlap "Starry"
+    // focus on "Subject" from the test before, which does not overlap "Starry"
+    await setShapes(20);
     const commitsBefore = await commits();
     const count = (b: Summary, name: string) => b.children!.filter((c) => c.name === name).length;
     const before = await board();
@@ -208,7 +241,7 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await page.locator("#plugin-ui").screenshot({ path: join(ARTIFACTS, "13-batch-done.png") });
     const after = await board();
     for (const name of ["Primitives — Photo (20 triangles)", "Primitives — Subject (20 triangles)"])
-      expect(count(after, name) - count(before, name), name).toBe(1);
+      expect(count(after, name) - count(before, name), `${name} among ${after.children!.map((c) => c.name)}`).toBe(1);
     expect(after.children!.some((c) => c.name.includes("Starry ("))).toBe(false);
     expect(await commits()).toBe(commitsBefore + 2); // each result its own undo step
     expect(await ui.getByRole("button", { name: "Retry the 1 that failed" }).isVisible()).toBe(true);
@@ -219,8 +252,7 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await ui.getByRole("button", { name: "Clear" }).first().click(); // no focus: Subject is the source now
     await page.evaluate(() => (window as unknown as Win).harness.select(["Subject"]));
     await waitText(ui.getByTestId("selection"), "Subject");
-    await ui.getByTestId("stylize").click();
-    expect(await phase("done", 60_000)).toBe("done");
+    await stylizeAdds("Primitives — Subject (20 triangles)");
     const kids = await page.evaluate(() => {
       type N = { name: string; children?: N[]; isMask?: boolean; maskType?: string; fills?: { type: string }[] };
       const figma = (window as unknown as { figma: { currentPage: N } }).figma;
@@ -241,12 +273,9 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
   it("gradient fills come back as native linear gradient paints", async () => {
     await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
     await waitText(ui.getByTestId("selection"), "Photo");
-    if (!(await ui.getByLabel("Shapes", { exact: true }).isVisible())) await ui.getByText("Advanced options").click();
-    await ui.getByLabel("Shapes", { exact: true }).fill("20");
-    await ui.getByLabel("Shapes", { exact: true }).press("Tab");
+    await setShapes(20);
     await ui.getByLabel("Gradient fills").check();
-    await ui.getByTestId("stylize").click();
-    expect(await phase("done", 60_000)).toBe("done");
+    await stylizeAdds("Primitives — Photo (20 triangles)");
     const paints = await page.evaluate(() => {
       type P = { type: string; gradientTransform?: number[][]; gradientStops?: { position: number }[] };
       type N = { name: string; children?: N[]; fills?: P[] };

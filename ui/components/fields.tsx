@@ -1,4 +1,7 @@
-// The shape dropdown both the Advanced options and "Stylize as shapes" use, so the two stay alike.
+// Fields more than one panel uses: the shape dropdown (Advanced options and "Stylize as shapes"
+// stay alike) and an input that keeps what is typed until it is committed.
+import type { JSX } from "preact";
+import { useState } from "preact/hooks";
 import type { ShapeMode } from "../../shared/shapes";
 import { SHAPE_MODES } from "../../shared/shapes";
 
@@ -21,5 +24,31 @@ export function ShapeSelect({ id, label, plural, value, onShape }: ShapeSelectPr
         </option>
       ))}
     </select>
+  );
+}
+
+type CommitInputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, "value" | "onInput" | "onChange"> & {
+  value: string | number;
+  /** The text as typed, when the field commits it (blur, Enter). */
+  onCommit(text: string): void;
+};
+
+/**
+ * An input that commits on change (blur, Enter) and keeps what is typed until then: a plain
+ * controlled input would be reset to the committed value by any re-render mid-typing (progress,
+ * the companion reconnecting), and the designer's number lost.
+ */
+export function CommitInput({ value, onCommit, ...rest }: CommitInputProps) {
+  const [draft, setDraft] = useState<string | null>(null);
+  return (
+    <input
+      {...rest}
+      value={draft ?? value}
+      onInput={(e) => setDraft(e.currentTarget.value)}
+      onChange={(e) => {
+        setDraft(null);
+        onCommit(e.currentTarget.value);
+      }}
+    />
   );
 }

@@ -3,7 +3,7 @@ import type { Mode, Preset, Settings } from "../../shared/plugin-messages";
 import type { PrimitivesOptions, StyleOptions } from "../../shared/protocol";
 import { PRESET_LABELS } from "../presets";
 import { clampInput, COUNT_RANGE } from "../number-input";
-import { ShapeSelect } from "./fields";
+import { CommitInput, ShapeSelect } from "./fields";
 
 export function ModeTabs({ mode, onMode }: { mode: Mode; onMode(m: Mode): void }) {
   const tabs: [Mode, string][] = [
@@ -68,15 +68,15 @@ function NumberField({ id, label, value, min, max, step = 1, fractions = false, 
   return (
     <div class="field">
       <label for={id}>{label}</label>
-      <input
+      <CommitInput
         id={id}
         type="number"
         min={min}
         max={max}
         step={step}
         value={value}
-        onChange={(e) => {
-          const n = clampInput(e.currentTarget.value, min, max, !fractions);
+        onCommit={(text) => {
+          const n = clampInput(text, min, max, !fractions);
           if (n !== undefined) onValue(n);
         }}
       />

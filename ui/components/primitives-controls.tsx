@@ -6,6 +6,7 @@ import { PrimitivesOptionsSchema } from "../../shared/protocol";
 import { requestPlugin } from "../bridge";
 import { newJobId } from "../job";
 import { paletteFromEntries, parsePaletteText } from "../palette";
+import { CommitInput } from "./fields";
 
 /** The engine's default weight, for an emptied field. */
 const FOCUS_WEIGHT = PrimitivesOptionsSchema.entries.focusWeight.default;
@@ -15,7 +16,8 @@ type Props = {
   focus: LayerInfo | null;
   onPickFocus(): void;
   onClearFocus(): void;
-  onChange(s: Settings): void;
+  /** A function gets the settings as they are then (an answer that comes later must not undo edits made meanwhile). */
+  onChange(s: Settings | ((now: Settings) => Settings)): void;
 };
 
 export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus, onChange }: Props) {
@@ -31,7 +33,7 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
       return;
     }
     const { palette, note } = paletteFromEntries(reply.styles);
-    if (palette.length) setPrimitives({ palette });
+    if (palette.length) onChange((now) => ({ ...now, primitives: { ...now.primitives, palette } }));
     setStylesNote(note);
   };
   return (
@@ -42,19 +44,18 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
             <span class="hint" data-testid="focus-layer">
               Focus: more detail inside <strong>{focus.name}</strong>
             </span>
-            <label class="inline">
+            <label class="inline" for="focus-weight">
               ×
-              <input
+              <CommitInput
+                id="focus-weight"
                 type="number"
                 aria-label="Focus weight"
                 min={1}
                 max={100}
                 step={1}
                 value={p.focusWeight}
-                onChange={(e) =>
-                  setPrimitives({
-                    focusWeight: Math.min(100, Math.max(1, Number(e.currentTarget.value) || FOCUS_WEIGHT)),
-                  })
+                onCommit={(text) =>
+                  setPrimitives({ focusWeight: Math.min(100, Math.max(1, Number(text) || FOCUS_WEIGHT)) })
                 }
               />
             </label>
@@ -68,16 +69,17 @@ export function PrimitivesControls({ settings, focus, onPickFocus, onClearFocus,
           </button>
         )}
       </div>
-      <label class="row">
+      <label class="row" for="palette">
         Palette
-        <input
+        <CommitInput
+          id="palette"
           type="text"
           aria-label="Palette"
           placeholder="any colour — or #hex, #hex, …"
           spellcheck={false}
           value={(p.palette ?? []).join(", ")}
-          onChange={(e) => {
-            const { palette, note } = parsePaletteText(e.currentTarget.value);
+          onCommit={(text) => {
+            const { palette, note } = parsePaletteText(text);
             setPrimitives({ palette: palette.length ? palette : undefined });
             setStylesNote(note);
           }}

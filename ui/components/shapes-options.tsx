@@ -3,7 +3,7 @@
 import type { Settings } from "../../shared/plugin-messages";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import { clampInput, COUNT_RANGE } from "../number-input";
-import { ShapeSelect } from "./fields";
+import { CommitInput, ShapeSelect } from "./fields";
 
 type Props = { settings: Settings; disabled: boolean; layers: number; onChange(s: Settings): void; onRun(): void };
 
@@ -15,13 +15,13 @@ export function ShapesAction({ settings, disabled, layers, onChange, onRun }: Pr
       <button type="button" class="secondary" data-testid="stylize-shapes" disabled={disabled} onClick={onRun}>
         Stylize as shapes{layers > 1 ? ` (${layers} layers)` : ""}
       </button>
-      <input
+      <CommitInput
         type="number"
         aria-label="Number of shapes"
         {...COUNT_RANGE}
         value={p.count}
-        onChange={(e) => {
-          const n = clampInput(e.currentTarget.value, COUNT_RANGE.min, COUNT_RANGE.max, true);
+        onCommit={(text) => {
+          const n = clampInput(text, COUNT_RANGE.min, COUNT_RANGE.max, true);
           if (n !== undefined) prim({ count: n });
         }}
       />
