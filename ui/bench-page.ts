@@ -25,13 +25,15 @@ async function runPrimitivesInBrowser(
     focus,
     startPool: startWebWorkerPool,
   });
-  const shapes: Shape[] = [];
+  let shapes: Shape[] = [];
   let score = session.initialScore;
   try {
     for await (const e of session.shapes()) {
       shapes.push(e.shape);
       score = e.score;
     }
+    const refit = session.refit();
+    if (refit) ({ shapes, score } = refit);
   } finally {
     await session.close();
   }

@@ -241,6 +241,7 @@ function remoteSession(
   start: Extract<WorkerEventBody, { t: "started" }>,
   finished?: PrimitivesDone,
 ): PrimitivesSession {
+  let ended = finished;
   return {
     width: start.width,
     height: start.height,
@@ -253,7 +254,7 @@ function remoteSession(
       try {
         while (!done) {
           const item = await events.next();
-          if (item.done) done = item.value as PrimitivesDone;
+          if (item.done) done = ended = item.value as PrimitivesDone;
           else if (item.value.t === "shape" && item.value.index === next) {
             next++;
             yield { index: item.value.index, shape: item.value.shape, score: item.value.score };
@@ -267,6 +268,7 @@ function remoteSession(
         yield { index: next, shape: done.shapes[next] as Shape, score: done.scores[next] };
       }
     },
+    refit: () => ended?.refit ?? null,
     async close() {
       run.finish();
     },

@@ -36,6 +36,8 @@ export interface PrimitivesDone {
   started: Extract<WorkerEventBody, { t: "started" }>;
   shapes: Shape[];
   scores: number[];
+  /** The shapes with their colours refitted at the end (PrimitivesSession.refit), if it ran. */
+  refit?: { shapes: Shape[]; score: number } | null;
 }
 /** The engine's StyleResult, with the image as base64 PNG. */
 export type StyleDone = Omit<StyleResult, "image"> & { image: string };

@@ -179,6 +179,7 @@ async function runPrimitives(
       publish({ t: "shape", ...ev });
     }
     if (signal.aborted) throw new DOMException("cancelled", "AbortError");
+    done.refit = session.refit();
     return done;
   } finally {
     await session.close();

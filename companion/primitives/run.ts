@@ -32,6 +32,8 @@ export async function runPrimitives(
       list.score = e.score;
       run.onShape?.(e, performance.now() - t0);
     }
+    const refit = run.signal?.aborted ? null : session.refit();
+    if (refit) Object.assign(list, refit);
   } finally {
     await session.close();
   }

@@ -8,6 +8,7 @@ import type { Found, FromWorker, ToWorker, WorkerInit } from "./messages";
 import { coverageTarget, hasTransparency, weightedMean } from "./coverage";
 import { averageColor, targetRgb } from "./model";
 import { toShape, typeCode } from "./params";
+import { refitColours } from "./refit";
 import type { SearchBudget } from "./search";
 
 export interface PrimitivesEvent {
@@ -28,6 +29,12 @@ export interface PrimitivesSession {
   initialScore: number;
   /** Yields each accepted shape. Ends after options.count shapes, or early (returns, no throw) once signal is aborted. */
   shapes(): AsyncGenerator<PrimitivesEvent>;
+  /**
+   * After the last shape: every shape with its colours fitted again to the finished picture
+   * (refit.ts) and the score then. Null when the shapes cover too many pixels to refit; the
+   * shapes as found then stand.
+   */
+  refit(): { shapes: Shape[]; score: number } | null;
   /** Frees the workers. Safe to call twice, also mid-run. */
   close(): Promise<void>;
 }
@@ -167,6 +174,7 @@ export async function createSession(
   const stopped = () => closed || stopRequested;
 
   let started = false;
+  const found: Found[] = [];
   async function* shapes(): AsyncGenerator<PrimitivesEvent> {
     // The workers' canvases carry the shapes found so far: a second pass would start mid-way.
     if (started) throw new Error("PrimitivesSession.shapes() can only be iterated once");
@@ -204,8 +212,8 @@ export async function createSession(
       if (stopped() || !best) return;
       pool.broadcast({ type: "draw", found: best });
       total += best.energy;
-      const color = { r: best.color[0], g: best.color[1], b: best.color[2], a: best.alpha };
-      yield { index, shape: toShape(best.code, best.p, color, gradientOf(best)), score: score(total) };
+      found.push(best);
+      yield { index, shape: shapeOf(best), score: score(total) };
     }
   }
 
@@ -217,6 +225,11 @@ export async function createSession(
     clip,
     initialScore: score(initialTotal),
     shapes,
+    refit() {
+      const input = { width, height, target: rgb, weights, background, palette };
+      const r = refitColours(found, input);
+      return r && { shapes: r.found.map(shapeOf), score: score(r.after) };
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -225,6 +238,11 @@ export async function createSession(
       await pool.close();
     },
   };
+}
+
+function shapeOf(f: Found): Shape {
+  const color = { r: f.color[0], g: f.color[1], b: f.color[2], a: f.alpha };
+  return toShape(f.code, f.p, color, gradientOf(f));
 }
 
 /** A found shape's gradient as the shape model has it (stops to 1/100 px, like the geometry). */

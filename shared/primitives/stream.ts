@@ -58,7 +58,9 @@ export async function streamPrimitives(
   // The engine ends quietly when aborted; a cancelled job must not report a result.
   if (signal?.aborted) return false;
   batch.flush();
-  const result = { width, height, background, ...clip, shapes, score };
+  // the shapes as streamed are what a cancel keeps; the result has its colours refitted
+  const refit = session.refit();
+  const result = { width, height, background, ...clip, ...(refit ?? { shapes, score }) };
   send({ type: "result", kind: "primitives", id, result, ms: Date.now() - started });
   return true;
 }

@@ -204,6 +204,7 @@ export function fakeEngines(opts: { shapeDelayMs?: number; iterDelayMs?: number;
             yield { index: i, shape, score: 0.5 / (i + 2) };
           }
         },
+        refit: () => null,
         async close() {
           log.closed++;
         },
