@@ -5,13 +5,17 @@
 //   result(x) = B(x)·background + Σ_k m_k(x)·c_k(x),   m_k(x) = a_k · Π_{j>k covering x} (1 − a_j),
 // with c_k(x) = (1 − s)·c0 + s·c1 along a gradient's ramp. So one colour at a time has a closed form
 // (a parabola per channel, clamped to a byte; with a palette the nearest entry), every move lowers
-// the error, and a few sweeps settle it (coordinate descent).
+// the error, and a few sweeps settle it (coordinate descent). A gradient's ramp (its stops) is
+// climbed again too, against the finished picture, its two colours solved for each try.
 import type { Color } from "../shapes";
 import type { Found } from "./messages";
+import { type Ramp, refitRamp } from "./ramp-refit";
 import { Spans } from "./raster";
 
 /** Sweeps over all colours; the third changes the score in the fifth digit. */
 const SWEEPS = 3;
+/** From this sweep on, gradient ramps are climbed again first (the colours settled once before). */
+const RAMP_SWEEP = 1;
 /** Above this many covered (shape, pixel) pairs the refit is skipped: ~12 bytes each, kept small for the plugin. */
 export const MAX_REFIT_PIXELS = 4_000_000;
 
@@ -28,7 +32,7 @@ export type RefitInput = {
 };
 
 /** One colour to fit: the pixels it reaches and how strongly (its basis), and its channels. */
-type Unknown = { pixels: Int32Array; basis: Float64Array; color: [number, number, number] };
+export type Unknown = { pixels: Int32Array; basis: Float64Array; color: [number, number, number] };
 
 /**
  * The shapes with their colours refitted, and the total weighted squared error before and after
@@ -74,6 +78,7 @@ export function refitColours(
     ...(f.gradient && { gradient: { ...f.gradient, color: [...f.gradient.color] as Found["color"] } }),
   }));
   const unknowns: Unknown[] = [];
+  const ramps: Ramp[] = [];
   for (const [k, f] of out.entries()) {
     const pixels = covered[k];
     const m = strength[k];
@@ -96,7 +101,12 @@ export function refitColours(
       near[i] = m[i] * (1 - s);
       far[i] = m[i] * s;
     }
-    unknowns.push({ pixels, basis: near, color: f.color }, { pixels, basis: far, color: f.gradient.color });
+    const pair = {
+      near: { pixels, basis: near, color: f.color },
+      far: { pixels, basis: far, color: f.gradient.color },
+    };
+    unknowns.push(pair.near, pair.far);
+    ramps.push({ k, f: f as Found & { gradient: NonNullable<Found["gradient"]> }, m, ...pair });
   }
 
   // residual = target − result
@@ -111,7 +121,9 @@ export function refitColours(
 
   const best = [0, 0, 0];
   const change = [0, 0, 0];
+  const palette = input.palette?.length ? Float64Array.from(input.palette) : null;
   for (let sweep = 0; sweep < SWEEPS; sweep++) {
+    if (sweep >= RAMP_SWEEP) for (const r of ramps) refitRamp(r, residual, width, weights, palette);
     for (const u of unknowns) {
       let bb = 0;
       let b0 = 0;

@@ -1,6 +1,6 @@
 // The final colour refit against the engine's own model: it starts from the model's error, the
-// shapes it returns draw to the error it reports, it never makes things worse, and it finds the
-// closed-form colour where one shape's visible part decides it.
+// shapes it returns (gradient stops moved too) draw to the error it reports, it never makes things
+// worse, and it finds the closed-form colour where one shape's visible part decides it.
 import { describe, expect, it } from "vitest";
 import type { Found } from "../../shared/primitives/messages";
 import { Model } from "../../shared/primitives/model";
@@ -66,8 +66,13 @@ describe("refitColours", () => {
         expect(r.after / modelTotal(target, r.found, withWeights)).toBeCloseTo(1, 9);
         expect(r.after).toBeLessThan(0.8 * r.before); // random colours: a lot to gain
         expect(r.found.map((f) => f.p)).toEqual(shapes.map((f) => f.p)); // geometry untouched
+        const moved = r.found.filter(
+          (f, i) => f.gradient && f.gradient.stops.join() !== shapes[i].gradient!.stops.join(),
+        );
+        expect(moved.length > 0).toBe(gradient); // ramps climbed again
         for (const f of r.found)
-          for (const c of [...f.color, ...(f.gradient?.color ?? [])]) expect(Number.isInteger(c) && c >= 0 && c <= 255).toBe(true);
+          for (const c of [...f.color, ...(f.gradient?.color ?? [])])
+            expect(Number.isInteger(c) && c >= 0 && c <= 255).toBe(true);
       }
     });
 
@@ -83,7 +88,12 @@ describe("refitColours", () => {
     expect(r.found[1].color).toEqual([100, 100, 100]);
     const palette = [0, 0, 0, 255, 255, 255, 120, 90, 60];
     const p = refitColours([low, top], { width: W, height: H, target, background: BG, palette })!;
-    for (const f of p.found) expect([[0, 0, 0], [255, 255, 255], [120, 90, 60]]).toContainEqual(f.color);
+    for (const f of p.found)
+      expect([
+        [0, 0, 0],
+        [255, 255, 255],
+        [120, 90, 60],
+      ]).toContainEqual(f.color);
     expect(p.found[1].color).toEqual([120, 90, 60]); // nearest to 100 grey
     expect(p.after).toBeLessThan(p.before);
   });
