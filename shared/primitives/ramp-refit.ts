@@ -38,17 +38,83 @@ export function refitRamp(
   const { pixels } = r.near;
   const n = pixels.length;
   const m = r.m;
-  const a = r.f.alpha / 255;
-  // The residual without this shape, and the running sums in the solver's terms: each pixel
-  // weighs w' = w·(m/a)² (the shape's opacity a standing in for its strength m there) and asks
-  // for r' = a·r0/m, so w'r' = w·m·r0/a. Hidden pixels (m = 0) add nothing.
+  // the residual without this shape
   const r0 = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const j = 3 * pixels[i];
+    for (let ch = 0; ch < 3; ch++)
+      r0[3 * i + ch] = residual[j + ch] + r.near.basis[i] * r.near.color[ch] + r.far.basis[i] * r.far.color[ch];
+  }
+  const { evaluate, c0, c1 } = rampScorer({ pixels, m, r0, alpha: r.f.alpha, width, weights, palette });
+  const stops = [...r.f.gradient.stops] as [number, number, number, number];
+  let energy = evaluate(stops);
+  let col0 = Array.from(c0);
+  let col1 = Array.from(c1);
+  const rng = new Rng(r.k, 7);
+  const trial = [...stops];
+  for (let age = 0; age < RAMP_AGE; age++) {
+    trial.splice(0, 4, ...stops);
+    const length = Math.sqrt((stops[2] - stops[0]) ** 2 + (stops[3] - stops[1]) ** 2) || 1;
+    trial[rng.int(4)] += (rng.normal() * 0.2 * length) / (1 << rng.int(3));
+    const e = evaluate(trial);
+    if (e < energy) {
+      energy = e;
+      stops.splice(0, 4, ...trial);
+      col0 = Array.from(c0);
+      col1 = Array.from(c1);
+      age = -1;
+    }
+  }
+
+  // the new ramp's bases and colours (as Model.drawGradient draws it), and the shape back in
+  const ex = stops[2] - stops[0];
+  const ey = stops[3] - stops[1];
+  const e2 = ex * ex + ey * ey;
+  for (let i = 0; i < n; i++) {
+    const x = pixels[i] % width;
+    const y = (pixels[i] - x) / width;
+    let s = e2 > 0 ? ((x + 0.5 - stops[0]) * ex + (y + 0.5 - stops[1]) * ey) / e2 : 0;
+    s = s < 0 ? 0 : Math.min(s, 1);
+    r.near.basis[i] = m[i] * (1 - s);
+    r.far.basis[i] = m[i] * s;
+    const j = 3 * pixels[i];
+    for (let ch = 0; ch < 3; ch++)
+      residual[j + ch] = r0[3 * i + ch] - r.near.basis[i] * col0[ch] - r.far.basis[i] * col1[ch];
+  }
+  r.f.gradient.stops = stops;
+  for (let ch = 0; ch < 3; ch++) {
+    r.near.color[ch] = col0[ch];
+    r.far.color[ch] = col1[ch];
+  }
+}
+
+export type RampPixels = {
+  /** The shape's pixels (index y·width + x, rows in order, x rising) and their strengths m. */
+  pixels: Int32Array;
+  m: Float64Array;
+  /** Target − result without this shape, 3 per pixel of the list. */
+  r0: Float64Array;
+  /** The shape's opacity, 1..255. */
+  alpha: number;
+  width: number;
+  weights?: Float64Array;
+  palette: Float64Array | null;
+};
+
+/**
+ * evaluate(stops): the error change (from Σw·r0²) of the shape with a ramp between the two stop
+ * points and its best colours for it, which it leaves in c0 and c1.
+ */
+export function rampScorer({ pixels, m, r0, alpha, width, weights, palette }: RampPixels) {
+  const n = pixels.length;
+  const a = alpha / 255;
+  // Running sums in the solver's terms: each pixel weighs w' = w·(m/a)² (the shape's opacity a standing in for its strength m there) and asks
+  // for r' = a·r0/m, so w'r' = w·m·r0/a. Hidden pixels (m = 0) add nothing.
   const sums = new Float64Array(Q * (n + 1));
   // Rows of consecutive pixels: first pixel index, its x, the row's centre y.
   const rowStart: number[] = [];
   const rowX: number[] = [];
   const rowY: number[] = [];
-  // (plain arrays while built; read as they are: V8 keeps small-integer and double arrays packed)
   for (let i = 0; i < n; i++) {
     const p = pixels[i];
     const x = p % width;
@@ -57,7 +123,6 @@ export function refitRamp(
       rowX.push(x);
       rowY.push((p - x) / width + 0.5);
     }
-    const j = 3 * p;
     const w = weights ? weights[p] : 1;
     const wq = w * (m[i] / a) * (m[i] / a);
     const cx = x + 0.5;
@@ -66,8 +131,7 @@ export function refitRamp(
     sums[o + Q + 1] = sums[o + 1] + wq * cx;
     sums[o + Q + 2] = sums[o + 2] + wq * cx * cx;
     for (let ch = 0; ch < 3; ch++) {
-      const t = residual[j + ch] + r.near.basis[i] * r.near.color[ch] + r.far.basis[i] * r.far.color[ch];
-      r0[3 * i + ch] = t;
+      const t = r0[3 * i + ch];
       const wr = (w * m[i] * t) / a;
       sums[o + Q + 3 + ch] = sums[o + 3 + ch] + wr;
       sums[o + Q + 6 + ch] = sums[o + 6 + ch] + wr * cx;
@@ -142,44 +206,5 @@ export function refitRamp(
     return solveGradient(gs, a, palette, c0, c1);
   };
 
-  const stops = [...r.f.gradient.stops] as [number, number, number, number];
-  let energy = evaluate(stops);
-  let col0 = Array.from(c0);
-  let col1 = Array.from(c1);
-  const rng = new Rng(r.k, 7);
-  const trial = [...stops];
-  for (let age = 0; age < RAMP_AGE; age++) {
-    trial.splice(0, 4, ...stops);
-    const length = Math.sqrt((stops[2] - stops[0]) ** 2 + (stops[3] - stops[1]) ** 2) || 1;
-    trial[rng.int(4)] += (rng.normal() * 0.2 * length) / (1 << rng.int(3));
-    const e = evaluate(trial);
-    if (e < energy) {
-      energy = e;
-      stops.splice(0, 4, ...trial);
-      col0 = Array.from(c0);
-      col1 = Array.from(c1);
-      age = -1;
-    }
-  }
-
-  // the new ramp's bases and colours (as Model.drawGradient draws it), and the shape back in
-  const ex = stops[2] - stops[0];
-  const ey = stops[3] - stops[1];
-  const e2 = ex * ex + ey * ey;
-  for (let i = 0; i < n; i++) {
-    const x = pixels[i] % width;
-    const y = (pixels[i] - x) / width;
-    let s = e2 > 0 ? ((x + 0.5 - stops[0]) * ex + (y + 0.5 - stops[1]) * ey) / e2 : 0;
-    s = s < 0 ? 0 : Math.min(s, 1);
-    r.near.basis[i] = m[i] * (1 - s);
-    r.far.basis[i] = m[i] * s;
-    const j = 3 * pixels[i];
-    for (let ch = 0; ch < 3; ch++)
-      residual[j + ch] = r0[3 * i + ch] - r.near.basis[i] * col0[ch] - r.far.basis[i] * col1[ch];
-  }
-  r.f.gradient.stops = stops;
-  for (let ch = 0; ch < 3; ch++) {
-    r.near.color[ch] = col0[ch];
-    r.far.color[ch] = col1[ch];
-  }
+  return { evaluate, c0, c1 };
 }
