@@ -7,6 +7,19 @@ import type { Spans } from "./raster";
 
 const DEG = Math.PI / 180;
 
+/** Where each of the spans' moments sits in GradientScorer's `mo` (G, XG, YG: three channels each). */
+const M_W = 0;
+const M_X = 1;
+const M_Y = 2;
+const M_XX = 3;
+const M_XY = 4;
+const M_YY = 5;
+const M_H = 6;
+const M_G = 7;
+const M_XG = 10;
+const M_YG = 13;
+const M_COUNT = 16;
+
 /**
  * Where a shape's ramp runs: over [lo, hi] of its extent along the direction (padded beyond), the
  * direction being the fitted one turned by `turn` degrees. FULL_RAMP: the whole extent, as fitted.
@@ -38,6 +51,7 @@ export class GradientScorer {
   /** The spans the last energy() measured (rewindow() must be given the same). */
   private lastSpans: Spans | null = null;
   private lastCount = -1;
+  private lastA = Number.NaN;
 
   /** (fx, fy) at `angle` degrees (its cosine and sine kept for the next call with the same angle). */
   private direction(angle: number): void {
@@ -73,17 +87,19 @@ export class GradientScorer {
   /**
    * Gradient fill along the fitted direction (fitDirection), or at `angle` degrees if given (tests).
    * The stops sit at the covered pixels' extent along it, so
-   * s = (u − uMin)/uLen ∈ [0, 1] needs no clamping and is affine in x on each row (s = αx + β):
-   * the s-weighted sums come from the x-weighted prefix columns. Best stop colours into c0, c1
-   * (gradient.ts) and the error change they give; `a` is the opacity, 0..1.
+   * s = (u − uMin)/uLen ∈ [0, 1] needs no clamping and is affine in x and y: the s-weighted sums
+   * follow from the spans' moments. Best stop colours into c0, c1 (gradient.ts) and the error
+   * change they give; `a` is the opacity, 0..1.
    */
   energy(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp = FULL_RAMP, angle = Number.NaN): number {
+    this.moments(spans, a);
     if (!Number.isNaN(angle)) this.direction(angle);
-    else this.fitDirection(spans, a);
+    else this.fitDirection();
     this.turn(ramp.turn);
     this.extent(spans, this.dx, this.dy);
     this.lastSpans = spans;
     this.lastCount = spans.count;
+    this.lastA = a;
     return this.sums(spans, a, c0, c1, ramp);
   }
 
@@ -92,8 +108,8 @@ export class GradientScorer {
    * last energy() call's, which must have been on these spans (only a turn re-measures the extent).
    */
   rewindow(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
-    if (spans !== this.lastSpans || spans.count !== this.lastCount)
-      throw new Error("rewindow() needs the spans of the last energy() call");
+    if (spans !== this.lastSpans || spans.count !== this.lastCount || a !== this.lastA)
+      throw new Error("rewindow() needs the spans and opacity of the last energy() call");
     if (ramp.turn !== this.turned) {
       this.turn(ramp.turn);
       this.extent(spans, this.dx, this.dy);
@@ -123,75 +139,32 @@ export class GradientScorer {
   private sums(spans: Spans, a: number, c0: Int32Array, c1: Int32Array, ramp: Ramp): number {
     this.lo = ramp.lo;
     this.hi = ramp.hi;
-    return ramp.lo !== 0 || ramp.hi !== 1 ? this.windowed(spans, a, c0, c1) : this.whole(spans, a, c0, c1);
+    return ramp.lo !== 0 || ramp.hi !== 1 ? this.windowed(spans, a, c0, c1) : this.whole(a, c0, c1);
   }
 
-  /** The ramp over the whole extent: s is affine in x on each row, summed from the x-weighted columns. */
-  private whole(spans: Spans, a: number, c0: Int32Array, c1: Int32Array): number {
-    const dx = this.dx;
-    const dy = this.dy;
+  /**
+   * The ramp over the whole extent, from the spans' moments alone: s = al·x + c0 + c1·y (x, y the
+   * pixel indices), so Σs, Σs² and Σs·G expand into the moments the direction fit takes (O(1)).
+   */
+  private whole(a: number, c0: Int32Array, c1: Int32Array): number {
     const L = this.uLen;
+    const o = this.mo;
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
-    const al = L > 1e-9 ? dx / L : 0;
-    const P = this.m.prefix;
-    const q = this.m.q;
-    const b = this.m.base;
-    const stride = (this.m.width + 1) * q;
-    const m = this.gs;
-    let W = 0;
-    let S1 = 0;
-    let S2 = 0;
-    let H = 0;
-    let g0 = 0;
-    let g1 = 0;
-    let g2 = 0;
-    let r0 = 0;
-    let r1 = 0;
-    let r2 = 0;
-    for (let i = 0; i < spans.count; i++) {
-      const y = spans.y[i];
-      const be = L > 1e-9 ? (0.5 * dx + (y + 0.5) * dy - this.uMin) / L : 0;
-      const lo = y * stride + spans.x1[i] * q;
-      const hi = y * stride + (spans.x2[i] + 1) * q;
-      const w = P[hi + b - 1] - P[lo + b - 1];
-      const X = P[hi + q - 2] - P[lo + q - 2];
-      const XX = P[hi + q - 1] - P[lo + q - 1];
-      let G0: number;
-      let G1: number;
-      let G2: number;
-      let XG0: number;
-      let XG1: number;
-      let XG2: number;
-      if (b === 5) {
-        G0 = P[hi] - P[lo];
-        G1 = P[hi + 1] - P[lo + 1];
-        G2 = P[hi + 2] - P[lo + 2];
-        H += P[hi + 3] - P[lo + 3];
-        XG0 = P[hi + 5] - P[lo + 5];
-        XG1 = P[hi + 6] - P[lo + 6];
-        XG2 = P[hi + 7] - P[lo + 7];
-      } else {
-        // G = Σd + a·Σk, per span and likewise x-weighted.
-        G0 = P[hi] - P[lo] + a * (P[hi + 3] - P[lo + 3]);
-        G1 = P[hi + 1] - P[lo + 1] + a * (P[hi + 4] - P[lo + 4]);
-        G2 = P[hi + 2] - P[lo + 2] + a * (P[hi + 5] - P[lo + 5]);
-        H += 2 * a * (P[hi + 6] - P[lo + 6]) + a * a * (P[hi + 7] - P[lo + 7]);
-        XG0 = P[hi + 9] - P[lo + 9] + a * (P[hi + 12] - P[lo + 12]);
-        XG1 = P[hi + 10] - P[lo + 10] + a * (P[hi + 13] - P[lo + 13]);
-        XG2 = P[hi + 11] - P[lo + 11] + a * (P[hi + 14] - P[lo + 14]);
-      }
-      W += w;
-      S1 += al * X + be * w;
-      S2 += al * al * XX + 2 * al * be * X + be * be * w;
-      g0 += G0;
-      g1 += G1;
-      g2 += G2;
-      r0 += al * XG0 + be * G0;
-      r1 += al * XG1 + be * G1;
-      r2 += al * XG2 + be * G2;
-    }
-    m.set(W, S1, S2, H, g0, g1, g2, r0, r1, r2);
-    return solveGradient(m, a, this.m.palette, c0, c1);
+    const thin = !(L > 1e-9);
+    const al = thin ? 0 : this.dx / L;
+    const k0 = thin ? 0 : (0.5 * this.dx + 0.5 * this.dy - this.uMin) / L;
+    const k1 = thin ? 0 : this.dy / L;
+    const W = o[M_W];
+    const S1 = al * o[M_X] + k0 * W + k1 * o[M_Y];
+    const S2 =
+      al * al * o[M_XX] +
+      2 * al * (k0 * o[M_X] + k1 * o[M_XY]) +
+      k0 * k0 * W +
+      2 * k0 * k1 * o[M_Y] +
+      k1 * k1 * o[M_YY];
+    const r = (ch: number) => al * o[M_XG + ch] + k0 * o[M_G + ch] + k1 * o[M_YG + ch];
+    this.gs.set(W, S1, S2, o[M_H], o[M_G], o[M_G + 1], o[M_G + 2], r(0), r(1), r(2));
+    return solveGradient(this.gs, a, this.m.palette, c0, c1);
   }
 
   /** The ramp's window along the extent (s from lo to hi; padded beyond), as the last energy() had it. */
@@ -296,65 +269,137 @@ export class GradientScorer {
   }
 
   /**
-   * The direction the colour changes most under the spans: per channel the least-squares plane
-   * r ≈ c + gₓ·x + g_y·y (r the G term), then the principal axis of Σ g·gᵀ over the channels
-   * (a two-stop gradient changes every channel along one direction): a closed form, like the
-   * colours, instead of one more parameter to climb (as fast, and a little better: see README).
+   * The spans' moments into `mo` (x, y the pixel indices; G the G-terms, gradient.ts): Σw, Σw·x,
+   * Σw·y, Σw·x², Σw·x·y, Σw·y², H, and per channel ΣG, Σx·G, Σy·G — one pass over the spans'
+   * prefix sums, from which the direction fit and the whole-extent ramp follow in O(1).
    */
-  private fitDirection(spans: Spans, a: number): void {
+  private moments(spans: Spans, a: number): void {
     const P = this.m.prefix;
     const q = this.m.q;
-    const b = this.m.base;
     const stride = (this.m.width + 1) * q;
+    // Fixed opacity: the columns are [G0 G1 G2 H W | x·G0 x·G1 x·G2 x x²]; any opacity:
+    // [D0 D1 D2 K0 K1 K2 DK KK W | x·D0 x·D1 x·D2 x·K0 x·K1 x·K2 x x²] with G = D + a·K,
+    // H = 2a·DK + a²·KK: the D and K sums are kept apart and combined at the end.
+    const fixed = this.m.base === 5;
+    const iw = this.m.base - 1;
+    const xd = fixed ? 5 : 9;
     let W = 0;
     let X = 0;
     let Y = 0;
     let XX = 0;
-    let YY = 0;
     let XY = 0;
-    const R = this.fitR;
-    R.fill(0);
+    let YY = 0;
+    let H = 0;
+    let HK = 0;
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let xd0 = 0;
+    let xd1 = 0;
+    let xd2 = 0;
+    let yd0 = 0;
+    let yd1 = 0;
+    let yd2 = 0;
+    let e0 = 0;
+    let e1 = 0;
+    let e2 = 0;
+    let xe0 = 0;
+    let xe1 = 0;
+    let xe2 = 0;
+    let ye0 = 0;
+    let ye1 = 0;
+    let ye2 = 0;
     for (let i = 0; i < spans.count; i++) {
       const y = spans.y[i];
       const lo = y * stride + spans.x1[i] * q;
       const hi = y * stride + (spans.x2[i] + 1) * q;
-      const w = P[hi + b - 1] - P[lo + b - 1];
+      const w = P[hi + iw] - P[lo + iw];
       const x = P[hi + q - 2] - P[lo + q - 2];
       W += w;
       X += x;
       Y += y * w;
       XX += P[hi + q - 1] - P[lo + q - 1];
-      YY += y * y * w;
       XY += y * x;
-      for (let ch = 0; ch < 3; ch++) {
-        let g: number;
-        let xg: number;
-        if (b === 5) {
-          g = P[hi + ch] - P[lo + ch];
-          xg = P[hi + 5 + ch] - P[lo + 5 + ch];
-        } else {
-          g = P[hi + ch] - P[lo + ch] + a * (P[hi + 3 + ch] - P[lo + 3 + ch]);
-          xg = P[hi + 9 + ch] - P[lo + 9 + ch] + a * (P[hi + 12 + ch] - P[lo + 12 + ch]);
-        }
-        R[3 * ch] += g;
-        R[3 * ch + 1] += xg;
-        R[3 * ch + 2] += y * g;
+      YY += y * y * w;
+      const g0 = P[hi] - P[lo];
+      const g1 = P[hi + 1] - P[lo + 1];
+      const g2 = P[hi + 2] - P[lo + 2];
+      d0 += g0;
+      d1 += g1;
+      d2 += g2;
+      yd0 += y * g0;
+      yd1 += y * g1;
+      yd2 += y * g2;
+      xd0 += P[hi + xd] - P[lo + xd];
+      xd1 += P[hi + xd + 1] - P[lo + xd + 1];
+      xd2 += P[hi + xd + 2] - P[lo + xd + 2];
+      if (fixed) H += P[hi + 3] - P[lo + 3];
+      else {
+        H += P[hi + 6] - P[lo + 6];
+        HK += P[hi + 7] - P[lo + 7];
+        const k0 = P[hi + 3] - P[lo + 3];
+        const k1 = P[hi + 4] - P[lo + 4];
+        const k2 = P[hi + 5] - P[lo + 5];
+        e0 += k0;
+        e1 += k1;
+        e2 += k2;
+        ye0 += y * k0;
+        ye1 += y * k1;
+        ye2 += y * k2;
+        xe0 += P[hi + 12] - P[lo + 12];
+        xe1 += P[hi + 13] - P[lo + 13];
+        xe2 += P[hi + 14] - P[lo + 14];
       }
     }
+    const o = this.mo;
+    o[M_W] = W;
+    o[M_X] = X;
+    o[M_Y] = Y;
+    o[M_XX] = XX;
+    o[M_XY] = XY;
+    o[M_YY] = YY;
+    // (with a fixed opacity the K sums stay 0)
+    o[M_H] = fixed ? H : 2 * a * H + a * a * HK;
+    o[M_G] = d0 + a * e0;
+    o[M_G + 1] = d1 + a * e1;
+    o[M_G + 2] = d2 + a * e2;
+    o[M_XG] = xd0 + a * xe0;
+    o[M_XG + 1] = xd1 + a * xe1;
+    o[M_XG + 2] = xd2 + a * xe2;
+    o[M_YG] = yd0 + a * ye0;
+    o[M_YG + 1] = yd1 + a * ye1;
+    o[M_YG + 2] = yd2 + a * ye2;
+  }
+
+  /** The spans' moments (see moments()), as the last energy() measured them. */
+  private readonly mo = new Float64Array(M_COUNT);
+
+  /**
+   * The direction the colour changes most under the spans, from their moments: per channel the
+   * least-squares plane r ≈ c + gₓ·x + g_y·y (r the G term), then the principal axis of Σ g·gᵀ
+   * over the channels (a two-stop gradient changes every channel along one direction): a closed
+   * form, like the colours, instead of one more parameter to climb (as fast, and a little better:
+   * see README).
+   */
+  private fitDirection(): void {
+    const o = this.mo;
+    const W = o[M_W];
+    const X = o[M_X];
+    const Y = o[M_Y];
     this.fx = 1;
     this.fy = 0;
     if (!(W > 0)) return;
     // Centred second moments of position, and of position with each channel.
-    const cxx = XX - (X * X) / W;
-    const cyy = YY - (Y * Y) / W;
-    const cxy = XY - (X * Y) / W;
+    const cxx = o[M_XX] - (X * X) / W;
+    const cyy = o[M_YY] - (Y * Y) / W;
+    const cxy = o[M_XY] - (X * Y) / W;
     const det = cxx * cyy - cxy * cxy;
     let mxx = 0;
     let mxy = 0;
     let myy = 0;
     for (let ch = 0; ch < 3; ch++) {
-      const cxr = R[3 * ch + 1] - (X * R[3 * ch]) / W;
-      const cyr = R[3 * ch + 2] - (Y * R[3 * ch]) / W;
+      const cxr = o[M_XG + ch] - (X * o[M_G + ch]) / W;
+      const cyr = o[M_YG + ch] - (Y * o[M_G + ch]) / W;
       // The plane's slope (a thin shape: its covariance with position, without the inverse).
       const gx = det > 1e-9 * W * W ? (cyy * cxr - cxy * cyr) / det : cxr;
       const gy = det > 1e-9 * W * W ? (cxx * cyr - cxy * cxr) / det : cyr;
@@ -377,8 +422,6 @@ export class GradientScorer {
       this.fy = vy / n;
     }
   }
-
-  private readonly fitR = new Float64Array(9);
 
   /**
    * The stop points [x1, y1, x2, y2] of a gradient over the spans (working pixels): the ends of

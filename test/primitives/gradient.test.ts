@@ -60,9 +60,9 @@ function bruteDelta(
     const y = spans.y[i];
     for (let x = spans.x1[i]; x <= spans.x2[i]; x++) {
       const s = Math.min(1, Math.max(0, ((x + 0.5 - x1) * (x2 - x1) + (y + 0.5 - y1) * (y2 - y1)) / e2));
-      const w = wts ? wts[y * W + x] : 1;
+      const w = wts ? wts[y * m.width + x] : 1;
       for (let ch = 0; ch < 3; ch++) {
-        const j = 3 * (y * W + x) + ch;
+        const j = 3 * (y * m.width + x) + ch;
         const k = m.canvas[j];
         const t = m.target[j];
         const after = (1 - a) * k + a * ((1 - s) * c0[ch] + s * c1[ch]);
@@ -170,6 +170,35 @@ describe("gradient fills in the model", () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(25);
+  });
+
+  it("stays exact far from the origin: slivers and wide shapes at the right of a 2048 px canvas", () => {
+    // The whole-extent ramp is summed from moments about the canvas origin (Σw·x², …): check
+    // that cancellation costs nothing visible where x is large and the shape thin.
+    const rng = new Rng(3);
+    const [w, h] = [2048, 24];
+    const px = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : rng.int(256)));
+    const c0 = new Int32Array(3);
+    const c1 = new Int32Array(3);
+    const stops = new Float64Array(4);
+    for (const alpha of [128, 0]) {
+      const m = new Model(w, h, targetRgb(px, w, h), { r: 90, g: 120, b: 60, a: 255 }, alpha, { gradient: true });
+      const spans = new Spans(w, h);
+      const shapes = [
+        [2040.2, 1.3, 2046.9, 22.8, 2041.1, 23.6], // a sliver: about a pixel across
+        [1100.5, 0.2, 2047.5, 12.1, 1500.3, 23.9], // wide, far from the origin
+        [2030.4, 3.1, 2031.2, 3.4, 2030.9, 20.7], // one column
+      ];
+      for (const p of shapes) {
+        spans.rasterize(0, p);
+        const a = alpha || 77;
+        const predicted = m.energyGradient(spans, a, c0, c1);
+        m.gradientStops(spans, stops);
+        const brute = bruteDelta(m, spans, a, stops, [...c0], [...c1]);
+        expect(Math.abs(brute - predicted)).toBeLessThan(1e-9 * Math.abs(brute) + 1e-6);
+        m.drawGradient(spans, c0, c1, a, stops);
+      }
+    }
   });
 
   it("re-sums another ramp for the same shape exactly as a fresh evaluation does", () => {
