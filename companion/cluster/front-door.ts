@@ -269,6 +269,9 @@ function remoteSession(
       }
     },
     refit: () => ended?.refit ?? null,
+    get exhausted() {
+      return ended?.exhausted === true;
+    },
     async close() {
       run.finish();
     },

@@ -38,6 +38,8 @@ export interface PrimitivesDone {
   scores: number[];
   /** The shapes with their colours refitted at the end (PrimitivesSession.refit), if it ran. */
   refit?: { shapes: Shape[]; score: number } | null;
+  /** The run ended before its count: no shape lowered the error any more (PrimitivesSession.exhausted). */
+  exhausted?: boolean;
 }
 /** The engine's StyleResult, with the image as base64 PNG. */
 export type StyleDone = Omit<StyleResult, "image"> & { image: string };

@@ -180,6 +180,7 @@ async function runPrimitives(
     }
     if (signal.aborted) throw new DOMException("cancelled", "AbortError");
     done.refit = session.refit();
+    done.exhausted = session.exhausted;
     return done;
   } finally {
     await session.close();

@@ -10,6 +10,7 @@ import { imageSize, loadImage } from "../image";
 import { planOutputs } from "../outputs";
 import { MAX_WORKERS } from "./engine";
 import { checkOutputPath, writeResults } from "./render";
+import { exhaustedNote } from "../../shared/primitives/stream";
 import { runPrimitives } from "./run";
 import { Progress } from "./progress";
 import { type PaintFlags, painter } from "./paint-first";
@@ -204,12 +205,14 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
         workers: result.workers,
         width: list.width,
         height: list.height,
+        ...(result.exhausted ? { note: exhaustedNote(list.shapes.length, options.count) } : {}),
       };
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
       process.stderr.write(
         `${list.shapes.length} shapes, score ${list.score?.toFixed(6)}, ${(result.ms / 1000).toFixed(2)} s on ${result.workers} workers → ${outputs.join(", ")}\n`,
       );
+      if (result.exhausted) process.stderr.write(`${exhaustedNote(list.shapes.length, options.count)}\n`);
     }
   };
   await runBatch("stylize primitives", items, each, !!flags.json);

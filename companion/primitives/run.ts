@@ -9,6 +9,8 @@ export interface PrimitivesResult {
   /** Wall time from starting the workers to the last shape. */
   ms: number;
   workers: number;
+  /** The run ended before options.count: no shape lowered the error any more. */
+  exhausted: boolean;
 }
 
 export async function runPrimitives(
@@ -37,5 +39,5 @@ export async function runPrimitives(
   } finally {
     await session.close();
   }
-  return { list, ms: performance.now() - t0, workers: session.workers };
+  return { list, ms: performance.now() - t0, workers: session.workers, exhausted: session.exhausted };
 }

@@ -27,8 +27,13 @@ export interface PrimitivesSession {
   /** "alpha" when the result is to be clipped by the layer's alpha (see ShapeList.clip). */
   clip?: "alpha";
   initialScore: number;
-  /** Yields each accepted shape. Ends after options.count shapes, or early (returns, no throw) once signal is aborted. */
+  /**
+   * Yields each accepted shape. Ends after options.count shapes; early (returns, no throw) once
+   * signal is aborted, or once no shape lowers the error any more (then `exhausted`).
+   */
   shapes(): AsyncGenerator<PrimitivesEvent>;
+  /** Whether shapes() ended before options.count because no shape lowered the error any more. */
+  readonly exhausted: boolean;
   /**
    * After the last shape: every shape with its colours fitted again to the finished picture
    * (refit.ts) and the score then. Null when the shapes cover too many pixels to refit; the
@@ -89,6 +94,19 @@ export const defaultBudget = (opts: PrimitivesOptions): SearchBudget =>
   opts.fill === "gradient" ? GRADIENT_BUDGET : DEFAULT_BUDGET;
 /** Seed variant: give up on a shape after this many random tries in a row. */
 const SEED_TRIES = 20_000;
+/**
+ * A shape that lowers the (weighted) squared error by less than this, in 0..255 levels squared,
+ * changes nothing anyone could see: not drawn. Without it a picture already matched (a flat
+ * colour, a layer with nothing visible) or a palette with nothing left to offer got shapes that
+ * changed nothing or made it worse, up to the count asked for.
+ */
+const NEGLIGIBLE = 0.5;
+/**
+ * Steps in a row, each with new random shapes, that find nothing worth drawing before a run ends
+ * early. With a two-colour palette on a photo, runs of up to 9 such steps come before another
+ * shape that helps; on a flat colour all are fruitless, and 20 steps cost a fraction of a second.
+ */
+export const FRUITLESS_STEPS = 20;
 
 /** Working size (longest side `workSize`) of an image, keeping its aspect ratio. */
 export function workSizeOf(width: number, height: number, workSize: number): { width: number; height: number } {
@@ -174,6 +192,7 @@ export async function createSession(
   const stopped = () => closed || stopRequested;
 
   let started = false;
+  let exhausted = false;
   const found: Found[] = [];
   async function* shapes(): AsyncGenerator<PrimitivesEvent> {
     // The workers' canvases carry the shapes found so far: a second pass would start mid-way.
@@ -182,7 +201,11 @@ export async function createSession(
     let total = initialTotal;
     let iteration = 0;
     const longest = Math.max(width, height);
-    for (let index = 0; index < opts.count; index++) {
+    // Each step draws its random shapes from its own number: the shape's index, moved on past
+    // steps that found nothing (so a run that never misses finds what it always found).
+    let step = 0;
+    let fruitless = 0;
+    for (let index = 0; index < opts.count; step++) {
       if (stopped()) return;
       let best: Found | null = null;
       try {
@@ -198,22 +221,32 @@ export async function createSession(
           best = r.found;
         } else {
           // Lowest error wins; ties go to the lower climb, so any worker count gives the same result.
-          for (const r of await pool.all({ type: "step", step: index })) {
+          for (const r of await pool.all({ type: "step", step })) {
             const f = r.found;
             if (f && (!best || f.energy < best.energy || (f.energy === best.energy && f.climb < best.climb))) best = f;
           }
-          if (best && gradient && !stopped())
-            best = (await pool.one(0, { type: "refine", step: index, found: best })).found;
+          if (best && gradient && !stopped()) best = (await pool.one(0, { type: "refine", step, found: best })).found;
         }
       } catch (err) {
         if (stopped()) return;
         throw err;
       }
-      if (stopped() || !best) return;
+      if (stopped()) return;
+      // The seed variant gives up after its tries; a climb always brings its best, however poor.
+      if (!best || !(best.energy < -NEGLIGIBLE)) {
+        fruitless++;
+        if (!best || fruitless >= FRUITLESS_STEPS) {
+          exhausted = true;
+          return;
+        }
+        continue;
+      }
+      fruitless = 0;
       pool.broadcast({ type: "draw", found: best });
       total += best.energy;
       found.push(best);
       yield { index, shape: shapeOf(best), score: score(total) };
+      index++;
     }
   }
 
@@ -225,6 +258,9 @@ export async function createSession(
     clip,
     initialScore: score(initialTotal),
     shapes,
+    get exhausted() {
+      return exhausted;
+    },
     refit() {
       const input = { width, height, target: rgb, weights, background, palette };
       const r = refitColours(found, input);

@@ -3,7 +3,7 @@
 // the same messages from either.
 import type { PrimitivesOptions, ServerMessage } from "../protocol";
 import type { Shape } from "../shapes";
-import type { PrimitivesSession } from "./session";
+import { FRUITLESS_STEPS, type PrimitivesSession } from "./session";
 
 /** Calls `flush` at most every `ms` (or sooner once `max` items are pending). */
 export class Batcher<T> {
@@ -25,6 +25,13 @@ export class Batcher<T> {
     this.last = Date.now();
     this.flushFn(items);
   }
+}
+
+/** What a run that ended before its count says, where the designer looks (session.exhausted). */
+export function exhaustedNote(shapes: number, asked: number): string {
+  return shapes === 0
+    ? `No shapes were added: ${FRUITLESS_STEPS} searches found none that brings the result closer to the layer than its background colour alone (is the layer one flat colour, or fully transparent?).`
+    : `Stopped at ${shapes} of ${asked} shapes: the last ${FRUITLESS_STEPS} searches found no shape that brings the result closer to the layer.`;
 }
 
 /**
@@ -58,6 +65,7 @@ export async function streamPrimitives(
   // The engine ends quietly when aborted; a cancelled job must not report a result.
   if (signal?.aborted) return false;
   batch.flush();
+  if (session.exhausted) send({ type: "note", id, message: exhaustedNote(shapes.length, options.count) });
   // the shapes as streamed are what a cancel keeps; the result has its colours refitted
   const refit = session.refit();
   const result = { width, height, background, ...clip, ...(refit ?? { shapes, score }) };

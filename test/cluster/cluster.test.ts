@@ -85,6 +85,10 @@ describe.skipIf(!HAVE_REDIS)("scale-out: serve --queue + stylize worker over a r
     if (result.type === "result" && result.kind === "primitives") expect(result.result.shapes).toHaveLength(20);
     expect(c.of("prim").some((m) => m.type === "progress")).toBe(true);
     expectContiguous(c, "prim", 20);
+    // A flat colour: nothing to draw, and the worker's early end is said through the front door too.
+    c.primitives("flat", await png(32, 32, { r: 200, g: 40, b: 40 }), { count: 20, workSize: 32 });
+    expect(await c.outcome("flat", 30_000)).toMatchObject({ type: "result", result: { shapes: [] } });
+    expect(c.of("flat").filter((m) => m.type === "note" && /^No shapes were added/.test(m.message))).toHaveLength(1);
 
     const options = { size: 32, iters: 4, previewEvery: 2, device: "cpu", optimizer: "adam" };
     c.json({ type: "style", id: "sty", styles: 1, options });

@@ -85,6 +85,18 @@ describe("stylize primitives", () => {
     expect(await alphaOf(flat)).toBeGreaterThan(0.5);
   });
 
+  it("a flat colour: no shapes, and the summary (or the text output) says why", async () => {
+    const flat = join(dir, "flat.png");
+    await writeSolidPng(flat, 40, 30, "#1e78c8");
+    const out = join(dir, "flat.json");
+    const { stdout } = await cli(flat, "-o", out, "-n", "30", "-r", "40", "-j", "1", "--json");
+    expect(JSON.parse(stdout)).toMatchObject({ shapes: 0, note: expect.stringMatching(/^No shapes were added/) });
+    const list = v.parse(ShapeListSchema, JSON.parse(await readFile(out, "utf8")));
+    expect(list).toMatchObject({ shapes: [], background: { r: 30, g: 120, b: 200 } });
+    const { stderr } = await cli(flat, "-o", out, "-n", "30", "-r", "40", "-j", "1");
+    expect(stderr).toMatch(/^0 shapes, .*\nNo shapes were added: 20 searches/m);
+  });
+
   it("takes a focus mask and a palette: every fill is a palette colour", async () => {
     const mask = join(dir, "focus.png");
     await writeSolidPng(mask, 60, 45, "#ffffff");

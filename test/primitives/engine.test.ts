@@ -1,7 +1,8 @@
 // The engine through its public API, with real worker threads (bundled from the sources).
 import { describe, expect, it } from "vitest";
 import { createPrimitives, type PrimitivesEvent } from "../../companion/primitives/engine";
-import type { PrimitivesOptions } from "../../shared/protocol";
+import { streamPrimitives } from "../../shared/primitives/stream";
+import type { PrimitivesOptions, ServerMessage } from "../../shared/protocol";
 import { allEvents, testCard, testOptions } from "./helpers";
 
 /** A light search so the suite stays fast; the algorithm is the same. */
@@ -27,6 +28,7 @@ describe("primitives engine", () => {
       last = e.score;
     }
     expect(count).toBe(12);
+    expect(session.exhausted).toBe(false);
     await expect(session.shapes().next()).rejects.toThrow(/only be iterated once/);
     await session.close();
     await session.close(); // twice is fine
@@ -91,6 +93,41 @@ describe("primitives engine", () => {
     expect(seen).toBeGreaterThanOrEqual(2);
     expect(seen).toBeLessThan(500);
     await session.close();
+  });
+
+  it("draws only shapes that help, and ends early once none does", async () => {
+    // Green and magenta on a sunset: few shapes help. Each drawn one still lowers the score (the
+    // best of a step's searches used to be drawn whatever it did: off the canvas, or worse), and
+    // the run ends after FRUITLESS_STEPS searches in a row found nothing.
+    const session = await createPrimitives(image, options({ count: 80, palette: ["#00ff00", "#ff00ff"] }), {
+      workers: 2,
+      budget,
+    });
+    const events = await allEvents(session);
+    let last = session.initialScore;
+    for (const e of events) {
+      expect(e.score).toBeLessThan(last);
+      last = e.score;
+    }
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThan(80);
+    expect(session.exhausted).toBe(true);
+  });
+
+  it("a flat colour gets no shapes, and the stream says why before the result", async () => {
+    const flat = { width: 40, height: 30, data: new Uint8Array(40 * 30 * 4).fill(255) };
+    for (let i = 0; i < flat.data.length; i += 4) flat.data.set([30, 120, 200], i);
+    const o = options({ count: 50 });
+    const session = await createPrimitives(flat, o, { workers: 2, budget });
+    const sent: ServerMessage[] = [];
+    try {
+      expect(await streamPrimitives(session, "j", o, (m) => sent.push(m))).toBe(true);
+    } finally {
+      await session.close();
+    }
+    expect(sent.map((m) => m.type).slice(-2)).toEqual(["note", "result"]);
+    expect(sent.at(-2)).toMatchObject({ message: expect.stringMatching(/^No shapes were added: 20 searches/) });
+    expect(sent.at(-1)).toMatchObject({ result: { shapes: [], background: { r: 30, g: 120, b: 200 } } });
   });
 
   it("rejects bad options clearly", async () => {

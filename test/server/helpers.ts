@@ -205,6 +205,7 @@ export function fakeEngines(opts: { shapeDelayMs?: number; iterDelayMs?: number;
           }
         },
         refit: () => null,
+        exhausted: false,
         async close() {
           log.closed++;
         },
