@@ -248,7 +248,7 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
   }, 120_000);
 
   it("a layer with transparency comes back clipped by an alpha mask of itself", async () => {
-    // "Subject" renders a white ellipse on transparency
+    // "Subject" renders a light, banded ellipse on transparency
     await ui.getByRole("button", { name: "Clear" }).first().click(); // no focus: Subject is the source now
     await page.evaluate(() => (window as unknown as Win).harness.select(["Subject"]));
     await waitText(ui.getByTestId("selection"), "Subject");
@@ -268,6 +268,13 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     expect(kids[0]).toEqual({ name: "Mask", isMask: true, maskType: "ALPHA", fill: "IMAGE" });
     expect(kids[1]).toMatchObject({ name: "Background", isMask: false });
     expect(kids.slice(2).every((k) => !k.isMask)).toBe(true);
+  }, 90_000);
+
+  it("a flat colour gets no shapes, and the panel says why", async () => {
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Swatch"]));
+    await waitText(ui.getByTestId("selection"), "Swatch");
+    await stylizeAdds("Primitives — Swatch (0 shapes)");
+    await waitText(ui.getByTestId("run-note"), /^No shapes were added: 20 searches found none/);
   }, 90_000);
 
   it("gradient fills come back as native linear gradient paints", async () => {

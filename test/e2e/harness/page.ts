@@ -9,10 +9,18 @@ async function renderPng(node: SceneNode, width: number, height: number): Promis
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext("2d")!;
   if (node.name === "Subject") {
-    ctx.fillStyle = "#fff";
+    // A cut-out: an ellipse on transparency, light (a focus or region mask) and banded (one flat
+    // colour would need no shapes: the background alone matches it).
     ctx.beginPath();
     ctx.ellipse(width / 2, height / 2, width / 2, height / 2, 0, 0, 2 * Math.PI);
-    ctx.fill();
+    ctx.clip();
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = "#d0d0d0";
+    for (let i = 1; i < 8; i += 2) ctx.fillRect(0, (i * height) / 8, width, height / 8);
+  } else if (node.name === "Swatch") {
+    ctx.fillStyle = "#2a9d8f";
+    ctx.fillRect(0, 0, width, height);
   } else if (node.name === "Starry") {
     for (let i = 0; i < 12; i++) {
       ctx.fillStyle = i % 2 ? "#1d3b8f" : "#f2c230";
@@ -65,6 +73,7 @@ const add = (
 add(() => figma.createRectangle(), "Photo", 40, 40, 320, 240);
 add(() => figma.createRectangle(), "Starry", 40, 400, 200, 200);
 add(() => figma.createEllipse(), "Subject", 160, 80, 120, 160);
+add(() => figma.createRectangle(), "Swatch", 40, 820, 120, 80);
 const cards = figma.createFrame();
 cards.name = "Cards";
 cards.resize(560, 140);
