@@ -130,11 +130,16 @@ export class Runner {
     }
     const batch: BatchState = { index: 0, total: layers.length, layer: "", done: 0, failures: [] };
     const failed: LayerInfo[] = [];
+    // each layer's notes (a device fallback, a run that ended early), kept past the next layer's start
+    const noted = new Map<string, string[]>();
+    const ran: string[] = [];
     for (const [i, layer] of layers.entries()) {
       if (this.stopRequested) break;
       this.batch = batch;
       Object.assign(batch, { index: i + 1, layer: layer.name });
       const outcome = await this.runOne(input, layer);
+      ran.push(layer.name);
+      for (const note of this.state?.notes ?? []) noted.set(note, [...(noted.get(note) ?? []), layer.name]);
       if (outcome === "done") batch.done++;
       else if (outcome === "cancelled") break;
       else {
@@ -147,7 +152,9 @@ export class Runner {
     if (failed.length) this.last = { ...input, layers: failed };
     const s = this.state!;
     const phase = s.phase === "cancelled" || this.stopRequested ? "cancelled" : batch.done ? "done" : "failed";
-    this.set({ ...s, phase, batch: { ...batch } });
+    // a note every layer had is said once; others name their layers
+    const notes = [...noted].map(([note, on]) => (on.length === ran.length ? note : `${on.join(", ")}: ${note}`));
+    this.set({ ...s, phase, batch: { ...batch }, notes: notes.length ? notes : undefined });
   }
 
   /** One layer (or the selected one), from export to its inserted result; never throws. */

@@ -161,7 +161,10 @@ describe("a primitives run inside the plugin (no companion)", () => {
 
 describe("a batch: several layers, one result each", () => {
   /** A companion that answers style job n (from 0) as `answer` says: a result, an error, or nothing yet. */
-  async function batchRun(answer: (n: number) => "result" | "hold" | { code: "too-large" | "busy"; message: string }) {
+  async function batchRun(
+    answer: (n: number) => "result" | "hold" | { code: "too-large" | "busy"; message: string },
+    notes: (n: number) => string[] = () => [],
+  ) {
     const { Runner } = await import("../../ui/runner");
     const png = await solidPng(40, 20);
     const states: RunState[] = [];
@@ -175,6 +178,7 @@ describe("a batch: several layers, one result each", () => {
         const a = answer(n);
         if (a === "hold") return;
         setTimeout(() => {
+          for (const message of notes(n)) runner.onMessage({ type: "note", id: msg.id, message });
           if (a !== "result") return runner.onMessage({ type: "error", id: msg.id, ...a });
           runner.onMessage({ type: "result", kind: "style", id: msg.id, width: 40, height: 20, device: "cpu", ms: 1 });
           runner.onFrame({ id: msg.id, part: "result" }, png);
@@ -234,6 +238,19 @@ describe("a batch: several layers, one result each", () => {
     expect(b.last()).toMatchObject({ phase: "done", batch: { done: 3, total: 3, failures: [] } });
     expect(batchStopped(b.last().batch!)).toBe(false);
     expect(b.runner.busy).toBe(false);
+  });
+
+  it("every layer's notes are still there at the end: those of one layer named, those of all said once", async () => {
+    const b = await batchRun(
+      () => "result",
+      (n) => ["Random weights: for trying the plugin out", ...(n === 1 ? ["Ran on the CPU: the GPU was lost"] : [])],
+    );
+    await b.runner.run(b.input);
+    expect(b.last()).toMatchObject({ phase: "done", batch: { done: 3 } });
+    expect(b.last().notes).toEqual([
+      "Random weights: for trying the plugin out",
+      "Avatar 2: Ran on the CPU: the GPU was lost",
+    ]);
   });
 
   it("a layer that fails is named and the batch goes on; Retry is for the failed ones", async () => {
