@@ -92,6 +92,8 @@ interface Row {
   cpu: number;
   score: number;
   engineScore: number;
+  /** Shapes drawn, when the run ended before its count (no shape helped any more). */
+  stoppedAt?: number;
   go?: { ms: number; score: number };
 }
 
@@ -168,6 +170,7 @@ async function benchImage(
     cpu: (cpu.user + cpu.system) / 1e6,
     score: rmse(target, ours),
     engineScore: result.list.score ?? Number.NaN,
+    ...(result.exhausted && { stoppedAt: result.list.shapes.length }),
   };
   if (baseline) {
     // Both tools get the identical working-size target: the Go tool's own (bilinear) resize would
@@ -238,7 +241,7 @@ async function benchRuntimes(
 }
 
 function printRow(r: Row): void {
-  const ours = `ours ${(r.ms / 1000).toFixed(2)} s (cpu ${r.cpu.toFixed(2)} s), score ${r.score.toFixed(5)} (engine ${r.engineScore.toFixed(5)})`;
+  const ours = `ours ${(r.ms / 1000).toFixed(2)} s (cpu ${r.cpu.toFixed(2)} s), score ${r.score.toFixed(5)} (engine ${r.engineScore.toFixed(5)})${r.stoppedAt === undefined ? "" : `, stopped at ${r.stoppedAt} shapes`}`;
   const go = r.go
     ? ` | go ${(r.go.ms / 1000).toFixed(2)} s, score ${r.go.score.toFixed(5)} | ${(r.go.ms / r.ms).toFixed(2)}x faster, score ${r.score <= r.go.score ? "equal or lower" : "HIGHER"}`
     : "";

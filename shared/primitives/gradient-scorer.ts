@@ -152,8 +152,9 @@ export class GradientScorer {
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
     const thin = !(L > 1e-9);
     const al = thin ? 0 : this.dx / L;
-    const k0 = thin ? 0 : (0.5 * this.dx + 0.5 * this.dy - this.uMin) / L;
+    // s = al·x + k0 + k1·(y − y0): the y moments are about the first row (see moments())
     const k1 = thin ? 0 : this.dy / L;
+    const k0 = thin ? 0 : (0.5 * this.dx + (0.5 + this.y0) * this.dy - this.uMin) / L;
     const W = o[M_W];
     const S1 = al * o[M_X] + k0 * W + k1 * o[M_Y];
     const S2 =
@@ -271,7 +272,9 @@ export class GradientScorer {
   /**
    * The spans' moments into `mo` (x, y the pixel indices; G the G-terms, gradient.ts): Σw, Σw·x,
    * Σw·y, Σw·x², Σw·x·y, Σw·y², H, and per channel ΣG, Σx·G, Σy·G — one pass over the spans'
-   * prefix sums, from which the direction fit and the whole-extent ramp follow in O(1).
+   * prefix sums, from which the direction fit and the whole-extent ramp follow in O(1). y is
+   * taken from the first span's row (y0), so that a thin shape far down a tall canvas does not
+   * lose its ramp's sums to cancellation (x is as the prefix columns have it, as before).
    */
   private moments(spans: Spans, a: number): void {
     const P = this.m.prefix;
@@ -282,6 +285,8 @@ export class GradientScorer {
     // H = 2a·DK + a²·KK: the D and K sums are kept apart and combined at the end.
     const fixed = this.m.base === 5;
     const iw = this.m.base - 1;
+    const y0 = spans.count > 0 ? spans.y[0] : 0;
+    this.y0 = y0;
     const xd = fixed ? 5 : 9;
     let W = 0;
     let X = 0;
@@ -310,9 +315,10 @@ export class GradientScorer {
     let ye1 = 0;
     let ye2 = 0;
     for (let i = 0; i < spans.count; i++) {
-      const y = spans.y[i];
-      const lo = y * stride + spans.x1[i] * q;
-      const hi = y * stride + (spans.x2[i] + 1) * q;
+      const row = spans.y[i];
+      const y = row - y0;
+      const lo = row * stride + spans.x1[i] * q;
+      const hi = row * stride + (spans.x2[i] + 1) * q;
       const w = P[hi + iw] - P[lo + iw];
       const x = P[hi + q - 2] - P[lo + q - 2];
       W += w;
@@ -371,8 +377,9 @@ export class GradientScorer {
     o[M_YG + 2] = yd2 + a * ye2;
   }
 
-  /** The spans' moments (see moments()), as the last energy() measured them. */
+  /** The spans' moments (see moments()), as the last energy() measured them, y from row y0. */
   private readonly mo = new Float64Array(M_COUNT);
+  private y0 = 0;
 
   /**
    * The direction the colour changes most under the spans, from their moments: per channel the

@@ -106,7 +106,7 @@ const NEGLIGIBLE = 0.5;
  * early. With a two-colour palette on a photo, runs of up to 9 such steps come before another
  * shape that helps; on a flat colour all are fruitless, and 20 steps cost a fraction of a second.
  */
-export const FRUITLESS_STEPS = 20;
+const FRUITLESS_STEPS = 20;
 
 /** Working size (longest side `workSize`) of an image, keeping its aspect ratio. */
 export function workSizeOf(width: number, height: number, workSize: number): { width: number; height: number } {

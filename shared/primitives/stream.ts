@@ -3,7 +3,7 @@
 // the same messages from either.
 import type { PrimitivesOptions, ServerMessage } from "../protocol";
 import type { Shape } from "../shapes";
-import { FRUITLESS_STEPS, type PrimitivesSession } from "./session";
+import type { PrimitivesSession } from "./session";
 
 /** Calls `flush` at most every `ms` (or sooner once `max` items are pending). */
 export class Batcher<T> {
@@ -29,9 +29,10 @@ export class Batcher<T> {
 
 /** What a run that ended before its count says, where the designer looks (session.exhausted). */
 export function exhaustedNote(shapes: number, asked: number): string {
+  // (the hill climb gives up after FRUITLESS_STEPS searches in a row, the seed variant after its tries)
   return shapes === 0
-    ? `No shapes were added: ${FRUITLESS_STEPS} searches found none that brings the result closer to the layer than its background colour alone (is the layer one flat colour, or fully transparent?).`
-    : `Stopped at ${shapes} of ${asked} shapes: the last ${FRUITLESS_STEPS} searches found no shape that brings the result closer to the layer.`;
+    ? "No shapes were added: repeated searches found none that brings the result closer to the picture than its background colour alone (is it one flat colour, or fully transparent?)."
+    : `Stopped at ${shapes} of ${asked} shapes: repeated searches found no further shape that brings the result closer to the picture.`;
 }
 
 /**

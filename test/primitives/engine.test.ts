@@ -126,7 +126,9 @@ describe("primitives engine", () => {
       await session.close();
     }
     expect(sent.map((m) => m.type).slice(-2)).toEqual(["note", "result"]);
-    expect(sent.at(-2)).toMatchObject({ message: expect.stringMatching(/^No shapes were added: 20 searches/) });
+    expect(sent.at(-2)).toMatchObject({
+      message: expect.stringMatching(/^No shapes were added: repeated searches found none/),
+    });
     expect(sent.at(-1)).toMatchObject({ result: { shapes: [], background: { r: 30, g: 120, b: 200 } } });
   });
 
