@@ -132,13 +132,13 @@ export class Runner {
     const failed: LayerInfo[] = [];
     // each layer's notes (a device fallback, a run that ended early), kept past the next layer's start
     const noted = new Map<string, string[]>();
-    const ran: string[] = [];
+    let ran = 0;
     for (const [i, layer] of layers.entries()) {
       if (this.stopRequested) break;
       this.batch = batch;
       Object.assign(batch, { index: i + 1, layer: layer.name });
       const outcome = await this.runOne(input, layer);
-      ran.push(layer.name);
+      ran++;
       for (const note of this.state?.notes ?? []) noted.set(note, [...(noted.get(note) ?? []), layer.name]);
       if (outcome === "done") batch.done++;
       else if (outcome === "cancelled") break;
@@ -153,7 +153,7 @@ export class Runner {
     const s = this.state!;
     const phase = s.phase === "cancelled" || this.stopRequested ? "cancelled" : batch.done ? "done" : "failed";
     // a note every layer had is said once; others name their layers
-    const notes = [...noted].map(([note, on]) => (on.length === ran.length ? note : `${on.join(", ")}: ${note}`));
+    const notes = [...noted].map(([note, on]) => (on.length === ran ? note : `${on.join(", ")}: ${note}`));
     this.set({ ...s, phase, batch: { ...batch }, notes: notes.length ? notes : undefined });
   }
 

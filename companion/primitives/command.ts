@@ -2,6 +2,7 @@
 // batch (several inputs, -o a folder or a {name} pattern: see ../outputs.ts).
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
+import { exhaustedNote } from "../../shared/primitives/stream";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import { SHAPE_MODES, type ShapeMode } from "../../shared/shapes";
 import { type BatchItem, runBatch } from "../batch";
@@ -10,7 +11,6 @@ import { imageSize, loadImage } from "../image";
 import { planOutputs } from "../outputs";
 import { MAX_WORKERS } from "./engine";
 import { checkOutputPath, writeResults } from "./render";
-import { exhaustedNote } from "../../shared/primitives/stream";
 import { runPrimitives } from "./run";
 import { Progress } from "./progress";
 import { type PaintFlags, painter } from "./paint-first";

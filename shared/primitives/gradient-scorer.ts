@@ -143,8 +143,8 @@ export class GradientScorer {
   }
 
   /**
-   * The ramp over the whole extent, from the spans' moments alone: s = al·x + c0 + c1·y (x, y the
-   * pixel indices), so Σs, Σs² and Σs·G expand into the moments the direction fit takes (O(1)).
+   * The ramp over the whole extent, from the spans' moments alone: s = al·x + k0 + k1·(y − y0)
+   * (x, y the pixel indices), so Σs, Σs² and Σs·G expand into the moments the direction fit takes (O(1)).
    */
   private whole(a: number, c0: Int32Array, c1: Int32Array): number {
     const L = this.uLen;
@@ -152,7 +152,7 @@ export class GradientScorer {
     // One pixel across the direction: s ≡ 0 (the solver then picks one colour).
     const thin = !(L > 1e-9);
     const al = thin ? 0 : this.dx / L;
-    // s = al·x + k0 + k1·(y − y0): the y moments are about the first row (see moments())
+    // the y moments are about the first row (see moments())
     const k1 = thin ? 0 : this.dy / L;
     const k0 = thin ? 0 : (0.5 * this.dx + (0.5 + this.y0) * this.dy - this.uMin) / L;
     const W = o[M_W];
