@@ -26,6 +26,8 @@ export async function runBatch(
       if (!(err instanceof UserError)) throw err;
       failures.push(`${item.input}: ${err.message.replace(/\.$/, "")}`);
       process.stderr.write(`${command}: ${item.input}: ${err.message}\n`);
+      // with --json, a line for every input: a script can tell which failed, and why
+      if (quiet) process.stdout.write(`${JSON.stringify({ input: item.input, error: err.message, code: err.code })}\n`);
       if (STOPS_BATCH.has(err.code)) break;
     }
   }

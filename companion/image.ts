@@ -1,4 +1,5 @@
 // Every image decode/resize/encode goes through here (sharp), so limits and messages are uniform.
+import { statSync } from "node:fs";
 import sharp, { type Metadata } from "sharp";
 import { UserError } from "./errors";
 
@@ -19,13 +20,15 @@ export interface LoadOptions {
   enlarge?: boolean;
   /** Refuse inputs with more pixels than this, checked from the header before decoding. */
   maxInputPixels?: number;
+  /** What the bytes are, for messages ("style image 2"); a path names itself. */
+  name?: string;
 }
 
 /** Decode a file path or encoded bytes (PNG, JPEG, WebP…) to RGBA, with clear errors. */
 export async function loadImage(input: string | Uint8Array, opts: LoadOptions = {}): Promise<RgbaImage> {
   const limit = opts.maxInputPixels ?? DEFAULT_MAX_INPUT_PIXELS;
-  const what = whatOf(input);
-  await readHeader(input, limit);
+  const what = whatOf(input, opts.name);
+  await readHeader(input, limit, what);
   try {
     let img = sharp(input, { limitInputPixels: limit, failOn: "error" }).rotate().ensureAlpha();
     if (opts.maxSide) {
@@ -34,7 +37,10 @@ export async function loadImage(input: string | Uint8Array, opts: LoadOptions = 
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (err) {
-    throw new UserError("bad-image", `Cannot decode ${what}: ${describe(err)}`);
+    // The header was read, so the pixels are at fault; libvips may say only "Unknown error" when
+    // several images fail at once (its error text is shared between threads).
+    const why = describe(err);
+    throw new UserError("bad-image", `Cannot decode ${what}: ${/^unknown error$|^$/i.test(why) ? CORRUPT : why}`);
   }
 }
 
@@ -47,13 +53,13 @@ export async function imageSize(input: string | Uint8Array): Promise<{ width: nu
 }
 
 /** The header, checked: readable, with pixels, within `limit` pixels. */
-async function readHeader(input: string | Uint8Array, limit: number): Promise<Metadata> {
-  const what = whatOf(input);
+async function readHeader(input: string | Uint8Array, limit: number, what = whatOf(input)): Promise<Metadata> {
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
-    throw new UserError("bad-image", `Cannot read ${what}: ${describe(err)}`);
+    const folder = typeof input === "string" && statSync(input, { throwIfNoEntry: false })?.isDirectory();
+    throw new UserError("bad-image", `Cannot read ${what}: ${folder ? "it is a folder, not an image" : describe(err)}`);
   }
   const { width = 0, height = 0 } = meta;
   if (width < 1 || height < 1) throw new UserError("bad-image", `Cannot read ${what}: it has no pixels`);
@@ -66,7 +72,8 @@ async function readHeader(input: string | Uint8Array, limit: number): Promise<Me
   return meta;
 }
 
-const whatOf = (input: string | Uint8Array) => (typeof input === "string" ? `"${input}"` : "the image");
+const whatOf = (input: string | Uint8Array, name?: string) =>
+  typeof input === "string" ? `"${input}"` : (name ?? "the image");
 
 /** Encode RGBA to PNG, optionally resized to a width/height. */
 export async function encodePng(img: RgbaImage, size?: { width: number; height: number }): Promise<Buffer> {
@@ -87,11 +94,13 @@ export async function resizeRgba(img: RgbaImage, width: number, height: number):
   return { width, height, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
 }
 
+const CORRUPT = "the file is truncated or corrupt";
+
 function describe(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) return "it is not a PNG, JPEG, WebP, GIF, TIFF or SVG image";
-  if (/premature end|truncated|corrupt|VipsJpeg|pngload|Read error/i.test(msg))
-    return "the file is truncated or corrupt";
+  if (/premature end|truncated|corrupt|VipsJpeg|pngload|Read error/i.test(msg)) return CORRUPT;
+  if (/buffer is empty/i.test(msg)) return "it is empty (0 bytes)";
   return msg.split("\n")[0];
 }
 

@@ -213,7 +213,14 @@ export const ServerMessageSchema = v.variant("type", [
       ms: v.number(),
     }),
   ]),
-  v.object({ type: v.literal("error"), id: v.optional(id), code: v.picklist(ERROR_CODES), message: v.string() }),
+  v.object({
+    type: v.literal("error"),
+    id: v.optional(id),
+    code: v.picklist(ERROR_CODES),
+    message: v.string(),
+    /** With a refused hello of another protocol version: the companion's own (plugin and companion differ). */
+    protocol: v.optional(v.number()),
+  }),
   v.object({ type: v.literal("cancelled"), id }),
   v.object({ type: v.literal("pong"), t: v.optional(v.number()) }),
   /** Something the designer should know about a running job (device fallback, random weights). */

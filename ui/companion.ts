@@ -19,7 +19,9 @@ export type ConnectionState =
   /** The plugin's network policy (CSP connect-src, from manifest.json) refused `url`: retrying can't help. */
   | { state: "blocked"; url: string }
   /** The companion refused the pairing token: waiting for a new one, no retry loop. */
-  | { state: "unauthorized"; message: string };
+  | { state: "unauthorized"; message: string }
+  /** The companion speaks another protocol version (`companion`): one of the two needs updating; no retry. */
+  | { state: "outdated"; companion: number };
 
 export type Backoff = { initialMs: number; maxMs: number };
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 10_000 };
@@ -60,6 +62,8 @@ export class CompanionClient {
   private paired = false;
   private stopped = false;
   private refusal: string | null = null;
+  /** A refused hello named the companion's protocol version, not ours. */
+  private otherProtocol: number | null = null;
   state: ConnectionState = { state: "connecting", attempt: 0 };
 
   constructor(
@@ -105,6 +109,10 @@ export class CompanionClient {
     this.ws.send(JSON.stringify(msg));
   }
 
+  get maxMessageBytes(): number | undefined {
+    return this.state.state === "connected" ? this.state.hello.limits.maxMessageBytes : undefined;
+  }
+
   sendFrame(header: FrameHeader, payload: Uint8Array): void {
     if (!this.ws || this.ws.readyState !== OPEN || !this.paired) throw new Error(NOT_CONNECTED);
     this.ws.send(encodeFrame(header, payload));
@@ -119,6 +127,7 @@ export class CompanionClient {
     if (this.stopped) return;
     this.paired = false;
     this.refusal = null;
+    this.otherProtocol = null;
     this.setState({ state: "connecting", attempt: this.attempt });
     let ws: SocketLike;
     try {
@@ -142,7 +151,8 @@ export class CompanionClient {
       const wasPaired = this.paired;
       this.paired = false;
       if (wasPaired) this.events.onDisconnect?.();
-      if (this.refusal !== null) this.setState({ state: "unauthorized", message: this.refusal });
+      if (this.otherProtocol !== null) this.setState({ state: "outdated", companion: this.otherProtocol });
+      else if (this.refusal !== null) this.setState({ state: "unauthorized", message: this.refusal });
       else this.scheduleRetry();
     };
   }
@@ -171,6 +181,7 @@ export class CompanionClient {
           this.setState({ state: "connected", hello: msg });
         } else if (msg.type === "error" && msg.code === "unauthorized") {
           this.refusal = msg.message;
+          if (msg.protocol !== undefined && msg.protocol !== PROTOCOL_VERSION) this.otherProtocol = msg.protocol;
         }
         return;
       }

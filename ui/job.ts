@@ -54,7 +54,13 @@ export interface JobChannel {
   readonly inPlugin?: boolean;
   send(msg: ClientMessage): void;
   sendFrame(header: FrameHeader, payload: Uint8Array): void;
+  /** The largest message the companion accepts (its hello's limits); absent: no limit. */
+  readonly maxMessageBytes?: number;
 }
+
+/** Room for a binary frame's length and JSON header ({"id","part"}) beside its image. */
+const FRAME_OVERHEAD = 512;
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 
 export const newJobId = () => `j${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
@@ -81,12 +87,33 @@ export class Job {
     });
   }
 
-  /** Send the job and its images; throws if the companion is not connected. */
+  /**
+   * Refuses, before anything is sent, an image larger than the companion accepts: it would close
+   * the connection, and every retry would fail the same way.
+   */
+  private checkSizes(parts: [string, Uint8Array | undefined][]): void {
+    const max = this.channel.maxMessageBytes;
+    if (max === undefined) return;
+    for (const [what, bytes] of parts) {
+      if (bytes && bytes.length + FRAME_OVERHEAD > max) {
+        throw new Error(
+          `${what} is too large to send to the companion (${mb(bytes.length)}; it accepts up to ${mb(max)}). ` +
+            "Use a smaller picture, or start the companion with a larger --max-message-mb.",
+        );
+      }
+    }
+  }
+
+  /** Send the job and its images; throws if the companion is not connected or an image is too large for it. */
   start(): void {
     const r = this.request;
     if (r.kind === "primitives") {
       // defaults filled and limits checked here, so a bad option fails before anything is sent
       const options = v.parse(PrimitivesOptionsSchema, r.options);
+      this.checkSizes([
+        ["The layer's image", r.image],
+        ["The focus layer's image", r.focus],
+      ]);
       this.channel.send({ type: "primitives", id: this.id, options, focus: !!r.focus });
       this.channel.sendFrame({ id: this.id, part: "image" }, r.image);
       if (r.focus) this.channel.sendFrame({ id: this.id, part: "focus" }, r.focus);
@@ -94,6 +121,12 @@ export class Job {
     }
     const masks = r.mask ? [0] : [];
     const options = v.parse(StyleOptionsSchema, r.options);
+    const several = r.styles.length > 1;
+    this.checkSizes([
+      ["The layer's image", r.content],
+      ...r.styles.map((png, i): [string, Uint8Array] => [`The style image${several ? ` ${i + 1}` : ""}`, png]),
+      ["The region layer's image", r.mask],
+    ]);
     this.channel.send({ type: "style", id: this.id, options, styles: r.styles.length, masks });
     this.channel.sendFrame({ id: this.id, part: "content" }, r.content);
     for (const [i, png] of r.styles.entries()) this.channel.sendFrame({ id: this.id, part: `style:${i}` }, png);

@@ -1,6 +1,6 @@
 // Plain-language text for connection states and job errors: what happened and what to do.
 import { chooseDevice, DEVICE_LABEL, type DeviceInfo } from "../shared/devices";
-import { DEFAULT_COMPANION_URL, type ErrorCode } from "../shared/protocol";
+import { DEFAULT_COMPANION_URL, type ErrorCode, PROTOCOL_VERSION } from "../shared/protocol";
 import type { ConnectionState } from "./companion";
 import type { FigmaHost } from "./host";
 
@@ -60,6 +60,14 @@ export function connectionText(
             ? "Re-import the plugin from its manifest.json (Plugins → Development) and run it again."
             : "Press “Use the default address” to switch back."),
       };
+    case "outdated":
+      return {
+        tone: "bad",
+        text:
+          s.companion < PROTOCOL_VERSION
+            ? `The companion is older than this plugin (protocol ${s.companion}, the plugin ${PROTOCOL_VERSION}): stop it, run \`npm install\` in the Stylize folder, then \`npm start\` again.`
+            : `This plugin is older than the companion (protocol ${PROTOCOL_VERSION}, the companion ${s.companion}): run \`npm install\` in the Stylize folder, then close the plugin and run it again.`,
+      };
     case "unauthorized":
       return hasToken
         ? {
@@ -89,11 +97,12 @@ export function jobErrorText(code: ErrorCode | "disconnected", message: string, 
     case "disconnected":
       return "Lost the connection to the companion. Your document was not changed — retry once it is back.";
     case "busy":
-      return "The companion is busy with other jobs — try again in a moment.";
+      // the companion says which: its queue is full, this window has too many jobs, or it is shutting down
+      return message;
     case "too-large":
       return `The image is too large for the companion — choose a smaller size. (${message})`;
     case "bad-image":
-      return `The companion could not read the exported image. (${message})`;
+      return `The companion could not read an image, so nothing was made. (${message})`;
     case "device-unavailable":
       return `That device is not available here — choose Auto or CPU in the advanced options. (${message})`;
     case "unauthorized":

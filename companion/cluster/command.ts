@@ -1,9 +1,9 @@
 // `stylize worker`: run jobs from a front door's queue on this machine. bullmq is imported only
 // when the command runs, so the default companion never loads it.
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { Device } from "../../shared/protocol";
 import { warmStyle } from "../style/warm";
-import { createLogger, type LogLevel } from "../log";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../log";
 import { realEngines } from "../server/engines";
 import type { ClusterKind } from "./protocol";
 
@@ -37,7 +37,7 @@ export function registerWorker(program: Command): void {
     .option("--weights <spec>", 'VGG-19 weights (.h5 path or "random"); without them this worker takes primitives only')
     .option("--lock-ms <ms>", "how soon a job of a worker that died is retried elsewhere", "30000")
     .option("-v, --verbose", "log each job (info level)")
-    .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
+    .addOption(new Option("--log-level <level>", "what the log shows (default warn)").choices([...LOG_LEVELS]))
     .action(async (flags: WorkerFlags) => {
       const log = createLogger(flags.logLevel ?? (flags.verbose ? "info" : "warn"));
       try {

@@ -9,8 +9,9 @@ import { type BatchItem, runBatch } from "../batch";
 import { UserError } from "../errors";
 import { imageSize, loadImage } from "../image";
 import { planOutputs } from "../outputs";
+import { checkPngPath } from "../style/command";
 import { MAX_WORKERS } from "./engine";
-import { checkOutputPath, writeResults } from "./render";
+import { checkOutputPath, outputSize, writeResults } from "./render";
 import { runPrimitives } from "./run";
 import { Progress } from "./progress";
 import { type PaintFlags, painter } from "./paint-first";
@@ -155,7 +156,8 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> {
-  const plan = planOutputs(inputs, flags.output, ".svg", checkOutputPath);
+  const reads = [flags.focus, ...(flags.style?.split(",") ?? [])].map((p) => p?.trim()).filter((p) => !!p) as string[];
+  const plan = planOutputs(inputs, flags.output, ".svg", checkOutputPath, reads);
   if (flags.algorithm !== "hillclimb" && flags.algorithm !== "seed") {
     throw new UserError("bad-message", `--algorithm must be hillclimb or seed (got "${flags.algorithm}")`);
   }
@@ -176,6 +178,7 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
 
   if (flags.painting && !flags.style) throw new UserError("bad-message", "--painting needs --style");
   if (flags.painting && inputs.length > 1) throw new UserError("bad-message", "--painting takes one input only");
+  if (flags.painting) planOutputs(inputs, [flags.painting], ".png", checkPngPath, [...reads, ...plan[0]]);
   const paint = flags.style ? await painter({ ...flags, style: flags.style }) : undefined;
   const focus = flags.focus ? await loadImage(flags.focus) : undefined;
   const items = inputs.map((input, i) => ({ input, outputs: plan[i] }));
@@ -193,7 +196,7 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
     });
     progress?.done();
     const longest = size ?? Math.max(inputSize.width, inputSize.height);
-    await writeResults(result.list, outputs, longest, image);
+    await writeResults(result.list, outputs, outputSize(inputSize, longest), image);
 
     const { list } = result;
     if (flags.json) {

@@ -1,10 +1,10 @@
 // `stylize primitives --style <img>`: paint the input in a style first (the style engine, as
 // `stylize style` does), then the shapes are found on that painting. Styles are decoded once for a batch.
-import { writeFile } from "node:fs/promises";
 import * as v from "valibot";
 import { DEVICES, StyleOptionsSchema } from "../../shared/protocol";
 import { UserError } from "../errors";
 import { encodePng, loadImage, type RgbaImage } from "../image";
+import { writeOutput } from "../outputs";
 import { runStyle } from "../style/engine";
 import { progressBar } from "../style/command";
 import { defaultWeightsPath } from "../style/weights";
@@ -44,7 +44,7 @@ export async function painter(f: PaintFlags & { style: string }): Promise<Painte
     const bar = quiet ? undefined : progressBar("painting ");
     const { image } = await runStyle({ content, styles }, { options, weights, onNote, onProgress: bar });
     if (!quiet) process.stderr.write("\n");
-    if (f.painting) await writeFile(f.painting, await encodePng(image));
+    if (f.painting) await writeOutput(f.painting, await encodePng(image));
     return image;
   };
 }

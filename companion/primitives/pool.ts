@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { WorkerInit } from "../../shared/primitives/messages";
 import { type StartWorker, WorkerPool } from "../../shared/primitives/pool";
-import { abortError } from "../errors";
+import { UserError } from "../errors";
 
 /**
  * From the bundle: the built worker beside it. From the sources (vitest, tsx): the worker bundled
@@ -38,7 +38,13 @@ export async function startThreadPool(count: number, init: (index: number) => Wo
     const worker = new Worker(entry, { workerData, eval: isEval });
     worker.on("message", onMessage);
     worker.on("error", onFailure);
-    worker.on("exit", () => onFailure(abortError()));
+    // After our own terminate() the pool already counts the worker as stopped; any other exit
+    // (process.exit in the worker, the runtime killing it) fails the request it was serving.
+    worker.on("exit", (code) =>
+      onFailure(
+        new UserError("internal", `A search worker stopped unexpectedly (exit code ${code}); nothing was made.`),
+      ),
+    );
     return { post: (msg) => worker.postMessage(msg), terminate: () => worker.terminate() };
   };
   return WorkerPool.start(start, count, init);

@@ -1,13 +1,12 @@
 // Writing a primitives result: `.svg` (scaled shapes), `.png` (that SVG rendered by sharp) or
 // `.json` (the shared ShapeList). Also the score of a rendered image, used to compare fairly.
-import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import sharp from "sharp";
 import type { ShapeList } from "../../shared/shapes";
 import { shapesToSvg } from "../../shared/svg";
 import { UserError } from "../errors";
 import { encodePng, type RgbaImage } from "../image";
-import { ensureFolder } from "../outputs";
+import { writeOutput } from "../outputs";
 
 export const OUTPUT_TYPES = [".svg", ".png", ".json"] as const;
 
@@ -19,10 +18,16 @@ export function checkOutputPath(path: string): void {
   }
 }
 
-/** Output size with the longest side `longest` and the working image's aspect ratio. */
-export function outputSize(list: ShapeList, longest: number): { width: number; height: number } {
-  const k = longest / Math.max(list.width, list.height);
-  return { width: Math.max(1, Math.round(list.width * k)), height: Math.max(1, Math.round(list.height * k)) };
+/**
+ * Output size with the longest side `longest` and the input's aspect ratio (not the working
+ * image's: rounded to whole pixels at 256 px, a 3000×100 banner would come out 3000×105).
+ */
+export function outputSize(
+  input: { width: number; height: number },
+  longest: number,
+): { width: number; height: number } {
+  const k = longest / Math.max(input.width, input.height);
+  return { width: Math.max(1, Math.round(input.width * k)), height: Math.max(1, Math.round(input.height * k)) };
 }
 
 /**
@@ -54,19 +59,18 @@ export async function renderRgba(
 }
 
 /**
- * Writes the result to each path (a missing folder is made). The SVG (.svg, and .png renders it)
- * is built once for all of them. `source` is the input image (needed when the result is clipped by its alpha).
+ * Writes the result at `size` to each path (a missing folder is made). The SVG (.svg, and .png
+ * renders it) is built once for all of them. `source` is the input image (needed when the result
+ * is clipped by its alpha).
  */
 export async function writeResults(
   list: ShapeList,
   paths: string[],
-  longest: number,
+  size: { width: number; height: number },
   source?: RgbaImage,
 ): Promise<void> {
-  const size = outputSize(list, longest);
   let svg: string | undefined;
   for (const path of paths) {
-    await ensureFolder(path);
     checkOutputPath(path);
     const ext = extname(path).toLowerCase();
     let body: string | Buffer = `${JSON.stringify(list)}\n`;
@@ -74,7 +78,7 @@ export async function writeResults(
       svg ??= await resultSvg(list, size, source);
       body = ext === ".svg" ? svg : await sharp(Buffer.from(svg), { limitInputPixels: false }).png().toBuffer();
     }
-    await writeFile(path, body);
+    await writeOutput(path, body);
   }
 }
 

@@ -1,9 +1,10 @@
 // `stylize serve`: run the companion for the plugin. `stylize pair`: print (or reset) the token.
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { DEFAULT_PORT } from "../../shared/protocol";
 import type { FrontDoor } from "../cluster/front-door";
-import { createLogger, type Logger, type LogLevel } from "../log";
+import { UserError } from "../errors";
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "../log";
 import type { ServerOptions } from "./config";
 import { FETCH_HINT } from "../style/weights";
 import { warmStyle } from "../style/warm";
@@ -38,10 +39,11 @@ interface ServeFlags {
   usersFile: string;
 }
 
-function num(name: string, text: string, min: number, integer = true): number {
+function num(name: string, text: string, min: number, integer = true, max = Number.POSITIVE_INFINITY): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${name} must be ${integer ? "a whole number" : "a number"} ≥ ${min} (got "${text}")`);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    const range = max === Number.POSITIVE_INFINITY ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new Error(`--${name} must be ${integer ? "a whole number" : "a number"} ${range} (got "${text}")`);
   }
   return n;
 }
@@ -74,7 +76,7 @@ export function registerServe(program: Command): void {
     .option("--primitives-jobs <n>", "primitives jobs running at once (default: 1, or 2 on 8+ cores)")
     .option("--workers <n>", "worker threads per primitives job (default: the engine's choice)")
     .option("-v, --verbose", "log what the server does (info level)")
-    .option("--log-level <level>", "silent|error|warn|info|debug|trace (default warn)")
+    .addOption(new Option("--log-level <level>", "what the log shows (default warn)").choices([...LOG_LEVELS]))
     .option(
       "--queue <url>",
       "scale-out: send jobs to `stylize worker`s through Redis at redis://[user@]HOST[:PORT][/DB] or rediss://… (TLS)",
@@ -94,7 +96,7 @@ export function registerServe(program: Command): void {
         server = await startServer({
           ...queue?.options,
           public: lan,
-          port: num("port", flags.port, 0),
+          port: num("port", flags.port, 0, true, 65535),
           host: flags.host,
           weights: flags.weights,
           tokenPath: flags.tokenFile,
@@ -171,7 +173,15 @@ function registerPair(program: Command): void {
     .option("--token-file <path>", "where the pairing token is kept", defaultTokenPath())
     .option("--reset", "make a new token; plugins paired with the old one must paste the new one")
     .action((flags: { tokenFile: string; reset?: boolean }) => {
-      const token = flags.reset ? resetToken(flags.tokenFile) : loadOrCreateToken(flags.tokenFile).token;
+      let token: string;
+      try {
+        token = flags.reset ? resetToken(flags.tokenFile) : loadOrCreateToken(flags.tokenFile).token;
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        console.error(`stylize pair: ${err.message}`);
+        process.exitCode = 1;
+        return;
+      }
       console.log(`Pairing token: ${token}`);
       console.log(PAIR_HINT);
       if (flags.reset) console.log("A running `stylize serve` picks the new token up when restarted.");

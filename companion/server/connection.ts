@@ -2,7 +2,13 @@
 // and turning each job's outcome into exactly one `result`, `error` or `cancelled`.
 import type { WebSocket } from "ws";
 import { decodeFrame, encodeFrame } from "../../shared/frames";
-import { type ClientMessage, type ErrorCode, parseClientMessage, type ServerMessage } from "../../shared/protocol";
+import {
+  type ClientMessage,
+  type ErrorCode,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type ServerMessage,
+} from "../../shared/protocol";
 import { isAbortError, UserError } from "../errors";
 import type { Logger } from "../log";
 import type { ServerConfig } from "./config";
@@ -99,13 +105,13 @@ export class Connection {
     };
   }
 
-  private error(code: ErrorCode, message: string, id?: string): void {
-    this.send({ type: "error", code, message, ...(id ? { id } : {}) });
+  private error(code: ErrorCode, message: string, id?: string, extra?: { protocol: number }): void {
+    this.send({ type: "error", code, message, ...(id ? { id } : {}), ...extra });
   }
 
-  private refuse(code: ErrorCode, reason: string): void {
+  private refuse(code: ErrorCode, reason: string, extra?: { protocol: number }): void {
     this.log.warn({ reason }, "refusing client");
-    this.error(code, reason);
+    this.error(code, reason, undefined, extra);
     this.ws.close(CLOSE.policy, closeReason(reason));
   }
 
@@ -119,6 +125,11 @@ export class Connection {
   private async onText(text: string): Promise<void> {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
+      const theirs = this.authed ? undefined : helloProtocol(text);
+      if (theirs !== undefined && theirs !== PROTOCOL_VERSION) {
+        const why = `The plugin and the companion are different versions of Stylize (protocol ${theirs} and ${PROTOCOL_VERSION}): update the older one.`;
+        return this.refuse("unauthorized", why, { protocol: PROTOCOL_VERSION });
+      }
       if (!this.authed) return this.refuse("unauthorized", `expected a hello with the pairing token (${parsed.error})`);
       return this.error("bad-message", `Ignored a message: ${parsed.error}`, idOf(text));
     }
@@ -297,6 +308,16 @@ function idOf(text: string): string | undefined {
   try {
     const id = (JSON.parse(text) as { id?: unknown })?.id;
     return typeof id === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The protocol number of a hello that failed the schema, if it is one with a number there. */
+function helloProtocol(text: string): number | undefined {
+  try {
+    const m = JSON.parse(text) as { type?: unknown; protocol?: unknown };
+    return m?.type === "hello" && typeof m.protocol === "number" ? m.protocol : undefined;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import { UserError } from "../errors";
 
 /** Where the token lives: STYLIZE_CONFIG_DIR, else the platform's per-user config folder. */
 export function configDir(): string {
@@ -32,17 +33,26 @@ function write(path: string, token: string): void {
 }
 
 /**
- * Read the token, creating it on first run. A file that is unreadable as a token is replaced;
- * one that other users could read is tightened to 0600 (a warning is returned for the log).
+ * Refuses to replace a file that holds something other than a token, perhaps cut short (a
+ * --token-file pointed at someone's notes must not be overwritten).
+ */
+function checkReplaceable(path: string, text: string | undefined): void {
+  if (text === undefined || /^[A-Za-z0-9_-]*$/.test(text)) return;
+  throw new UserError(
+    "bad-message",
+    `${path} holds something other than a pairing token; it was left alone. Point --token-file at a new file, or delete that one.`,
+  );
+}
+
+/**
+ * Read the token, creating it on first run. A token file cut short or empty is replaced (a file
+ * with anything else in it is refused: checkReplaceable); one that other users could read is
+ * tightened to 0600 (a warning is returned for the log).
  */
 export function loadOrCreateToken(path = defaultTokenPath()): { token: string; created: boolean; warning?: string } {
-  let text: string | undefined;
-  try {
-    text = readFileSync(path, "utf8").trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+  const text = readToken(path);
   if (text === undefined || !TOKEN_RE.test(text)) {
+    checkReplaceable(path, text);
     const token = newToken();
     write(path, token);
     return { token, created: true };
@@ -55,8 +65,20 @@ export function loadOrCreateToken(path = defaultTokenPath()): { token: string; c
   return { token: text, created: false, warning };
 }
 
+function readToken(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "EISDIR") throw new UserError("bad-message", `${path} is a folder, not a pairing token file`);
+    throw err;
+  }
+}
+
 /** Replace the token (old pairings stop working). */
 export function resetToken(path = defaultTokenPath()): string {
+  checkReplaceable(path, readToken(path));
   const token = newToken();
   write(path, token);
   return token;

@@ -11,7 +11,7 @@ import { DEVICES, StyleOptionsSchema } from "../../shared/protocol";
 import { type BatchItem, runBatch } from "../batch";
 import { UserError } from "../errors";
 import { encodePng, loadImage, type RgbaImage } from "../image";
-import { ensureFolder, planOutputs } from "../outputs";
+import { ensureFolder, planOutputs, writeOutput } from "../outputs";
 import { runStyle, type StyleProgress } from "./engine";
 import { defaultWeightsPath } from "./weights";
 
@@ -91,8 +91,18 @@ export function registerStyle(program: Command): void {
     });
 }
 
+/** The style engine writes PNG only: refuses, before any work, a name that promises another format. */
+export function checkPngPath(path: string): void {
+  if (extname(path).toLowerCase() !== ".png") {
+    throw new UserError("bad-message", `Cannot write "${path}": the output must end in .png`);
+  }
+}
+
 async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags): Promise<void> {
-  const plan = planOutputs(contentPaths, [f.output], ".png", () => {});
+  const stylePaths = stylesArg.split(",").filter((s) => s.trim());
+  const maskPaths = f.masks?.split(",") ?? [];
+  const reads = [...stylePaths, ...maskPaths].map((p) => p.trim()).filter(Boolean);
+  const plan = planOutputs(contentPaths, [f.output], ".png", checkPngPath, reads);
   const parsed = v.safeParse(StyleOptionsSchema, {
     size: f.size,
     iters: f.iters,
@@ -117,8 +127,6 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
     throw new UserError("bad-message", `--${kebab(key)}: ${issue.message}`);
   }
   const options = parsed.output;
-  const stylePaths = stylesArg.split(",").filter((s) => s.trim());
-  const maskPaths = f.masks?.split(",") ?? [];
   if (maskPaths.length > stylePaths.length) throw new UserError("bad-message", "--masks has more entries than styles");
   // Inputs are decoded a little above the working size: the engine resizes per scale.
   const maxSide = Math.max(options.size, Math.round(options.size * options.styleScale));
@@ -145,11 +153,7 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
       },
     );
     if (!f.json) process.stderr.write("\n");
-    try {
-      await writeFile(output, await encodePng(result.image));
-    } catch (err) {
-      throw new UserError("bad-message", `Cannot write ${output}: ${(err as Error).message}`);
-    }
+    await writeOutput(output, await encodePng(result.image));
     if (f.json) {
       const out = {
         ...(batch ? { input, output } : {}),

@@ -1,6 +1,6 @@
 // The built CLI (dist/, made by `npm test`), which also proves the bundled worker runs.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -200,7 +200,17 @@ describe("stylize primitives", () => {
       [[input, "-o", join(dir, "x.svg"), "--focus-weight", "0"], /--focus-weight must be a number from 1 to 100/],
       [[input, "-o", join(dir, "x.svg"), "--fill", "radial"], /--fill must be flat or gradient/],
       [[input, "-o", join(dir, "x.svg"), "--focus", join(dir, "nope.png")], /Cannot read/],
+      [[input], /give an output with -o/],
+      [[input, "-o", input], /-o ".*card\.png" would overwrite ".*card\.png", which this command reads/],
+      [[input, "-o", `${dir}/./card.png`], /would overwrite/],
+      [
+        [input, "-o", join(dir, "x.svg"), "-o", join(dir, "focus-in.png"), "--focus", join(dir, "focus-in.png")],
+        /would overwrite/,
+      ],
+      [[input, "-o", join(input, "x.svg")], /Cannot write ".*x\.svg": ".*card\.png" is a file, not a folder/],
     ] as const;
+    await writePng(testCard(20, 20), join(dir, "focus-in.png"));
+    const before = await readFile(input);
     for (const [args, message] of bad) {
       const err = await cli(...args).then(
         () => null,
@@ -211,6 +221,48 @@ describe("stylize primitives", () => {
       expect(err?.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }
     await expect(stat(join(dir, "x.svg"))).rejects.toThrow();
+    expect((await readFile(input)).equals(before)).toBe(true);
+  });
+
+  it("a search worker that exits mid-run is an error in plain words, not a cancel", async () => {
+    // preloaded into every thread: the first search worker leaves as a crash or a kill would
+    const preload = join(dir, "exit-worker.cjs");
+    await writeFile(
+      preload,
+      `const { isMainThread, workerData } = require("node:worker_threads");
+       if (!isMainThread && workerData && workerData.index === 0) setTimeout(() => process.exit(3), 300);`,
+    );
+    const env = { ...process.env, NODE_OPTIONS: `--require ${preload}` };
+    const out = join(dir, "never.svg");
+    const err = await run(
+      process.execPath,
+      ["dist/companion/stylize.js", "primitives", input, "-o", out, "-n", "5000", "-j", "2"],
+      {
+        env,
+      },
+    ).catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toMatch(
+      /stylize primitives: A search worker stopped unexpectedly \(exit code 3\); nothing was made\./,
+    );
+    expect(err.stderr).not.toMatch(/cancelled|\n\s+at /);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it("keeps the input's aspect ratio however thin (not the working size's, rounded to whole pixels)", async () => {
+    // 3000×100 works at 256×9 (8.5 rounded up): scaled back, that would be 3000×105
+    const banner = join(dir, "banner.png");
+    const disc = Buffer.from('<svg width="3000" height="100"><circle cx="500" cy="50" r="40" fill="#fff"/></svg>');
+    await sharp({ create: { width: 3000, height: 100, channels: 3, background: "#1e78c8" } })
+      .composite([{ input: disc }])
+      .png()
+      .toFile(banner);
+    const [svg, png] = ["banner.svg", "banner.png"].map((f) => join(dir, "thin", f));
+    await cli(banner, "-o", svg, "-o", png, "-n", "3", "-j", "1");
+    expect(await readFile(svg, "utf8")).toMatch(/^<svg [^>]*width="3000" height="100"/);
+    expect(await sharp(png).metadata()).toMatchObject({ width: 3000, height: 100 });
+    await cli(banner, "-o", png, "-n", "3", "-j", "1", "-s", "600");
+    expect(await sharp(png).metadata()).toMatchObject({ width: 600, height: 20 });
   });
 
   it("a batch: several inputs into a folder or a {name} pattern, one JSON line each", async () => {
@@ -255,6 +307,19 @@ describe("stylize primitives", () => {
     expect(err.stderr).toMatch(/2 of 2 · .*card\.png/);
     expect(err.stderr).toMatch(/stylize primitives: 1 of 2 done; .*nope\.png: Cannot read/);
     expect((await stat(join(out, "card.svg"))).isFile()).toBe(true);
+    // with --json every input has its line, a failed one its error (a folder given as an input here)
+    const json = await cli(dir, input, "-o", `${out}/`, "-n", "2", "-r", "32", "-j", "1", "--json").catch((e) => e);
+    expect(json.code).toBe(1);
+    const lines = json.stdout
+      .trim()
+      .split("\n")
+      .map((l: string) => JSON.parse(l));
+    expect(lines[0]).toEqual({
+      input: dir,
+      error: `Cannot read "${dir}": it is a folder, not an image`,
+      code: "bad-image",
+    });
+    expect(lines[1]).toMatchObject({ input, shapes: 2 });
   });
 
   it("refuses batch outputs that cannot work, before any work", async () => {
@@ -268,6 +333,8 @@ describe("stylize primitives", () => {
       [[input, "-o", `${join(dir, "taken.png")}/`], /names a folder, but .*taken\.png" is a file/],
       [[input, input, "-o", `${join(dir, "dup")}/`], /would both be written to .*card\.svg/],
       [[input, join(dir, "taken.png"), "-o", join(dir, "{name}.gif")], /must end in \.svg, \.png or \.json/],
+      // the results would replace the pictures they are made from
+      [[input, join(dir, "taken.png"), "-o", join(dir, "{name}.png")], /would overwrite ".*card\.png"/],
     ] as const;
     for (const [args, message] of bad) {
       const err = await cli(...args, "-n", "2").catch((e) => e);

@@ -206,6 +206,8 @@ describe("companion server jobs", () => {
     c.part("wrongpart", "content", full);
     const bad = await c.outcome("trunc");
     expect(bad).toMatchObject({ type: "error", code: "bad-image" });
+    if (bad.type === "error")
+      expect(bad.message).toBe("Cannot decode the layer's image: the file is truncated or corrupt");
     expect(await c.outcome("wrongpart")).toMatchObject({ type: "error", code: "bad-message" });
     const errors = c.messages().filter(is("error"));
     expect(errors.map((e) => e.code).sort()).toEqual([...Array(6).fill("bad-message"), "bad-image"].sort());
@@ -213,6 +215,18 @@ describe("companion server jobs", () => {
     expect(errors[2].message).toMatch(/options\.count/);
     c.primitives("ok", full, { count: 3 });
     expect(await c.outcome("ok")).toMatchObject({ type: "result" });
+    // a style job names the image at fault, whichever of its parts fails with others at once
+    c.json({ type: "style", id: "st", styles: 2, masks: [1], options: { size: 32 } });
+    c.part("st", "content", full.subarray(0, full.length - 20));
+    c.part("st", "style:0", full);
+    c.part("st", "style:1", full.subarray(0, full.length - 20));
+    c.part("st", "mask:1", full.subarray(0, full.length - 20));
+    const style = await c.outcome("st");
+    expect(style).toMatchObject({ type: "error", code: "bad-image" });
+    if (style.type === "error") {
+      const parts = "the layer's image|the style image 2|the region layer of style 2";
+      expect(style.message).toMatch(new RegExp(`^Cannot decode (${parts}): the file is truncated or corrupt$`));
+    }
     expect(c.invalid).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 // Pairing, DNS-rebinding and size defences, exercised with real sockets.
-import { statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync, crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
@@ -50,6 +50,18 @@ describe("pairing token", () => {
     const fresh = resetToken(path);
     expect(fresh).not.toBe(first.token);
     expect(loadOrCreateToken(path).token).toBe(fresh);
+  });
+
+  it("replaces a token file cut short, never a file holding something else", () => {
+    const dir = tempDir();
+    const short = join(dir, "short");
+    writeFileSync(short, "abc\n");
+    expect(loadOrCreateToken(short).created).toBe(true);
+    const notes = join(dir, "notes.txt");
+    writeFileSync(notes, "my notes, not a token\n");
+    expect(() => loadOrCreateToken(notes)).toThrow(/holds something other than a pairing token; it was left alone/);
+    expect(() => resetToken(notes)).toThrow(/left alone/);
+    expect(readFileSync(notes, "utf8")).toBe("my notes, not a token\n");
   });
 
   it("compares tokens exactly", () => {
@@ -186,6 +198,8 @@ describe("protocol version", () => {
     await c.opened;
     c.json({ type: "hello", protocol: PROTOCOL_VERSION + 1, token: server.token });
     expect((await c.closed).code).toBe(1008);
-    expect(c.messages()[0]).toMatchObject({ type: "error", code: "unauthorized" });
+    // the companion's own version comes with the refusal: the plugin says which side to update
+    expect(c.messages()[0]).toMatchObject({ type: "error", code: "unauthorized", protocol: PROTOCOL_VERSION });
+    expect((c.messages()[0] as { message: string }).message).toMatch(/different versions of Stylize/);
   });
 });

@@ -1,6 +1,6 @@
 // `stylize style` as users and benchmarks run it: the built CLI on tiny PNGs.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -64,6 +64,24 @@ describe("stylize style", () => {
     expect(detail.code).toBe(1);
     expect(detail.stderr).toMatch(/--detail-iters/);
     expect(existsSync(join(dir, "x.png"))).toBe(false);
+  });
+
+  it("refuses, before any work, an output that is not a PNG or would replace a picture it reads", async () => {
+    const [content, style] = [join(dir, "content.png"), join(dir, "style.png")];
+    const before = [readFileSync(content), readFileSync(style)];
+    const refused = [
+      [[content, style, "-o", join(dir, "x.jpg")], /Cannot write ".*x\.jpg": the output must end in \.png/],
+      [[content, style, "-o", join(dir, "x")], /the output must end in \.png/],
+      [[content, style, "-o", content], /would overwrite ".*content\.png", which this command reads/],
+      [[content, style, "-o", style], /would overwrite ".*style\.png", which this command reads/],
+    ] as const;
+    for (const [args, message] of refused) {
+      const err = await cli([...args, "--weights", "random", "--size", "32", "--iters", "1"]).catch((e) => e);
+      expect(err.code, args.join(" ")).toBe(1);
+      expect(err.stderr).toMatch(message);
+    }
+    expect([readFileSync(content), readFileSync(style)]).toEqual(before);
+    expect(existsSync(join(dir, "x.jpg"))).toBe(false);
   });
 
   it("a batch: several contents before the style, -o a {name} pattern, one JSON line each", async () => {

@@ -12,6 +12,7 @@ import {
   type SocketFactory,
   type SocketLike,
 } from "../../ui/companion";
+import { connectionText } from "../../ui/messages";
 
 const TOKEN = "good-token-123456";
 const hello = {
@@ -31,8 +32,11 @@ type Fake = {
   close(): Promise<void>;
 };
 
-/** Answers hello like the companion: right token → hello, wrong → unauthorized error + close 1008. */
-async function fakeCompanion(port = 0): Promise<Fake> {
+/**
+ * Answers hello like the companion: right token → hello, wrong → unauthorized error + close 1008;
+ * with `protocol`, a companion of that other protocol version refusing every hello.
+ */
+async function fakeCompanion(port = 0, protocol?: number): Promise<Fake> {
   const wss = new WebSocketServer({ port, host: "127.0.0.1" });
   await new Promise((r) => wss.once("listening", r));
   const received: unknown[] = [];
@@ -50,7 +54,10 @@ async function fakeCompanion(port = 0): Promise<Fake> {
       if (!msg.ok) throw new Error(msg.error);
       received.push(msg.value);
       if (msg.value.type === "hello") {
-        if (msg.value.token === TOKEN) ws.send(JSON.stringify(hello));
+        if (protocol !== undefined) {
+          ws.send(JSON.stringify({ type: "error", code: "unauthorized", message: "Different versions.", protocol }));
+          ws.close(1008, "unauthorized");
+        } else if (msg.value.token === TOKEN) ws.send(JSON.stringify(hello));
         else {
           ws.send(JSON.stringify({ type: "error", code: "unauthorized", message: "The pairing token is wrong." }));
           ws.close(1008, "unauthorized");
@@ -138,6 +145,23 @@ describe("companion client", () => {
     expect(t.c.state).toMatchObject({ state: "unauthorized", message: "The pairing token is wrong." });
     t.c.retarget(`ws://127.0.0.1:${fake.port}`, TOKEN);
     await until("connected", () => t.c.connected);
+  });
+
+  it("says which side is older when the companion speaks another protocol, and stops retrying", async () => {
+    for (const companion of [PROTOCOL_VERSION + 1, PROTOCOL_VERSION - 1]) {
+      const fake = await fakeCompanion(0, companion);
+      cleanup.push(() => fake.close());
+      const t = client(`ws://127.0.0.1:${fake.port}`, TOKEN);
+      t.c.start();
+      await until("outdated", () => t.c.state.state === "outdated");
+      const tries = fake.received.length;
+      await new Promise((r) => setTimeout(r, 200)); // several backoff periods
+      expect(fake.received.length).toBe(tries);
+      expect(t.c.state).toEqual({ state: "outdated", companion });
+      const text = connectionText(t.c.state).text;
+      if (companion > PROTOCOL_VERSION) expect(text).toMatch(/^This plugin is older than the companion/);
+      else expect(text).toMatch(/^The companion is older than this plugin/);
+    }
   });
 
   it("retries with growing delays while the companion is not running, then connects", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { FrameHeader } from "../../shared/frames";
 import type { ClientMessage, ServerMessage } from "../../shared/protocol";
 import type { Shape } from "../../shared/shapes";
-import { estimateEta, Job, type JobChannel } from "../../ui/job";
+import { estimateEta, Job, type JobChannel, type JobRequest } from "../../ui/job";
 import { connectionText, jobErrorText, START_HINT, styleDeviceText, WEIGHTS_HINT } from "../../ui/messages";
 import { planScales } from "../../shared/style/plan";
 import { applyPreset, PRIMITIVES_PRESETS, workSizeOf } from "../../ui/presets";
@@ -57,6 +57,27 @@ describe("job", () => {
     job.start();
     expect(sent[0]).toMatchObject({ type: "style", styles: 2, masks: [0], options: { iters: 3 } });
     expect(frames.map((f) => f.part)).toEqual(["content", "style:0", "style:1", "mask:0"]);
+  });
+
+  it("refuses, before sending anything, an image larger than the companion accepts, naming it", () => {
+    const { ch, sent, frames } = channel();
+    const limited: JobChannel = { ...ch, maxMessageBytes: 2 ** 20 };
+    const big = new Uint8Array(2 ** 20);
+    const request: JobRequest = { kind: "style", options: {}, content: bytes, styles: [bytes, big] };
+    expect(() => new Job(limited, request).start()).toThrow(
+      /^The style image 2 is too large to send to the companion \(1\.0 MB; it accepts up to 1\.0 MB\)\. Use a smaller picture/,
+    );
+    const job = new Job(limited, { kind: "primitives", options: {}, image: big });
+    expect(() => job.start()).toThrow(/^The layer's image is too large/);
+    expect([sent, frames]).toEqual([[], []]);
+    // just under the limit goes through
+    new Job(limited, {
+      kind: "style",
+      options: {},
+      content: bytes,
+      styles: [bytes, big.subarray(0, 2 ** 20 - 512)],
+    }).start();
+    expect(frames.map((f) => f.part)).toEqual(["content", "style:0", "style:1"]);
   });
 
   it("collects streamed shapes and resolves with the result; ignores other jobs", async () => {

@@ -269,7 +269,9 @@ describe("a batch: several layers, one result each", () => {
   });
 
   it("a layer deleted mid-batch is named; a busy companion stops the rest instead of failing each", async () => {
-    const b = await batchRun((n) => (n === 1 ? { code: "busy", message: "queue full" } : "result"));
+    const b = await batchRun((n) =>
+      n === 1 ? { code: "busy", message: "The companion is busy (3 jobs waiting); try again in a moment." } : "result",
+    );
     b.layers[0].remove();
     await b.runner.run(b.input);
     const batch = b.last().batch!;
@@ -278,7 +280,9 @@ describe("a batch: several layers, one result each", () => {
     expect(b.jobs).toHaveLength(2); // Avatar 1 never reached the companion
     expect(b.last().phase).toBe("done");
 
-    const c = await batchRun((n) => (n === 0 ? { code: "busy", message: "queue full" } : "result"));
+    const c = await batchRun((n) =>
+      n === 0 ? { code: "busy", message: "The companion is busy (3 jobs waiting); try again in a moment." } : "result",
+    );
     await c.runner.run(c.input);
     expect(c.jobs).toHaveLength(1);
     expect(c.last()).toMatchObject({ phase: "failed", batch: { done: 0 } });

@@ -13,10 +13,13 @@ export function primitivesJob(msg: PrimitivesJob): JobSpec<Inputs> {
     parts: msg.focus ? ["image", "focus"] : ["image"],
     // The engine works at `workSize`; decoding straight to it keeps queued jobs small in memory.
     async prepare(parts, maxImagePixels) {
-      const load = (bytes: Uint8Array) =>
-        loadImage(bytes, { maxSide: options.workSize, maxInputPixels: maxImagePixels });
+      const load = (bytes: Uint8Array, name: string) =>
+        loadImage(bytes, { maxSide: options.workSize, maxInputPixels: maxImagePixels, name });
       const focusPart = parts.get("focus");
-      return { image: await load(parts.get("image")!), focus: focusPart ? await load(focusPart) : undefined };
+      return {
+        image: await load(parts.get("image")!, "the layer's image"),
+        focus: focusPart ? await load(focusPart, "the focus layer's image") : undefined,
+      };
     },
 
     async run({ image, focus }, { io, signal, engines, config }) {

@@ -39,7 +39,8 @@ export function styleJob(msg: StyleJob): JobSpec<StyleInputs> {
       // Decode no larger than the engine will use (the style may be scaled up by styleScale).
       const side = options.size;
       const styleSide = Math.ceil(options.size * Math.max(1, options.styleScale));
-      const load = (part: Part, maxSide: number) => loadImage(parts.get(part)!, { maxSide, maxInputPixels });
+      const load = (part: Part, maxSide: number) =>
+        loadImage(parts.get(part)!, { maxSide, maxInputPixels, name: partName(part, styles) });
       const [content, ...rest] = await Promise.all([
         load("content", side),
         ...styleParts.map((p) => load(p, styleSide)),
@@ -86,9 +87,18 @@ export function styleJob(msg: StyleJob): JobSpec<StyleInputs> {
         height: result.image.height,
         device: result.device,
         ...(result.fallback ? { fallback: result.fallback } : {}),
-        ms: result.ms,
+        ms: Math.round(result.ms),
       });
       io.sendPart("result", png);
     },
   };
+}
+
+/** A style job's part as the designer knows it, for messages ("Cannot decode style image 2: …"). */
+function partName(part: Part, styles: number): string {
+  const [kind, index] = part.split(":");
+  const which = styles > 1 ? ` ${Number(index) + 1}` : "";
+  if (kind === "style") return `the style image${which}`;
+  if (kind === "mask") return `the region layer${which && ` of style${which}`}`;
+  return "the layer's image";
 }
