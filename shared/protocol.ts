@@ -16,8 +16,18 @@ export const DEFAULT_PORT = 47615;
 export const DEFAULT_COMPANION_URL = `ws://localhost:${DEFAULT_PORT}`;
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.regex(/^[A-Za-z0-9_-]+$/));
-const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
-const real = (min: number, max: number) => v.pipe(v.number(), v.finite(), v.minValue(min), v.maxValue(max));
+// Messages in plain words ("must be a whole number from 16 to 2048, not 0"): the CLI and the
+// companion's errors show them as they are.
+const range = (what: string, min: number, max: number) => (issue: { received: string }) =>
+  `must be ${what} from ${min} to ${max}, not ${issue.received}`;
+const int = (min: number, max: number) => {
+  const says = range("a whole number", min, max);
+  return v.pipe(v.number(says), v.integer(says), v.minValue(min, says), v.maxValue(max, says));
+};
+const real = (min: number, max: number) => {
+  const says = range("a number", min, max);
+  return v.pipe(v.number(says), v.finite(says), v.minValue(min, says), v.maxValue(max, says));
+};
 
 const hexColor = v.pipe(v.string(), v.regex(/^#?[0-9a-fA-F]{6}$/));
 

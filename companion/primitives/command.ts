@@ -2,6 +2,7 @@
 // batch (several inputs, -o a folder or a {name} pattern: see ../outputs.ts).
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
+import { marksFocus, NO_FOCUS } from "../../shared/primitives/controls";
 import { exhaustedNote } from "../../shared/primitives/stream";
 import type { PrimitivesOptions } from "../../shared/protocol";
 import { SHAPE_MODES, type ShapeMode } from "../../shared/shapes";
@@ -181,6 +182,9 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
   if (flags.painting) planOutputs(inputs, [flags.painting], ".png", checkPngPath, [...reads, ...plan[0]]);
   const paint = flags.style ? await painter({ ...flags, style: flags.style }) : undefined;
   const focus = flags.focus ? await loadImage(flags.focus) : undefined;
+  if (flags.focus && focus && !marksFocus(focus.data)) {
+    throw new UserError("bad-message", `--focus "${flags.focus}" ${NO_FOCUS}`);
+  }
   const items = inputs.map((input, i) => ({ input, outputs: plan[i] }));
   const batch = items.length > 1;
   const each = async ({ input, outputs }: BatchItem) => {

@@ -123,8 +123,10 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
   });
   if (!parsed.success) {
     const issue = parsed.issues[0];
-    const key = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new UserError("bad-message", `--${kebab(key)}: ${issue.message}`);
+    // the flag, not the schema's key ("styleBlend.1" → "--style-blend, entry 2")
+    const [key, index] = issue.path?.map((p) => p.key) ?? [""];
+    const entry = typeof index === "number" ? `, entry ${index + 1},` : "";
+    throw new UserError("bad-message", `--${kebab(String(key))}${entry} ${issue.message}`);
   }
   const options = parsed.output;
   if (maskPaths.length > stylePaths.length) throw new UserError("bad-message", "--masks has more entries than styles");

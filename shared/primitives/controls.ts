@@ -26,6 +26,17 @@ export function paletteRgb(hexes: readonly string[]): number[] {
  * Error weight per pixel from a focus mask at the working size: 1 where the mask is black or
  * transparent, `weight` where it is white and opaque, in between for grey or soft edges.
  */
+/** Why a focus mask that marks nothing is refused (not ignored: the designer asked for a focus). */
+export const NO_FOCUS =
+  "marks no area: it is black or transparent everywhere (white, or grey for less, marks where detail matters)";
+
+/** Whether a focus mask marks anything (some pixel light and not transparent); else it would change nothing. */
+export function marksFocus(mask: Uint8Array | Uint8ClampedArray): boolean {
+  for (let i = 0; i < mask.length; i += 4)
+    if (mask[i + 3] > 0 && (mask[i] | mask[i + 1] | mask[i + 2]) > 0) return true;
+  return false;
+}
+
 export function focusWeights(mask: Uint8Array | Uint8ClampedArray, width: number, height: number, weight: number) {
   const out = new Float64Array(width * height);
   for (let i = 0; i < out.length; i++) {

@@ -201,6 +201,10 @@ describe("stylize primitives", () => {
       [[input, "-o", join(dir, "x.svg"), "--fill", "radial"], /--fill must be flat or gradient/],
       [[input, "-o", join(dir, "x.svg"), "--focus", join(dir, "nope.png")], /Cannot read/],
       [[input], /give an output with -o/],
+      [
+        [input, "-o", join(dir, "x.svg"), "--focus", join(dir, "black.png")],
+        /--focus ".*black\.png" marks no area: it is black or transparent everywhere/,
+      ],
       [[input, "-o", input], /-o ".*card\.png" would overwrite ".*card\.png", which this command reads/],
       [[input, "-o", `${dir}/./card.png`], /would overwrite/],
       [
@@ -210,6 +214,7 @@ describe("stylize primitives", () => {
       [[input, "-o", join(input, "x.svg")], /Cannot write ".*x\.svg": ".*card\.png" is a file, not a folder/],
     ] as const;
     await writePng(testCard(20, 20), join(dir, "focus-in.png"));
+    await writeSolidPng(join(dir, "black.png"), 20, 20, "#000000");
     const before = await readFile(input);
     for (const [args, message] of bad) {
       const err = await cli(...args).then(

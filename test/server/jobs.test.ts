@@ -215,6 +215,13 @@ describe("companion server jobs", () => {
     expect(errors[2].message).toMatch(/options\.count/);
     c.primitives("ok", full, { count: 3 });
     expect(await c.outcome("ok")).toMatchObject({ type: "result" });
+    // a focus that marks nothing is refused, not quietly ignored
+    c.json({ type: "primitives", id: "nofocus", options: {}, focus: true });
+    c.part("nofocus", "image", full);
+    c.part("nofocus", "focus", await png(32, 32, { r: 0, g: 0, b: 0 }));
+    const nofocus = await c.outcome("nofocus");
+    expect(nofocus).toMatchObject({ type: "error", code: "bad-image" });
+    if (nofocus.type === "error") expect(nofocus.message).toMatch(/^The focus layer's image marks no area/);
     // a style job names the image at fault, whichever of its parts fails with others at once
     c.json({ type: "style", id: "st", styles: 2, masks: [1], options: { size: 32 } });
     c.part("st", "content", full.subarray(0, full.length - 20));

@@ -59,7 +59,9 @@ describe("stylize style", () => {
     expect(missing.stderr).toContain("npx stylize weights fetch");
     const bad = await cli([...args, "--weights", "random", "--size", "5"]).catch((e) => e);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/--size/);
+    expect(bad.stderr).toMatch(/^stylize style: --size must be a whole number from 16 to 2048, not 5$/m);
+    const blend = await cli([...args, "--weights", "random", "--style-blend", "1,-2"]).catch((e) => e);
+    expect(blend.stderr).toMatch(/--style-blend, entry 2, must be a number from 0 to 1000000, not -2/);
     const detail = await cli([...args, "--weights", "random", "--detail-iters", "0"]).catch((e) => e);
     expect(detail.code).toBe(1);
     expect(detail.stderr).toMatch(/--detail-iters/);

@@ -1,7 +1,8 @@
 // A primitives job: one "image" part; shapes are streamed in batches as the engine accepts them.
+import { marksFocus, NO_FOCUS } from "../../../shared/primitives/controls";
 import { streamPrimitives } from "../../../shared/primitives/stream";
 import type { PrimitivesJob } from "../../../shared/protocol";
-import { abortError } from "../../errors";
+import { abortError, UserError } from "../../errors";
 import { loadImage, type RgbaImage } from "../../image";
 import type { JobSpec } from "./job";
 
@@ -16,10 +17,9 @@ export function primitivesJob(msg: PrimitivesJob): JobSpec<Inputs> {
       const load = (bytes: Uint8Array, name: string) =>
         loadImage(bytes, { maxSide: options.workSize, maxInputPixels: maxImagePixels, name });
       const focusPart = parts.get("focus");
-      return {
-        image: await load(parts.get("image")!, "the layer's image"),
-        focus: focusPart ? await load(focusPart, "the focus layer's image") : undefined,
-      };
+      const focus = focusPart ? await load(focusPart, "the focus layer's image") : undefined;
+      if (focus && !marksFocus(focus.data)) throw new UserError("bad-image", `The focus layer's image ${NO_FOCUS}.`);
+      return { image: await load(parts.get("image")!, "the layer's image"), focus };
     },
 
     async run({ image, focus }, { io, signal, engines, config }) {
