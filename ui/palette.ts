@@ -1,27 +1,26 @@
 // Palette lists as the designer gives them (typed, or the file's colour styles and variables),
 // cut to what the engine takes (MAX_PALETTE colours) with a note saying what was left out.
 import type { PaletteEntry } from "../shared/plugin-messages";
+import { normalHex } from "../shared/primitives/controls";
 import { MAX_PALETTE } from "../shared/protocol";
-
-const HEX = /^#?[0-9a-fA-F]{6}$/;
 
 export type PalettePick = { palette: string[]; note: string | null };
 
-/** "#hex, #hex …" as typed → the valid colours, "#"-prefixed, at most MAX_PALETTE (the first ones). */
+/**
+ * "#hex, #hex …" as typed (#1d3b8f, f2c230, #fff) → the colours as "#rrggbb", at most MAX_PALETTE
+ * (the first ones); the note names what was not a colour, and what was over the limit.
+ */
 export function parsePaletteText(text: string): PalettePick {
-  const all = [
-    ...new Set(
-      text
-        .split(/[\s,;]+/)
-        .filter((c) => HEX.test(c))
-        .map((c) => (c.startsWith("#") ? c : `#${c}`).toLowerCase()),
-    ),
-  ];
+  const words = text.split(/[\s,;]+/).filter(Boolean);
+  const all = [...new Set(words.map(normalHex).filter((c): c is string => c !== null))];
+  const notColours = words.filter((w) => normalHex(w) === null);
   const left = all.length - MAX_PALETTE;
-  return {
-    palette: all.slice(0, MAX_PALETTE),
-    note: left > 0 ? `Shapes use the first ${MAX_PALETTE} colours; ${left} more were left out.` : null,
-  };
+  const notes = [
+    notColours.length > 0 &&
+      `Not hex colours, left out: ${notColours.slice(0, 3).join(", ")}${notColours.length > 3 ? ", …" : ""}.`,
+    left > 0 && `Shapes use the first ${MAX_PALETTE} colours; ${left} more were left out.`,
+  ].filter((n): n is string => !!n);
+  return { palette: all.slice(0, MAX_PALETTE), note: notes.length ? notes.join(" ") : null };
 }
 
 /**

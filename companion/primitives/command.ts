@@ -2,9 +2,9 @@
 // batch (several inputs, -o a folder or a {name} pattern: see ../outputs.ts).
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { marksFocus, NO_FOCUS } from "../../shared/primitives/controls";
+import { marksFocus, NO_FOCUS, normalHex } from "../../shared/primitives/controls";
 import { exhaustedNote } from "../../shared/primitives/stream";
-import type { PrimitivesOptions } from "../../shared/protocol";
+import { MAX_PALETTE, type PrimitivesOptions } from "../../shared/protocol";
 import { SHAPE_MODES, type ShapeMode } from "../../shared/shapes";
 import { type BatchItem, runBatch } from "../batch";
 import { UserError } from "../errors";
@@ -60,13 +60,16 @@ export function parsePalette(value: string): string[] {
     .split(",")
     .map((c) => c.trim())
     .filter(Boolean);
-  const bad = colours.find((c) => !/^#?[0-9a-fA-F]{6}$/.test(c));
-  if (colours.length === 0 || bad !== undefined || colours.length > 256)
+  const bad = colours.find((c) => normalHex(c) === null);
+  if (bad !== undefined) {
+    throw new UserError("bad-message", `--palette: "${bad}" is not a hex colour like #1d3b8f or #fff`);
+  }
+  if (colours.length === 0 || colours.length > MAX_PALETTE)
     throw new UserError(
       "bad-message",
-      `--palette must list 1 to 256 hex colours separated by commas, like "#1d3b8f,#f2c230" (got "${value}")`,
+      `--palette must list 1 to ${MAX_PALETTE} hex colours separated by commas, like "#1d3b8f,#f2c230" (got ${colours.length})`,
     );
-  return colours;
+  return colours.map((c) => normalHex(c) as string);
 }
 
 export function parseFill(value: string): "flat" | "gradient" {
@@ -75,8 +78,13 @@ export function parseFill(value: string): "flat" | "gradient" {
 }
 
 export function parseBackground(value: string): string {
-  if (value === "none" || value === "avg" || /^#?[0-9a-fA-F]{6}$/.test(value)) return value;
-  throw new UserError("bad-message", `--bg must be "none", "avg" or a hex colour like #ffffff (got "${value}")`);
+  if (value === "none" || value === "avg") return value;
+  const hex = normalHex(value);
+  if (hex) return hex;
+  throw new UserError(
+    "bad-message",
+    `--bg must be "none", "avg" or a hex colour like #ffffff or #fff (got "${value}")`,
+  );
 }
 
 interface Flags extends PaintFlags {

@@ -3,6 +3,14 @@
 import type { Color } from "../shapes";
 
 /** "#rrggbb" or "rrggbb" → colour. */
+/** A typed hex colour ("#1D3B8F", "f2c230", "#fff") as "#rrggbb", or null when it is not one. */
+export function normalHex(text: string): string | null {
+  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(text.trim());
+  if (!m) return null;
+  const h = m[1].toLowerCase();
+  return `#${h.length === 3 ? [...h].map((c) => c + c).join("") : h}`;
+}
+
 export function parseHex(hex: string): Color {
   const n = Number.parseInt(hex.replace(/^#/, ""), 16);
   return { r: (n >> 16) & 255, g: (n >> 8) & 255, b: n & 255, a: 255 };

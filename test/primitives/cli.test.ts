@@ -101,7 +101,7 @@ describe("stylize primitives", () => {
     const mask = join(dir, "focus.png");
     await writeSolidPng(mask, 60, 45, "#ffffff");
     const out = join(dir, "pal.json");
-    const palette = "#1d3b8f,#f2c230,#202020";
+    const palette = "#1d3b8f,#f2c230,#222";
     await cli(
       input,
       "-o",
@@ -123,7 +123,7 @@ describe("stylize primitives", () => {
     expect(list.shapes).toHaveLength(6);
     const hex = (c: { r: number; g: number; b: number }) =>
       `#${[c.r, c.g, c.b].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
-    for (const s of list.shapes) expect(palette.split(",")).toContain(hex(s.color));
+    for (const s of list.shapes) expect(["#1d3b8f", "#f2c230", "#222222"]).toContain(hex(s.color));
   });
 
   it("--style paints first (random weights), then the shapes rebuild the painting at the input's size", async () => {
@@ -196,7 +196,8 @@ describe("stylize primitives", () => {
       [[input, "-o", join(dir, "x.svg"), "-n", "0"], /-n must be a whole number from 1 to 5000/],
       [[input, "-o", join(dir, "x.svg"), "-m", "hexagon"], /-m must be one of/],
       [[input, "-o", join(dir, "x.svg"), "--bg", "red"], /--bg must be/],
-      [[input, "-o", join(dir, "x.svg"), "--palette", "#12345,red"], /--palette must list 1 to 256 hex colours/],
+      [[input, "-o", join(dir, "x.svg"), "--palette", "#fff,#12345,red"], /--palette: "#12345" is not a hex colour/],
+      [[input, "-o", join(dir, "x.svg"), "--palette", ","], /--palette must list 1 to 256 hex colours/],
       [[input, "-o", join(dir, "x.svg"), "--focus-weight", "0"], /--focus-weight must be a number from 1 to 100/],
       [[input, "-o", join(dir, "x.svg"), "--fill", "radial"], /--fill must be flat or gradient/],
       [[input, "-o", join(dir, "x.svg"), "--focus", join(dir, "nope.png")], /Cannot read/],
