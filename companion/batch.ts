@@ -14,7 +14,19 @@ export async function runBatch(
   each: (item: BatchItem) => Promise<void>,
   quiet: boolean,
 ): Promise<void> {
-  if (items.length === 1) return each(items[0]); // one input: errors end the command, as always
+  // with --json (quiet), a line for every input, a failed one's too: a script can tell which failed, and why
+  const failed = (input: string, err: UserError, message = err.message) => {
+    if (quiet) process.stdout.write(`${JSON.stringify({ input, error: message, code: err.code })}\n`);
+  };
+  if (items.length === 1) {
+    // one input: errors end the command, as always
+    try {
+      return await each(items[0]);
+    } catch (err) {
+      if (err instanceof UserError) failed(items[0].input, err);
+      throw err;
+    }
+  }
   const failures: string[] = [];
   let done = 0;
   for (const [i, item] of items.entries()) {
@@ -26,9 +38,11 @@ export async function runBatch(
       if (!(err instanceof UserError)) throw err;
       failures.push(`${item.input}: ${err.message.replace(/\.$/, "")}`);
       process.stderr.write(`${command}: ${item.input}: ${err.message}\n`);
-      // with --json, a line for every input: a script can tell which failed, and why
-      if (quiet) process.stdout.write(`${JSON.stringify({ input: item.input, error: err.message, code: err.code })}\n`);
-      if (STOPS_BATCH.has(err.code)) break;
+      failed(item.input, err);
+      if (STOPS_BATCH.has(err.code)) {
+        for (const rest of items.slice(i + 1)) failed(rest.input, err, `Not started: ${err.message}`);
+        break;
+      }
     }
   }
   if (failures.length === 0) return;

@@ -58,8 +58,7 @@ async function readHeader(input: string | Uint8Array, limit: number, what = what
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
-    const folder = typeof input === "string" && statSync(input, { throwIfNoEntry: false })?.isDirectory();
-    throw new UserError("bad-image", `Cannot read ${what}: ${folder ? "it is a folder, not an image" : describe(err)}`);
+    throw new UserError("bad-image", `Cannot read ${what}: ${whyUnreadable(input, err)}`);
   }
   const { width = 0, height = 0 } = meta;
   if (width < 1 || height < 1) throw new UserError("bad-image", `Cannot read ${what}: it has no pixels`);
@@ -95,12 +94,27 @@ export async function resizeRgba(img: RgbaImage, width: number, height: number):
 }
 
 const CORRUPT = "the file is truncated or corrupt";
+const EMPTY = "it is empty (0 bytes)";
+
+/** Why a header could not be read: a folder or an empty file named as such, else sharp's reason in plain words. */
+function whyUnreadable(input: string | Uint8Array, err: unknown): string {
+  if (typeof input === "string") {
+    try {
+      const stat = statSync(input);
+      if (stat.isDirectory()) return "it is a folder, not an image";
+      if (stat.size === 0) return EMPTY;
+    } catch {
+      // missing or out of reach: sharp's own words say which
+    }
+  }
+  return describe(err);
+}
 
 function describe(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (/unsupported image format/i.test(msg)) return "it is not a PNG, JPEG, WebP, GIF, TIFF or SVG image";
   if (/premature end|truncated|corrupt|VipsJpeg|pngload|Read error/i.test(msg)) return CORRUPT;
-  if (/buffer is empty/i.test(msg)) return "it is empty (0 bytes)";
+  if (/buffer is empty/i.test(msg)) return EMPTY;
   return msg.split("\n")[0];
 }
 

@@ -14,7 +14,12 @@ async function canvasPng(canvas: HTMLCanvasElement): Promise<Uint8Array> {
   return new Uint8Array(await blob.arrayBuffer());
 }
 
-export async function composeMask(images: JobImages): Promise<Uint8Array | undefined> {
+/**
+ * The mask as a content-sized PNG, or undefined without a mask layer. Throws, naming `role` ("focus"
+ * or "region"), when the mask layer paints nothing over the source: its box overlaps (the plugin
+ * checked that) but it is empty or transparent there, so it would mark nothing.
+ */
+export async function composeMask(images: JobImages, role: "focus" | "region"): Promise<Uint8Array | undefined> {
   const m = images.mask;
   if (!m) return undefined;
   const content = await bitmap(images.content);
@@ -28,6 +33,11 @@ export async function composeMask(images: JobImages): Promise<Uint8Array | undef
   lctx.globalCompositeOperation = "source-in"; // keep the mask's coverage, paint it white
   lctx.fillStyle = "#fff";
   lctx.fillRect(0, 0, layer.width, layer.height);
+  if (!paintsAnything(lctx.getImageData(0, 0, layer.width, layer.height).data)) {
+    throw new Error(
+      `The ${role} layer has nothing painted over “${images.source.name}”: give it a fill where it should apply.`,
+    );
+  }
   const out = document.createElement("canvas");
   out.width = content.width;
   out.height = content.height;
@@ -36,4 +46,9 @@ export async function composeMask(images: JobImages): Promise<Uint8Array | undef
   ctx.fillRect(0, 0, out.width, out.height);
   ctx.drawImage(layer, 0, 0);
   return canvasPng(out);
+}
+
+function paintsAnything(rgba: Uint8ClampedArray): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] > 0) return true;
+  return false;
 }

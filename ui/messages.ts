@@ -65,7 +65,7 @@ export function connectionText(
         tone: "bad",
         text:
           s.companion < PROTOCOL_VERSION
-            ? `The companion is older than this plugin (protocol ${s.companion}, the plugin ${PROTOCOL_VERSION}): stop it, run \`npm install\` in the Stylize folder, then \`npm start\` again.`
+            ? `The companion is older than this plugin (protocol ${s.companion}, the plugin ${PROTOCOL_VERSION}): stop it, run \`npm install\` in the Stylize folder, \`npm start\` again, then press Retry now.`
             : `This plugin is older than the companion (protocol ${PROTOCOL_VERSION}, the companion ${s.companion}): run \`npm install\` in the Stylize folder, then close the plugin and run it again.`,
       };
     case "unauthorized":

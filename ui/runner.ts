@@ -188,7 +188,7 @@ export class Runner {
         return this.stopRequested;
       };
       if (mode === "primitives") {
-        const focus = await composeMask(images);
+        const focus = await composeMask(images, "focus");
         request = { kind: "primitives", options: shapeOptions, image: images.content, focus };
       } else {
         // the protocol takes a job's style images with the job: each layer of a batch sends them again
@@ -197,7 +197,8 @@ export class Runner {
           throw new Error("Choose a style image first: upload one, or use a layer as the style.");
         const blend = settings.style.styleBlend?.length === styles.length ? settings.style.styleBlend : undefined;
         const options = { ...settings.style, styleBlend: blend };
-        request = { kind: "style", options, content: images.content, styles, mask: await composeMask(images) };
+        const mask = await composeMask(images, "region");
+        request = { kind: "style", options, content: images.content, styles, mask };
       }
       if (stopHere()) return "cancelled";
       const styleName = styleNameFor([

@@ -1,6 +1,7 @@
 // `stylize primitives <input…> -o <out> …`: the engine from the command line, on one image or a
 // batch (several inputs, -o a folder or a {name} pattern: see ../outputs.ts).
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { marksFocus, NO_FOCUS, normalHex } from "../../shared/primitives/controls";
 import { exhaustedNote } from "../../shared/primitives/stream";
@@ -166,7 +167,7 @@ function collect(value: string, previous: string[]): string[] {
 
 async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> {
   const reads = [flags.focus, ...(flags.style?.split(",") ?? [])].map((p) => p?.trim()).filter((p) => !!p) as string[];
-  const plan = planOutputs(inputs, flags.output, ".svg", checkOutputPath, reads);
+  const plan = planOutputs(inputs, flags.output, { ext: ".svg", check: checkOutputPath, reads });
   if (flags.algorithm !== "hillclimb" && flags.algorithm !== "seed") {
     throw new UserError("bad-message", `--algorithm must be hillclimb or seed (got "${flags.algorithm}")`);
   }
@@ -187,8 +188,14 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
 
   if (flags.painting && !flags.style) throw new UserError("bad-message", "--painting needs --style");
   if (flags.painting && inputs.length > 1) throw new UserError("bad-message", "--painting takes one input only");
-  if (flags.painting) planOutputs(inputs, [flags.painting], ".png", checkPngPath, [...reads, ...plan[0]]);
-  const paint = flags.style ? await painter({ ...flags, style: flags.style }) : undefined;
+  // --painting as -o is: a file, or a folder or {name} pattern (for the one input), checked now
+  const painting = flags.painting
+    ? planOutputs(inputs, [flags.painting], { ext: ".png", check: checkPngPath, reads, flag: "--painting" })[0][0]
+    : undefined;
+  if (painting && plan[0].some((o) => resolve(o) === resolve(painting))) {
+    throw new UserError("bad-message", `--painting and -o both name "${painting}"`);
+  }
+  const paint = flags.style ? await painter({ ...flags, style: flags.style, painting }) : undefined;
   const focus = flags.focus ? await loadImage(flags.focus) : undefined;
   if (flags.focus && focus && !marksFocus(focus.data)) {
     throw new UserError("bad-message", `--focus "${flags.focus}" ${NO_FOCUS}`);

@@ -33,11 +33,11 @@ function write(path: string, token: string): void {
 }
 
 /**
- * Refuses to replace a file that holds something other than a token, perhaps cut short (a
- * --token-file pointed at someone's notes must not be overwritten).
+ * Refuses to replace a file that holds anything but a token or nothing at all (a --token-file
+ * pointed at someone's notes, or a `.nvmrc` holding "20", must not be overwritten).
  */
 function checkReplaceable(path: string, text: string | undefined): void {
-  if (text === undefined || /^[A-Za-z0-9_-]*$/.test(text)) return;
+  if (text === undefined || text === "" || TOKEN_RE.test(text)) return;
   throw new UserError(
     "bad-message",
     `${path} holds something other than a pairing token; it was left alone. Point --token-file at a new file, or delete that one.`,
@@ -45,9 +45,9 @@ function checkReplaceable(path: string, text: string | undefined): void {
 }
 
 /**
- * Read the token, creating it on first run. A token file cut short or empty is replaced (a file
- * with anything else in it is refused: checkReplaceable); one that other users could read is
- * tightened to 0600 (a warning is returned for the log).
+ * Read the token, creating it on first run (or in an empty file; a file with anything else in it
+ * is refused: checkReplaceable); one that other users could read is tightened to 0600 (a warning
+ * is returned for the log).
  */
 export function loadOrCreateToken(path = defaultTokenPath()): { token: string; created: boolean; warning?: string } {
   const text = readToken(path);

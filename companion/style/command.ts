@@ -102,7 +102,7 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
   const stylePaths = stylesArg.split(",").filter((s) => s.trim());
   const maskPaths = f.masks?.split(",") ?? [];
   const reads = [...stylePaths, ...maskPaths].map((p) => p.trim()).filter(Boolean);
-  const plan = planOutputs(contentPaths, [f.output], ".png", checkPngPath, reads);
+  const plan = planOutputs(contentPaths, [f.output], { ext: ".png", check: checkPngPath, reads });
   const parsed = v.safeParse(StyleOptionsSchema, {
     size: f.size,
     iters: f.iters,
@@ -126,7 +126,8 @@ async function styleCommand(contentPaths: string[], stylesArg: string, f: Flags)
     // the flag, not the schema's key ("styleBlend.1" → "--style-blend, entry 2")
     const [key, index] = issue.path?.map((p) => p.key) ?? [""];
     const entry = typeof index === "number" ? `, entry ${index + 1},` : "";
-    throw new UserError("bad-message", `--${kebab(String(key))}${entry} ${issue.message}`);
+    const flag = key === "previewEvery" ? "save-every" : kebab(String(key)); // the one option named otherwise here
+    throw new UserError("bad-message", `--${flag}${entry} ${issue.message}`);
   }
   const options = parsed.output;
   if (maskPaths.length > stylePaths.length) throw new UserError("bad-message", "--masks has more entries than styles");

@@ -2,15 +2,18 @@
 // colours shapes may take), turned into what the model works with.
 import type { Color } from "../shapes";
 
-/** "#rrggbb" or "rrggbb" → colour. */
-/** A typed hex colour ("#1D3B8F", "f2c230", "#fff") as "#rrggbb", or null when it is not one. */
+/**
+ * A typed hex colour ("#1D3B8F", "f2c230", "#fff") as "#rrggbb", or null when it is not one. The
+ * short form needs its "#": a bare "255" or "add" is not taken for a colour.
+ */
 export function normalHex(text: string): string | null {
-  const m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(text.trim());
+  const m = /^(?:#?([0-9a-f]{6})|#([0-9a-f]{3}))$/i.exec(text.trim());
   if (!m) return null;
-  const h = m[1].toLowerCase();
-  return `#${h.length === 3 ? [...h].map((c) => c + c).join("") : h}`;
+  const h = (m[1] ?? [...m[2]].map((c) => c + c).join("")).toLowerCase();
+  return `#${h}`;
 }
 
+/** "#rrggbb" or "rrggbb" → colour. */
 export function parseHex(hex: string): Color {
   const n = Number.parseInt(hex.replace(/^#/, ""), 16);
   return { r: (n >> 16) & 255, g: (n >> 8) & 255, b: n & 255, a: 255 };
@@ -30,10 +33,6 @@ export function paletteRgb(hexes: readonly string[]): number[] {
   return out;
 }
 
-/**
- * Error weight per pixel from a focus mask at the working size: 1 where the mask is black or
- * transparent, `weight` where it is white and opaque, in between for grey or soft edges.
- */
 /** Why a focus mask that marks nothing is refused (not ignored: the designer asked for a focus). */
 export const NO_FOCUS =
   "marks no area: it is black or transparent everywhere (white, or grey for less, marks where detail matters)";
@@ -45,6 +44,10 @@ export function marksFocus(mask: Uint8Array | Uint8ClampedArray): boolean {
   return false;
 }
 
+/**
+ * Error weight per pixel from a focus mask at the working size: 1 where the mask is black or
+ * transparent, `weight` where it is white and opaque, in between for grey or soft edges.
+ */
 export function focusWeights(mask: Uint8Array | Uint8ClampedArray, width: number, height: number, weight: number) {
   const out = new Float64Array(width * height);
   for (let i = 0; i < out.length; i++) {

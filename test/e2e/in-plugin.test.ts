@@ -115,7 +115,11 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     const field = ui.getByLabel("Shapes", { exact: true });
     await field.fill("40");
     const progress = await run().textContent();
-    await eventually("progress", () => run().textContent(), (t) => t !== progress);
+    await eventually(
+      "progress",
+      () => run().textContent(),
+      (t) => t !== progress,
+    );
     expect(await field.inputValue()).toBe("40");
     await field.press("Tab");
     expect(await field.inputValue()).toBe("40");
@@ -276,6 +280,21 @@ describe.skipIf(!existsSync(CHROMIUM))("primitives with no companion, inside the
     await stylizeAdds("Primitives — Swatch (0 shapes)");
     await waitText(ui.getByTestId("run-note"), /^No shapes were added: repeated searches found none/);
   }, 90_000);
+
+  it("a focus layer with nothing painted over the layer is named, and nothing changes", async () => {
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Glass"]));
+    await waitText(ui.getByTestId("selection"), "Glass");
+    await ui.getByRole("button", { name: "Focus on a region (use selected layer)" }).click();
+    await waitText(ui.getByTestId("focus-layer"), "Glass");
+    await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));
+    await waitText(ui.getByTestId("selection"), "Photo");
+    const before = JSON.stringify(await board());
+    await ui.getByTestId("stylize").click();
+    expect(await phase("failed", 30_000)).toBe("failed");
+    await waitText(ui.getByTestId("run-error"), "The focus layer has nothing painted over “Photo”");
+    expect(JSON.stringify(await board())).toBe(before);
+    await ui.getByRole("button", { name: "Clear" }).first().click(); // no focus for the tests after
+  }, 60_000);
 
   it("gradient fills come back as native linear gradient paints", async () => {
     await page.evaluate(() => (window as unknown as Win).harness.select(["Photo"]));

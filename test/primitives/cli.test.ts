@@ -171,12 +171,17 @@ describe("stylize primitives", () => {
       [["-o", join(dir, "x.svg"), ...paint, "--style-size", "5"], /--style-size must be a whole number from 16/],
       [["-o", join(dir, "x.svg"), ...paint, "--device", "tpu"], /--device must be one of auto, cpu/],
       [["-o", `${join(dir, "xs")}/`, ...paint, "--painting", painting, check], /--painting takes one input only/],
+      [["-o", join(dir, "same.png"), ...paint, "--painting", join(dir, "same.png")], /--painting and -o both name/],
+      [["-o", join(dir, "x.svg"), ...paint, "--painting", grey], /--painting ".*grey\.png" would overwrite/],
     ] as const;
     for (const [args, message] of refused) {
       const err = await cli(grey, ...args).catch((e) => e);
       expect(err.code, args.join(" ")).toBe(1);
       expect(err.stderr).toMatch(message);
     }
+    // --painting takes a folder (or a {name} pattern) as -o does
+    await cli(grey, "-o", json, "-n", "2", "-r", "48", "-j", "1", ...paint, "--painting", `${join(dir, "paintings")}/`);
+    expect(await sharp(join(dir, "paintings", "grey.png")).metadata()).toMatchObject({ width: 48, height: 36 });
   });
 
   it("--fill gradient: every shape a two-stop gradient, in the JSON and as SVG linearGradients", async () => {

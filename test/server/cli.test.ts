@@ -1,6 +1,6 @@
 // The built `stylize serve` / `stylize pair` commands as a designer runs them (npm test builds first).
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -107,5 +107,29 @@ describe("stylize serve / pair", () => {
     clearTimeout(killer);
     expect(code).toBe(1);
     expect(err).toMatch(new RegExp(`Port ${port} is already in use`));
+  });
+
+  it("refuses a port out of range, an unknown log level and a token file that is not one, in one line", () => {
+    const dir = tempDir();
+    const notes = join(dir, "notes.txt");
+    writeFileSync(notes, "my notes\n");
+    const cases = [
+      [["serve", "--port", "99999", "--token-file", join(dir, "t")], /--port must be a whole number from 0 to 65535/],
+      [
+        ["serve", "--log-level", "loud", "--token-file", join(dir, "t")],
+        /argument 'loud' is invalid\. Allowed choices are silent, fatal/,
+      ],
+      [
+        ["pair", "--token-file", notes],
+        /^stylize pair: .*notes\.txt holds something other than a pairing token; it was left alone/,
+      ],
+    ] as const;
+    for (const [args, message] of cases) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 15_000 });
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readFileSync(notes, "utf8")).toBe("my notes\n");
   });
 });

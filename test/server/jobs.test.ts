@@ -222,18 +222,28 @@ describe("companion server jobs", () => {
     const nofocus = await c.outcome("nofocus");
     expect(nofocus).toMatchObject({ type: "error", code: "bad-image" });
     if (nofocus.type === "error") expect(nofocus.message).toMatch(/^The focus layer's image marks no area/);
-    // a style job names the image at fault, whichever of its parts fails with others at once
-    c.json({ type: "style", id: "st", styles: 2, masks: [1], options: { size: 32 } });
-    c.part("st", "content", full.subarray(0, full.length - 20));
-    c.part("st", "style:0", full);
-    c.part("st", "style:1", full.subarray(0, full.length - 20));
-    c.part("st", "mask:1", full.subarray(0, full.length - 20));
-    const style = await c.outcome("st");
-    expect(style).toMatchObject({ type: "error", code: "bad-image" });
-    if (style.type === "error") {
-      const parts = "the layer's image|the style image 2|the region layer of style 2";
-      expect(style.message).toMatch(new RegExp(`^Cannot decode (${parts}): the file is truncated or corrupt$`));
+    // a style job names the image at fault
+    const cut = full.subarray(0, full.length - 20);
+    const names = {
+      content: "the layer's image",
+      "style:1": "the style image 2",
+      "mask:1": "the region layer of style 2",
+    };
+    for (const [bad, name] of Object.entries(names)) {
+      const id = `st-${bad.replace(":", "")}`;
+      c.json({ type: "style", id, styles: 2, masks: [1], options: { size: 32 } });
+      for (const part of ["content", "style:0", "style:1", "mask:1"] as const)
+        c.part(id, part, part === bad ? cut : full);
+      const style = await c.outcome(id);
+      expect(style).toMatchObject({ type: "error", code: "bad-image" });
+      if (style.type === "error") expect(style.message).toBe(`Cannot decode ${name}: the file is truncated or corrupt`);
     }
+    // an empty part (0 bytes) says so
+    c.json({ type: "primitives", id: "empty", options: {} });
+    c.part("empty", "image", new Uint8Array(0));
+    const empty = await c.outcome("empty");
+    if (empty.type === "error") expect(empty.message).toBe("Cannot read the layer's image: it is empty (0 bytes)");
+    else expect.unreachable(`an empty image got ${empty.type}`);
     expect(c.invalid).toEqual([]);
   });
 

@@ -52,11 +52,15 @@ describe("pairing token", () => {
     expect(loadOrCreateToken(path).token).toBe(fresh);
   });
 
-  it("replaces a token file cut short, never a file holding something else", () => {
+  it("fills an empty token file, never overwrites one holding something else", () => {
     const dir = tempDir();
-    const short = join(dir, "short");
-    writeFileSync(short, "abc\n");
-    expect(loadOrCreateToken(short).created).toBe(true);
+    const empty = join(dir, "empty");
+    writeFileSync(empty, "");
+    expect(loadOrCreateToken(empty).created).toBe(true);
+    const nvmrc = join(dir, ".nvmrc");
+    writeFileSync(nvmrc, "20\n");
+    expect(() => loadOrCreateToken(nvmrc)).toThrow(/left alone/);
+    expect(() => loadOrCreateToken(dir)).toThrow(/is a folder, not a pairing token file/);
     const notes = join(dir, "notes.txt");
     writeFileSync(notes, "my notes, not a token\n");
     expect(() => loadOrCreateToken(notes)).toThrow(/holds something other than a pairing token; it was left alone/);

@@ -130,6 +130,30 @@ describe("stylize style", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/0 of 2 done; .*content\.png: .*weights fetch.*The rest were not started\./);
     expect(missing.stderr).not.toMatch(/2 of 2 ·/);
+    // --json: a line for each input, the one never started too; and for a lone input that fails
+    const json = await cli([...three, "-o", `${join(dir, "nw")}/`, "--weights", join(dir, "none.h5"), "--json"]).catch(
+      (e) => e,
+    );
+    const lines = json.stdout
+      .trim()
+      .split("\n")
+      .map((l: string) => JSON.parse(l));
+    expect(lines.map((l: { input: string; code: string }) => [l.input, l.code])).toEqual([
+      [three[0], "weights-missing"],
+      [three[1], "weights-missing"],
+    ]);
+    expect(lines[1].error).toMatch(/^Not started: /);
+    const single = await cli([
+      three[0],
+      three[2],
+      "-o",
+      join(dir, "nw.png"),
+      "--weights",
+      join(dir, "none.h5"),
+      "--json",
+    ]).catch((e) => e);
+    expect(single.code).toBe(1);
+    expect(JSON.parse(single.stdout)).toMatchObject({ input: three[0], code: "weights-missing" });
   });
 
   it("refuses a size this computer has no memory for, naming one that fits", async () => {

@@ -160,7 +160,15 @@ describe("companion client", () => {
       expect(t.c.state).toEqual({ state: "outdated", companion });
       const text = connectionText(t.c.state).text;
       if (companion > PROTOCOL_VERSION) expect(text).toMatch(/^This plugin is older than the companion/);
-      else expect(text).toMatch(/^The companion is older than this plugin/);
+      else {
+        expect(text).toMatch(/^The companion is older than this plugin.*press Retry now\.$/);
+        // updated and restarted on the same port: Retry now pairs
+        await fake.close();
+        const updated = await fakeCompanion(fake.port);
+        cleanup.push(() => updated.close());
+        t.c.reconnectNow();
+        await until("connected", () => t.c.connected);
+      }
     }
   });
 

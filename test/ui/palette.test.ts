@@ -39,9 +39,9 @@ describe("palette", () => {
   });
 
   it("typed colours: valid ones only, at most 256, with a note", () => {
-    const some = parsePaletteText("#1D3B8F, f2c230; #FFF nope #12345");
+    const some = parsePaletteText("#1D3B8F, f2c230; #FFF nope #12345 add");
     expect(some.palette).toEqual(["#1d3b8f", "#f2c230", "#ffffff"]);
-    expect(some.note).toBe("Not hex colours, left out: nope, #12345.");
+    expect(some.note).toBe("Not hex colours, left out: nope, #12345, add.");
     const typed = Array.from({ length: 300 }, (_, i) => hex(i)).join(", ");
     const { palette, note } = parsePaletteText(typed);
     expect(palette).toHaveLength(256);

@@ -45,7 +45,8 @@ export function ConnectionBar({ state, token, address, onPair, onRetry, onResetA
         </p>
       )}
       <div class="row">
-        {state.state === "reconnecting" && (
+        {/* outdated: after updating and restarting the companion, try again without reopening the plugin */}
+        {(state.state === "reconnecting" || state.state === "outdated") && (
           <button type="button" class="secondary small" onClick={onRetry}>
             Retry now
           </button>

@@ -18,6 +18,8 @@ async function renderPng(node: SceneNode, width: number, height: number): Promis
     ctx.fillRect(0, 0, width, height);
     ctx.fillStyle = "#d0d0d0";
     for (let i = 1; i < 8; i += 2) ctx.fillRect(0, (i * height) / 8, width, height / 8);
+  } else if (node.name === "Glass") {
+    // paints nothing: a layer whose box overlaps the photo but whose pixels are all transparent
   } else if (node.name === "Swatch") {
     ctx.fillStyle = "#2a9d8f";
     ctx.fillRect(0, 0, width, height);
@@ -74,6 +76,7 @@ add(() => figma.createRectangle(), "Photo", 40, 40, 320, 240);
 add(() => figma.createRectangle(), "Starry", 40, 400, 200, 200);
 add(() => figma.createEllipse(), "Subject", 160, 80, 120, 160);
 add(() => figma.createRectangle(), "Swatch", 40, 820, 120, 80);
+add(() => figma.createRectangle(), "Glass", 300, 60, 40, 40);
 const cards = figma.createFrame();
 cards.name = "Cards";
 cards.resize(560, 140);
