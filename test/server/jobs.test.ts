@@ -220,7 +220,7 @@ describe("companion server jobs", () => {
     c.part("nofocus", "image", full);
     c.part("nofocus", "focus", await png(32, 32, { r: 0, g: 0, b: 0 }));
     const nofocus = await c.outcome("nofocus");
-    expect(nofocus).toMatchObject({ type: "error", code: "bad-image" });
+    expect(nofocus).toMatchObject({ type: "error", code: "bad-message" });
     if (nofocus.type === "error") expect(nofocus.message).toMatch(/^The focus layer's image marks no area/);
     // a style job names the image at fault
     const cut = full.subarray(0, full.length - 20);

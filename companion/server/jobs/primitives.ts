@@ -18,7 +18,7 @@ export function primitivesJob(msg: PrimitivesJob): JobSpec<Inputs> {
         loadImage(bytes, { maxSide: options.workSize, maxInputPixels: maxImagePixels, name });
       const focusPart = parts.get("focus");
       const focus = focusPart ? await load(focusPart, "the focus layer's image") : undefined;
-      if (focus && !marksFocus(focus.data)) throw new UserError("bad-image", `The focus layer's image ${NO_FOCUS}.`);
+      if (focus && !marksFocus(focus.data)) throw new UserError("bad-message", `The focus layer's image ${NO_FOCUS}.`);
       return { image: await load(parts.get("image")!, "the layer's image"), focus };
     },
 
