@@ -165,7 +165,17 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> {
+/** Flags of the painting half: given without --style they would do nothing, so they are refused. */
+const PAINT_FLAGS = {
+  weights: "--weights",
+  styleSize: "--style-size",
+  iters: "--iters",
+  styleWeight: "--style-weight",
+  device: "--device",
+  painting: "--painting",
+} as const;
+
+async function primitivesCommand(inputs: string[], flags: Flags, command: Command): Promise<void> {
   const reads = [flags.focus, ...(flags.style?.split(",") ?? [])].map((p) => p?.trim()).filter((p) => !!p) as string[];
   const plan = planOutputs(inputs, flags.output, { ext: ".svg", check: checkOutputPath, reads });
   if (flags.algorithm !== "hillclimb" && flags.algorithm !== "seed") {
@@ -186,7 +196,10 @@ async function primitivesCommand(inputs: string[], flags: Flags): Promise<void> 
   const workers = flags.jobs ? parseIntOption("-j", flags.jobs, 1, MAX_WORKERS) : availableParallelism();
   const size = flags.size ? parseIntOption("-s", flags.size, 1, 16384) : undefined;
 
-  if (flags.painting && !flags.style) throw new UserError("bad-message", "--painting needs --style");
+  if (!flags.style) {
+    for (const [key, flag] of Object.entries(PAINT_FLAGS))
+      if (command.getOptionValueSource(key) === "cli") throw new UserError("bad-message", `${flag} needs --style`);
+  }
   if (flags.painting && inputs.length > 1) throw new UserError("bad-message", "--painting takes one input only");
   // --painting as -o is: a file, or a folder or {name} pattern (for the one input), checked now
   const painting = flags.painting

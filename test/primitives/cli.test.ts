@@ -168,6 +168,8 @@ describe("stylize primitives", () => {
 
     const refused = [
       [["-o", join(dir, "x.svg"), "--painting", painting], /--painting needs --style/],
+      [["-o", join(dir, "x.svg"), "--iters", "50"], /--iters needs --style/],
+      [["-o", join(dir, "x.svg"), "--weights", "random"], /--weights needs --style/],
       [["-o", join(dir, "x.svg"), ...paint, "--style-size", "5"], /--style-size must be a whole number from 16/],
       [["-o", join(dir, "x.svg"), ...paint, "--device", "tpu"], /--device must be one of auto, cpu/],
       [["-o", `${join(dir, "xs")}/`, ...paint, "--painting", painting, check], /--painting takes one input only/],
