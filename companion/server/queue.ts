@@ -10,13 +10,17 @@ export interface Job {
   readonly client: string;
   readonly id: string;
   readonly kind: JobKind;
-  readonly seq: number;
   readonly abort: AbortController;
   state: JobState;
 }
 
 interface Waiting {
   job: Job;
+  /**
+   * Its place in line, taken when its images are in (not when it was admitted): a job whose images
+   * decode sooner than an earlier one's would otherwise be told a position the later one then takes.
+   */
+  line: number;
   start: () => void;
 }
 
@@ -26,7 +30,7 @@ export class JobQueue {
   private readonly running: Record<JobKind, number> = { style: 0, primitives: 0 };
   /** Tick at which each client last got a slot; smaller = served longer ago. */
   private readonly lastServed = new Map<string, number>();
-  private seq = 0;
+  private line = 0;
   private tick = 0;
 
   constructor(
@@ -50,7 +54,7 @@ export class JobQueue {
     if (notRunning >= this.limits.maxQueue) {
       throw new UserError("busy", `The companion is busy (${notRunning} jobs waiting); try again in a moment.`);
     }
-    const job: Job = { client, id, kind, seq: ++this.seq, abort: new AbortController(), state: "collecting" };
+    const job: Job = { client, id, kind, abort: new AbortController(), state: "collecting" };
     this.jobs.add(job);
     return job;
   }
@@ -67,6 +71,7 @@ export class JobQueue {
       if (signal.aborted) return reject(abortError());
       const entry: Waiting = {
         job,
+        line: ++this.line,
         start: () => {
           signal.removeEventListener("abort", onAbort);
           // A runner that throws synchronously fails its job, not the queue.
@@ -123,9 +128,7 @@ export class JobQueue {
 
   private order(kind: JobKind): Waiting[] {
     const served = (w: Waiting) => this.lastServed.get(w.job.client) ?? 0;
-    return this.waiting
-      .filter((w) => w.job.kind === kind)
-      .sort((a, b) => served(a) - served(b) || a.job.seq - b.job.seq);
+    return this.waiting.filter((w) => w.job.kind === kind).sort((a, b) => served(a) - served(b) || a.line - b.line);
   }
 
   private pump(): void {

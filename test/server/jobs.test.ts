@@ -127,6 +127,23 @@ describe("companion server jobs", () => {
     expect(log.started).toEqual(["p:16x16:4", "p:16x16:9", "p:16x16:5", "p:16x16:6"]);
   });
 
+  it("places a job in line when its images are in: a job admitted first but complete later goes behind", async () => {
+    const { engines, log } = fakeEngines({ shapeDelayMs: 20 });
+    server = await start({ engines, concurrency: { primitives: 1 } });
+    const c = await Client.connect(server);
+    const img = await png(16, 16);
+    c.primitives("r1", img, { count: 4 });
+    await c.next(is("accepted", "r1"));
+    c.json({ type: "primitives", id: "early", options: { count: 5 } });
+    c.json({ type: "primitives", id: "late", options: { count: 6 } });
+    c.part("late", "image", img);
+    expect(await c.next(is("accepted", "late"))).toMatchObject({ position: 1 });
+    c.part("early", "image", img);
+    expect(await c.next(is("accepted", "early"))).toMatchObject({ position: 2 });
+    await Promise.all(["r1", "early", "late"].map((id) => c.outcome(id)));
+    expect(log.started).toEqual(["p:16x16:4", "p:16x16:6", "p:16x16:5"]);
+  });
+
   it("cancels waiting and running jobs, and says so once", async () => {
     const { engines, log } = fakeEngines({ shapeDelayMs: 30 });
     server = await start({ engines, concurrency: { primitives: 1 } });
